@@ -1,0 +1,158 @@
+// Owns the runtime configuration: one zod schema, read once, every bad key reported together.
+import { z } from 'zod';
+import { readFileSync, existsSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, { error: `expected a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `expected a whole number from ${min} to ${max}` }).max(max, { error: `expected a whole number from ${min} to ${max}` }));
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' }))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { error: `expected a URL starting with ${protocols.map((p) => p + '//').join(' or ')}` },
+    );
+
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an IANA time zone such as UTC or Europe/London' },
+);
+
+/** Every key paperboy reads. `.env.example` mirrors this list; keep them in step. */
+export const envSchema = z.object({
+  PORT: int(1, 65535).default(3000),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_PATH: z.string().trim().min(1).optional(),
+  SEEDS_DIR: z.string().trim().min(1).default('./seeds'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: 'expected one of fatal, error, warn, info, debug, trace, silent',
+  }).default('info'),
+  ADMIN_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  SECRET_KEY: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
+  MAIL_TRANSPORT: z.enum(['outbox', 'smtp'], { error: 'expected one of outbox, smtp' }).optional(),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  SMTP_POOL_SIZE: int(1, 100).default(5),
+  SMTP_RATE_PER_SEC: int(0, 100000).default(0),
+  MAIL_FROM: z.string().trim().min(3).default('paperboy <digest@localhost>'),
+  MAIL_DOMAIN: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9.-]+$/i, { error: 'expected a domain name such as example.org' })
+    .default('localhost'),
+  SENDER_ADDRESS_LINE: z.string().trim().default('paperboy, a self-hosted research digest'),
+  OUTBOX_DIR: z.string().trim().min(1).optional(),
+  INBOUND_SMTP_ENABLED: bool.default(true),
+  INBOUND_SMTP_PORT: int(0, 65535).default(2525),
+  INBOUND_SMTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  INBOUND_MAX_BYTES: int(1024, 50_000_000).default(256 * 1024),
+  CONFIRM_TOKEN_TTL_HOURS: int(1, 24 * 30).default(48),
+  SUBSCRIBE_RATE_LIMIT_PER_MIN: int(1, 1_000_000).default(10),
+  DEFAULT_TIME_ZONE: timeZone.default('UTC'),
+  DIGEST_SIZE_DEFAULT: int(1, 30).default(10),
+  SEND_MAX_ATTEMPTS: int(1, 50).default(6),
+  SEND_RETRY_BASE_SECONDS: int(1, 86400).default(60),
+  RESEND_UNKNOWN: bool.default(false),
+  SCHEDULER_ENABLED: bool.default(true),
+  DKIM_DOMAIN: z.string().trim().min(1).optional(),
+  DKIM_SELECTOR: z.string().trim().min(1).optional(),
+  DKIM_PRIVATE_KEY: z.string().min(1).optional(),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Omit<Env, 'PUBLIC_URL' | 'DATABASE_PATH' | 'OUTBOX_DIR' | 'MAIL_TRANSPORT'> {
+  PUBLIC_URL: string;
+  DATABASE_PATH: string;
+  OUTBOX_DIR: string;
+  MAIL_TRANSPORT: 'outbox' | 'smtp';
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: { key: string; message: string }[]) {
+    super(
+      'Invalid configuration:\n' + problems.map((p) => `  ${p.key}: ${p.message}`).join('\n') +
+        '\n(see .env.example for every key and its default)',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+function show(value: unknown): string {
+  const s = String(value);
+  return s.length > 40 ? JSON.stringify(s.slice(0, 40) + '…') : JSON.stringify(s);
+}
+
+/** Parses an environment (strings, as process.env holds them). Empty strings count as unset. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const parsed = envSchema.safeParse(input);
+  const problems: { key: string; message: string }[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '(config)');
+      if (problems.some((p) => p.key === key)) continue;
+      problems.push({ key, message: `${issue.message}, got ${show(input[key])}` });
+    }
+  }
+  const e = parsed.data;
+  if (e) {
+    if (e.MAIL_TRANSPORT === 'smtp' && !e.SMTP_URL) {
+      problems.push({ key: 'SMTP_URL', message: 'required when MAIL_TRANSPORT is smtp' });
+    }
+    const dkim = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY].filter((v) => v !== undefined).length;
+    if (dkim !== 0 && dkim !== 3) {
+      for (const key of ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const) {
+        if (e[key] === undefined) problems.push({ key, message: 'required when any DKIM_* key is set' });
+      }
+    }
+  }
+  if (problems.length > 0 || !e) throw new ConfigError(problems);
+  const dataDir = e.DATA_DIR;
+  return {
+    ...e,
+    PUBLIC_URL: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    DATABASE_PATH: e.DATABASE_PATH ?? `${dataDir}/paperboy.db`,
+    OUTBOX_DIR: e.OUTBOX_DIR ?? `${dataDir}/outbox`,
+    MAIL_TRANSPORT: e.MAIL_TRANSPORT ?? (e.SMTP_URL ? 'smtp' : 'outbox'),
+  };
+}
+
+/** The process environment over `.env` (when present): the one place the environment is read. */
+export function readEnvironment(cwd = process.cwd()): Record<string, string | undefined> {
+  const file = `${cwd}/.env`;
+  const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+  return { ...fromFile, ...process.env };
+}

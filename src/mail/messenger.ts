@@ -1,0 +1,58 @@
+// Owns the contract between whoever sends mail (confirmations, digests) and how it leaves (outbox file, SMTP).
+import { z } from 'zod';
+
+/** An email composed by nodemailer from parts. */
+export interface OutgoingMessage {
+  to: string;
+  from?: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers?: Record<string, string>;
+  messageId?: string;
+}
+
+/** A message already serialised to RFC 5322 bytes; the fast path for digests. */
+export interface RawMessage {
+  envelope: { from: string; to: string[] };
+  raw: Buffer | string;
+  messageId: string;
+}
+
+export interface SendResult {
+  accepted: string[];
+  rejected: string[];
+  /** The server's final reply, e.g. "250 2.0.0 Ok: queued as X". */
+  response: string;
+  messageId: string;
+}
+
+export const SendFailure = z.enum(['temporary', 'permanent']);
+export type SendFailure = z.infer<typeof SendFailure>;
+
+/** A send that did not succeed. `temporary` (4xx, connection lost) is retried; `permanent` (5xx) is not. */
+export class SendError extends Error {
+  constructor(
+    message: string,
+    public readonly failure: SendFailure,
+    public readonly responseCode?: number,
+    /** Enhanced status code such as "5.1.1" when the server gave one. */
+    public readonly enhancedCode?: string,
+    public readonly response?: string,
+  ) {
+    super(message);
+    this.name = 'SendError';
+  }
+  /** 5.1.x: the address does not exist; the address is suppressed. */
+  get hardBounce(): boolean {
+    return this.failure === 'permanent' && /^5\.1\.\d+$/.test(this.enhancedCode ?? '');
+  }
+}
+
+/** How a message leaves paperboy. Implementations: embedded outbox, pooled SMTP, pipelining SMTP. */
+export interface Messenger {
+  readonly name: string;
+  send(msg: OutgoingMessage): Promise<SendResult>;
+  sendRaw(msg: RawMessage): Promise<SendResult>;
+  close(): Promise<void>;
+}
