@@ -23,6 +23,8 @@ export type TokenPurpose = 'manage' | 'unsubscribe';
 const MAC_HEX = 32;
 
 function mac(id: number, purpose: TokenPurpose, secret: string): string {
+  // An empty or toy key would make every link forgeable: refuse rather than sign with it.
+  if (secret.length < 16) throw new Error('the link-signing key (SECRET_KEY) is missing or too short');
   return createHmac('sha256', secret).update(`paperboy:${purpose}:${id}`).digest('hex').slice(0, MAC_HEX);
 }
 
