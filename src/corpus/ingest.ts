@@ -84,8 +84,12 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock): Ingest
   const { q, db } = store;
   const stamp = now.toISOString();
   const write = db.transaction(() => {
+    const maxBefore = (q('max-paper-id').get() as { n: number }).n;
+    q('fts-defer').run(1);
+    const known = new Map<string, number>();
+    for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) known.set(r.title_key, r.id);
     for (const [key, p] of pending) {
-      const row = q('get-paper-by-key').get(key);
+      const row = known.has(key) ? q('get-paper-by-key').get(key) : undefined;
       let id: number;
       let changed = false;
       if (!row) {
@@ -128,6 +132,8 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock): Ingest
       }
       if (changed) report.updated++;
     }
+    q('fts-index-new-papers').run(maxBefore);
+    q('fts-defer').run(0);
   });
   write.immediate();
   return report;
