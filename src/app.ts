@@ -4,17 +4,22 @@ import type { Config } from './config.js';
 import { openStore, type Store } from './db/open.js';
 import { createLogger, type Logger } from './log.js';
 import { systemClock, type Clock } from './clock.js';
+import { resolveSecrets } from './secrets.js';
+
+/** The config with its secrets resolved: both are always present once the app is built. */
+export type AppConfig = Config & { ADMIN_TOKEN: string; SECRET_KEY: string };
 
 export interface App {
-  config: Config;
+  config: AppConfig;
   store: Store;
   log: Logger;
   clock: Clock;
   close(): Promise<void>;
 }
 
-export function createApp(config: Config, opts: { log?: Logger; clock?: Clock } = {}): App {
-  mkdirSync(config.DATA_DIR, { recursive: true });
+export function createApp(baseConfig: Config, opts: { log?: Logger; clock?: Clock } = {}): App {
+  mkdirSync(baseConfig.DATA_DIR, { recursive: true });
+  const config: AppConfig = { ...baseConfig, ...resolveSecrets(baseConfig) };
   const store = openStore(config.DATABASE_PATH);
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   return {

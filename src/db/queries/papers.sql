@@ -42,3 +42,18 @@ SELECT COUNT(*) AS n FROM papers;
 
 -- name: count-sources
 SELECT COUNT(*) AS n FROM paper_sources;
+
+-- name: fts-defer
+-- Only ever set inside ingest's write transaction, so no other connection sees it on.
+UPDATE fts_sync SET deferred = ?;
+
+-- name: max-paper-id
+SELECT COALESCE(MAX(id), 0) AS n FROM papers;
+
+-- name: fts-index-new-papers
+-- Indexes, in one pass, the papers a bulk ingest inserted while indexing was deferred.
+INSERT INTO papers_fts (rowid, title, abstract) SELECT id, title, abstract FROM papers WHERE id > ?;
+
+-- name: all-paper-keys
+-- Ingest loads every key once so a new paper costs no lookup.
+SELECT id, title_key FROM papers;

@@ -1,0 +1,54 @@
+// Owns the `ingest` benchmark: papers per second ingesting a generated 100,000-entry corpus in the three layouts.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCorpus } from './corpus-gen.js';
+import { openStore } from '../src/db/open.js';
+import { ingestPaths } from '../src/corpus/ingest.js';
+import { systemClock } from '../src/clock.js';
+
+export interface IngestBenchResult {
+  entries: number;
+  papers: number;
+  runs_ms: number[];
+  median_ms: number;
+  papers_per_sec: number;
+  parse_only_ms: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function runIngestBench(entries = Number(process.env.BENCH_INGEST_ENTRIES ?? 100_000), runs = 3): Promise<IngestBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'paperboy-bench-ingest-'));
+  try {
+    const pages = generateCorpus(join(dir, 'pages'), entries);
+    const times: number[] = [];
+    let papers = 0;
+    for (let i = 0; i < runs; i++) {
+      const dbPath = join(dir, `run${i}.db`);
+      const store = openStore(dbPath);
+      const t = performance.now();
+      const r = ingestPaths(store, [pages], systemClock);
+      times.push(performance.now() - t);
+      papers = r.added;
+      if (r.warnings.length) throw new Error(`generated corpus gave warnings: ${r.warnings[0]!.message}`);
+      store.close();
+    }
+    const { parsePage } = await import('../src/corpus/parse-page.js');
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const t = performance.now();
+    for (const f of readdirSync(pages)) parsePage(readFileSync(join(pages, f)), f, new Date());
+    const parseOnly = performance.now() - t;
+    const med = median(times);
+    return {
+      entries,
+      papers,
+      runs_ms: times.map((x) => Math.round(x)),
+      median_ms: Math.round(med),
+      papers_per_sec: Math.round((papers / med) * 1000),
+      parse_only_ms: Math.round(parseOnly),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

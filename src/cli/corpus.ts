@@ -1,0 +1,55 @@
+// Owns the corpus commands: `paperboy ingest` and `paperboy papers`.
+import { InvalidArgumentError, type Command } from 'commander';
+import { ingestPaths, formatWarning } from '../corpus/ingest.js';
+import { createPapersRepo, type Paper } from '../corpus/papers-repo.js';
+import type { GetApp } from './context.js';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
+  return n;
+}
+
+function pad(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n - 1) + '…' : s.padEnd(n);
+}
+
+export function formatPaperTable(papers: Paper[]): string {
+  const head = `${pad('ID', 5)} ${pad('PUBLISHED', 10)} ${pad('VOTES', 5)} ${pad('AUTH', 4)} ${pad('PAGES', 5)} TITLE`;
+  const rows = papers.map(
+    (p) =>
+      `${pad(String(p.id), 5)} ${pad(p.publishedOn ?? '-', 10)} ${pad(p.upvotes === null ? '-' : String(p.upvotes), 5)} ` +
+      `${pad(p.authors === null ? '-' : String(p.authors), 4)} ${pad(String(p.pageCount), 5)} ${pad(p.title, 80)}`.trimEnd(),
+  );
+  return [head, ...rows].join('\n');
+}
+
+export function registerCorpusCommands(program: Command, getApp: GetApp): void {
+  program
+    .command('ingest')
+    .description('read listing pages into the corpus (default: the seeds directory); safe to run again')
+    .argument('[paths...]', 'page files or directories')
+    .action((paths: string[]) => {
+      const app = getApp();
+      const report = ingestPaths(app.store, paths.length ? paths : [app.config.SEEDS_DIR], app.clock);
+      for (const w of report.warnings) process.stdout.write(`warning: ${formatWarning(w)}\n`);
+      process.stdout.write(
+        `pages read: ${report.pages}, entries: ${report.entries}, papers added: ${report.added}, ` +
+          `updated: ${report.updated}, warnings: ${report.warnings.length}\n`,
+      );
+    });
+
+  program
+    .command('papers')
+    .description('list stored papers, newest first, or search them')
+    .option('-s, --search <text>', 'full-text search over title and abstract')
+    .option('-n, --limit <n>', 'how many', positiveInt, 20)
+    .option('--json', 'print JSON instead of a table')
+    .action((opts: { search?: string; limit: number; json?: boolean }) => {
+      const repo = createPapersRepo(getApp().store);
+      const papers = opts.search !== undefined ? repo.search(opts.search, opts.limit) : repo.list(opts.limit);
+      if (opts.json) process.stdout.write(JSON.stringify(papers, null, 2) + '\n');
+      else if (papers.length === 0) process.stdout.write(opts.search ? `no paper matches "${opts.search}"\n` : 'no papers yet: run `paperboy ingest`\n');
+      else process.stdout.write(formatPaperTable(papers) + '\n');
+    });
+}

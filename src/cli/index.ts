@@ -1,0 +1,30 @@
+// Owns the `paperboy` command line: one program, each area registering its commands.
+import { Command } from 'commander';
+import { lazyApp, reportCliError } from './context.js';
+import { registerCorpusCommands } from './corpus.js';
+
+export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Command {
+  const program = new Command('paperboy')
+    .description('self-hosted research-paper digest')
+    .showHelpAfterError()
+    .exitOverride();
+  registerCorpusCommands(program, getApp);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const ctx = lazyApp();
+  const program = buildProgram(ctx.getApp);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    const code = (err as { code?: string; exitCode?: number }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) return (err as { exitCode: number }).exitCode;
+    return reportCliError(err);
+  } finally {
+    await ctx.close();
+  }
+}
+
+process.exitCode = await main(process.argv);

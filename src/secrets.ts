@@ -1,0 +1,27 @@
+// Owns the two secrets paperboy needs (admin token, link-signing key): from config, else generated once and kept.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Reads `DATA_DIR/name`, creating it with fresh random bytes on first use. Kept on disk so links in mail already
+ * sent keep working after a restart; mode 0600 because it is a credential.
+ */
+export function persistentSecret(dataDir: string, name: string, bytes: number): string {
+  const file = join(dataDir, name);
+  if (existsSync(file)) {
+    const value = readFileSync(file, 'utf8').trim();
+    if (value.length >= 16) return value;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const value = randomBytes(bytes).toString('base64url');
+  writeFileSync(file, value + '\n', { mode: 0o600 });
+  return value;
+}
+
+export function resolveSecrets(cfg: { DATA_DIR: string; ADMIN_TOKEN?: string | undefined; SECRET_KEY?: string | undefined }) {
+  return {
+    ADMIN_TOKEN: cfg.ADMIN_TOKEN ?? persistentSecret(cfg.DATA_DIR, 'admin-token', 24),
+    SECRET_KEY: cfg.SECRET_KEY ?? persistentSecret(cfg.DATA_DIR, 'secret-key', 32),
+  };
+}

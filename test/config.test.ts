@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, envSchema } from '../src/config.js';
+import { readFileSync } from 'node:fs';
+
+describe('config', () => {
+  it('works with no environment at all', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      PORT: 3000,
+      PUBLIC_URL: 'http://localhost:3000',
+      DATABASE_PATH: './data/paperboy.db',
+      OUTBOX_DIR: './data/outbox',
+      MAIL_TRANSPORT: 'outbox',
+      CONFIRM_TOKEN_TTL_HOURS: 48,
+    });
+  });
+
+  it('switches to SMTP when SMTP_URL is set', () => {
+    expect(loadConfig({ SMTP_URL: 'smtp://mail.example.org:587' }).MAIL_TRANSPORT).toBe('smtp');
+  });
+
+  it('names every bad key with what it expects, in one message', () => {
+    let err: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', MAIL_TRANSPORT: 'pigeon', PUBLIC_URL: 'localhost' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toBe(
+      'Invalid configuration:\n' +
+        '  PORT: expected a whole number from 1 to 65535, got "eighty"\n' +
+        '  PUBLIC_URL: expected a URL starting with http:// or https://, got "localhost"\n' +
+        '  MAIL_TRANSPORT: expected one of outbox, smtp, got "pigeon"\n' +
+        '(see .env.example for every key and its default)',
+    );
+  });
+
+  it('rejects an out-of-range port', () => {
+    expect(() => loadConfig({ PORT: '70000' })).toThrow('  PORT: expected a whole number from 1 to 65535, got "70000"');
+  });
+
+  it('requires SMTP_URL for the smtp transport and all DKIM keys together', () => {
+    expect(() => loadConfig({ MAIL_TRANSPORT: 'smtp' })).toThrow('  SMTP_URL: required when MAIL_TRANSPORT is smtp');
+    expect(() => loadConfig({ DKIM_DOMAIN: 'example.org' })).toThrow(
+      '  DKIM_SELECTOR: required when any DKIM_* key is set\n  DKIM_PRIVATE_KEY: required when any DKIM_* key is set',
+    );
+  });
+
+  it('.env.example lists every key of the schema', () => {
+    const example = readFileSync('.env.example', 'utf8');
+    const keys = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
+    expect(new Set(keys)).toEqual(new Set(Object.keys(envSchema.shape)));
+  });
+});
