@@ -39,7 +39,9 @@ function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('includes', (list: unknown, v: unknown) => Array.isArray(list) && list.map(String).includes(String(v)));
   hbs.registerHelper('truncate', (s: unknown, n: number) => {
     const t = String(s ?? '');
-    return t.length > n ? t.slice(0, t.lastIndexOf(' ', n) > n * 0.6 ? t.lastIndexOf(' ', n) : n).trimEnd() + '…' : t;
+    if (t.length <= n) return t;
+    const cut = t.lastIndexOf(' ', n) > n * 0.6 ? t.lastIndexOf(' ', n) : n;
+    return t.slice(0, cut).replace(/[\s,;:.\-–(]+$/, '') + '…';
   });
   hbs.registerHelper('pad2', (n: number) => String(n).padStart(2, '0'));
 }
