@@ -37,8 +37,11 @@ export async function loadConfirmEmail(dir = EMAIL_TEMPLATES_DIR): Promise<Confi
       const text = convert(body, {
         wordwrap: 78,
         selectors: [
-          { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+          // The template prints every link as text too, so hrefs would only repeat it.
+          { selector: 'a', options: { ignoreHref: true } },
           { selector: 'img', format: 'skip' },
+          // MJML's hidden preview line belongs to the inbox list, not the body.
+          { selector: 'div[style*="display:none"]', format: 'skip' },
         ],
       });
       return { subject: CONFIRM_SUBJECT, html: body, text };
