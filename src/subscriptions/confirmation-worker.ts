@@ -31,6 +31,8 @@ export interface ConfirmationWorkerDeps {
 }
 
 const MAX_BACKOFF_MS = 6 * 60 * 60 * 1000;
+const PURGE_EVERY_MS = 60 * 60 * 1000;
+const KEEP_HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
 
 export type ConfirmationWorker = ReturnType<typeof createConfirmationWorker>;
 
@@ -42,6 +44,7 @@ export function createConfirmationWorker(deps: ConfirmationWorkerDeps) {
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = true;
+  let lastPurge = 0;
 
   function backoffMs(attempts: number): number {
     return Math.min(MAX_BACKOFF_MS, config.SEND_RETRY_BASE_SECONDS * 1000 * 2 ** Math.max(0, attempts - 1));
@@ -89,6 +92,11 @@ export function createConfirmationWorker(deps: ConfirmationWorkerDeps) {
   /** Sends everything due now; resolves with how many rows it handled. */
   async function drain(): Promise<number> {
     let handled = 0;
+    const t = clock.now().getTime();
+    if (t - lastPurge >= PURGE_EVERY_MS) {
+      lastPurge = t;
+      repo.purgeBefore(new Date(t - KEEP_HISTORY_MS).toISOString());
+    }
     const lane = async () => {
       for (let job = repo.claimConfirmation(clock.now().toISOString()); job; job = repo.claimConfirmation(clock.now().toISOString())) {
         await sendOne(job);

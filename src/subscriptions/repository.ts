@@ -127,6 +127,9 @@ export function createSubscriberRepository(store: Store) {
     },
     useConfirmToken: (token_hash: string, now: string) => q('subscriber-confirm-token-use').run({ token_hash, now }).changes === 1,
     deleteConfirmToken: (hash: string) => void q('subscriber-confirm-token-delete').run(hash),
+    /** Drops tokens expired before `before`, and finished queue rows last touched before it. */
+    purgeBefore: (before: string) =>
+      q('subscriber-confirm-token-purge').run({ before }).changes + q('subscriber-confirmation-purge').run({ before }).changes,
 
     enqueueConfirmation: (subscriber_id: number, now: string) => void q('subscriber-confirmation-enqueue').run({ subscriber_id, now }),
     claimConfirmation: (now: string) => {

@@ -82,7 +82,7 @@ UPDATE confirm_tokens SET used_at = @now WHERE token_hash = @token_hash AND used
 DELETE FROM confirm_tokens WHERE token_hash = ?;
 
 -- name: subscriber-confirm-token-purge
--- Expired and used tokens are kept a week for support questions, then dropped.
+-- Tokens that expired long ago (the worker passes a month back) can answer nothing any more.
 DELETE FROM confirm_tokens WHERE expires_at < @before;
 
 -- name: subscriber-confirmation-enqueue
@@ -113,3 +113,7 @@ SELECT MIN(next_attempt_at) AS at FROM confirmation_queue WHERE status = 'queued
 
 -- name: subscriber-confirmation-get
 SELECT * FROM confirmation_queue WHERE subscriber_id = ? ORDER BY id;
+
+-- name: subscriber-confirmation-purge
+-- Finished jobs are only history; a month is plenty to answer "did my confirmation go out?".
+DELETE FROM confirmation_queue WHERE status IN ('sent', 'failed') AND updated_at < @before;
