@@ -9,6 +9,7 @@ export const EMAIL_MESSAGES = {
   quotes: 'An email address cannot contain quotes.',
   several: 'Enter just one email address.',
   spaces: 'An email address cannot contain spaces.',
+  brackets: 'Enter just the address, like name@example.org, without a name or angle brackets.',
   shape: 'That does not look like an email address (like name@example.org).',
   domain: 'The part after @ does not look like a domain (like example.org).',
 } as const;
@@ -26,6 +27,8 @@ export function checkEmail(input: string): { email: string } | { error: string }
   if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(raw)) return { error: EMAIL_MESSAGES.control };
   if (/["'`\u2018\u2019\u201c\u201d]/.test(raw)) return { error: EMAIL_MESSAGES.quotes };
   if (/[,;]/.test(raw) || (raw.match(/@/g) ?? []).length > 1) return { error: EMAIL_MESSAGES.several };
+  if (/[<>]/.test(raw)) return { error: EMAIL_MESSAGES.brackets };
+  if (!raw.includes('@')) return { error: EMAIL_MESSAGES.shape };
   if (/\s/.test(raw)) return { error: EMAIL_MESSAGES.spaces };
   const at = raw.lastIndexOf('@');
   if (at <= 0 || at === raw.length - 1) return { error: EMAIL_MESSAGES.shape };
