@@ -127,7 +127,7 @@ export function createConfirmationWorker(deps: ConfirmationWorkerDeps) {
     } finally {
       running = null;
     }
-    if (again) {
+    if (again && !stopped) {
       again = false;
       return kick();
     }
