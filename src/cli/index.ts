@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { lazyApp, reportCliError } from './context.js';
 import { registerCorpusCommands } from './corpus.js';
 import { registerSubscriberCommands } from './subscribers.js';
+import { registerServeCommand } from './serve.js';
 
 export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Command {
   const program = new Command('paperboy')
@@ -11,6 +12,7 @@ export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Comm
     .exitOverride();
   registerCorpusCommands(program, getApp);
   registerSubscriberCommands(program, getApp);
+  registerServeCommand(program, getApp);
   return program;
 }
 
