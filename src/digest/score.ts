@@ -15,6 +15,12 @@
 export const SCORING = {
   HALF_LIFE_DAYS: 7,
   LIST_BONUS: 2,
+  /**
+   * A paper no page dates (neither publication nor listing date) counts from when paperboy first saw it,
+   * plus this many days: on a fresh install every undated paper is "seen today", and without the handicap
+   * they would all outrank the papers a page actually listed this week.
+   */
+  UNDATED_PENALTY_DAYS: 7,
 } as const;
 
 export type DateSource = 'published' | 'listed' | 'seen';
@@ -34,6 +40,7 @@ export interface ScoreBreakdown {
   /** The date the age is counted from: publication, else first listing, else when paperboy first saw it. */
   effectiveDate: string;
   dateSource: DateSource;
+  /** Days from effectiveDate to the digest date (plus UNDATED_PENALTY_DAYS when the paper is undated). */
   ageDays: number;
   weight: number;
   /** log2(weight): the popularity part. */
@@ -67,7 +74,7 @@ export function scorePaper(p: ScoreInput, asOf: string, opts: { halfLifeDays?: n
   const upvotes = Math.max(0, p.upvotes ?? 0);
   const lists = Math.max(1, p.lists);
   const { date, source } = effectiveDate(p);
-  const ageDays = daysBetween(date, asOf);
+  const ageDays = daysBetween(date, asOf) + (source === 'seen' ? SCORING.UNDATED_PENALTY_DAYS : 0);
   const weight = 1 + upvotes + listBonus * (lists - 1);
   const popularity = Math.log2(weight);
   const decay = ageDays / halfLife;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { Paper } from '../corpus/papers-repo.js';
-import type { ScoreBreakdown } from './score.js';
+import { daysBetween, type ScoreBreakdown } from './score.js';
 import { CandidatePool, normalizeTopics, type Candidate, type SectionKind } from './pool.js';
 
 export const DigestKind = z.enum(['trending', 'new', 'both']);
@@ -99,8 +99,9 @@ function ago(days: number, date: string): string {
 const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
 
 /** "3 upvotes, on 2 lists, published 4 days ago" (trending) or "published yesterday, on 1 list" (new). */
-export function describeWhy(kind: SectionKind, s: ScoreBreakdown, matched: readonly string[]): string {
-  const when = `${s.dateSource === 'published' ? 'published' : s.dateSource === 'listed' ? 'listed' : 'added'} ${ago(s.ageDays, s.effectiveDate)}`;
+export function describeWhy(kind: SectionKind, s: ScoreBreakdown, matched: readonly string[], date: string): string {
+  const days = daysBetween(s.effectiveDate, date);
+  const when = `${s.dateSource === 'published' ? 'published' : s.dateSource === 'listed' ? 'listed' : 'added'} ${ago(days, s.effectiveDate)}`;
   const lists = `on ${plural(s.lists, 'list')}`;
   const parts =
     kind === 'trending'
@@ -191,7 +192,7 @@ export function createSelector(opts: SelectorOptions) {
       title: SECTION_TITLES[kind],
       items: items.map((c) => {
         const matchedTopics = topics.filter((t) => p.matches(t).has(c.id));
-        return { paper: p.paper(c.id), rank: ++rank, score: c.score, matchedTopics, why: describeWhy(kind, c.score, matchedTopics) };
+        return { paper: p.paper(c.id), rank: ++rank, score: c.score, matchedTopics, why: describeWhy(kind, c.score, matchedTopics, date) };
       }),
     }));
     const paperIds = sections.flatMap((s) => s.items.map((i) => i.paper.id));
