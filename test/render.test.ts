@@ -138,7 +138,7 @@ describe('rendered digest', () => {
         const page = await browser.newPage({ viewport: { width, height: 1000 } });
         await page.setContent(out.html, { waitUntil: 'load' });
         // Nothing wider than the screen: a phone must not scroll sideways.
-        const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+        const scrollWidth = await page.evaluate('document.documentElement.scrollWidth');
         expect(scrollWidth).toBeLessThanOrEqual(width);
         const titles = await page.locator('a', { hasText: 'Schrödinger Bridges' }).count();
         expect(titles).toBeGreaterThan(0);
