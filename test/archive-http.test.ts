@@ -17,6 +17,10 @@ function assertWellFormedXml(xml: string): void {
   p.write(xml).close();
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+const getJson = async (url: string): Promise<Json> => (await fetch(url)).json();
+
 const clock = new FakeClock(new Date('2026-03-10T12:00:00Z'));
 const config = loadConfig({ PUBLIC_URL: 'https://papers.example.org', SENDER_ADDRESS_LINE: 'Paperboy Labs, Springfield', DIGEST_SIZE_DEFAULT: '5' });
 let store: Store;
@@ -106,13 +110,13 @@ describe('web archive over HTTP', () => {
   });
 
   it('lists papers as JSON by trending or new, filtered by topic', async () => {
-    const trending = await (await fetch(`${base}/api/papers?sort=trending&limit=2`)).json();
+    const trending = await getJson(`${base}/api/papers?sort=trending&limit=2`);
     expect(trending.count).toBe(2);
     expect(trending.papers[0].id).toBe(ids.evil);
     expect(trending.papers[0].title).toBe('Evil <script>alert(1)</script> & <b>"title"</b>');
-    const fresh = await (await fetch(`${base}/api/papers?sort=new`)).json();
+    const fresh = await getJson(`${base}/api/papers?sort=new`);
     expect(fresh.papers.map((p: { id: number }) => p.id)).toEqual([ids.fresh, ids.evil, ids.diffusion, ids.old]);
-    const topic = await (await fetch(`${base}/api/papers?topic=${encodeURIComponent('diffusion')}`)).json();
+    const topic = await getJson(`${base}/api/papers?topic=${encodeURIComponent('diffusion')}`);
     expect(topic.papers.map((p: { id: number }) => p.id).sort()).toEqual([ids.evil, ids.diffusion].sort());
     expect(topic.papers[0].matches).toEqual(['diffusion']);
     const weird = await fetch(`${base}/api/papers?topic=${encodeURIComponent('" OR NEAR(* AND')}`);
@@ -123,7 +127,7 @@ describe('web archive over HTTP', () => {
     for (const [q, param] of [['sort=popular', 'sort'], ['limit=0', 'limit'], ['limit=101', 'limit'], ['limit=ten', 'limit'], [`topic=${'x'.repeat(101)}`, 'topic']] as const) {
       const res = await fetch(`${base}/api/papers?${q}`);
       expect(res.status, q).toBe(400);
-      const body = await res.json();
+      const body: Json = await res.json();
       expect(body.issues[0].param).toBe(param);
     }
   });
