@@ -69,6 +69,7 @@ describe('web archive over HTTP', () => {
   it('answers bad, future and empty dates clearly', async () => {
     expect((await fetch(`${base}/digest/2026-02-30`)).status).toBe(400);
     expect((await fetch(`${base}/digest/yesterday`)).status).toBe(400);
+    expect((await fetch(`${base}/digest/2026-13-01`)).status).toBe(400);
     const future = await fetch(`${base}/digest/2026-03-11`);
     expect(future.status).toBe(404);
     expect(await future.text()).toContain('not out yet');

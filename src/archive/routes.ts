@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import { createSelector, formatDate, todayUtc, type Selector } from '../digest/select.js';
+import { createSelector, formatDate, isIsoDay, todayUtc, type Selector } from '../digest/select.js';
 import { normalizeTopics } from '../digest/pool.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from '../render/renderer.js';
 import { excerpt } from '../render/excerpt.js';
@@ -40,7 +40,7 @@ export const ApiPapersQuery = z.object({
   limit: z.coerce.number({ error: 'limit must be a whole number' }).int({ error: 'limit must be a whole number' }).min(1, { error: 'limit must be from 1 to 100' }).max(100, { error: 'limit must be from 1 to 100' }).default(20),
 });
 
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).refine((s) => !Number.isNaN(Date.parse(s + 'T00:00:00Z')) && new Date(s + 'T00:00:00Z').toISOString().slice(0, 10) === s);
+const IsoDate = z.string().refine(isIsoDay);
 const PaperId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {

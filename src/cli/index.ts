@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { lazyApp, reportCliError } from './context.js';
 import { registerCorpusCommands } from './corpus.js';
+import { registerPreviewCommand } from './preview.js';
 
 export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Command {
   const program = new Command('paperboy')
@@ -9,6 +10,7 @@ export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Comm
     .showHelpAfterError()
     .exitOverride();
   registerCorpusCommands(program, getApp);
+  registerPreviewCommand(program, getApp);
   return program;
 }
 

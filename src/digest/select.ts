@@ -116,6 +116,13 @@ export function selectionKey(kind: DigestKind, date: string, sections: Section[]
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 32);
 }
 
+/** A real calendar day written YYYY-MM-DD (2026-02-30 and 2026-13-01 are not). */
+export function isIsoDay(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const t = Date.parse(s + 'T00:00:00Z');
+  return !Number.isNaN(t) && new Date(t).toISOString().startsWith(s);
+}
+
 export function todayUtc(clock: Clock): string {
   return clock.now().toISOString().slice(0, 10);
 }

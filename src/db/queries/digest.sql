@@ -19,7 +19,7 @@ SELECT paper_id FROM sent_papers WHERE subscriber_id = ?;
 
 -- name: digest-subscriber-by-email
 -- Preview "as EMAIL": emails are stored normalised, but a person typing one may not match case.
-SELECT id, email, status, frequency, kind, topics, digest_size FROM subscribers WHERE email = ? COLLATE NOCASE
+SELECT id, email, status, frequency, kind, topics, digest_size, time_zone FROM subscribers WHERE email = ? COLLATE NOCASE
 ORDER BY email = ? DESC LIMIT 1;
 
 -- name: digest-paper-sources
