@@ -146,6 +146,16 @@ describe('rendered digest', () => {
         await page.screenshot({ path: join(dir, `digest-${width}-top.png`) });
         await page.close();
       }
+      // The two-section layout with topics, as a "both" subscriber with keywords sees it.
+      const both = createSelector({ store, clock }).select({ kind: 'both', size: 6, topics: ['Schrödinger', 'scaling laws'] }, '2026-03-10');
+      if (both.status !== 'selected') throw new Error(both.message);
+      const bothOut = personalize(await renderer.renderDigest(both.selection), { unsubscribeUrl: 'https://papers.example.org/u', manageUrl: 'https://papers.example.org/m' });
+      expect(bothOut.html).toContain('NEW');
+      expect(bothOut.html).toContain('Papers matching Schrödinger, scaling laws come first.');
+      const page = await browser.newPage({ viewport: { width: 800, height: 1000 } });
+      await page.setContent(bothOut.html, { waitUntil: 'load' });
+      await page.screenshot({ path: join(dir, 'digest-both-topics-800.png'), fullPage: true });
+      await page.close();
     } finally {
       await browser.close();
     }

@@ -14,6 +14,8 @@ export interface AdminPreviewDeps extends Omit<PreviewDeps, 'renderer' | 'select
   renderer?: PreviewDeps['renderer'];
   selector?: PreviewDeps['selector'];
   templatesDir?: string;
+  /** The app's admin check when it has one (e.g. a session cookie); the bearer token otherwise. */
+  authorize?: (req: FastifyRequest) => boolean;
 }
 
 const MESSAGES = {
@@ -51,7 +53,7 @@ export function registerAdminPreviewRoutes(app: FastifyInstance, deps: AdminPrev
 
   app.get('/admin/preview', async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    if (!bearerMatches(req, deps.config.ADMIN_TOKEN)) {
+    if (!(deps.authorize ? deps.authorize(req) : bearerMatches(req, deps.config.ADMIN_TOKEN))) {
       return reply.code(401).header('www-authenticate', 'Bearer realm="paperboy admin"').send({ error: MESSAGES.unauthorized });
     }
     const q = AdminPreviewQuery.safeParse(req.query);
