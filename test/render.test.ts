@@ -89,6 +89,8 @@ describe('rendered digest', () => {
     expect(excerpt('First sentence, e.g. with an abbreviation. Second one. Code: https://x.org/y. Third one. Fourth.')).toBe(
       'First sentence, e.g. with an abbreviation. Second one. Third one.',
     );
+    expect(excerpt('See https://a.org/x. Also https://b.org/y. Plain one. Plain two.')).toBe('Plain one. Plain two.');
+    expect(excerpt('word '.repeat(200)).length).toBeLessThanOrEqual(301);
   });
 
   it('names the top paper and the count in the subject and preheader, on one line', () => {

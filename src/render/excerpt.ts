@@ -2,6 +2,7 @@
 
 const ABBREVIATIONS = /(?:\b(?:e\.g|i\.e|et al|vs|etc|Fig|Eq|Sec|cf|approx|resp|No|Dr|St)\.|\b[A-Z]\.)$/;
 const URL = /\bhttps?:\/\/\S+/gi;
+const HAS_URL = /\bhttps?:\/\//i; // not global: .test() must not carry lastIndex from one sentence to the next
 
 /** Sentences of a text; a period after "e.g." or an initial does not end one. */
 export function sentences(text: string): string[] {
@@ -24,8 +25,7 @@ export function sentences(text: string): string[] {
  */
 export function excerpt(abstract: string, maxChars = 300): string {
   const all = sentences(abstract);
-  const plain = all.filter((s) => !URL.test(s));
-  URL.lastIndex = 0;
+  const plain = all.filter((s) => !HAS_URL.test(s));
   const pool = plain.length ? plain : all.map((s) => s.replace(URL, '').replace(/\s+([.,;:])/g, '$1'));
   let out = '';
   let count = 0;

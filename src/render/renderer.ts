@@ -125,9 +125,9 @@ export function createRenderer(opts: RendererOptions) {
 
   function subjectFor(sel: Selection): string {
     const top = sel.sections[0]!.items[0]!.paper.title;
-    const word = sel.kind === 'new' ? 'new' : 'trending';
+    const word = { trending: 'trending ', new: 'new ', both: '' }[sel.kind];
     const more = sel.count - 1;
-    const tail = more === 0 ? `your ${word} paper` : `${more} more ${word} paper${more === 1 ? '' : 's'}`;
+    const tail = more === 0 ? `your ${word}paper` : `${more} more ${word}paper${more === 1 ? '' : 's'}`;
     return oneLine(`“${oneLine(top, 80)}” + ${tail}`, 140);
   }
 
