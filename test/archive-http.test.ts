@@ -6,6 +6,9 @@ import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { registerArchiveRoutes } from '../src/archive/routes.js';
 import { addPaper } from './helpers/corpus.js';
+import { launchChromium } from './helpers/chromium.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 // sax in strict mode: an Atom document that is not well-formed XML throws.
 const sax = createRequire(import.meta.url)('sax') as { parser(strict: boolean): { onerror: (e: Error) => void; write(s: string): { close(): void } } };
@@ -39,7 +42,11 @@ beforeAll(async () => {
   ids.fresh = addPaper(store, { title: 'Fresh but quiet', publishedOn: '2026-03-10' });
   ids.old = addPaper(store, { title: 'Old classic', upvotes: 100, publishedOn: '2025-01-01' });
   app = Fastify();
-  registerArchiveRoutes(app, { store, clock, config });
+  // Like the web server: an app-wide strict CSP on every HTML answer. The archive's own must win on its pages.
+  app.addHook('onSend', async (_req, reply) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('content-security-policy', "default-src 'none'; style-src 'self'");
+  });
+  await registerArchiveRoutes(app, { store, clock, config });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
@@ -53,6 +60,7 @@ describe('web archive over HTTP', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(res.headers.get('content-security-policy')).toContain("style-src 'unsafe-inline'");
     const html = await res.text();
     expect(html).toContain('paperboy');
     expect(html).toContain(`href="https://papers.example.org/papers/${ids.evil}"`);
@@ -130,6 +138,32 @@ describe('web archive over HTTP', () => {
       expect(res.status, q).toBe(400);
       const body: Json = await res.json();
       expect(body.issues[0].param).toBe(param);
+    }
+  });
+
+  it('is styled in Chromium despite the app-wide strict CSP, and links the paper page (screenshots)', async () => {
+    const dir = join(process.cwd(), 'test-output', 'screenshots');
+    mkdirSync(dir, { recursive: true });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 800, height: 1000 } });
+      const blocked: string[] = [];
+      page.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+      });
+      await page.goto(`${base}/digest/2026-03-10`);
+      // The MJML body colour only shows when inline styles are allowed.
+      expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(244, 241, 234)');
+      await page.screenshot({ path: join(dir, 'archive-digest-800.png') });
+      const href = await page.locator('a', { hasText: 'Diffusion for everything' }).first().getAttribute('href');
+      expect(href).toBe(`https://papers.example.org/papers/${ids.diffusion}`);
+      await page.goto(`${base}/papers/${ids.diffusion}`); // PUBLIC_URL is not this test server
+      expect(await page.locator('h1').textContent()).toBe('Diffusion for everything');
+      expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(244, 241, 234)');
+      await page.screenshot({ path: join(dir, 'archive-paper-800.png') });
+      expect(blocked).toEqual([]);
+    } finally {
+      await browser.close();
     }
   });
 });

@@ -84,7 +84,7 @@ describe('/admin/preview', () => {
     const sub = addSubscriber(store, { email: 'grace@example.org', kind: 'both', digestSize: 4 });
     recordSent(store, sub, [sentId], '2026-03-09');
     app = Fastify();
-    registerAdminPreviewRoutes(app, {
+    await registerAdminPreviewRoutes(app, {
       store, clock, config,
       linksFor: (s) => ({ unsubscribeUrl: `https://papers.example.org/u/${s.id}?sig=a&b`, manageUrl: `https://papers.example.org/m/${s.id}` }),
     });

@@ -8,6 +8,7 @@ import { DigestKind, createSelector, isIsoDay, todayUtc } from '../digest/select
 import { buildPreview, previewFacts, type PreviewDeps } from '../digest/preview.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../render/renderer.js';
 import { createPages } from './pages.js';
+import { useOwnCsp } from './routes.js';
 
 export interface AdminPreviewDeps extends Omit<PreviewDeps, 'renderer' | 'selector' | 'config'> {
   config: Pick<Config, 'PUBLIC_URL' | 'DIGEST_SIZE_DEFAULT' | 'SENDER_ADDRESS_LINE'> & { ADMIN_TOKEN?: string };
@@ -44,7 +45,18 @@ export function bearerMatches(req: FastifyRequest, token: string | undefined): b
   return !!m && timingSafeEqual(digest(m[1]!.trim()), digest(token));
 }
 
-export function registerAdminPreviewRoutes(app: FastifyInstance, deps: AdminPreviewDeps): void {
+// The page frames the email (srcdoc, sandboxed) and both use inline styles only.
+const ADMIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-src 'self'; base-uri 'none'; form-action 'self'";
+
+/** Adds /admin/preview in its own encapsulated context, with its own CSP (see useOwnCsp). */
+export async function registerAdminPreviewRoutes(app: FastifyInstance, deps: AdminPreviewDeps): Promise<void> {
+  await app.register(async (child) => {
+    useOwnCsp(child, ADMIN_CSP);
+    addAdminPreviewRoutes(child, deps);
+  });
+}
+
+function addAdminPreviewRoutes(app: FastifyInstance, deps: AdminPreviewDeps): void {
   const templatesDir = deps.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   const renderer = deps.renderer ?? createRenderer({ templatesDir, config: deps.config });
   const selector = deps.selector ?? createSelector({ store: deps.store, clock: deps.clock, poolMaxAgeMs: 60_000 });
@@ -65,7 +77,7 @@ export function registerAdminPreviewRoutes(app: FastifyInstance, deps: AdminPrev
     if (q.data.part) {
       if (r.status !== 'ready') return reply.code(404).send({ error: r.message });
       return q.data.part === 'html'
-        ? reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:").send(r.html)
+        ? reply.header('content-type', 'text/html; charset=utf-8').send(r.html)
         : reply.header('content-type', 'text/plain; charset=utf-8').send(r.text);
     }
     const html = pages.render({
@@ -77,14 +89,12 @@ export function registerAdminPreviewRoutes(app: FastifyInstance, deps: AdminPrev
         text: r.status === 'ready' ? r.text : '',
       },
     });
-    return reply
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-src 'self'")
-      .send(html);
+    return reply.header('content-type', 'text/html; charset=utf-8').send(html);
   });
 }
 
 /** The same route as a Fastify plugin, for `app.register(adminPreviewPlugin, deps)`. */
 export async function adminPreviewPlugin(app: FastifyInstance, deps: AdminPreviewDeps): Promise<void> {
-  registerAdminPreviewRoutes(app, deps);
+  useOwnCsp(app, ADMIN_CSP);
+  addAdminPreviewRoutes(app, deps);
 }

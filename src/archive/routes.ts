@@ -32,7 +32,7 @@ const MESSAGES = {
 } as const;
 
 // Pages only carry inline CSS and links: nothing else may load or run, whatever the corpus holds.
-const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-src 'self'; base-uri 'none'; form-action 'self'";
+export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-src 'self'; base-uri 'none'; form-action 'self'";
 
 export const ApiPapersQuery = z.object({
   sort: z.enum(['trending', 'new'], { error: 'sort must be trending or new' }).default('trending'),
@@ -44,10 +44,29 @@ const IsoDate = z.string().refine(isIsoDay);
 const PaperId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(html);
+  return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(html);
 }
 
-export function registerArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
+/**
+ * Sets this area's CSP on its HTML answers. Registered inside the area's own (encapsulated) context, so it runs
+ * after any app-wide onSend hook: the web server's strict `style-src 'self'` would otherwise strip the inline
+ * styles an email-look page is made of.
+ */
+export function useOwnCsp(app: FastifyInstance, csp: string): void {
+  app.addHook('onSend', async (_req, reply) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('content-security-policy', csp);
+  });
+}
+
+/** Adds the archive routes in their own encapsulated context (see useOwnCsp). */
+export async function registerArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): Promise<void> {
+  await app.register(async (child) => {
+    useOwnCsp(child, PAGE_CSP);
+    addArchiveRoutes(child, deps);
+  });
+}
+
+function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
   const { store, clock, config } = deps;
   const templatesDir = deps.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   const renderer = deps.renderer ?? createRenderer({ templatesDir, config });
@@ -164,5 +183,6 @@ export function registerArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): 
 
 /** The same routes as a Fastify plugin, for `app.register(archivePlugin, deps)`. */
 export async function archivePlugin(app: FastifyInstance, deps: ArchiveDeps): Promise<void> {
-  registerArchiveRoutes(app, deps);
+  useOwnCsp(app, PAGE_CSP);
+  addArchiveRoutes(app, deps);
 }
