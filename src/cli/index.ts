@@ -4,6 +4,7 @@ import { lazyApp, reportCliError } from './context.js';
 import { registerCorpusCommands } from './corpus.js';
 import { registerSubscriberCommands } from './subscribers.js';
 import { registerServeCommand } from './serve.js';
+import { registerPreviewCommand } from './preview.js';
 
 export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Command {
   const program = new Command('paperboy')
@@ -13,6 +14,7 @@ export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Comm
   registerCorpusCommands(program, getApp);
   registerSubscriberCommands(program, getApp);
   registerServeCommand(program, getApp);
+  registerPreviewCommand(program, getApp);
   return program;
 }
 
