@@ -4,7 +4,8 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { simpleParser } from 'mailparser';
-import { PipeliningMessenger } from '../src/mail/pipelining-messenger.js';
+import { PipeliningMessenger, pipeliningMessengerFromConfig } from '../src/mail/pipelining-messenger.js';
+import { loadConfig } from '../src/config.js';
 import { SendError, type SendResult } from '../src/mail/messenger.js';
 import { dotStuff } from '../src/mail/smtp-wire.js';
 
@@ -262,6 +263,24 @@ describe('PipeliningMessenger on the wire', () => {
     await raw(messenger, 2, ['reader2@example.org']);
     expect(server.received).toHaveLength(2);
     expect(new Set(server.received.map((m) => m.sessionId)).size).toBe(2);
+  });
+
+  it('closes an idle connection with QUIT and opens a new one for the next message', async () => {
+    const { server, messenger } = await setup({}, (p) => `smtp://127.0.0.1:${p}?starttls=never`, { poolSize: 1, idleMs: 100 });
+    await raw(messenger, 1, ['reader1@example.org']);
+    await new Promise((r) => setTimeout(r, 400));
+    await raw(messenger, 2, ['reader2@example.org']);
+    expect(new Set(server.received.map((m) => m.sessionId)).size).toBe(2);
+  });
+
+  it('builds from config: SMTP_URL, SMTP_POOL_SIZE, MAIL_FROM', async () => {
+    const server = await startServer({});
+    cleanups.push(server.close);
+    const config = loadConfig({ SMTP_URL: `smtp://127.0.0.1:${server.port}?starttls=never`, SMTP_POOL_SIZE: '3', MAIL_FROM: 'Digest <digest@example.org>' });
+    const messenger = pipeliningMessengerFromConfig(config);
+    cleanups.push(() => messenger.close());
+    await messenger.send({ to: 'reader@example.org', subject: 'hi', html: '<p>hi</p>', text: 'hi' });
+    expect(server.received[0]!.from).toBe('digest@example.org');
   });
 
   it('fails temporarily when nothing listens', async () => {

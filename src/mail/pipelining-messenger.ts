@@ -1,5 +1,6 @@
 // Owns the fast SMTP path: a pool of persistent connections that pipeline (RFC 2920) bodies dot-stuffed once.
 import type tls from 'node:tls';
+import type { Config } from '../config.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { SendError, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
 import { dotStuff, envelopeAddress, parseSmtpUrl, type SmtpReply, type SmtpTarget } from './smtp-wire.js';
@@ -334,4 +335,10 @@ export class PipeliningMessenger implements Messenger {
 
 export function createPipeliningMessenger(opts: PipeliningMessengerOptions): PipeliningMessenger {
   return new PipeliningMessenger(opts);
+}
+
+/** The messenger for `MAIL_TRANSPORT=smtp`: SMTP_URL, SMTP_POOL_SIZE connections, MAIL_FROM for composed mail. */
+export function pipeliningMessengerFromConfig(config: Pick<Config, 'SMTP_URL' | 'SMTP_POOL_SIZE' | 'MAIL_FROM'>): PipeliningMessenger {
+  if (!config.SMTP_URL) throw new Error('SMTP_URL is required for the SMTP messenger');
+  return new PipeliningMessenger({ url: config.SMTP_URL, poolSize: config.SMTP_POOL_SIZE, defaultFrom: config.MAIL_FROM });
 }

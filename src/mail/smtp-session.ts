@@ -35,22 +35,19 @@ export class SmtpSession {
   private waitHead = 0;
   private failure: SessionError | null = null;
   extensions = new Map<string, string>();
-  private closeListeners: (() => void)[] = [];
+  private quitting = false;
 
   constructor(private readonly opts: SessionOptions) {}
 
+  /** Failed, or saying QUIT: either way not to be given another transaction. */
   get closed(): boolean {
-    return this.failure !== null;
+    return this.failure !== null || this.quitting;
   }
   get pipelining(): boolean {
     return this.extensions.has('PIPELINING');
   }
   get secure(): boolean {
     return this.socket instanceof tls.TLSSocket;
-  }
-
-  onClose(fn: () => void): void {
-    this.closeListeners.push(fn);
   }
 
   /** Connects and runs the greeting, EHLO, STARTTLS and AUTH; throws SessionError when any step fails. */
@@ -246,12 +243,12 @@ export class SmtpSession {
     this.waitHead = 0;
     for (const w of waiters) w(err);
     this.socket?.destroy();
-    for (const fn of this.closeListeners) fn();
   }
 
   /** Polite close: QUIT, then drop the socket whatever the answer. */
   async quit(): Promise<void> {
-    if (this.failure) return;
+    if (this.failure || this.quitting) return;
+    this.quitting = true;
     this.socket.ref();
     const bye = this.command('QUIT');
     const timer = setTimeout(() => this.fail(new SessionError('closed')), 2000);
