@@ -21,6 +21,29 @@ describe('dotStuff', () => {
     expect(out.toString('utf8')).toBe(`Schrödinger 量子 ✓\r\n${long}\r\n..${long}\r\n`);
   });
 
+  it('agrees with a plain reference on every path (clean CRLF, bare LF, bare CR)', () => {
+    const reference = (x: string) => {
+      if (x === '') return '';
+      const lines = x.replace(/\r\n|\r|\n/g, '\n').split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      return lines.map((l) => (l.startsWith('.') ? '.' + l : l) + '\r\n').join('');
+    };
+    const alphabet = ['.', '\r\n', '\r\n.', '\n', '\r', 'a', 'é', 'xyz'];
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let k = 0; k < 500; k++) {
+      const cleanOnly = k % 2 === 0;
+      const pick = cleanOnly ? ['.', '\r\n', '\r\n.', 'a', 'é'] : alphabet;
+      const x = Array.from({ length: Math.floor(rnd() * 20) }, () => pick[Math.floor(rnd() * pick.length)]).join('');
+      expect(dotStuff(x).toString('utf8'), JSON.stringify(x)).toBe(reference(x));
+    }
+  });
+
+  it('returns a clean body without a leading-dot line as is (no copy)', () => {
+    const b = Buffer.from('a\r\nb.\r\n');
+    expect(dotStuff(b)).toBe(b);
+  });
+
   it('is undone by unStuff', () => {
     const src = '..a\r\n.b\r\nc\r\n...\r\n';
     expect(unStuff(dotStuff(src)).toString()).toBe(src);

@@ -114,35 +114,84 @@ const DOT = 46;
  */
 export function dotStuff(input: Buffer | string): Buffer {
   const src = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  // Worst case every byte becomes two (".\n" lines), plus the final CRLF.
-  const out = Buffer.allocUnsafe(src.length * 2 + 2);
-  let o = 0;
-  let lineStart = true;
-  let i = 0;
+  return stuffCleanCrlf(src) ?? stuffAnything(src);
+}
+
+/**
+ * The common case (what a CRLF-clean template gives): every LF preceded by CR and every CR followed by LF. Works
+ * on a latin1 view (bytes map 1:1 to chars) because V8's string search is far cheaper per call than
+ * Buffer.indexOf; only the dots at line starts are spliced in. Null when the line endings need repairing.
+ */
+function stuffCleanCrlf(src: Buffer): Buffer | null {
   const n = src.length;
-  while (i < n) {
-    if (lineStart && src[i] === DOT) out[o++] = DOT;
-    // Copy the run up to the next CR or LF in one go.
-    let j = i;
-    while (j < n) {
-      const c = src[j]!;
-      if (c === LF || c === CR) break;
-      j++;
-    }
-    if (j > i) {
-      src.copy(out, o, i, j);
-      o += j - i;
-    }
-    if (j >= n) {
-      lineStart = false;
-      i = j;
-      break;
-    }
-    // A line break: CRLF, lone LF or lone CR all become CRLF.
+  const text = src.toString('latin1');
+  const dots: number[] = [];
+  if (text.charCodeAt(0) === DOT) dots.push(0);
+  let lfs = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) {
+    if (text.charCodeAt(at - 1) !== CR) return null;
+    if (text.charCodeAt(at + 1) === DOT) dots.push(at + 1);
+    lfs++;
+  }
+  let crs = 0;
+  for (let at = text.indexOf('\r'); at !== -1; at = text.indexOf('\r', at + 1)) crs++;
+  // Every LF has its CR, so equal counts leave no bare CR.
+  if (crs !== lfs) return null;
+  const endsClean = n === 0 || text.endsWith('\r\n');
+  if (dots.length === 0 && endsClean) return src;
+  const out = Buffer.allocUnsafe(n + dots.length + (endsClean ? 0 : 2));
+  let o = 0;
+  let from = 0;
+  for (const at of dots) {
+    o += src.copy(out, o, from, at);
+    out[o++] = DOT;
+    from = at;
+  }
+  o += src.copy(out, o, from, n);
+  if (!endsClean) {
     out[o++] = CR;
     out[o++] = LF;
-    i = src[j] === CR && src[j + 1] === LF ? j + 2 : j + 1;
-    lineStart = true;
+  }
+  return out;
+}
+
+/** Bare LFs (MIME composers leave them to the SMTP layer): split into lines and join with CRLF. */
+function stuffAnything(src: Buffer): Buffer {
+  const text = src.toString('latin1');
+  const lines = text.split('\n');
+  const last = lines.length - 1;
+  for (let i = 0; i <= last; i++) {
+    let line = lines[i]!;
+    // A CR right before the LF belongs to it; after the last LF there is no LF to belong to.
+    if (i < last && line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
+    if (line.includes('\r')) return stuffBytes(src);
+    if (line.charCodeAt(0) === DOT) line = '.' + line;
+    lines[i] = line;
+  }
+  let out = lines.join('\r\n');
+  if (out.length > 0 && !out.endsWith('\r\n')) out += '\r\n';
+  return Buffer.from(out, 'latin1');
+}
+
+/** Any line endings, bare CRs included: one byte-by-byte pass rewriting them all to CRLF while stuffing. */
+function stuffBytes(src: Buffer): Buffer {
+  const n = src.length;
+  // Worst case every byte becomes two (".\n" lines), plus the final CRLF.
+  const out = Buffer.allocUnsafe(n * 2 + 2);
+  let o = 0;
+  let lineStart = true;
+  for (let i = 0; i < n; i++) {
+    const c = src[i]!;
+    if (c === LF || c === CR) {
+      out[o++] = CR;
+      out[o++] = LF;
+      if (c === CR && src[i + 1] === LF) i++;
+      lineStart = true;
+      continue;
+    }
+    if (lineStart && c === DOT) out[o++] = DOT;
+    out[o++] = c;
+    lineStart = false;
   }
   if (!lineStart) {
     out[o++] = CR;
