@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync, verify } from 'node:crypto';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { PipeliningMessenger, pipeliningMessengerFromConfig } from '../src/mail/pipelining-messenger.js';
@@ -281,6 +282,52 @@ describe('PipeliningMessenger on the wire', () => {
     cleanups.push(() => messenger.close());
     await messenger.send({ to: 'reader@example.org', subject: 'hi', html: '<p>hi</p>', text: 'hi' });
     expect(server.received[0]!.from).toBe('digest@example.org');
+  });
+
+  it('DKIM-signs composed mail over both List-Unsubscribe headers, and the signature verifies as received', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const server = await startServer({});
+    cleanups.push(server.close);
+    const pemKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const config = loadConfig({
+      SMTP_URL: `smtp://127.0.0.1:${server.port}?starttls=never`,
+      MAIL_FROM: 'paperboy <digest@example.org>',
+      DKIM_DOMAIN: 'example.org',
+      DKIM_SELECTOR: 'pb',
+      DKIM_PRIVATE_KEY: pemKey.replace(/\n/g, '\\n'),
+    });
+    const messenger = pipeliningMessengerFromConfig(config);
+    cleanups.push(() => messenger.close());
+    await messenger.send({
+      to: 'reader@example.org',
+      subject: 'Signed',
+      html: '<p>hi</p>',
+      text: 'hi\n.dot line',
+      headers: { 'List-Unsubscribe': '<https://example.org/u/1>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    });
+    const raw = server.received[0]!.raw.toString('latin1');
+    const [head, ...rest] = raw.split('\r\n\r\n');
+    const body = rest.join('\r\n\r\n');
+    const fields = head!.split(/\r\n(?![ \t])/);
+    const sigField = fields.find((f) => /^dkim-signature:/i.test(f))!;
+    const tags = new Map(sigField.slice(sigField.indexOf(':') + 1).replace(/\s+/g, '').split(';').filter(Boolean).map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)] as [string, string]));
+    const signed = tags.get('h')!.toLowerCase().split(':');
+    expect(signed).toEqual(expect.arrayContaining(['list-unsubscribe', 'list-unsubscribe-post', 'from', 'subject']));
+    expect(tags.get('c')).toBe('relaxed/relaxed');
+    // Relaxed canonicalisation (RFC 6376 3.4.2, 3.4.4), then the body hash and the RSA signature.
+    const canonBody = body.split('\r\n').map((l) => l.replace(/[ \t]+/g, ' ').replace(/ $/, '')).join('\r\n').replace(/(\r\n)*$/, '') + '\r\n';
+    expect(createHash('sha256').update(canonBody, 'latin1').digest('base64')).toBe(tags.get('bh'));
+    const canonHeader = (f: string) => {
+      const i = f.indexOf(':');
+      return f.slice(0, i).trim().toLowerCase() + ':' + f.slice(i + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim();
+    };
+    let data = '';
+    for (const name of signed) {
+      const f = fields.find((x) => x.slice(0, x.indexOf(':')).trim().toLowerCase() === name);
+      if (f) data += canonHeader(f) + '\r\n';
+    }
+    data += canonHeader(sigField).replace(/b=[^;]*$/, 'b=');
+    expect(verify('sha256', Buffer.from(data, 'latin1'), publicKey, Buffer.from(tags.get('b')!, 'base64'))).toBe(true);
   });
 
   it('fails temporarily when nothing listens', async () => {

@@ -2,6 +2,7 @@
 import type tls from 'node:tls';
 import type { Config } from '../config.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import DKIM from 'nodemailer/lib/dkim';
 import { SendError, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
 import { dotStuff, envelopeAddress, parseSmtpUrl, type SmtpReply, type SmtpTarget } from './smtp-wire.js';
 import { SessionError, SmtpSession, type Pending } from './smtp-session.js';
@@ -19,7 +20,17 @@ export interface PipeliningMessengerOptions {
   idleMs?: number;
   /** Extra TLS options, e.g. `{ ca }` for a private relay. */
   tls?: tls.ConnectionOptions;
+  /**
+   * DKIM for mail composed by `send()` (confirmations and the like). `sendRaw()` sends bytes as given: digests are
+   * signed by whoever builds them, before stuffing (a signature over stuffed bytes would not verify).
+   */
+  dkim?: { domainName: string; keySelector: string; privateKey: string; headerFieldNames?: string };
 }
+
+/** Signed header fields: nodemailer's defaults leave out List-Unsubscribe-Post, which RFC 8058 wants signed. */
+export const DKIM_SIGNED_HEADERS =
+  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
+  'In-Reply-To:References:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Auto-Submitted';
 
 interface Job {
   from: string;
@@ -56,10 +67,24 @@ export class PipeliningMessenger implements Messenger {
   private workers = 0;
   private closing = false;
   private readonly done = new Set<Promise<void>>();
+  private readonly signer: DKIM | null;
 
   constructor(private readonly opts: PipeliningMessengerOptions) {
     this.target = parseSmtpUrl(opts.url);
     if (!(opts.poolSize >= 1)) throw new Error('poolSize must be at least 1');
+    this.signer = opts.dkim ? new DKIM({ headerFieldNames: DKIM_SIGNED_HEADERS, ...opts.dkim }) : null;
+  }
+
+  private sign(raw: Buffer): Promise<Buffer> {
+    const signer = this.signer;
+    if (!signer) return Promise.resolve(raw);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const out = signer.sign(raw);
+      out.on('data', (c: Buffer) => chunks.push(c));
+      out.on('end', () => resolve(Buffer.concat(chunks)));
+      out.on('error', reject);
+    });
   }
 
   async send(msg: OutgoingMessage): Promise<SendResult> {
@@ -72,7 +97,7 @@ export class PipeliningMessenger implements Messenger {
       headers: msg.headers,
       messageId: msg.messageId,
     }).compile();
-    const raw = await node.build();
+    const raw = await this.sign(await node.build());
     const env = node.getEnvelope();
     return this.sendRaw({
       envelope: { from: env.from || '', to: env.to },
@@ -337,8 +362,17 @@ export function createPipeliningMessenger(opts: PipeliningMessengerOptions): Pip
   return new PipeliningMessenger(opts);
 }
 
-/** The messenger for `MAIL_TRANSPORT=smtp`: SMTP_URL, SMTP_POOL_SIZE connections, MAIL_FROM for composed mail. */
-export function pipeliningMessengerFromConfig(config: Pick<Config, 'SMTP_URL' | 'SMTP_POOL_SIZE' | 'MAIL_FROM'>): PipeliningMessenger {
+/** The messenger for `MAIL_TRANSPORT=smtp`: SMTP_URL, SMTP_POOL_SIZE connections, MAIL_FROM and DKIM_* for composed mail. */
+export function pipeliningMessengerFromConfig(
+  config: Pick<Config, 'SMTP_URL' | 'SMTP_POOL_SIZE' | 'MAIL_FROM' | 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'>,
+): PipeliningMessenger {
   if (!config.SMTP_URL) throw new Error('SMTP_URL is required for the SMTP messenger');
-  return new PipeliningMessenger({ url: config.SMTP_URL, poolSize: config.SMTP_POOL_SIZE, defaultFrom: config.MAIL_FROM });
+  const { DKIM_DOMAIN: domainName, DKIM_SELECTOR: keySelector, DKIM_PRIVATE_KEY: key } = config;
+  return new PipeliningMessenger({
+    url: config.SMTP_URL,
+    poolSize: config.SMTP_POOL_SIZE,
+    defaultFrom: config.MAIL_FROM,
+    // A one-line .env holds the PEM with \n escapes.
+    dkim: domainName && keySelector && key ? { domainName, keySelector, privateKey: key.includes('\\n') && !key.includes('\n') ? key.replace(/\\n/g, '\n') : key } : undefined,
+  });
 }
