@@ -330,6 +330,25 @@ describe('PipeliningMessenger on the wire', () => {
     expect(verify('sha256', Buffer.from(data, 'latin1'), publicKey, Buffer.from(tags.get('b')!, 'base64'))).toBe(true);
   });
 
+  it('gives up on a server that stops answering, as a temporary failure', async () => {
+    // Greets, answers EHLO, then never replies to MAIL FROM.
+    const silent = net.createServer((sock) => {
+      sock.write('220 silent ESMTP\r\n');
+      sock.on('data', (c: Buffer) => {
+        if (/^EHLO/m.test(c.toString())) sock.write('250-silent\r\n250 PIPELINING\r\n');
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    const port = (silent.address() as net.AddressInfo).port;
+    const messenger = new PipeliningMessenger({ url: `smtp://127.0.0.1:${port}?starttls=never`, poolSize: 1, timeoutMs: 300 });
+    cleanups.push(() => messenger.close());
+    const e = await rejection(raw(messenger, 1, ['reader1@example.org']));
+    expect(e.failure).toBe('temporary');
+    expect(e.message).toMatch(/no reply from the server within 300 ms/);
+  });
+
   it('fails temporarily when nothing listens', async () => {
     const server = await startServer({});
     const port = server.port;
