@@ -414,6 +414,14 @@ describe('PipeliningMessenger security', () => {
     expect(server.received).toHaveLength(0);
   });
 
+  it('does not send credentials in clear when STARTTLS is missing, unless the URL says starttls=never', async () => {
+    const { server, messenger } = await setup({ ...auth, hideSTARTTLS: true }, (p) => `smtp://paper%20boy:s3cr%3At@127.0.0.1:${p}`);
+    const e = await rejection(raw(messenger, 1, ['reader1@example.org']));
+    expect(e.failure).toBe('temporary');
+    expect(e.message).toMatch(/refusing to send credentials without TLS/);
+    expect(server.received).toHaveLength(0);
+  });
+
   it('upgrades with STARTTLS, verifying the certificate, before AUTH', async () => {
     const { server, messenger } = await setup(
       { ...auth, allowInsecureAuth: false },

@@ -72,7 +72,14 @@ export class SmtpSession {
         throw this.failure;
       }
     }
-    if (t.user !== undefined) await this.auth(t.user, t.pass ?? '');
+    if (t.user !== undefined) {
+      // A STARTTLS stripped on the way must not turn into a password sent in clear; plain AUTH is opted into.
+      if (!this.secure && t.starttls !== 'never') {
+        this.fail(new SessionError('refusing to send credentials without TLS: the server did not offer STARTTLS (use smtps://, or ?starttls=never to allow it)'));
+        throw this.failure;
+      }
+      await this.auth(t.user, t.pass ?? '');
+    }
   }
 
   private connect(): Promise<void> {
