@@ -8,18 +8,13 @@ import type { Logger } from '../log.js';
 import { systemClock, type Clock } from '../clock.js';
 import { SendError, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
 import { classifySendError } from './classify.js';
+import { checkEnvelope, checkSingleRecipient } from './envelope.js';
 
 /** `20261123T103000123Z-<16 hex>.eml`: names sort by time, so "newest first" is a reverse sort. */
 export const OUTBOX_FILE = /^(\d{8}T\d{9}Z)-([0-9a-f]{16})\.eml$/;
 
 function stampOf(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:.]/g, '');
-}
-
-/** Envelope addresses land in header lines of the file; a CR, LF or other control character must not. */
-function assertAddress(a: string): string {
-  if (!a || /[\x00-\x1f\x7f<>]/.test(a)) throw new SendError(`invalid envelope address ${JSON.stringify(a)}`, 'permanent');
-  return a;
 }
 
 export function createOutboxMessenger(
@@ -41,9 +36,9 @@ export function createOutboxMessenger(
   }
 
   async function store(envelope: { from: string; to: string[] }, body: Buffer, messageId: string): Promise<SendResult> {
-    const to = envelope.to.map(assertAddress);
-    if (to.length === 0) throw new SendError('no recipients', 'permanent');
-    const from = envelope.from ? assertAddress(envelope.from) : '';
+    // Envelope addresses land in header lines of the file: checked like SMTP would need them.
+    checkEnvelope(envelope);
+    const { from, to } = envelope;
     // What a local delivery agent adds: the envelope, visible in the outbox even when To: says otherwise.
     const trace = Buffer.from(`Return-Path: <${from}>\r\nDelivered-To: ${to.join(', ')}\r\n`);
     const hash = createHash('sha256').update(messageId || randomBytes(8)).digest('hex').slice(0, 16);
@@ -73,6 +68,7 @@ export function createOutboxMessenger(
   return {
     name: 'outbox',
     async send(msg: OutgoingMessage) {
+      checkSingleRecipient(msg.to);
       let info: { message: Buffer; envelope: { from: string | false; to: string[] }; messageId: string };
       try {
         info = (await composer.sendMail({

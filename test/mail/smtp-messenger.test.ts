@@ -71,6 +71,24 @@ describe('smtp messenger', () => {
     expect(server.received[0]!.to).toEqual(['reader@example.org']);
   });
 
+  it('refuses smuggled envelope addresses and extra recipients before talking to the server', async () => {
+    const bad = [
+      messenger.sendRaw({ envelope: { from: 'b@paperboy.test', to: ['x@example.org\r\nRCPT TO:<evil@example.com>'] }, raw: 'Subject: x\r\n\r\nx', messageId: '<i1@x>' }),
+      messenger.sendRaw({ envelope: { from: 'b@paperboy.test', to: ['x@example.org>\r\nRCPT TO:<evil@example.com'] }, raw: 'Subject: x\r\n\r\nx', messageId: '<i2@x>' }),
+      messenger.sendRaw({ envelope: { from: 'b@p.test> SIZE=1', to: ['x@example.org'] }, raw: 'Subject: x\r\n\r\nx', messageId: '<i3@x>' }),
+      messenger.send({ to: 'x@example.org, evil@example.com', subject: 's', html: 'h', text: 't' }),
+      messenger.send({ to: 'Eve <x@example.org>\r\nBcc: evil@example.com', subject: 's', html: 'h', text: 't' }),
+    ];
+    for (const p of bad) {
+      const err = await failureOf(p);
+      expect(err.failure).toBe('permanent');
+    }
+    expect(server.received).toHaveLength(0);
+    // a display name is fine
+    await messenger.send({ to: '"Ada, Countess" <ada@example.org>', subject: 's', html: 'h', text: 't' });
+    expect(server.received[0]!.to).toEqual(['ada@example.org']);
+  });
+
   it('sends a prebuilt raw message byte for byte, to the envelope recipients', async () => {
     const raw =
       'From: paperboy <digest@paperboy.test>\r\nTo: someone@example.org\r\nSubject: raw one\r\n' +
