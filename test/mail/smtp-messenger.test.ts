@@ -64,10 +64,17 @@ describe('smtp messenger', () => {
     expect(raw).toMatch(/^List-Unsubscribe: <https:\/\/p\.test\/u\/abc>, <mailto:unsubscribe\+abc@p\.test>\r$/m);
   });
 
-  it('cannot be made to add a header through the subject', async () => {
-    await messenger.send({ to: 'reader@example.org', subject: 'Hi\r\nBcc: evil@example.com', html: '<p>x</p>', text: 'x' });
+  it('cannot be made to add a header through the subject or a header value', async () => {
+    await messenger.send({
+      to: 'reader@example.org',
+      subject: 'Hi\r\nBcc: evil@example.com',
+      html: '<p>x</p>',
+      text: 'x',
+      headers: { 'List-Id': 'papers\r\nBcc: evil@example.com', 'X-Evil\r\nBcc': 'evil@example.com' },
+    });
     const raw = server.received[0]!.raw.toString('latin1');
     expect(raw).not.toMatch(/^Bcc:/im);
+    expect(raw).toMatch(/^List-ID: papers Bcc: evil@example\.com\r$/m);
     expect(server.received[0]!.to).toEqual(['reader@example.org']);
   });
 
