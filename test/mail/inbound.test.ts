@@ -5,7 +5,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { openStore, type Store } from '../../src/db/open.js';
 import { silentLogger } from '../../src/log.js';
-import { createInboundServer, targetOf, type InboundServer, type InboundSubscriptions } from '../../src/mail/inbound.js';
+import { createInboundServer, inboundSubscriptionsFrom, targetOf, type InboundServer, type InboundSubscriptions } from '../../src/mail/inbound.js';
 import { classifySendError } from '../../src/mail/classify.js';
 
 const SECRET = 'test-secret-test-secret-test-secret';
@@ -13,7 +13,8 @@ const DOMAIN = 'paperboy.test';
 
 /** A small real subscription service over the subscribers table: what the web helper's one does, minus email. */
 function tableSubscriptions(store: Store): InboundSubscriptions & { tokenFor(email: string): string; calls: string[] } {
-  const sign = (id: number) => createHmac('sha256', SECRET).update(`unsub:${id}`).digest('base64url');
+  // Same shape as the web side's signed tokens: `<id>-<32 hex of HMAC>`.
+  const sign = (id: number) => createHmac('sha256', SECRET).update(`unsub:${id}`).digest('hex').slice(0, 32);
   const calls: string[] = [];
   return {
     calls,
@@ -29,7 +30,7 @@ function tableSubscriptions(store: Store): InboundSubscriptions & { tokenFor(ema
     },
     async unsubscribeByToken(token) {
       calls.push(`unsubscribe-token`);
-      const [id, mac] = token.split('.');
+      const [id, mac] = token.split('-');
       if (!id || !mac || !/^\d+$/.test(id)) return false;
       const want = Buffer.from(sign(Number(id)));
       const got = Buffer.from(mac);
@@ -39,7 +40,7 @@ function tableSubscriptions(store: Store): InboundSubscriptions & { tokenFor(ema
     },
     tokenFor(email) {
       const { id } = store.db.prepare('SELECT id FROM subscribers WHERE email = ?').get(email) as { id: number };
-      return `${id}.${sign(id)}`;
+      return `${id}-${sign(id)}`;
     },
   };
 }
@@ -116,7 +117,7 @@ describe('inbound SMTP listener', () => {
   it('a forged or tampered token does nothing', async () => {
     addActive('erin@example.org');
     const token = subs.tokenFor('erin@example.org');
-    const forged = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');
+    const forged = token.slice(0, -2) + (token.endsWith('aa') ? 'bb' : 'aa');
     await send({ from: 'erin@example.org', to: `unsubscribe+${forged}@${DOMAIN}`, subject: 'unsubscribe', text: '' });
     expect(statusOf('erin@example.org')).toBe('active');
   });
@@ -166,6 +167,19 @@ describe('inbound SMTP listener', () => {
     const e = classifySendError(err);
     expect(e.responseCode).toBe(451);
     expect(e.failure).toBe('temporary');
+  });
+
+  it('adapts a synchronous service that answers { ok } and subscriber-or-null', async () => {
+    const seen: string[] = [];
+    const adapted = inboundSubscriptionsFrom({
+      subscribe: (email) => (seen.push(email), { ok: !email.startsWith('bad') }),
+      unsubscribeByToken: (token) => (token === 'good-token-123' ? { id: 1 } : null),
+    });
+    await adapted.subscribe('ok@example.org', 'email');
+    await adapted.subscribe('bad@example.org', 'email');
+    expect(seen).toEqual(['ok@example.org', 'bad@example.org']);
+    expect(await adapted.unsubscribeByToken('good-token-123')).toBe(true);
+    expect(await adapted.unsubscribeByToken('other-token-123')).toBe(false);
   });
 
   it('knows its addresses', () => {
