@@ -26,7 +26,6 @@ export function createOutboxMessenger(
   // Only composes (streamTransport + buffer): nodemailer's MailComposer makes the real RFC 5322 bytes.
   const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   let lastMs = 0;
-  let ready: Promise<unknown> | undefined;
 
   /** Time-ordered within this process even when two messages share a millisecond. */
   function nextStamp(): string {
@@ -43,11 +42,11 @@ export function createOutboxMessenger(
     const trace = Buffer.from(`Return-Path: <${from}>\r\nDelivered-To: ${to.join(', ')}\r\n`);
     const hash = createHash('sha256').update(messageId || randomBytes(8)).digest('hex').slice(0, 16);
     const name = `${nextStamp()}-${hash}.eml`;
-    ready ??= mkdir(dir, { recursive: true });
-    await ready;
     // Written under a dot name the listing ignores, flushed, then renamed: readers see all of it or nothing.
     const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
+      // Every time, not once: someone may empty the outbox by deleting the directory while we run.
+      await mkdir(dir, { recursive: true });
       const fh = await open(tmp, 'wx');
       try {
         await fh.writeFile(Buffer.concat([trace, body]));

@@ -56,6 +56,8 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
     ...opts.transport,
   } as Parameters<typeof nodemailer.createTransport>[0] & { pool: true });
   const smtpLog = log.child({ component: 'smtp' });
+  // An 'error' event with no listener would crash the process; failures reach callers through sendMail.
+  transport.on('error', (err: Error) => smtpLog.warn({ err }, 'smtp transport error'));
 
   async function deliver(mail: Record<string, unknown>, messageId: string | undefined): Promise<SendResult> {
     let info: TransportInfo;

@@ -70,6 +70,20 @@ describe('outbox messenger', () => {
     expect((await outbox.list()).total).toBe(0);
   });
 
+  it('recreates a deleted outbox directory, and reports an unwritable one as temporary', async () => {
+    const m = createOutboxMessenger(config(), silentLogger, clock);
+    await m.send({ to: 'a@example.org', subject: 'one', html: 'h', text: 't' });
+    rmSync(config().OUTBOX_DIR, { recursive: true });
+    await m.send({ to: 'a@example.org', subject: 'two', html: 'h', text: 't' });
+    expect(readdirSync(config().OUTBOX_DIR)).toHaveLength(1);
+
+    writeFileSync(join(dir, 'a-file'), 'x');
+    const blocked = createOutboxMessenger({ OUTBOX_DIR: join(dir, 'a-file', 'outbox'), MAIL_FROM: 'a@paperboy.test' }, silentLogger, clock);
+    const err = await blocked.send({ to: 'a@example.org', subject: 's', html: 'h', text: 't' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SendError);
+    expect((err as SendError).failure).toBe('temporary');
+  });
+
   it('lists newest first, paginated, even within one millisecond', async () => {
     const m = createOutboxMessenger(config(), silentLogger, clock);
     for (let i = 1; i <= 7; i++) {
