@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { SendError, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
 import { classifySendError } from './classify.js';
 import { checkEnvelope, checkSingleRecipient } from './envelope.js';
+import { rawBytes } from './raw-bytes.js';
 
 /** `20261123T103000123Z-<16 hex>.eml`: names sort by time, so "newest first" is a reverse sort. */
 export const OUTBOX_FILE = /^(\d{8}T\d{9}Z)-([0-9a-f]{16})\.eml$/;
@@ -86,8 +87,7 @@ export function createOutboxMessenger(
       return store({ from: info.envelope.from || '', to: info.envelope.to }, info.message, msg.messageId ?? info.messageId);
     },
     async sendRaw(msg: RawMessage) {
-      const body = typeof msg.raw === 'string' ? Buffer.from(msg.raw) : msg.raw;
-      return store(msg.envelope, body, msg.messageId);
+      return store(msg.envelope, rawBytes(msg), msg.messageId);
     },
     async close() {
       composer.close();

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { classifySendError, resultOfInfo, type TransportInfo } from './classify.js';
 import type { Messenger, OutgoingMessage, RawMessage, SendResult } from './messenger.js';
 import { checkEnvelope, checkSingleRecipient } from './envelope.js';
+import { rawBytes } from './raw-bytes.js';
 
 /**
  * nodemailer signs only the headers it is told to. Its default list has List-Unsubscribe but not
@@ -91,7 +92,7 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
     async sendRaw(msg: RawMessage) {
       checkEnvelope(msg.envelope);
       // The envelope is the truth for SMTP; the To: header inside `raw` is only what the reader sees.
-      return deliver({ envelope: msg.envelope, raw: msg.raw, messageId: msg.messageId }, msg.messageId);
+      return deliver({ envelope: msg.envelope, raw: rawBytes(msg), messageId: msg.messageId }, msg.messageId);
     },
     async close() {
       transport.close();

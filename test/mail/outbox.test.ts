@@ -8,7 +8,7 @@ import { FakeClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { createOutboxMessenger, OUTBOX_FILE } from '../../src/mail/outbox-messenger.js';
 import { createOutbox } from '../../src/mail/outbox.js';
-import { SendError } from '../../src/mail/messenger.js';
+import { SendError, type RawMessage } from '../../src/mail/messenger.js';
 
 let dir: string;
 const clock = new FakeClock(new Date('2026-11-23T08:00:00.000Z'));
@@ -56,6 +56,16 @@ describe('outbox messenger', () => {
     const [file] = readdirSync(config().OUTBOX_DIR);
     expect(readFileSync(join(config().OUTBOX_DIR, file!), 'utf8')).toBe(
       'Return-Path: <bounce@paperboy.test>\r\nDelivered-To: x@example.org\r\n' + raw,
+    );
+  });
+
+  it('stores a dot-stuffed raw message unstuffed', async () => {
+    const m = createOutboxMessenger(config(), silentLogger, clock);
+    const stuffed = '..From the top\r\nSubject: s\r\n\r\n..one\r\nx..y\r\n';
+    await m.sendRaw({ envelope: { from: 'a@x.org', to: ['x@example.org'] }, raw: Buffer.from(stuffed), messageId: '<s@x>', dotStuffed: true } as RawMessage);
+    const [file] = readdirSync(config().OUTBOX_DIR);
+    expect(readFileSync(join(config().OUTBOX_DIR, file!), 'utf8')).toBe(
+      'Return-Path: <a@x.org>\r\nDelivered-To: x@example.org\r\n.From the top\r\nSubject: s\r\n\r\n.one\r\nx..y\r\n',
     );
   });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
-import { SendError, type Messenger } from '../../src/mail/messenger.js';
+import { SendError, type Messenger, type RawMessage } from '../../src/mail/messenger.js';
 import { createSmtpMessenger } from '../../src/mail/smtp-messenger.js';
 import { startTestSmtpServer, type TestSmtpServer } from './smtp-test-server.js';
 import { verifyDkim } from './dkim-verify.js';
@@ -114,6 +114,13 @@ describe('smtp messenger', () => {
     const mail = await server.parsed(0);
     expect(mail.subject).toBe('raw one');
     expect(mail.text).toContain('.starts with a dot');
+  });
+
+  it('undoes up-front dot-stuffing (RawMessage.dotStuffed) so lines are not doubled on the wire', async () => {
+    const plain = 'Subject: dots\r\n\r\n.one dot\r\n..two dots\r\nno dot\r\n';
+    const stuffed = 'Subject: dots\r\n\r\n..one dot\r\n...two dots\r\nno dot\r\n';
+    await messenger.sendRaw({ envelope: { from: 'b@paperboy.test', to: ['r@example.org'] }, raw: stuffed, messageId: '<d@x>', dotStuffed: true } as RawMessage);
+    expect(server.received[0]!.raw.toString()).toBe(plain);
   });
 
   it('reports 451 on the recipient as temporary with its codes', async () => {
