@@ -123,6 +123,19 @@ describe('smtp messenger', () => {
     expect(server.received[0]!.raw.toString()).toBe(plain);
   });
 
+  it('keeps to SMTP_POOL_SIZE connections and reuses them', async () => {
+    const pooled = createSmtpMessenger(config({ SMTP_POOL_SIZE: '3' }), silentLogger);
+    const before = server.connections.total;
+    const sends = Array.from({ length: 30 }, (_, i) => pooled.send({ to: `r${i}@example.org`, subject: `m${i}`, html: 'h', text: 't' }));
+    await Promise.all(sends);
+    await pooled.close();
+    expect(server.received).toHaveLength(30);
+    // 30 messages over at most 3 connections: pooled, capped, reused
+    const opened = server.connections.total - before;
+    expect(opened).toBeGreaterThanOrEqual(1);
+    expect(opened).toBeLessThanOrEqual(3);
+  });
+
   it('reports 451 on the recipient as temporary with its codes', async () => {
     server.rcpt = () => ({ code: 451, message: '4.3.0 <x>: try again later' });
     const err = await failureOf(messenger.send({ to: 'x@example.org', subject: 's', html: 'h', text: 't' }));
