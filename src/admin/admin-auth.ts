@@ -77,33 +77,43 @@ async function deny(req: FastifyRequest, reply: FastifyReply, token: string | un
   return reply.type('text/html; charset=utf-8').send(html);
 }
 
-/** preHandler for every admin route: a Bearer header (API, curl) or the login cookie (browser). */
-export function requireAdmin(deps: AdminAuthDeps): preHandlerAsyncHookHandler {
+/**
+ * Is this request an admin's? A Bearer header (API, curl) or the login cookie (browser). A wrong header is
+ * refused even when a good cookie is also present: the caller said who it is. Usable as another admin
+ * area's `authorize(req)` so one sign-in opens every admin page.
+ */
+export function adminCheck(deps: AdminAuthDeps): (req: FastifyRequest) => boolean {
   const token = deps.adminToken ?? deps.config.ADMIN_TOKEN;
   const clock = deps.clock ?? systemClock;
-  return async function adminOnly(req, reply) {
-    if (!token) return deny(req, reply, token);
+  return (req) => {
+    if (!token) return false;
     const auth = req.headers.authorization;
     if (auth !== undefined) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-      // A wrong header is refused even when a good cookie is also present: the caller said who it is.
-      if (m && tokenMatches(m[1], token)) return;
-      return deny(req, reply, token);
+      return !!m && tokenMatches(m[1], token);
     }
-    if (sessionValid(cookieOf(req, ADMIN_COOKIE), token, clock.now().getTime())) return;
-    return deny(req, reply, token);
+    return sessionValid(cookieOf(req, ADMIN_COOKIE), token, clock.now().getTime());
   };
 }
 
-/** GET/POST /admin/login and POST /admin/logout. Register once per server. */
-export function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDeps): void {
+/** preHandler for every admin route: 401 (login form for browsers) unless adminCheck passes. */
+export function requireAdmin(deps: AdminAuthDeps): preHandlerAsyncHookHandler {
+  const token = deps.adminToken ?? deps.config.ADMIN_TOKEN;
+  const isAdmin = adminCheck(deps);
+  return async function adminOnly(req, reply) {
+    if (!isAdmin(req)) return deny(req, reply, token);
+  };
+}
+
+/** GET/POST /admin/login and POST /admin/logout, in their own context with their own CSP. Register once per server. */
+export async function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDeps): Promise<void> {
   const token = deps.adminToken ?? deps.config.ADMIN_TOKEN;
   const clock = deps.clock ?? systemClock;
   const secure = deps.config.PUBLIC_URL.startsWith('https:');
   const cookie = (value: string, maxAge: number) =>
     `${ADMIN_COOKIE}=${value}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
 
-  app.register(async (scope) => {
+  await app.register(async (scope) => {
     if (!scope.hasContentTypeParser('application/x-www-form-urlencoded')) await scope.register(formbody);
     scope.addHook('onSend', async (_req, reply) => {
       reply.header('Cache-Control', 'no-store');

@@ -29,6 +29,9 @@ const PAGE_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https: http:; frame-src 'self'; " +
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/** The downloaded .eml: nothing in it may run even if a browser decided to show it. */
+const RAW_CSP = "default-src 'none'; sandbox";
+
 function wantsJson(req: FastifyRequest): boolean {
   const accept = req.headers.accept ?? '';
   return accept.includes('application/json') && !accept.includes('text/html');
@@ -38,18 +41,24 @@ function html(reply: FastifyReply, body: string): FastifyReply {
   return reply.type('text/html; charset=utf-8').send(body);
 }
 
-/** GET /admin/outbox, /admin/outbox/:id, /admin/outbox/:id/raw — all behind the admin token. */
-export function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps): void {
+/**
+ * GET /admin/outbox, /admin/outbox/:id, /admin/outbox/:id/raw — all behind the admin token. Registered in its
+ * own encapsulated context: its onSend runs after the app-wide one and sets this area's CSP over it.
+ */
+export async function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps): Promise<void> {
   const perPage = deps.perPage ?? 25;
   const page = (name: string, data: Record<string, unknown>) => renderAdminPage(name, { signedIn: true, navOutbox: true, ...data });
 
-  app.register(async (scope) => {
+  await app.register(async (scope) => {
     scope.addHook('preHandler', requireAdmin(deps));
     scope.addHook('onSend', async (_req, reply) => {
       reply.header('Cache-Control', 'no-store');
       reply.header('X-Content-Type-Options', 'nosniff');
       reply.header('Referrer-Policy', 'no-referrer');
-      if (!reply.hasHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', PAGE_CSP);
+      // Set, not "set if missing": an app-wide hook has usually put the public pages' stricter policy here,
+      // which would block these pages' inline styles and the email's own.
+      const type = String(reply.getHeader('content-type') ?? '');
+      reply.header('Content-Security-Policy', type.startsWith('message/rfc822') ? RAW_CSP : PAGE_CSP);
     });
 
     scope.get('/admin/outbox', async (req, reply) => {
@@ -91,7 +100,6 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps
       return reply
         .type('message/rfc822')
         .header('Content-Disposition', `attachment; filename="${message.id}.eml"`)
-        .header('Content-Security-Policy', "default-src 'none'; sandbox")
         .send(message.raw);
     });
   });

@@ -44,8 +44,12 @@ beforeAll(async () => {
   });
   await messenger.close();
   app = Fastify();
-  registerAdminLogin(app, { config });
-  registerOutboxRoutes(app, { config, outbox: createOutbox(config.OUTBOX_DIR) });
+  // As in the web server: a strict app-wide policy that the admin area replaces with its own.
+  app.addHook('onSend', async (_req, reply) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('Content-Security-Policy', "default-src 'none'; style-src 'self'");
+  });
+  await registerAdminLogin(app, { config });
+  await registerOutboxRoutes(app, { config, outbox: createOutbox(config.OUTBOX_DIR) });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -72,6 +76,8 @@ describe('admin outbox in Chromium', () => {
     await page.fill('#token', TOKEN);
     await page.click('button[type=submit]');
     await page.waitForURL(base + '/admin/outbox');
+    // the page's own styles apply (the CSP lets its inline <style> through)
+    expect(await page.locator('header.top').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(17, 24, 39)');
     const rows = page.locator('table.list tbody tr');
     expect(await rows.count()).toBe(2);
     expect(await rows.nth(0).locator('td.subject a').textContent()).toBe('Today: <b>Attention</b> is all you need');
@@ -89,7 +95,10 @@ describe('admin outbox in Chromium', () => {
 
     await page.goto(base + '/admin/outbox');
     await page.locator('table.list tbody tr').nth(1).locator('td.subject a').click();
-    await expect.poll(() => page.frameLocator('iframe.preview').locator('h1').textContent()).toBe('One click to go');
+    const confirmation = page.frameLocator('iframe.preview');
+    await expect.poll(() => confirmation.locator('h1').textContent()).toBe('One click to go');
+    // the email's inline styles apply inside the preview, as they would in an inbox
+    expect(await confirmation.locator('h1').evaluate((el) => getComputedStyle(el).color)).toBe('rgb(255, 122, 26)');
     await page.screenshot({ path: join(SHOTS, 'admin-outbox-confirmation.png'), fullPage: true });
 
     await page.click('text=Sign out');

@@ -10,7 +10,7 @@ import { FakeClock } from '../../src/clock.js';
 import { createOutboxMessenger } from '../../src/mail/outbox-messenger.js';
 import { createOutbox } from '../../src/mail/outbox.js';
 import { registerOutboxRoutes } from '../../src/mail/outbox-routes.js';
-import { registerAdminLogin, ADMIN_COOKIE } from '../../src/admin/admin-auth.js';
+import { registerAdminLogin, adminCheck, ADMIN_COOKIE } from '../../src/admin/admin-auth.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const EVIL_SUBJECT = '<script>alert(1)</script> & "quoted" digest';
@@ -38,8 +38,14 @@ beforeAll(async () => {
   const outbox = createOutbox(config.OUTBOX_DIR);
   firstId = (await outbox.list()).entries[1]!.id;
   app = Fastify();
-  registerAdminLogin(app, { config });
-  registerOutboxRoutes(app, { config, outbox });
+  // What the web server does app-wide: a strict policy on every HTML page. The admin area must set its own over it.
+  app.addHook('onSend', async (_req, reply) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('Content-Security-Policy', "default-src 'none'; style-src 'self'");
+  });
+  await registerAdminLogin(app, { config });
+  await registerOutboxRoutes(app, { config, outbox });
+  const isAdmin = adminCheck({ config });
+  app.get('/admin/elsewhere', async (req, reply) => (isAdmin(req) ? { ok: true } : reply.code(401).send({ ok: false })));
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
@@ -65,7 +71,11 @@ describe('admin outbox routes', () => {
   it('lists messages newest first with the bearer token, escaped', async () => {
     const res = await get('/admin/outbox', bearer(TOKEN));
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    // the area's own policy replaced the app-wide one: inline styles allowed, scripts still not
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("style-src 'unsafe-inline'");
+    expect(csp).not.toContain('script-src');
     const body = await res.text();
     expect(body).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot; digest');
     expect(body).not.toContain('<script>alert(1)</script>');
@@ -97,6 +107,7 @@ describe('admin outbox routes', () => {
     const raw = await get(`/admin/outbox/${firstId}/raw`, bearer(TOKEN));
     expect(raw.status).toBe(200);
     expect(raw.headers.get('content-disposition')).toBe(`attachment; filename="${firstId}.eml"`);
+    expect(raw.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
     expect(await raw.text()).toContain('Subject: Confirm your subscription');
     for (const id of ['20261123T090000000Z-0000000000000000', '..%2F..%2Fetc%2Fpasswd', 'nope']) {
       expect((await get(`/admin/outbox/${id}`, bearer(TOKEN))).status).toBe(404);
@@ -121,6 +132,12 @@ describe('admin outbox routes', () => {
     const page = await get(`/admin/outbox/${firstId}`, { cookie });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Click to confirm');
+    const loginCsp = (await get('/admin/login')).headers.get('content-security-policy')!;
+    expect(loginCsp).toContain("style-src 'unsafe-inline'");
+    // another admin area can use the same check: one sign-in opens every admin page
+    expect((await get('/admin/elsewhere', { cookie })).status).toBe(200);
+    expect((await get('/admin/elsewhere', bearer(TOKEN))).status).toBe(200);
+    expect((await get('/admin/elsewhere')).status).toBe(401);
 
     const [name, value] = cookie.split('=');
     const forged = `${name}=${value!.replace(/^\d+/, '99999999999999')}`;
@@ -138,7 +155,7 @@ describe('admin outbox routes', () => {
   it('is closed (503) when no ADMIN_TOKEN is configured', async () => {
     const closed = Fastify();
     const config = loadConfig({ DATA_DIR: dir });
-    registerOutboxRoutes(closed, { config, outbox: createOutbox(config.OUTBOX_DIR) });
+    await registerOutboxRoutes(closed, { config, outbox: createOutbox(config.OUTBOX_DIR) });
     const url = await closed.listen({ port: 0, host: '127.0.0.1' });
     const res = await fetch(url + '/admin/outbox', { headers: bearer('') });
     expect(res.status).toBe(503);
