@@ -26,26 +26,6 @@ export interface InboundSubscriptions {
   unsubscribeByToken(token: string): Promise<boolean>;
 }
 
-/**
- * Adapts a synchronous subscription service shaped like the web side's (`subscribe` answering `{ ok }`,
- * `unsubscribeByToken` answering the subscriber or null) to what the listener needs. A subscribe the service
- * refuses (a bad address) is junk here: logged by the service, no retry, no reply.
- */
-export function inboundSubscriptionsFrom(service: {
-  subscribe(email: string, source: 'email'): { ok: boolean };
-  unsubscribeByToken(token: string): unknown;
-}): InboundSubscriptions {
-  return {
-    async subscribe(email, source) {
-      service.subscribe(email, source);
-    },
-    async unsubscribeByToken(token) {
-      const sub = service.unsubscribeByToken(token);
-      return sub !== null && sub !== undefined;
-    },
-  };
-}
-
 export interface InboundDeps {
   config: Pick<Config, 'INBOUND_SMTP_HOST' | 'INBOUND_SMTP_PORT' | 'INBOUND_MAX_BYTES' | 'MAIL_DOMAIN'>;
   subscriptions: InboundSubscriptions;

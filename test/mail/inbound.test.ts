@@ -5,7 +5,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { openStore, type Store } from '../../src/db/open.js';
 import { silentLogger } from '../../src/log.js';
-import { createInboundServer, inboundSubscriptionsFrom, targetOf, type InboundServer, type InboundSubscriptions } from '../../src/mail/inbound.js';
+import { createInboundServer, targetOf, type InboundServer, type InboundSubscriptions } from '../../src/mail/inbound.js';
 import { classifySendError } from '../../src/mail/classify.js';
 
 const SECRET = 'test-secret-test-secret-test-secret';
@@ -167,19 +167,6 @@ describe('inbound SMTP listener', () => {
     const e = classifySendError(err);
     expect(e.responseCode).toBe(451);
     expect(e.failure).toBe('temporary');
-  });
-
-  it('adapts a synchronous service that answers { ok } and subscriber-or-null', async () => {
-    const seen: string[] = [];
-    const adapted = inboundSubscriptionsFrom({
-      subscribe: (email) => (seen.push(email), { ok: !email.startsWith('bad') }),
-      unsubscribeByToken: (token) => (token === 'good-token-123' ? { id: 1 } : null),
-    });
-    await adapted.subscribe('ok@example.org', 'email');
-    await adapted.subscribe('bad@example.org', 'email');
-    expect(seen).toEqual(['ok@example.org', 'bad@example.org']);
-    expect(await adapted.unsubscribeByToken('good-token-123')).toBe(true);
-    expect(await adapted.unsubscribeByToken('other-token-123')).toBe(false);
   });
 
   it('knows its addresses', () => {
