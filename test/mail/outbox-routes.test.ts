@@ -21,6 +21,14 @@ let app: FastifyInstance;
 let base: string;
 let firstId: string;
 
+interface ListJson {
+  total: number;
+  entries: { id: string; subject: string }[];
+}
+async function listJson(): Promise<ListJson> {
+  return (await (await fetch(base + '/admin/outbox', { headers: { ...bearer(TOKEN), accept: 'application/json' } })).json()) as ListJson;
+}
+
 async function get(path: string, headers: Record<string, string> = {}) {
   return fetch(base + path, { headers: { accept: 'text/html', ...headers }, redirect: 'manual' });
 }
@@ -81,14 +89,14 @@ describe('admin outbox routes', () => {
     expect(body).not.toContain('<script>alert(1)</script>');
     expect(body.indexOf('second@example.org')).toBeLessThan(body.indexOf('first@example.org'));
     expect(body).toContain(`href="/admin/outbox/${firstId}"`);
-    const json = await (await fetch(base + '/admin/outbox', { headers: { ...bearer(TOKEN), accept: 'application/json' } })).json();
+    const json = await listJson();
     expect(json.total).toBe(2);
-    expect(json.entries[0].subject).toBe(EVIL_SUBJECT);
+    expect(json.entries[0]!.subject).toBe(EVIL_SUBJECT);
   });
 
   it('shows one message: headers, the HTML sandboxed in srcdoc, the text part', async () => {
-    const list = await (await fetch(base + '/admin/outbox', { headers: { ...bearer(TOKEN), accept: 'application/json' } })).json();
-    const res = await get(`/admin/outbox/${list.entries[0].id}`, bearer(TOKEN));
+    const list = await listJson();
+    const res = await get(`/admin/outbox/${list.entries[0]!.id}`, bearer(TOKEN));
     expect(res.status).toBe(200);
     const body = await res.text();
     const iframe = /<iframe[^>]*>/.exec(body)![0];
