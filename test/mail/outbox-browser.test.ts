@@ -77,7 +77,8 @@ describe('admin outbox in Chromium', () => {
     await page.click('button[type=submit]');
     await page.waitForURL(base + '/admin/outbox');
     // the page's own styles apply (the CSP lets its inline <style> through)
-    expect(await page.locator('header.top').evaluate('el => getComputedStyle(el).backgroundColor')).toBe('rgb(17, 24, 39)');
+    // (DOM expressions as strings: the project type-checks without the DOM lib)
+    expect(await page.evaluate<string>("getComputedStyle(document.querySelector('header.top')).backgroundColor")).toBe('rgb(17, 24, 39)');
     const rows = page.locator('table.list tbody tr');
     expect(await rows.count()).toBe(2);
     expect(await rows.nth(0).locator('td.subject a').textContent()).toBe('Today: <b>Attention</b> is all you need');
@@ -98,7 +99,9 @@ describe('admin outbox in Chromium', () => {
     const confirmation = page.frameLocator('iframe.preview');
     await expect.poll(() => confirmation.locator('h1').textContent()).toBe('One click to go');
     // the email's inline styles apply inside the preview, as they would in an inbox
-    expect(await confirmation.locator('h1').evaluate('el => getComputedStyle(el).color')).toBe('rgb(255, 122, 26)');
+    const preview = page.frames().find((f) => f.url() === 'about:srcdoc');
+    expect(preview, 'the srcdoc frame').toBeDefined();
+    expect(await preview!.evaluate<string>("getComputedStyle(document.querySelector('h1')).color")).toBe('rgb(255, 122, 26)');
     await page.screenshot({ path: join(SHOTS, 'admin-outbox-confirmation.png'), fullPage: true });
 
     await page.click('text=Sign out');
@@ -115,7 +118,6 @@ describe('admin outbox in Chromium', () => {
     const page = await ctx.newPage();
     await page.goto(base + '/admin/outbox');
     // nothing wider than the screen
-    // (expressions as strings: the project type-checks without the DOM lib)
     const overflow = 'document.documentElement.scrollWidth - window.innerWidth';
     expect(await page.evaluate<number>(overflow)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(SHOTS, 'admin-outbox-list-phone.png'), fullPage: true });
