@@ -181,8 +181,9 @@ function rfc2822Date(d: Date): string {
 /** The message for one recipient: per-recipient headers, then the template with its placeholders filled in. */
 export async function personalise(t: MessageTemplate, r: Recipient): Promise<Buffer> {
   if (!SIMPLE_ADDRESS.test(r.email)) throw new RecipientError(`not a deliverable address: ${JSON.stringify(r.email)}`);
-  for (const v of [r.messageId, r.links.unsubscribeUrl, r.links.unsubscribeMailto, r.links.manageUrl]) {
-    if (UNSAFE_HEADER_VALUE.test(v)) throw new RecipientError('a link or Message-ID holds CR, LF or angle brackets');
+  if (!/^<[^<>\s]+@[^<>\s]+>$/.test(r.messageId)) throw new RecipientError(`not a Message-ID: ${JSON.stringify(r.messageId)}`);
+  for (const v of [r.links.unsubscribeUrl, r.links.unsubscribeMailto, r.links.manageUrl]) {
+    if (UNSAFE_HEADER_VALUE.test(v)) throw new RecipientError('a link holds CR, LF or angle brackets');
   }
   const headers =
     `To: ${r.email}\r\n` +
