@@ -68,6 +68,8 @@ export async function startSmtpSink(answer: (rcpt: string, attempt: number) => A
       });
     },
   });
+  // Clients killed mid-session reset their connections; that is the point of some tests, not a failure.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   sink.port = (server.server.address() as AddressInfo).port;
   sink.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
