@@ -1,24 +1,9 @@
 // Kill a sending process with SIGKILL at random points, restart it: nobody is skipped, only `unknown` rows may arrive twice.
 import { describe, it, expect } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSmtpSink } from './helpers/smtp-sink.js';
+import { spawnSender } from './helpers/spawn-sender.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
-
-const CHILD = fileURLToPath(new URL('./fixtures/send-child.ts', import.meta.url));
-
-export function spawnSender(dir: string, port: number, env: Record<string, string> = {}): { child: ChildProcess; exit: Promise<number | null>; out: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { ...process.env, DELIVERY_DIR: dir, SMTP_PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exit, out: () => out };
-}
 
 // A seeded generator, so a failing run can be replayed.
 function rng(seed: number) {

@@ -157,7 +157,9 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     if (isNothing(selection)) throw new RunError(`nothing to send: ${selection.nothing}`);
     const template = await buildTemplate(await digest.render(selection, LINK_PLACEHOLDERS), headersConfig(config));
     const messageId = `<test.${runId}@${config.MAIL_DOMAIN}>`;
-    const raw = await personalise(template, { email: req.target!, messageId, links: deps.digest.links(0), date: now });
+    // Not a subscriber: no signed links exist for it, so the links lead to the site (and the address is not in the ledger).
+    const links = { unsubscribeUrl: `${config.PUBLIC_URL}/`, unsubscribeMailto: `mailto:unsubscribe@${config.MAIL_DOMAIN}`, manageUrl: `${config.PUBLIC_URL}/` };
+    const raw = await personalise(template, { email: req.target!, messageId, links, date: now });
     const res = await deps.messenger.sendRaw({ envelope: { from: envelopeFrom(config.MAIL_FROM), to: [req.target!] }, raw, messageId });
     return res.response;
   }

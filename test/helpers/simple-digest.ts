@@ -51,6 +51,8 @@ export function createSimpleDigest(store: Store, config: Config, counters?: { re
       };
     },
     links(subscriberId: number): RecipientLinks {
+      // Like the web branch's signSubscriberToken: there is no token for a non-subscriber.
+      if (!Number.isSafeInteger(subscriberId) || subscriberId < 1) throw new Error(`not a subscriber id: ${subscriberId}`);
       const token = testToken(config.SECRET_KEY ?? 'test-secret', subscriberId);
       return {
         unsubscribeUrl: `${config.PUBLIC_URL}/unsubscribe/${token}`,

@@ -131,7 +131,7 @@ UPDATE send_runs SET status = @status, error = @error, finished_at = @now WHERE 
 DELETE FROM send_runs WHERE id = ?;
 
 -- name: run-delivery-counts
-SELECT status, COUNT(*) AS n, SUM(attempts > 1 AND status = 'queued') AS retrying FROM deliveries WHERE run_id = ? GROUP BY status;
+SELECT status, COUNT(*) AS n, SUM(attempts > 0 AND status = 'queued') AS retrying FROM deliveries WHERE run_id = ? GROUP BY status;
 
 -- name: run-due-left
 -- What still holds a run open: rows being sent, or queued and due now (rows waiting for a later retry do not).
