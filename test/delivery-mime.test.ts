@@ -22,7 +22,7 @@ describe('buildTemplate + personalise', () => {
       const plain = (await new MailComposer({ from: cfg.from, subject: 's', html, text, textEncoding: 'quoted-printable' }).compile().build()).toString('latin1');
       split += Object.values(LINK_PLACEHOLDERS).filter((p) => !plain.includes(p)).length;
       const t = await buildTemplate({ subject: 'Digest — 3 papers', html, text }, cfg);
-      expect(t.found).toEqual({ unsubscribeUrl: 2, unsubscribeMailto: 1, manageUrl: 1 });
+      expect(t.found).toEqual({ unsubscribeUrl: 2, unsubscribeMailto: 1, manageUrl: 1, email: 0 });
       const raw = await personalise(t, { email: 'a@example.test', messageId: '<d1.e1@paperboy.example>', links, date: new Date('2026-11-23T10:00:00Z') });
       const lines = raw.toString('latin1').split('\r\n');
       const body = lines.slice(lines.indexOf('') + 1);

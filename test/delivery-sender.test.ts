@@ -73,6 +73,8 @@ describe('a sent digest', () => {
     // The text part reads on its own and holds the real links; the placeholders are gone from both parts.
     expect(mail.text).toContain('Paper 1: Schrödinger bridges & <b>diffusion</b>');
     expect(mail.text).toContain(`Unsubscribe: https://paperboy.example/unsubscribe/${token}`);
+    expect(mail.text).toContain('Sent to reader1@example.test.');
+    expect(mail.html).toContain('sent to reader1@example.test');
     expect(mail.html).toContain(`href="https://paperboy.example/unsubscribe/${token}"`);
     expect(mail.html).toContain(`href="https://paperboy.example/manage/${token}"`);
     expect(mail.html).toContain('&lt;b&gt;diffusion&lt;/b&gt;');

@@ -1,18 +1,19 @@
 // Owns the digest message bytes: one MIME body built per rendered variant, then per recipient only strings filled in (and DKIM after).
 import MailComposer from 'nodemailer/lib/mail-composer';
 import DKIM from 'nodemailer/lib/dkim';
-import type { RecipientLinks, RenderedDigest } from './ports.js';
+import type { RecipientLinks, RecipientSlots, RenderedDigest } from './ports.js';
 
 /**
  * What the renderer gets instead of a recipient's links. URL-shaped (some renderers check), only characters that
  * Handlebars, MJML, html-to-text and quoted-printable all leave alone, and distinct enough never to occur by chance.
  */
-export const LINK_PLACEHOLDERS: RecipientLinks = {
+export const LINK_PLACEHOLDERS: RecipientSlots = {
   unsubscribeUrl: 'https://pbx-placeholder.invalid/pbxUnsubscribeUrlXbp',
   unsubscribeMailto: 'mailto:pbxUnsubscribeMailtoXbp@pbx-placeholder.invalid',
   manageUrl: 'https://pbx-placeholder.invalid/pbxManageUrlXbp',
+  email: 'pbxRecipientEmailXbp@pbx-placeholder.invalid',
 };
-const SLOT_NAMES = ['unsubscribeUrl', 'unsubscribeMailto', 'manageUrl'] as const;
+const SLOT_NAMES = ['unsubscribeUrl', 'unsubscribeMailto', 'manageUrl', 'email'] as const;
 type SlotName = (typeof SLOT_NAMES)[number];
 
 export interface MessageHeadersConfig {
@@ -98,7 +99,7 @@ export async function buildTemplate(rendered: RenderedDigest, cfg: MessageHeader
   const body = built.slice(split); // starts with the blank line
 
   const hits: { start: number; end: number; slot: SlotName }[] = [];
-  const found = { unsubscribeUrl: 0, unsubscribeMailto: 0, manageUrl: 0 } as Record<SlotName, number>;
+  const found = { unsubscribeUrl: 0, unsubscribeMailto: 0, manageUrl: 0, email: 0 } as Record<SlotName, number>;
   for (const slot of SLOT_NAMES) {
     const re = new RegExp(placeholderPattern(LINK_PLACEHOLDERS[slot]), 'g');
     for (const m of body.matchAll(re)) {
@@ -196,7 +197,7 @@ export async function personalise(t: MessageTemplate, r: Recipient): Promise<Buf
       parts.push(s);
       continue;
     }
-    let v = r.links[s.slot];
+    let v = s.slot === 'email' ? r.email : r.links[s.slot];
     if (s.html) v = v.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
     parts.push(Buffer.from(s.encoding === 'qp' ? qpValue(v) : v, 'utf8'));
   }

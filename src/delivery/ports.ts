@@ -52,14 +52,21 @@ export interface RecipientLinks {
   manageUrl: string;
 }
 
+/** What `render` gets: placeholder strings for everything that differs per recipient. */
+export interface RecipientSlots extends RecipientLinks {
+  /** The recipient's address, e.g. for "sent to x@y" in the footer. */
+  email: string;
+}
+
 /** A digest for one (kind, local date): selects per subscriber, renders per distinct selection. */
 export interface PreparedDigest<S extends Selection = Selection> {
   select(subscriber: DeliverySubscriber): S | NothingToSend | Promise<S | NothingToSend>;
   /**
-   * Renders a selection. `links` holds placeholder strings (URL-shaped, ASCII letters, digits, ':', '/', '.', '-');
-   * the renderer must put them in verbatim wherever the recipient's links go (HTML and text).
+   * Renders a selection. `slots` holds placeholder strings (URL- or address-shaped: ASCII letters, digits, ':', '/',
+   * '.', '-', '@'); the renderer puts them in verbatim (escaping leaves them unchanged) wherever the recipient's links
+   * and address go, in HTML and text. The sender fills in the real values per message.
    */
-  render(selection: S, links: RecipientLinks): RenderedDigest | Promise<RenderedDigest>;
+  render(selection: S, slots: RecipientSlots): RenderedDigest | Promise<RenderedDigest>;
 }
 
 export interface DigestSource {

@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import type { Store } from '../../src/db/open.js';
 import type { Config } from '../../src/config.js';
-import type { DigestSource, PreparedDigest, RecipientLinks, Selection, DeliverySubscriber, DigestKind } from '../../src/delivery/ports.js';
+import type { DigestSource, PreparedDigest, RecipientLinks, RecipientSlots, Selection, DeliverySubscriber, DigestKind } from '../../src/delivery/ports.js';
 
 interface PaperRow {
   id: number;
@@ -34,18 +34,18 @@ export function createSimpleDigest(store: Store, config: Config, counters?: { re
           if (ids.length === 0) return { nothing: 'every paper has been sent already' };
           return { key: `${kind}:${ids.join(',')}`, paperIds: ids };
         },
-        render(sel: Selection, links: RecipientLinks) {
+        render(sel: Selection, links: RecipientSlots) {
           if (counters) counters.renders++;
           const chosen = sel.paperIds.map((id) => byId.get(id)!);
           const cards = chosen
             .map((p) => `<tr><td style="padding:12px 0;font-family:Helvetica,Arial,sans-serif;font-size:15px;line-height:1.4"><h2 style="margin:0">${esc(p.title)}</h2><p>${esc(p.abstract)}</p></td></tr>`)
             .join('\n');
           // One long footer line on purpose: quoted-printable has to break it, possibly inside a placeholder.
-          const footer = `<p style="font-size:12px;color:#666666;font-family:Helvetica,Arial,sans-serif">You get this because you subscribed — <a href="${esc(links.manageUrl)}" style="color:#666666">preferences</a> · <a href="${esc(links.unsubscribeUrl)}" style="color:#666666">unsubscribe</a> · ${esc(config.SENDER_ADDRESS_LINE)}</p>`;
+          const footer = `<p style="font-size:12px;color:#666666;font-family:Helvetica,Arial,sans-serif">You get this because you subscribed — <a href="${esc(links.manageUrl)}" style="color:#666666">preferences</a> · <a href="${esc(links.unsubscribeUrl)}" style="color:#666666">unsubscribe</a> · sent to ${esc(links.email)} · ${esc(config.SENDER_ADDRESS_LINE)}</p>`;
           return {
             subject: `${chosen.length} papers for ${date}: ${chosen[0]!.title}`,
             html: `<!doctype html><html><body><table>${cards}</table>${footer}</body></html>`,
-            text: chosen.map((p, i) => `${i + 1}. ${p.title}\n${p.abstract}\n`).join('\n') + `\nPreferences: ${links.manageUrl}\nUnsubscribe: ${links.unsubscribeUrl}\n`,
+            text: chosen.map((p, i) => `${i + 1}. ${p.title}\n${p.abstract}\n`).join('\n') + `\nSent to ${links.email}.\nPreferences: ${links.manageUrl}\nUnsubscribe: ${links.unsubscribeUrl}\n`,
           };
         },
       };
