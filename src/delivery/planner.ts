@@ -163,6 +163,8 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
         for (const row of rows) opts.onDecision?.(row.decision as Decision);
       }
       if (opts.mode === 'to') break;
+      // Let I/O through between pages: a drain running alongside keeps its SMTP connections busy.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return result;
   }

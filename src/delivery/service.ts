@@ -179,7 +179,23 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       if (subscriber.status !== 'active') throw new RunError(RUN_MESSAGES.notActive(subscriber.email, subscriber.status));
     }
     const planner = createPlanner(store, clock, deps.digest);
-    summary.plan = await planner.plan({ mode: req.mode, runId: dryRun ? null : runId, kind: req.kind, subscriber, dryRun, onDecision: req.onDecision });
+    let planning = true;
+    const planned = planner.plan({ mode: req.mode, runId: dryRun ? null : runId, kind: req.kind, subscriber, dryRun, onDecision: req.onDecision });
+    // Sending starts with the first planned page: SMTP round trips overlap the selecting and rendering of the rest.
+    const early = dryRun
+      ? Promise.resolve()
+      : (async () => {
+          while (planning && !closed) {
+            await drain();
+            await sleep(pollMs);
+          }
+        })();
+    try {
+      summary.plan = await planned;
+    } finally {
+      planning = false;
+      await early;
+    }
     if (!dryRun) store.q('run-set-planned').run({ id: runId, planned: summary.plan.queued, skipped: summary.plan.skipped });
     if (dryRun) return summary;
     // Until nothing of this run is due: drain here when this process holds the lease, else let the holder do it.
