@@ -127,9 +127,11 @@ export class Sender {
   }
 
   /** Writes finished outcomes, skips rows no longer sendable, and claims the next rows: one IMMEDIATE transaction. */
+  /** `outcomes` is emptied only once written, so a failed write loses nothing. */
   private commit(outcomes: Outcome[], claims: DueRow[], skips: { id: number; reason: string }[], stats: DrainStats): Map<number, string> {
     const { q } = this.d.store;
     const claimed = new Map<number, string>();
+    const counted: DrainStats = { sent: 0, retried: 0, failed: 0, bounced: 0, skipped: 0 };
     this.d.store.db
       .transaction(() => {
         const now = this.d.clock.now();
@@ -139,20 +141,20 @@ export class Sender {
             if (q('delivery-mark-sent').run({ id: o.id, response: o.response, now: iso }).changes === 1) {
               q('delivery-record-sent-papers').run(o.id);
             }
-            stats.sent++;
+            counted.sent++;
           } else if (o.kind === 'retry') {
             q('delivery-mark-retry').run({ id: o.id, response: o.response, now: iso, next: new Date(now.getTime() + this.backoffMs(o.attempts)).toISOString() });
-            stats.retried++;
+            counted.retried++;
           } else {
             q('delivery-mark-final').run({ id: o.id, status: o.kind, response: o.response, now: iso });
             if (o.kind === 'bounced') {
               q('delivery-suppress-subscriber').run({ id: o.subscriberId, reason: o.response, now: iso });
-              stats.bounced++;
-            } else stats.failed++;
+              counted.bounced++;
+            } else counted.failed++;
           }
         }
         for (const s of skips) {
-          if (q('delivery-mark-skipped').run({ id: s.id, reason: s.reason, now: iso }).changes === 1) stats.skipped++;
+          if (q('delivery-mark-skipped').run({ id: s.id, reason: s.reason, now: iso }).changes === 1) counted.skipped++;
         }
         for (const row of claims) {
           const messageId = deliveryMessageId(row.id, row.edition_id, this.d.config.MAIL_DOMAIN);
@@ -160,6 +162,8 @@ export class Sender {
         }
       })
       .immediate();
+    outcomes.length = 0;
+    for (const k of Object.keys(counted) as (keyof DrainStats)[]) stats[k] += counted[k];
     return claimed;
   }
 
@@ -181,39 +185,43 @@ export class Sender {
     };
     const waitForSlot = () => new Promise<void>((resolve) => (wake = () => { wake = null; resolve(); }));
 
-    while (!this.stopRequested) {
-      const page = this.d.store.q('delivery-due-page').all({ after, now: this.d.clock.now().toISOString(), limit: PAGE }) as DueRow[];
-      if (page.length === 0) break;
-      after = page[page.length - 1]!.id;
-      let i = 0;
-      while (i < page.length && !this.stopRequested) {
-        while (inFlight.size >= this.maxInFlight) await waitForSlot();
-        // Claim as many as there are free slots, pacing each through the rate gate, in one transaction.
-        const claims: DueRow[] = [];
-        const skips: { id: number; reason: string }[] = [];
-        while (i < page.length && claims.length < this.maxInFlight - inFlight.size) {
-          const row = page[i++]!;
-          if (row.subscriber_status !== 'active') skips.push({ id: row.id, reason: `subscriber is ${row.subscriber_status}` });
-          else claims.push(row);
-        }
-        if (!this.gate.limited) {
-          const claimed = this.commit(done.splice(0), claims, skips, stats);
+    try {
+      while (!this.stopRequested) {
+        const page = this.d.store.q('delivery-due-page').all({ after, now: this.d.clock.now().toISOString(), limit: PAGE }) as DueRow[];
+        if (page.length === 0) break;
+        after = page[page.length - 1]!.id;
+        let i = 0;
+        while (i < page.length && !this.stopRequested) {
+          while (inFlight.size >= this.maxInFlight) await waitForSlot();
+          // Claim as many as there are free slots, pacing each through the rate gate, in one transaction.
+          const claims: DueRow[] = [];
+          const skips: { id: number; reason: string }[] = [];
+          while (i < page.length && claims.length < this.maxInFlight - inFlight.size) {
+            const row = page[i++]!;
+            if (row.subscriber_status !== 'active') skips.push({ id: row.id, reason: `subscriber is ${row.subscriber_status}` });
+            else claims.push(row);
+          }
+          if (!this.gate.limited) {
+            const claimed = this.commit(done, claims, skips, stats);
+            for (const row of claims) {
+              const messageId = claimed.get(row.id);
+              if (messageId) launch(row, messageId);
+            }
+            continue;
+          }
+          this.commit(done, [], skips, stats);
           for (const row of claims) {
-            const messageId = claimed.get(row.id);
+            await this.gate.take();
+            const messageId = this.commit(done, [row], [], stats).get(row.id);
             if (messageId) launch(row, messageId);
           }
-          continue;
-        }
-        this.commit(done.splice(0), [], skips, stats);
-        for (const row of claims) {
-          await this.gate.take();
-          const messageId = this.commit(done.splice(0), [row], [], stats).get(row.id);
-          if (messageId) launch(row, messageId);
         }
       }
+    } finally {
+      // Even when a write failed: let what is on the wire finish and record it, so no row is left `sending` by a live process.
+      while (inFlight.size > 0) await Promise.race(inFlight);
+      this.commit(done, [], [], stats);
     }
-    while (inFlight.size > 0) await Promise.race(inFlight);
-    this.commit(done.splice(0), [], [], stats);
     return stats;
   }
 }
