@@ -10,7 +10,8 @@ import type { Config } from '../src/config.js';
 import { createDeliveryService, type DeliveryDeps } from '../src/delivery/service.js';
 import { startScheduler } from '../src/delivery/scheduler.js';
 import { registerAdminSendRoutes } from '../src/delivery/admin-routes.js';
-import { runSendCommand, type SendIo } from '../src/cli/send.js';
+import { Command } from 'commander';
+import { runSendCommand, registerSendCommand, type SendIo } from '../src/cli/send.js';
 import type { Messenger } from '../src/mail/messenger.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 import { createTestSmtpMessenger } from './helpers/smtp-messenger.js';
@@ -181,6 +182,30 @@ describe('paperboy send', () => {
     const force = await runSendCommand(d, { force: true }, quiet());
     expect(force.counts.sent).toBe(2);
     expect(sink.received.filter((r) => r.to[0] === 'r2@example.test')).toHaveLength(1);
+  });
+});
+
+describe('registerSendCommand', () => {
+  it('parses the options into a run: --test-address, --kind, --dry-run', async () => {
+    const store = open();
+    insertPapers(store, 4);
+    const d = deps(store);
+    const program = new Command('paperboy').exitOverride();
+    registerSendCommand(program, () => d);
+    const writes: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((c: string) => (writes.push(String(c)), true)) as typeof process.stdout.write;
+    try {
+      await program.parseAsync(['node', 'paperboy', 'send', '--test-address', 'me@example.test', '--kind', 'new']);
+      await expect(program.parseAsync(['node', 'paperboy', 'send', '--kind', 'weird'])).rejects.toThrow(/expected one of trending, new, both/);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(writes.join('')).toContain('test digest sent to me@example.test');
+    expect(sink.received.map((r) => r.to[0])).toEqual(['me@example.test']);
+    const mail = await simpleParser(sink.received[0]!.raw);
+    expect(mail.subject).toMatch(/^4 papers for /);
+    expect(mail.text!.indexOf('Paper 4')).toBeLessThan(mail.text!.indexOf('Paper 1')); // kind new: newest first
   });
 });
 
