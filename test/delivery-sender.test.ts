@@ -197,6 +197,29 @@ describe('failures', () => {
     expect(next.plan.queued).toBe(7);
   });
 
+  it('one subscriber whose selection throws, or whose time zone is unknown, does not stop the others', async () => {
+    const config = testConfig(tmp.dir);
+    store = openTestStore(config);
+    const st = store;
+    insertPapers(st, 4);
+    insertSubscribers(st, 4);
+    db().prepare("UPDATE subscribers SET time_zone = 'Mars/Olympus_Mons' WHERE id = 3").run();
+    const real = createSimpleDigest(st, config);
+    const digest = {
+      ...real,
+      async prepare(kind: Parameters<typeof real.prepare>[0], date: string) {
+        const p = await real.prepare(kind, date);
+        return { ...p, select: (sub: Parameters<typeof p.select>[0]) => { if (sub.id === 2) throw new Error('boom'); return p.select(sub); } };
+      },
+    };
+    const messenger = createTestSmtpMessenger(sink.port);
+    const svc = createDeliveryService({ config, store: st, clock, log: silentLogger, messenger, digest }, { pollMs: 10 });
+    const summary = await svc.run({ trigger: 'cli', mode: 'due' });
+    await messenger.close();
+    expect(summary.plan).toMatchObject({ queued: 3, errors: 1 });
+    expect(sink.received.map((r) => r.to[0]).sort()).toEqual(['reader1@example.test', 'reader3@example.test', 'reader4@example.test']);
+  });
+
   it('records "nothing left to send" as a skipped delivery instead of an empty digest', async () => {
     const config = testConfig(tmp.dir);
     const { svc, messenger } = service(config);

@@ -19,6 +19,7 @@ const MESSAGES = {
       `run ${s.runId} finished in ${seconds.toFixed(1)} s`,
       `  sent ${s.counts.sent}, failed ${s.counts.failed}, bounced ${s.counts.bounced}, unknown ${s.counts.unknown}`,
       `  skipped ${s.plan.skipped} (nothing left to send); ${s.plan.already} already had this edition or one in flight`,
+      ...(s.plan.errors > 0 ? [`  ${s.plan.errors} subscriber(s) could not be planned (see the log); the next run tries them again`] : []),
       ...(s.counts.queued > 0 ? [`  ${s.counts.queued} waiting for a retry (the scheduler of the running server sends them)`] : []),
     ].join('\n'),
   testSent: (to: string, response: string) => `test digest sent to ${to}: ${response}`,

@@ -18,6 +18,7 @@ export interface PlanOptions {
   dryRun?: boolean;
   /** Called for every subscriber with a slot (dry runs list these). */
   onDecision?: (d: Decision) => void;
+  onError?: (subscriber: DeliverySubscriber, err: unknown) => void;
 }
 
 export interface Decision {
@@ -33,6 +34,8 @@ export interface Decision {
 export interface PlanResult {
   queued: number;
   skipped: number;
+  /** Subscribers whose selection or rendering threw: nothing written for them, so the next tick tries again. */
+  errors: number;
   /** Subscribers with a slot who already had their delivery, or whose previous one is still in flight. */
   already: number;
 }
@@ -99,7 +102,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
   };
 
   async function plan(opts: PlanOptions): Promise<PlanResult> {
-    const result: PlanResult = { queued: 0, skipped: 0, already: 0 };
+    const result: PlanResult = { queued: 0, skipped: 0, already: 0, errors: 0 };
     const now = clock.now();
     let after = 0;
     for (;;) {
@@ -121,14 +124,26 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
           result.already++;
           continue;
         }
-        const digestP = await prepare(sub.kind, slot.localDate);
-        const selection = await digestP.select(sub);
+        let selection: Awaited<ReturnType<PreparedDigest['select']>>;
+        let variant: number | null = null;
+        let edition = 0;
+        try {
+          const digestP = await prepare(sub.kind, slot.localDate);
+          selection = await digestP.select(sub);
+          if (!opts.dryRun) {
+            edition = editionId(sub.kind, slot);
+            if (!isNothing(selection)) variant = await variantId(edition, slot, digestP, selection);
+          }
+        } catch (err) {
+          // One subscriber's bad data (or a template error for one selection) never stops the edition.
+          result.errors++;
+          opts.onError?.(sub, err);
+          continue;
+        }
         const decision: Decision = { subscriber: sub, slot };
         if (isNothing(selection)) decision.skip = selection.nothing;
         else decision.papers = selection.paperIds;
         if (!opts.dryRun) {
-          const edition = editionId(sub.kind, slot);
-          const variant = isNothing(selection) ? null : await variantId(edition, slot, digestP, selection);
           rows.push({
             edition_id: edition,
             subscriber_id: sub.id,

@@ -14,8 +14,15 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
+    // A zone this runtime does not know (a stale or hand-edited row) reads as UTC rather than stopping a whole run.
+    let zone = timeZone;
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone });
+    } catch {
+      zone = 'UTC';
+    }
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
+      timeZone: zone,
       hourCycle: 'h23',
       year: 'numeric',
       month: 'numeric',

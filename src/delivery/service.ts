@@ -166,7 +166,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
 
   async function execute(req: RunRequest, runId: string): Promise<RunSummary> {
     const dryRun = !!req.dryRun;
-    const summary: RunSummary = { runId, plan: { queued: 0, skipped: 0, already: 0 }, counts: emptyCounts(), dryRun };
+    const summary: RunSummary = { runId, plan: { queued: 0, skipped: 0, already: 0, errors: 0 }, counts: emptyCounts(), dryRun };
     if (req.mode === 'test') {
       if (!dryRun) summary.testResponse = await testSend(req, runId);
       return summary;
@@ -180,7 +180,10 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     }
     const planner = createPlanner(store, clock, deps.digest);
     let planning = true;
-    const planned = planner.plan({ mode: req.mode, runId: dryRun ? null : runId, kind: req.kind, subscriber, dryRun, onDecision: req.onDecision });
+    const planned = planner.plan({
+      mode: req.mode, runId: dryRun ? null : runId, kind: req.kind, subscriber, dryRun, onDecision: req.onDecision,
+      onError: (sub, err) => log.error({ err, subscriber: sub.id, run: runId }, 'could not select or render a digest; the next tick tries again'),
+    });
     // Sending starts with the first planned page: SMTP round trips overlap the selecting and rendering of the rest.
     const early = dryRun
       ? Promise.resolve()
@@ -241,7 +244,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     const done = (async (): Promise<RunSummary> => {
       while (getRun(prior.id)?.status === 'running' && !closed) await sleep(pollMs);
       const run = getRun(prior.id)!;
-      return { runId: prior.id, plan: { queued: run.planned, skipped: run.skipped, already: 0 }, counts: counts(prior.id), dryRun: run.dry_run === 1 };
+      return { runId: prior.id, plan: { queued: run.planned, skipped: run.skipped, already: 0, errors: 0 }, counts: counts(prior.id), dryRun: run.dry_run === 1 };
     })();
     return { runId: prior.id, existing: true, done };
   }
