@@ -125,6 +125,9 @@ describe('POST /admin/send', () => {
     expect((await post({ authorization: 'Bearer wrong-token-0123456789' }, { mode: 'force' })).status).toBe(401);
     expect((await post({ authorization: `Bearer ${TOKEN}` }, { mode: 'nonsense' })).status).toBe(400);
     expect((await post({ authorization: `Bearer ${TOKEN}` }, { mode: 'to' })).status).toBe(400);
+    const nobody = await post({ authorization: `Bearer ${TOKEN}` }, { mode: 'to', to: 'nobody@example.test' });
+    expect(nobody.status).toBe(409);
+    expect(((await nobody.json()) as { error: string }).error).toBe('no subscriber with the address nobody@example.test');
 
     const auth = { authorization: `Bearer ${TOKEN}`, 'idempotency-key': 'k-123' };
     const first = await post(auth, { mode: 'force' });

@@ -34,7 +34,8 @@ const SendBody = z
     mode: z.enum(['due', 'force', 'to', 'test']).default('due'),
     kind: DigestKind.optional(),
     to: z.string().trim().min(3).max(320).optional(),
-    dryRun: z.boolean().default(false),
+    // JSON true/false, or "true"/"false" from a form post.
+    dryRun: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   })
   .strict();
 

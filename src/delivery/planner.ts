@@ -40,10 +40,6 @@ export interface PlanResult {
   already: number;
 }
 
-export const PLAN_MESSAGES = {
-  pending: 'the previous digest is still being delivered',
-} as const;
-
 interface State {
   latest_period: string | null;
   outstanding: number;

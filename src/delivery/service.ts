@@ -164,6 +164,15 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     return res.response;
   }
 
+  /** The one subscriber of a `to` run; throws a RunError the CLI and HTTP show as is. */
+  function targetSubscriber(email: string | undefined): DeliverySubscriber {
+    const row = store.q('delivery-subscriber-by-email').get(email ?? '');
+    if (!row) throw new RunError(RUN_MESSAGES.noSuchSubscriber(email ?? ''));
+    const subscriber = DeliverySubscriber.parse(row);
+    if (subscriber.status !== 'active') throw new RunError(RUN_MESSAGES.notActive(subscriber.email, subscriber.status));
+    return subscriber;
+  }
+
   async function execute(req: RunRequest, runId: string): Promise<RunSummary> {
     const dryRun = !!req.dryRun;
     const summary: RunSummary = { runId, plan: { queued: 0, skipped: 0, already: 0, errors: 0 }, counts: emptyCounts(), dryRun };
@@ -171,13 +180,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       if (!dryRun) summary.testResponse = await testSend(req, runId);
       return summary;
     }
-    let subscriber: DeliverySubscriber | undefined;
-    if (req.mode === 'to') {
-      const row = store.q('delivery-subscriber-by-email').get(req.target ?? '');
-      if (!row) throw new RunError(RUN_MESSAGES.noSuchSubscriber(req.target ?? ''));
-      subscriber = DeliverySubscriber.parse(row);
-      if (subscriber.status !== 'active') throw new RunError(RUN_MESSAGES.notActive(subscriber.email, subscriber.status));
-    }
+    const subscriber = req.mode === 'to' ? targetSubscriber(req.target) : undefined;
     const planner = createPlanner(store, clock, deps.digest);
     let planning = true;
     const planned = planner.plan({
@@ -218,6 +221,8 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       const prior = store.q('run-get-by-key').get(req.idempotencyKey);
       if (prior) return existingRun(RunRow.parse(prior), req);
     }
+    // Refused before a run is recorded, so the caller hears it at once.
+    if (req.mode === 'to') targetSubscriber(req.target);
     const runId = randomBytes(9).toString('base64url');
     const inserted = store.q('run-insert').run({
       id: runId, trigger: req.trigger, mode: req.mode, kind: req.kind ?? null, target: req.target ?? null, dry_run: req.dryRun ? 1 : 0,
