@@ -86,8 +86,9 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       .transaction(() => {
         const iso = clock.now().toISOString();
         const n = store.q('delivery-orphans-to-unknown').run(iso).changes;
-        if (config.RESEND_UNKNOWN) store.q('delivery-unknown-requeue').run(iso, iso);
-        else store.q('delivery-unknown-record-papers').run();
+        if (n === 0) return 0;
+        if (config.RESEND_UNKNOWN) store.q('delivery-unknown-requeue').run({ now: iso, recovered_at: iso });
+        else store.q('delivery-unknown-record-papers').run(iso);
         return n;
       })
       .immediate();

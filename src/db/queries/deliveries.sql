@@ -89,15 +89,16 @@ WHERE id = @id AND status IN ('active', 'pending');
 UPDATE deliveries SET status = 'unknown', was_unknown = 1, updated_at = ? WHERE status = 'sending';
 
 -- name: delivery-unknown-requeue
--- RESEND_UNKNOWN=true: send them again (same Message-ID, so a receiver may drop the copy).
-UPDATE deliveries SET status = 'queued', next_attempt_at = ?, updated_at = ? WHERE status = 'unknown';
+-- RESEND_UNKNOWN=true: send them again (same Message-ID, so a receiver may drop the copy). Only the rows this
+-- recovery just turned unknown (same updated_at): older unknown rows were settled by the setting of their day.
+UPDATE deliveries SET status = 'queued', next_attempt_at = @now, updated_at = @now WHERE status = 'unknown' AND updated_at = @recovered_at;
 
 -- name: delivery-unknown-record-papers
 -- RESEND_UNKNOWN=false: count their papers as sent, since they may have arrived.
 INSERT OR IGNORE INTO sent_papers (subscriber_id, paper_id, delivery_id)
 SELECT d.subscriber_id, p.id, d.id
 FROM deliveries d, json_each(d.paper_ids) j JOIN papers p ON p.id = j.value
-WHERE d.status = 'unknown';
+WHERE d.status = 'unknown' AND d.updated_at = ?;
 
 -- name: lease-get
 SELECT name, holder, expires_at FROM leases WHERE name = ?;
