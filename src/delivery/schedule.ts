@@ -56,9 +56,25 @@ function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
 }
 
+// Planning asks the same questions for every subscriber of a zone: remember the answers (they never change).
+const dateMemo = new Map<string, string>();
+const instantMemo = new Map<string, Date>();
+function remember<V>(memo: Map<string, V>, key: string, make: () => V): V {
+  let v = memo.get(key);
+  if (v === undefined) {
+    if (memo.size > 50_000) memo.clear();
+    v = make();
+    memo.set(key, v);
+  }
+  return v;
+}
+
 export function localDateOf(at: Date, timeZone: string): string {
-  const p = localParts(at, timeZone);
-  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+  // Keyed to the minute: no zone changes date within one.
+  return remember(dateMemo, `${timeZone}|${Math.floor(at.getTime() / 60_000)}`, () => {
+    const p = localParts(at, timeZone);
+    return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+  });
 }
 
 /** Minutes `timeZone` is ahead of UTC at the instant `ms`. */
@@ -73,6 +89,10 @@ function offsetMinutes(ms: number, timeZone: string): number {
  * gap maps to the first instant after the gap; a time repeated by a fall-back maps to its first occurrence.
  */
 export function zonedInstant(date: string, hour: number, timeZone: string): Date {
+  return new Date(remember(instantMemo, `${timeZone}|${date}|${hour}`, () => computeZonedInstant(date, hour, timeZone)).getTime());
+}
+
+function computeZonedInstant(date: string, hour: number, timeZone: string): Date {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const wall = Date.UTC(y, m - 1, d, hour);
   // Offsets in force a day either side cover every candidate (no zone moves by more than a day).

@@ -192,7 +192,9 @@ export class Sender {
         after = page[page.length - 1]!.id;
         let i = 0;
         while (i < page.length && !this.stopRequested) {
-          while (inFlight.size >= this.maxInFlight) await waitForSlot();
+          // Refill when half the window is free: one transaction records the finished half and claims the next,
+          // instead of one per message (the pooled connections still have the other half queued meanwhile).
+          while (inFlight.size > (this.gate.limited ? this.maxInFlight - 1 : Math.floor(this.maxInFlight / 2))) await waitForSlot();
           // Claim as many as there are free slots, pacing each through the rate gate, in one transaction.
           const claims: DueRow[] = [];
           const skips: { id: number; reason: string }[] = [];
