@@ -68,7 +68,7 @@ describe('crash safety', () => {
       const unknown = rows.filter((r) => r.was_unknown === 1).length;
       expect(unknown).toBeGreaterThan(0); // the kills did land mid-send
       console.log(`crash test: ${kills} kills, ${unknown} unknown, ${dupes.length} duplicates, ${ids.length} messages`);
-      // Duplicates are bounded by what can be in flight at a kill (pool 3 x 4), per kill.
+      // Duplicates are bounded by what can be in flight (pool 3 x 4) at each kill.
       expect(dupes.length).toBeLessThanOrEqual(kills * 12);
     } finally {
       await sink.close();

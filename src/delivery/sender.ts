@@ -175,10 +175,23 @@ export class Sender {
     let wake: (() => void) | null = null;
     let after = 0;
 
+    // Outcomes wait at most this long for the next batch: a kill meanwhile turns a finished send into `unknown`.
+    let flushTimer: NodeJS.Timeout | null = null;
+    const flushSoon = () => {
+      flushTimer ??= setTimeout(() => {
+        flushTimer = null;
+        try {
+          if (done.length > 0) this.commit(done, [], [], stats);
+        } catch (err) {
+          this.d.log.error({ err }, 'could not record send outcomes; retrying with the next batch');
+        }
+      }, 25);
+    };
     const launch = (row: DueRow, messageId: string) => {
       const p = this.sendOne(row, messageId).then((o) => {
         done.push(o);
         inFlight.delete(p);
+        flushSoon();
         wake?.();
       });
       inFlight.add(p);
@@ -222,6 +235,7 @@ export class Sender {
     } finally {
       // Even when a write failed: let what is on the wire finish and record it, so no row is left `sending` by a live process.
       while (inFlight.size > 0) await Promise.race(inFlight);
+      if (flushTimer) clearTimeout(flushTimer);
       this.commit(done, [], [], stats);
     }
     return stats;
