@@ -13,11 +13,11 @@ import { registerAdminSendRoutes } from '../src/delivery/admin-routes.js';
 import { Command } from 'commander';
 import { runSendCommand, registerSendCommand, type SendIo } from '../src/cli/send.js';
 import type { Messenger } from '../src/mail/messenger.js';
-import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
-import { createTestSmtpMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest } from './helpers/simple-digest.js';
+import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
+import { createTestSmtpMessenger } from './helpers/delivery-smtp-messenger.js';
+import { createSimpleDigest } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
-import { spawnSender } from './helpers/spawn-sender.js';
+import { spawnSender } from './helpers/delivery-spawn-sender.js';
 
 const TOKEN = 'admin-token-0123456789';
 let tmp: ReturnType<typeof tempDir>;

@@ -1,8 +1,8 @@
 // Kill a sending process with SIGKILL at random points, restart it: nobody is skipped, only `unknown` rows may arrive twice.
 import { describe, it, expect } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSmtpSink } from './helpers/smtp-sink.js';
-import { spawnSender } from './helpers/spawn-sender.js';
+import { startSmtpSink } from './helpers/delivery-smtp-sink.js';
+import { spawnSender } from './helpers/delivery-spawn-sender.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 
 // A seeded generator, so a failing run can be replayed.

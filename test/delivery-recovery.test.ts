@@ -6,9 +6,9 @@ import { silentLogger } from '../src/log.js';
 import type { Messenger, RawMessage } from '../src/mail/messenger.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { acquireLease } from '../src/delivery/lease.js';
-import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
-import { createTestSmtpMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest } from './helpers/simple-digest.js';
+import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
+import { createTestSmtpMessenger } from './helpers/delivery-smtp-messenger.js';
+import { createSimpleDigest } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 
 let sink: SmtpSink | undefined;

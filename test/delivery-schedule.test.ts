@@ -5,9 +5,9 @@ import { silentLogger } from '../src/log.js';
 import { dueSlot, latestSlot, zonedInstant, localDateOf, localParts, isoWeekKey } from '../src/delivery/schedule.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { startScheduler } from '../src/delivery/scheduler.js';
-import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
-import { createTestSmtpMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest } from './helpers/simple-digest.js';
+import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
+import { createTestSmtpMessenger } from './helpers/delivery-smtp-messenger.js';
+import { createSimpleDigest } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 
 const ZONES = ['America/New_York', 'Europe/London', 'Asia/Kolkata'] as const;

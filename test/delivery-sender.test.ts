@@ -7,9 +7,9 @@ import { silentLogger } from '../src/log.js';
 import type { Store } from '../src/db/open.js';
 import type { Config } from '../src/config.js';
 import { createDeliveryService } from '../src/delivery/service.js';
-import { startSmtpSink, type SmtpSink, type Answer } from './helpers/smtp-sink.js';
-import { createTestSmtpMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest, testToken } from './helpers/simple-digest.js';
+import { startSmtpSink, type SmtpSink, type Answer } from './helpers/delivery-smtp-sink.js';
+import { createTestSmtpMessenger } from './helpers/delivery-smtp-messenger.js';
+import { createSimpleDigest, testToken } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -178,8 +178,10 @@ describe('failures', () => {
     expect(row('reader1@example.test').status).toBe('failed');
     expect(row('reader1@example.test').smtp_response).toMatch(/gave up after 4 attempts/);
     expect(sink.attempts.get('reader1@example.test')).toBe(4);
-    // The dropped connection was retried and got through once.
+    // The dropped connection was retried and got through once; it is flagged as one that might have gone twice.
     expect(row('reader4@example.test').status).toBe('sent');
+    expect((row('reader4@example.test') as unknown as { was_unknown: number }).was_unknown).toBe(1);
+    expect((row('reader1@example.test') as unknown as { was_unknown: number }).was_unknown).toBe(0);
     expect(sink.received.filter((r) => r.to[0] === 'reader4@example.test')).toHaveLength(1);
     // The hard bounce and the 5xx were never retried.
     expect(sink.attempts.get('reader2@example.test')).toBe(1);

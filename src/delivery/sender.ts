@@ -23,7 +23,7 @@ interface DueRow {
 
 type Outcome =
   | { id: number; kind: 'sent'; response: string }
-  | { id: number; kind: 'retry'; response: string; attempts: number }
+  | { id: number; kind: 'retry'; response: string; attempts: number; maybeDelivered: boolean }
   | { id: number; kind: 'failed'; response: string }
   | { id: number; kind: 'bounced'; response: string; subscriberId: number };
 
@@ -122,7 +122,9 @@ export class Sender {
       }
       // 4xx, a dropped connection, or anything unexpected: worth another try, until the attempts run out.
       if (attempts >= this.d.config.SEND_MAX_ATTEMPTS) return { id: row.id, kind: 'failed', response: `gave up after ${attempts} attempts: ${response}` };
-      return { id: row.id, kind: 'retry', response, attempts };
+      // No SMTP reply at all (connection dropped or timed out): the server may have taken the message.
+      const maybeDelivered = !(err instanceof SendError && err.responseCode !== undefined);
+      return { id: row.id, kind: 'retry', response, attempts, maybeDelivered };
     }
   }
 
@@ -143,7 +145,10 @@ export class Sender {
             }
             counted.sent++;
           } else if (o.kind === 'retry') {
-            q('delivery-mark-retry').run({ id: o.id, response: o.response, now: iso, next: new Date(now.getTime() + this.backoffMs(o.attempts)).toISOString() });
+            q('delivery-mark-retry').run({
+              id: o.id, response: o.response, now: iso, maybe_delivered: o.maybeDelivered ? 1 : 0,
+              next: new Date(now.getTime() + this.backoffMs(o.attempts)).toISOString(),
+            });
             counted.retried++;
           } else {
             q('delivery-mark-final').run({ id: o.id, status: o.kind, response: o.response, now: iso });

@@ -67,7 +67,9 @@ FROM deliveries d, json_each(d.paper_ids) j JOIN papers p ON p.id = j.value
 WHERE d.id = ?;
 
 -- name: delivery-mark-retry
-UPDATE deliveries SET status = 'queued', next_attempt_at = @next, smtp_response = @response, updated_at = @now
+-- A connection lost with no reply (possibly after the message went out) also flags was_unknown: a retry may duplicate it.
+UPDATE deliveries SET status = 'queued', next_attempt_at = @next, smtp_response = @response, updated_at = @now,
+  was_unknown = (was_unknown OR @maybe_delivered)
 WHERE id = @id AND status = 'sending';
 
 -- name: delivery-mark-final

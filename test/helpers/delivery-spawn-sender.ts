@@ -1,8 +1,8 @@
-// Starts test/fixtures/send-child.ts as a separate process (crash and two-process tests).
+// Starts test/fixtures/delivery-send-child.ts as a separate process (crash and two-process tests).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const CHILD = fileURLToPath(new URL('../fixtures/send-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('../fixtures/delivery-send-child.ts', import.meta.url));
 
 export function spawnSender(dir: string, port: number, env: Record<string, string> = {}): { child: ChildProcess; exit: Promise<number | null>; out: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
