@@ -56,6 +56,11 @@ function deny(reply: FastifyReply) {
   return reply.code(401).header('www-authenticate', 'Basic realm="paperboy admin", charset="UTF-8"').send({ error: MESSAGES.unauthorized });
 }
 
+/** `2026-11-23T09:00:00.000Z` -> `2026-11-23 09:00` (UTC, as the header says). */
+function minute(iso: string | null): string {
+  return iso ? iso.slice(0, 16).replace('T', ' ') : '';
+}
+
 function chart(rows: { day: string; n: number }[], today: Date) {
   const days: { day: string; n: number }[] = [];
   const byDay = new Map(rows.map((r) => [r.day, r.n]));
@@ -64,13 +69,13 @@ function chart(rows: { day: string; n: number }[], today: Date) {
     days.push({ day, n: byDay.get(day) ?? 0 });
   }
   const width = CHART_DAYS * 20;
-  const height = 140;
-  const plot = height - 20;
+  const height = 120;
+  const plot = height;
   const max = Math.max(1, ...days.map((d) => d.n));
   return {
-    width, height, max, labelY: height - 4, lastX: width - 2, first: days[0]!.day, last: days[days.length - 1]!.day,
+    width, height, max, first: days[0]!.day, last: days[days.length - 1]!.day,
     bars: days.map((d, i) => {
-      const h = Math.round((d.n / max) * (plot - 16));
+      const h = Math.round((d.n / max) * (plot - 4));
       return { ...d, x: i * 20 + 3, w: 14, h, y: plot - h };
     }),
   };
@@ -120,8 +125,8 @@ export function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDep
       days: CHART_DAYS,
       subscribers: store.q('dash-subscribers-by-status').all(),
       chart: chart(store.q('dash-sends-per-day').all(since) as { day: string; n: number }[], now),
-      runs: service.recentRuns(20).map((r) => ({ ...r, dry: r.dry_run === 1, failedRun: r.status === 'failed', counts: service.counts(r.id) })),
-      failures: store.q('dash-failures').all(50),
+      runs: service.recentRuns(20).map((r) => ({ ...r, started: minute(r.started_at), dry: r.dry_run === 1, failedRun: r.status === 'failed', counts: service.counts(r.id) })),
+      failures: (store.q('dash-failures').all(50) as { updated_at: string }[]).map((f) => ({ ...f, when: minute(f.updated_at) })),
     });
     return reply
       .header('content-type', 'text/html; charset=utf-8')
