@@ -179,4 +179,40 @@ describe('the scheduler with the ledger', () => {
     expect(runs.every((r) => r.planned + r.skipped > 0)).toBe(true);
     store.close();
   }, 60_000);
+
+  it('weekly subscribers: one delivery per ISO week on their weekday; --force cannot add a second that week', async () => {
+    tmp = tempDir();
+    sink = await startSmtpSink();
+    const config = testConfig(tmp.dir);
+    const store = openTestStore(config);
+    insertPapers(store, 60);
+    // Wednesday 07:00 in New York, Friday 18:00 in Kolkata.
+    insertSubscribers(store, 2, (i) => ({ frequency: 'weekly', weekday: i === 1 ? 3 : 5, delivery_hour: i === 1 ? 7 : 18, time_zone: i === 1 ? 'America/New_York' : 'Asia/Kolkata', digest_size: 2, confirmed_at: '2026-10-01T00:00:00Z' }));
+    const clock = new FakeClock(new Date('2026-11-16T00:00:00Z')); // a Monday
+    const messenger = createTestSmtpMessenger(sink.port);
+    const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) }, { pollMs: 5 });
+    const scheduler = startScheduler(service, silentLogger, { cron: false });
+    while (clock.now().getTime() < Date.parse('2026-11-30T00:00:00Z')) {
+      await scheduler.tick();
+      if (clock.now().toISOString() === '2026-11-26T12:00:00.000Z') {
+        // Wednesday's digest is out already; Friday's subscriber gets this week's now, and not again on Friday.
+        const forced = await service.run({ trigger: 'cli', mode: 'force' });
+        expect(forced.plan).toMatchObject({ queued: 1, already: 1 });
+      }
+      clock.advance(60 * 60_000);
+    }
+    await messenger.close();
+    const rows = store.db.prepare('SELECT subscriber_id, period, sent_at FROM deliveries ORDER BY subscriber_id, period').all() as { subscriber_id: number; period: string; sent_at: string }[];
+    // The first tick (Monday) catches up the week before once; then one per week at the right local time.
+    expect(rows.map((r) => `${r.subscriber_id} ${r.period} ${r.sent_at}`)).toEqual([
+      '1 2026-W46 2026-11-16T00:00:00.000Z',
+      '1 2026-W47 2026-11-18T12:00:00.000Z',
+      '1 2026-W48 2026-11-25T12:00:00.000Z',
+      '2 2026-W46 2026-11-16T00:00:00.000Z',
+      '2 2026-W47 2026-11-20T13:00:00.000Z',
+      '2 2026-W48 2026-11-26T12:00:00.000Z',
+    ]);
+    expect(sink.received).toHaveLength(6);
+    store.close();
+  });
 });
