@@ -205,7 +205,7 @@ export function createRenderer(opts: RendererOptions) {
       fonts: {},
       keepComments: false,
     });
-    const html = result.html;
+    const html = limitLineLength(result.html, MAX_LINE_BYTES);
     const text = textTemplate(vm).replace(/\n{3,}/g, '\n\n');
     return {
       key: sel.key,
@@ -223,6 +223,44 @@ export function createRenderer(opts: RendererOptions) {
   return { renderDigest, personalize, paperUrl, placeholders, siteUrl };
 }
 export type Renderer = ReturnType<typeof createRenderer>;
+
+/**
+ * SMTP caps a line at 998 bytes. Keeping every HTML line well under that lets a sender use 8bit transfer
+ * encoding and substitute the placeholder tokens straight into a prebuilt MIME body (quoted-printable would
+ * soft-wrap lines, and could split a token). Long lines are broken at spaces outside tags, where a newline
+ * means the same as a space in HTML (MJML emits no <pre>).
+ */
+export const MAX_LINE_BYTES = 900;
+
+export function limitLineLength(html: string, max: number): string {
+  return html
+    .split('\n')
+    .map((line) => (Buffer.byteLength(line) <= max ? line : breakLine(line, max)))
+    .join('\n');
+}
+
+function breakLine(line: string, max: number): string {
+  const out: string[] = [];
+  let start = 0;
+  let lastBreak = -1;
+  let inTag = false;
+  let bytes = 0;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === '<') inTag = true;
+    else if (ch === '>') inTag = false;
+    else if (ch === ' ' && !inTag) lastBreak = i;
+    bytes += ch.charCodeAt(0) < 0x80 ? 1 : ch.charCodeAt(0) < 0x800 ? 2 : 3; // surrogate halves count 3+3: an overestimate, so safe
+    if (bytes > max && lastBreak > start) {
+      out.push(line.slice(start, lastBreak));
+      start = lastBreak + 1;
+      bytes = Buffer.byteLength(line.slice(start, i + 1));
+      lastBreak = -1;
+    }
+  }
+  out.push(line.slice(start));
+  return out.join('\n');
+}
 
 /** Fills one recipient's links and greeting into a rendered digest; values are HTML-escaped in the HTML. */
 export function personalize(rendered: RenderedDigest, p: Personalization): { html: string; text: string } {
