@@ -94,6 +94,14 @@ describe('rendered digest', () => {
     expect(excerpt(`${'A'.repeat(200)}. ${'B'.repeat(200)}. ${'C'.repeat(200)}.`)).toBe(`${'A'.repeat(200)}. ${'B'.repeat(200)}.`);
   });
 
+  it('words a weekly digest as the week\'s', async () => {
+    const weekly = await renderer.renderDigest({ ...selection, frequency: 'weekly', key: 'weekly' });
+    expect(weekly.html).toContain('This week&#x27;s top 10 papers'); // Handlebars escapes the apostrophe
+    expect(weekly.text).toContain('paperboy\nweekly trending digest');
+    expect(rendered.html).toContain('Today&#x27;s top 10 papers');
+    expect(weekly.text).toContain("This week's top 10 papers");
+  });
+
   it('names the top paper and the count in the subject and preheader, on one line', () => {
     const top = selection.sections[0]!.items[0]!.paper.title;
     expect(rendered.subject).toContain(top.slice(0, 30));

@@ -144,9 +144,12 @@ export function createRenderer(opts: RendererOptions) {
       web,
       subject: subjectFor(sel),
       preheader: preheaderFor(sel),
-      kindLabel: TEXT.kind[sel.kind],
+      kindLabel: `${sel.frequency === 'weekly' ? 'weekly ' : ''}${TEXT.kind[sel.kind]}`,
       dateLabel: formatDate(sel.date),
-      headline: sel.kind === 'new' ? `New papers · ${formatDate(sel.date)}` : `Today's top ${sel.count === 1 ? 'paper' : `${sel.count} papers`}`,
+      headline:
+        sel.kind === 'new'
+          ? `New papers · ${formatDate(sel.date)}`
+          : `${sel.frequency === 'weekly' ? "This week's" : "Today's"} top ${sel.count === 1 ? 'paper' : `${sel.count} papers`}`,
       intro: TEXT.intro[sel.kind](sel.count) + (sel.topics.length ? TEXT.topics(sel.topics) : ''),
       greeting: web ? '' : slot('GREETING'),
       showSectionTitles: sel.sections.length > 1,
