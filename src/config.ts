@@ -49,6 +49,8 @@ const timeZone = z.string().refine(
 export const envSchema = z.object({
   PORT: int(1, 65535).default(3000),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
+  // Off by default: only behind a reverse proxy you run may X-Forwarded-For decide the client IP (rate limits).
+  TRUST_PROXY: bool.default(false),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_PATH: z.string().trim().min(1).optional(),

@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { lazyApp, reportCliError } from './context.js';
 import { registerCorpusCommands } from './corpus.js';
+import { registerSubscriberCommands } from './subscribers.js';
+import { registerServeCommand } from './serve.js';
 import { registerPreviewCommand } from './preview.js';
 
 export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Command {
@@ -10,6 +12,8 @@ export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Comm
     .showHelpAfterError()
     .exitOverride();
   registerCorpusCommands(program, getApp);
+  registerSubscriberCommands(program, getApp);
+  registerServeCommand(program, getApp);
   registerPreviewCommand(program, getApp);
   return program;
 }

@@ -25,6 +25,11 @@ export interface SendResult {
   /** The server's final reply, e.g. "250 2.0.0 Ok: queued as X". */
   response: string;
   messageId: string;
+  /**
+   * Why each address in `rejected` was refused, from its RCPT reply. Present when a send reached some
+   * recipients and not others; a send that reaches nobody throws instead (see classify.ts).
+   */
+  rejectedErrors?: { recipient: string; error: SendError }[];
 }
 
 export const SendFailure = z.enum(['temporary', 'permanent']);
@@ -39,6 +44,8 @@ export class SendError extends Error {
     /** Enhanced status code such as "5.1.1" when the server gave one. */
     public readonly enhancedCode?: string,
     public readonly response?: string,
+    /** The transport's own code (nodemailer's ECONNECTION, ESOCKET, ETIMEDOUT, EENVELOPE...), for logs. */
+    public readonly code?: string,
   ) {
     super(message);
     this.name = 'SendError';

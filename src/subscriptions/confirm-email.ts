@@ -1,0 +1,50 @@
+// Owns the confirmation email: the MJML template compiled once at start, then filled per message (HTML + text).
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import mjml2html from 'mjml';
+import { convert } from 'html-to-text';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const EMAIL_TEMPLATES_DIR = join(here, '..', '..', 'templates', 'email');
+
+export const CONFIRM_SUBJECT = 'Confirm your paperboy subscription';
+
+export interface ConfirmEmailData {
+  email: string;
+  confirmUrl: string;
+  ttlHours: number;
+  senderLine: string;
+}
+
+export interface ConfirmEmailRenderer {
+  render(data: ConfirmEmailData): { subject: string; html: string; text: string };
+}
+
+/**
+ * MJML leaves Handlebars expressions untouched, so the slow MJML step runs once here and each email only fills
+ * the compiled HTML (Handlebars escapes every value). Strict validation: a broken template stops the start.
+ */
+export async function loadConfirmEmail(dir = EMAIL_TEMPLATES_DIR): Promise<ConfirmEmailRenderer> {
+  const source = await readFile(join(dir, 'confirm.mjml.hbs'), 'utf8');
+  const out = await mjml2html(source, { validationLevel: 'strict', filePath: dir });
+  const hbs = Handlebars.create();
+  const html = hbs.compile(out.html, { strict: true });
+  return {
+    render(data) {
+      const body = html(data);
+      const text = convert(body, {
+        wordwrap: 78,
+        selectors: [
+          // The template prints every link as text too, so hrefs would only repeat it.
+          { selector: 'a', options: { ignoreHref: true } },
+          { selector: 'img', format: 'skip' },
+          // MJML's hidden preview line belongs to the inbox list, not the body.
+          { selector: 'div[style*="display:none"]', format: 'skip' },
+        ],
+      });
+      return { subject: CONFIRM_SUBJECT, html: body, text };
+    },
+  };
+}

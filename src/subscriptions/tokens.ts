@@ -1,0 +1,45 @@
+// Owns the two kinds of link secrets: random single-use confirm tokens, and HMAC-signed manage/unsubscribe tokens.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** 256 random bits, URL-safe; only its sha256 is stored. */
+export function newConfirmToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashConfirmToken(token) };
+}
+
+export function hashConfirmToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** A confirm token as we mint them: 43 base64url characters. Anything else is not looked up at all. */
+export function looksLikeConfirmToken(token: string): boolean {
+  return /^[A-Za-z0-9_-]{43}$/.test(token);
+}
+
+export type TokenPurpose = 'manage' | 'unsubscribe';
+
+// 128 bits of MAC in lower-case hex: case-insensitive so it survives mail systems that fold the local part of
+// `unsubscribe+<token>@domain`, and short enough to keep that local part under 64 characters.
+const MAC_HEX = 32;
+
+function mac(id: number, purpose: TokenPurpose, secret: string): string {
+  // An empty or toy key would make every link forgeable: refuse rather than sign with it.
+  if (secret.length < 16) throw new Error('the link-signing key (SECRET_KEY) is missing or too short');
+  return createHmac('sha256', secret).update(`paperboy:${purpose}:${id}`).digest('hex').slice(0, MAC_HEX);
+}
+
+/** `<id>-<mac>`: names the subscriber and proves the link came from us, for one purpose only. */
+export function signSubscriberToken(id: number, purpose: TokenPurpose, secret: string): string {
+  if (!Number.isSafeInteger(id) || id < 1) throw new Error(`not a subscriber id: ${id}`);
+  return `${id}-${mac(id, purpose, secret)}`;
+}
+
+/** The subscriber id when the token is ours and for this purpose, else null. Constant-time on the MAC. */
+export function verifySubscriberToken(token: string, purpose: TokenPurpose, secret: string): number | null {
+  const m = /^([1-9]\d{0,14})-([0-9a-f]{32})$/.exec(token.trim().toLowerCase());
+  if (!m) return null;
+  const id = Number(m[1]);
+  const given = Buffer.from(m[2]!, 'utf8');
+  const expected = Buffer.from(mac(id, purpose, secret), 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected) ? id : null;
+}

@@ -1,0 +1,123 @@
+// Owns the signed-link pages: preferences, unsubscribe (page and RFC 8058 one-click) and resubscribe.
+import type { FastifyInstance } from 'fastify';
+import { renderError, type WebDeps } from '../server.js';
+import { field } from '../form.js';
+import { subscriberPaths } from '../../subscriptions/links.js';
+import { WEEKDAYS } from '../../subscriptions/preferences.js';
+import type { Subscriber } from '../../subscriptions/repository.js';
+
+const MESSAGES = {
+  prefsTitle: 'Your preferences',
+  unsubscribeTitle: 'Unsubscribe',
+  unsubscribedTitle: 'You are unsubscribed',
+  oneClickDone: 'You have been unsubscribed.\n',
+  status: {
+    pending: { note: 'not confirmed yet: check your inbox', tone: '' },
+    unsubscribed: { note: 'unsubscribed: saving does not resubscribe', tone: '' },
+    bounced: { note: 'paused: mail to this address bounced', tone: '' },
+    active: { note: 'subscribed', tone: 'ok' },
+  },
+  badLink: {
+    title: 'Link not valid',
+    heading: 'This link is not valid',
+    lines: ['It may have been copied only in part. Open it again from one of our emails; every digest carries fresh links.'],
+  },
+} as const;
+
+const HOURS = Array.from({ length: 24 }, (_, h) => h);
+const WEEKDAY_OPTIONS = WEEKDAYS.map((label, value) => ({ value, label }));
+const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
+
+type FormValues = Record<'frequency' | 'weekday' | 'kind' | 'topics' | 'digest_size' | 'delivery_hour' | 'time_zone', string>;
+
+function valuesOf(s: Subscriber): FormValues {
+  return {
+    frequency: s.frequency,
+    weekday: String(s.weekday),
+    kind: s.kind,
+    topics: s.topics.join(', '),
+    digest_size: String(s.digest_size),
+    delivery_hour: String(s.delivery_hour),
+    time_zone: s.time_zone,
+  };
+}
+
+export async function registerManageRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
+  const { subscriptions, secret, config } = deps;
+
+  const prefsPage = (token: string, s: Subscriber, values: FormValues, extra: Record<string, unknown> = {}) => ({
+    title: MESSAGES.prefsTitle,
+    token,
+    email: s.email,
+    statusNote: MESSAGES.status[s.status].note,
+    statusTone: MESSAGES.status[s.status].tone,
+    values,
+    currentTopics: s.topics,
+    weekdays: WEEKDAY_OPTIONS,
+    hours: HOURS,
+    // The stored zone stays selectable even if this runtime's list lacks it (an alias such as Asia/Calcutta).
+    timeZones: TIME_ZONES.includes(values.time_zone) ? TIME_ZONES : [values.time_zone, ...TIME_ZONES],
+    unsubscribeUrl: subscriberPaths(secret, s.id).unsubscribePath,
+    errors: {},
+    ...extra,
+  });
+
+  app.get<{ Params: { token: string }; Querystring: { saved?: string } }>('/preferences/:token', async (req, reply) => {
+    const s = subscriptions.byManageToken(req.params.token);
+    if (!s) return renderError(reply, 404, MESSAGES.badLink);
+    return reply.page('preferences', prefsPage(req.params.token, s, valuesOf(s), { saved: req.query.saved === '1' }));
+  });
+
+  app.post<{ Params: { token: string } }>('/preferences/:token', async (req, reply) => {
+    const values: FormValues = {
+      frequency: field(req.body, 'frequency'),
+      weekday: field(req.body, 'weekday'),
+      kind: field(req.body, 'kind'),
+      topics: field(req.body, 'topics'),
+      digest_size: field(req.body, 'digest_size'),
+      delivery_hour: field(req.body, 'delivery_hour'),
+      time_zone: field(req.body, 'time_zone') || config.DEFAULT_TIME_ZONE,
+    };
+    const result = subscriptions.updatePreferences(req.params.token, values);
+    if (!result.ok && result.reason === 'unknown') return renderError(reply, 404, MESSAGES.badLink);
+    if (!result.ok) {
+      const s = subscriptions.byManageToken(req.params.token)!;
+      return reply.page('preferences', prefsPage(req.params.token, s, values, { errors: result.errors, hasErrors: true }), 400);
+    }
+    // Post/redirect/get: a reload does not resubmit, and the page shows what was stored.
+    return reply.redirect(`/preferences/${encodeURIComponent(req.params.token)}?saved=1`, 303);
+  });
+
+  app.get<{ Params: { token: string } }>('/unsubscribe/:token', async (req, reply) => {
+    const s = subscriptions.byUnsubscribeToken(req.params.token);
+    if (!s) return renderError(reply, 404, MESSAGES.badLink);
+    return reply.page('unsubscribe', {
+      title: MESSAGES.unsubscribeTitle,
+      email: s.email,
+      token: req.params.token,
+      manageUrl: subscriberPaths(secret, s.id).managePath,
+      narrow: true,
+    });
+  });
+
+  // One handler for the button and for RFC 8058 one-click: the signed token in the URL is the authority, no cookie
+  // or session is involved, and a mail provider's POST gets a plain 200 with no redirect.
+  app.post<{ Params: { token: string } }>('/unsubscribe/:token', async (req, reply) => {
+    const s = subscriptions.unsubscribeByToken(req.params.token);
+    if (!s) return renderError(reply, 404, MESSAGES.badLink);
+    if (field(req.body, 'List-Unsubscribe') === 'One-Click') {
+      return reply.code(200).type('text/plain; charset=utf-8').send(MESSAGES.oneClickDone);
+    }
+    return reply.page('unsubscribed', { title: MESSAGES.unsubscribedTitle, email: s.email, token: req.params.token, narrow: true });
+  });
+
+  app.post<{ Params: { token: string } }>(
+    '/resubscribe/:token',
+    { config: { rateLimit: { max: config.SUBSCRIBE_RATE_LIMIT_PER_MIN, timeWindow: 60_000, keyGenerator: (req) => req.ip } } },
+    async (req, reply) => {
+      const r = subscriptions.resubscribeByToken(req.params.token);
+      if (!r) return renderError(reply, 404, MESSAGES.badLink);
+      return reply.redirect('/check-inbox', 303);
+    },
+  );
+}

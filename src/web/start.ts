@@ -1,0 +1,35 @@
+// Owns starting the web app for `paperboy serve` / `npm start`: server + confirmation worker, stopped in order.
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../app.js';
+import type { Messenger } from '../mail/messenger.js';
+import { createSubscriptions, type Subscriptions } from '../subscriptions/setup.js';
+import { buildServer, type RoutePlugin } from './server.js';
+
+export interface RunningWeb {
+  server: FastifyInstance;
+  subscriptions: Subscriptions;
+  /** The address it listens on, e.g. http://127.0.0.1:3000. */
+  address: string;
+  /** Stops taking requests, then lets the worker finish the send in flight. The messenger is the caller's to close. */
+  stop(): Promise<void>;
+}
+
+export async function startWeb(app: App, messenger: Messenger, opts: { routes?: RoutePlugin[]; port?: number } = {}): Promise<RunningWeb> {
+  const { config, store, clock, log } = app;
+  const secret = config.SECRET_KEY;
+  if (!secret) throw new Error('SECRET_KEY must be resolved before the web app starts (createApp does this)');
+  const subscriptions = await createSubscriptions({ config, store, clock, log, messenger, secret });
+  const server = await buildServer({ config, store, clock, log, secret, subscriptions: subscriptions.service, ...(opts.routes ? { routes: opts.routes } : {}) });
+  const address = await server.listen({ port: opts.port ?? config.PORT, host: config.HOST });
+  subscriptions.worker.start();
+  log.info({ address, publicUrl: config.PUBLIC_URL }, 'web app listening');
+  return {
+    server,
+    subscriptions,
+    address,
+    async stop() {
+      await server.close();
+      await subscriptions.worker.stop();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// `paperboy subscribers ...` driven through commander against a real SQLite file.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
+import { registerSubscriberCommands } from '../src/cli/subscribers.js';
+import { createSubscriberRepository } from '../src/subscriptions/repository.js';
+
+const dirs: string[] = [];
+const apps: App[] = [];
+afterAll(async () => {
+  for (const a of apps) await a.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function newApp(): { app: App; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'paperboy-cli-'));
+  dirs.push(dir);
+  const app = createApp(loadConfig({ DATA_DIR: dir, SECRET_KEY: 'cli-test-secret-0123456789abcdefghijkl' }), { log: silentLogger });
+  apps.push(app);
+  return { app, dir };
+}
+
+async function run(app: App, ...args: string[]): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const program = new Command('paperboy').exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  registerSubscriberCommands(program, () => app, { out: (s) => (out += s) });
+  try {
+    await program.parseAsync(['subscribers', ...args], { from: 'user' });
+    return { out, err, code: 0 };
+  } catch (e) {
+    return { out, err, code: (e as { exitCode?: number }).exitCode ?? 99 };
+  }
+}
+
+describe('paperboy subscribers', () => {
+  it('adds, lists, removes, with clear errors', async () => {
+    const { app } = newApp();
+    const repo = createSubscriberRepository(app.store);
+    expect((await run(app, 'add', 'Admin@Example.org', '--confirmed', '--frequency', 'weekly', '--weekday', '5', '--topics', 'llm, agents')).out).toContain('added Admin@example.org (active)');
+    const pend = await run(app, 'add', 'pending@example.org', '--kind', 'new');
+    expect(pend.out).toContain('added pending@example.org (pending)');
+    expect(pend.out).toContain('confirmation email is queued');
+    expect(repo.confirmationsFor(repo.byEmail('pending@example.org')!.id)).toHaveLength(1);
+
+    const list = await run(app, 'list');
+    expect(list.out).toMatch(/Admin@example\.org\s+active\s+weekly\/Fri\s+trending\s+10\s+08\s+UTC\s+llm, agents/);
+    expect(list.out).toMatch(/pending@example\.org\s+pending\s+daily\s+new/);
+    expect(list.out).toContain('total: pending 1, active 1, unsubscribed 0, bounced 0');
+    expect((await run(app, 'list', '--status', 'pending', '--json')).out.trim().split('\n').map((l) => JSON.parse(l).email)).toEqual(['pending@example.org']);
+
+    const bad = await run(app, 'add', 'a@example.org\r\nBcc: x@example.org');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('line breaks');
+    const badPref = await run(app, 'add', 'b@example.org', '--size', '40', '--time-zone', 'Nowhere/City');
+    expect(badPref.code).toBe(1);
+    expect(badPref.err).toContain('digest_size: Choose a number of papers from 1 to 30.');
+    expect(badPref.err).toContain('time_zone: That is not a time zone we know');
+    expect((await run(app, 'list', '--status', 'nope')).code).toBe(1);
+
+    expect((await run(app, 'remove', 'pending@example.org')).out).toContain('pending@example.org unsubscribed');
+    expect(repo.byEmail('pending@example.org')!.status).toBe('unsubscribed');
+    expect((await run(app, 'add', 'pending@example.org', '--confirmed')).out).toContain('now active (was unsubscribed)');
+    expect((await run(app, 'remove', 'pending@example.org', '--delete')).out).toContain('deleted');
+    expect(repo.byEmail('pending@example.org')).toBeNull();
+    expect((await run(app, 'remove', 'ghost@example.org')).err).toContain('no subscriber with address ghost@example.org');
+  });
+
+  it('exports CSV that imports back with the same people and preferences', async () => {
+    const { app, dir } = newApp();
+    await run(app, 'add', 'one@example.org', '--confirmed', '--topics', 'diffusion, "quoted", x');
+    await run(app, 'add', 'two@example.org', '--confirmed', '--kind', 'both', '--hour', '6', '--time-zone', 'Asia/Tokyo');
+    await run(app, 'add', 'left@example.org', '--confirmed');
+    await run(app, 'remove', 'left@example.org');
+    const file = join(dir, 'out.csv');
+    expect((await run(app, 'export', file)).out).toContain('exported 3 subscriber(s)');
+    const csv = readFileSync(file, 'utf8');
+    expect(csv.split('\r\n')[0]).toBe('email,status,frequency,weekday,kind,topics,digest_size,delivery_hour,time_zone,source,created_at,confirmed_at,unsubscribed_at');
+    expect(csv).toContain('"diffusion, ""quoted"", x"');
+
+    const { app: other } = newApp();
+    const r = await run(other, 'import', file, '--confirmed');
+    expect(r.out).toContain('read 3 row(s): added 2 (active), skipped 1, rejected 0');
+    expect(r.out).toContain('marked "unsubscribed" in the file');
+    const repo = createSubscriberRepository(other.store);
+    expect(repo.byEmail('one@example.org')).toMatchObject({ status: 'active', topics: ['diffusion', '"quoted"', 'x'] });
+    expect(repo.byEmail('two@example.org')).toMatchObject({ kind: 'both', delivery_hour: 6, time_zone: 'Asia/Tokyo' });
+    expect(repo.byEmail('left@example.org')).toBeNull();
+  });
+
+  it('imports 100,000 rows in one go, reporting what it skipped and rejected and why', async () => {
+    const { app, dir } = newApp();
+    await run(app, 'add', 'person7@example.org', '--confirmed');
+    let csv = 'Email,Kind\n';
+    for (let i = 0; i < 100_000; i++) csv += `person${i}@example.org,${i % 3 === 0 ? 'new' : 'trending'}\n`;
+    csv += 'person5@example.org,new\n'; // duplicate in the file
+    csv += '"evil@example.org\r\nBcc: all@example.org",new\n';
+    csv += 'not-an-address,new\n';
+    csv += 'fine@example.org,sometimes\n';
+    const file = join(dir, 'big.csv');
+    writeFileSync(file, csv);
+
+    const r = await run(app, 'import', file);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('read 100004 row(s): added 99999 (pending), skipped 2, rejected 3');
+    expect(r.out).toContain('1 × already in the list');
+    expect(r.out).toContain('1 × appears earlier in the file');
+    expect(r.out).toContain('kind: Choose trending, new or both.');
+    expect(r.out).toMatch(/line 100003: "evil@example\.org\\r\\nBcc: all@example\.org": An email address cannot contain line breaks/);
+    expect(r.out).toContain('confirmation emails queued: 99999');
+    const repo = createSubscriberRepository(app.store);
+    expect(repo.countByStatus()).toEqual({ pending: 99_999, active: 1, unsubscribed: 0, bounced: 0 });
+    expect(repo.byEmail('person3@example.org')!.kind).toBe('new');
+
+    // Headerless lists of addresses work too, and --confirmed sends nothing.
+    const plain = join(dir, 'plain.csv');
+    writeFileSync(plain, 'a1@example.org\r\na2@example.org\r\n\r\n');
+    expect((await run(app, 'import', plain, '--confirmed')).out).toContain('read 2 row(s): added 2 (active), skipped 0, rejected 0');
+    const noEmail = join(dir, 'bad.csv');
+    writeFileSync(noEmail, 'name,city\nAda,London\n');
+    const bad = await run(app, 'import', noEmail);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('no "email" column');
+  });
+});
