@@ -5,6 +5,7 @@ import { createMessenger } from './mail/create-messenger.js';
 import { createInboundServer, type InboundSubscriptions } from './mail/inbound.js';
 import type { SubscriptionService } from './subscriptions/service.js';
 import { startWeb, type RunningWeb } from './web/start.js';
+import { digestRoutes } from './archive/wire.js';
 
 export interface Service {
   web: RunningWeb;
@@ -39,7 +40,7 @@ export async function startService(app: App): Promise<Service> {
   try {
     const messenger = createMessenger(config, log, app.clock);
     stops.push(() => messenger.close());
-    const web = await startWeb(app, messenger);
+    const web = await startWeb(app, messenger, { routes: digestRoutes() });
     stops.push(() => web.stop());
     let inboundPort: number | null = null;
     if (config.INBOUND_SMTP_ENABLED) {
