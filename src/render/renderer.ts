@@ -162,7 +162,10 @@ export function createRenderer(opts: RendererOptions) {
             p.authors ? `${p.authors} author${p.authors === 1 ? '' : 's'}` : null,
             `${DATE_LABEL[i.score.dateSource]} ${formatDate(i.score.effectiveDate)}`,
             i.score.lists > 1 ? `on ${i.score.lists} lists` : null,
-          ].filter(Boolean);
+          ]
+            .filter((x): x is string => !!x)
+            // Each fact stays on one line when the meta line wraps on a phone ("on 2 lists", not "on / 2 lists").
+            .map((x) => x.replace(/ /g, '\u00A0'));
           const links = p.links
             .filter((l) => /^https?:\/\//i.test(l.url))
             .slice(0, 3)
