@@ -17,6 +17,11 @@ export interface RawMessage {
   envelope: { from: string; to: string[] };
   raw: Buffer | string;
   messageId: string;
+  /**
+   * `raw` is already CRLF-normalised and dot-stuffed (smtp-wire `dotStuff`, done once per variant), so an SMTP
+   * messenger writes it as is. Messengers that store messages undo it with smtp-wire `unStuff`.
+   */
+  dotStuffed?: boolean;
 }
 
 export interface SendResult {
