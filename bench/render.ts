@@ -2,7 +2,7 @@
 // selection saves over rendering per recipient (1,000 recipients by default).
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { median, num, options, table, writeResult, type BenchPart } from './lib/part.js';
+import { median, num, options, table, writeResult } from './lib/part.js';
 import { openStore } from '../src/db/open.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
 import { FakeClock } from '../src/clock.js';
@@ -106,20 +106,8 @@ export async function runRenderBench(
   return result;
 }
 
-export const renderPart: BenchPart = {
-  name: 'render',
-  description: 'ms per MJML render, µs per personalised message, render once vs per recipient (--recipients=1000)',
-  async run(args) {
-    const o = options(args);
-    await runRenderBench({
-      recipients: num(o, 'recipients', Number(process.env.BENCH_RENDER_RECIPIENTS ?? 1000)),
-      renders: num(o, 'renders', 30),
-      personalizeRuns: num(o, 'personalize-runs', 200_000),
-    });
-  },
-};
-
 // Also runnable alone: `npx tsx bench/render.ts [--recipients=N]`.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await renderPart.run(process.argv.slice(2));
+  const o = options(process.argv.slice(2));
+  await runRenderBench({ recipients: num(o, 'recipients', 1000), renders: num(o, 'renders', 30), personalizeRuns: num(o, 'personalize-runs', 200_000) });
 }
