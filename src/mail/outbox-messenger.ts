@@ -8,18 +8,14 @@ import type { Logger } from '../log.js';
 import { systemClock, type Clock } from '../clock.js';
 import { SendError, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
 import { classifySendError } from './classify.js';
+import { checkEnvelope, checkSingleRecipient } from './envelope.js';
+import { rawBytes } from './raw-bytes.js';
 
 /** `20261123T103000123Z-<16 hex>.eml`: names sort by time, so "newest first" is a reverse sort. */
 export const OUTBOX_FILE = /^(\d{8}T\d{9}Z)-([0-9a-f]{16})\.eml$/;
 
 function stampOf(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:.]/g, '');
-}
-
-/** Envelope addresses land in header lines of the file; a CR, LF or other control character must not. */
-function assertAddress(a: string): string {
-  if (!a || /[\x00-\x1f\x7f<>]/.test(a)) throw new SendError(`invalid envelope address ${JSON.stringify(a)}`, 'permanent');
-  return a;
 }
 
 export function createOutboxMessenger(
@@ -31,7 +27,6 @@ export function createOutboxMessenger(
   // Only composes (streamTransport + buffer): nodemailer's MailComposer makes the real RFC 5322 bytes.
   const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   let lastMs = 0;
-  let ready: Promise<unknown> | undefined;
 
   /** Time-ordered within this process even when two messages share a millisecond. */
   function nextStamp(): string {
@@ -41,18 +36,18 @@ export function createOutboxMessenger(
   }
 
   async function store(envelope: { from: string; to: string[] }, body: Buffer, messageId: string): Promise<SendResult> {
-    const to = envelope.to.map(assertAddress);
-    if (to.length === 0) throw new SendError('no recipients', 'permanent');
-    const from = envelope.from ? assertAddress(envelope.from) : '';
+    // Envelope addresses land in header lines of the file: checked like SMTP would need them.
+    checkEnvelope(envelope);
+    const { from, to } = envelope;
     // What a local delivery agent adds: the envelope, visible in the outbox even when To: says otherwise.
     const trace = Buffer.from(`Return-Path: <${from}>\r\nDelivered-To: ${to.join(', ')}\r\n`);
     const hash = createHash('sha256').update(messageId || randomBytes(8)).digest('hex').slice(0, 16);
     const name = `${nextStamp()}-${hash}.eml`;
-    ready ??= mkdir(dir, { recursive: true });
-    await ready;
     // Written under a dot name the listing ignores, flushed, then renamed: readers see all of it or nothing.
     const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
+      // Every time, not once: someone may empty the outbox by deleting the directory while we run.
+      await mkdir(dir, { recursive: true });
       const fh = await open(tmp, 'wx');
       try {
         await fh.writeFile(Buffer.concat([trace, body]));
@@ -73,6 +68,7 @@ export function createOutboxMessenger(
   return {
     name: 'outbox',
     async send(msg: OutgoingMessage) {
+      checkSingleRecipient(msg.to);
       let info: { message: Buffer; envelope: { from: string | false; to: string[] }; messageId: string };
       try {
         info = (await composer.sendMail({
@@ -91,8 +87,7 @@ export function createOutboxMessenger(
       return store({ from: info.envelope.from || '', to: info.envelope.to }, info.message, msg.messageId ?? info.messageId);
     },
     async sendRaw(msg: RawMessage) {
-      const body = typeof msg.raw === 'string' ? Buffer.from(msg.raw) : msg.raw;
-      return store(msg.envelope, body, msg.messageId);
+      return store(msg.envelope, rawBytes(msg), msg.messageId);
     },
     async close() {
       composer.close();

@@ -4,6 +4,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { classifySendError, resultOfInfo, type TransportInfo } from './classify.js';
 import type { Messenger, OutgoingMessage, RawMessage, SendResult } from './messenger.js';
+import { checkEnvelope, checkSingleRecipient } from './envelope.js';
+import { rawBytes } from './raw-bytes.js';
 
 /**
  * nodemailer signs only the headers it is told to. Its default list has List-Unsubscribe but not
@@ -49,10 +51,14 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
     // The pool would otherwise resend a message whose connection dropped mid-DATA on its own, behind the
     // ledger's back: the server may already have it. Report the failure and let the ledger decide.
     maxRequeues: 0,
+    // nodemailer waits 10 minutes on a silent socket by default; a stuck relay should free the slot sooner.
+    socketTimeout: 120_000,
     ...(dkim ? { dkim } : {}),
     ...opts.transport,
   } as Parameters<typeof nodemailer.createTransport>[0] & { pool: true });
   const smtpLog = log.child({ component: 'smtp' });
+  // An 'error' event with no listener would crash the process; failures reach callers through sendMail.
+  transport.on('error', (err: Error) => smtpLog.warn({ err }, 'smtp transport error'));
 
   async function deliver(mail: Record<string, unknown>, messageId: string | undefined): Promise<SendResult> {
     let info: TransportInfo;
@@ -68,7 +74,8 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
 
   return {
     name: 'smtp',
-    send(msg: OutgoingMessage) {
+    async send(msg: OutgoingMessage) {
+      checkSingleRecipient(msg.to);
       return deliver(
         {
           from: msg.from ?? config.MAIL_FROM,
@@ -82,9 +89,10 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
         msg.messageId,
       );
     },
-    sendRaw(msg: RawMessage) {
+    async sendRaw(msg: RawMessage) {
+      checkEnvelope(msg.envelope);
       // The envelope is the truth for SMTP; the To: header inside `raw` is only what the reader sees.
-      return deliver({ envelope: msg.envelope, raw: msg.raw, messageId: msg.messageId }, msg.messageId);
+      return deliver({ envelope: msg.envelope, raw: rawBytes(msg), messageId: msg.messageId }, msg.messageId);
     },
     async close() {
       transport.close();

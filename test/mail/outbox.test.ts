@@ -8,7 +8,7 @@ import { FakeClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { createOutboxMessenger, OUTBOX_FILE } from '../../src/mail/outbox-messenger.js';
 import { createOutbox } from '../../src/mail/outbox.js';
-import { SendError } from '../../src/mail/messenger.js';
+import { SendError, type RawMessage } from '../../src/mail/messenger.js';
 
 let dir: string;
 const clock = new FakeClock(new Date('2026-11-23T08:00:00.000Z'));
@@ -59,6 +59,16 @@ describe('outbox messenger', () => {
     );
   });
 
+  it('stores a dot-stuffed raw message unstuffed', async () => {
+    const m = createOutboxMessenger(config(), silentLogger, clock);
+    const stuffed = '..From the top\r\nSubject: s\r\n\r\n..one\r\nx..y\r\n';
+    await m.sendRaw({ envelope: { from: 'a@x.org', to: ['x@example.org'] }, raw: Buffer.from(stuffed), messageId: '<s@x>', dotStuffed: true } as RawMessage);
+    const [file] = readdirSync(config().OUTBOX_DIR);
+    expect(readFileSync(join(config().OUTBOX_DIR, file!), 'utf8')).toBe(
+      'Return-Path: <a@x.org>\r\nDelivered-To: x@example.org\r\n.From the top\r\nSubject: s\r\n\r\n.one\r\nx..y\r\n',
+    );
+  });
+
   it('refuses an envelope address that would inject a header line', async () => {
     const m = createOutboxMessenger(config(), silentLogger, clock);
     const err = await m
@@ -68,6 +78,20 @@ describe('outbox messenger', () => {
     expect((err as SendError).failure).toBe('permanent');
     const outbox = createOutbox(config().OUTBOX_DIR);
     expect((await outbox.list()).total).toBe(0);
+  });
+
+  it('recreates a deleted outbox directory, and reports an unwritable one as temporary', async () => {
+    const m = createOutboxMessenger(config(), silentLogger, clock);
+    await m.send({ to: 'a@example.org', subject: 'one', html: 'h', text: 't' });
+    rmSync(config().OUTBOX_DIR, { recursive: true });
+    await m.send({ to: 'a@example.org', subject: 'two', html: 'h', text: 't' });
+    expect(readdirSync(config().OUTBOX_DIR)).toHaveLength(1);
+
+    writeFileSync(join(dir, 'a-file'), 'x');
+    const blocked = createOutboxMessenger({ OUTBOX_DIR: join(dir, 'a-file', 'outbox'), MAIL_FROM: 'a@paperboy.test' }, silentLogger, clock);
+    const err = await blocked.send({ to: 'a@example.org', subject: 's', html: 'h', text: 't' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SendError);
+    expect((err as SendError).failure).toBe('temporary');
   });
 
   it('lists newest first, paginated, even within one millisecond', async () => {

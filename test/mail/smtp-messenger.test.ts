@@ -3,9 +3,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
-import { SendError, type Messenger } from '../../src/mail/messenger.js';
+import { SendError, type Messenger, type RawMessage } from '../../src/mail/messenger.js';
 import { createSmtpMessenger } from '../../src/mail/smtp-messenger.js';
 import { startTestSmtpServer, type TestSmtpServer } from './smtp-test-server.js';
+import { verifyDkim } from './dkim-verify.js';
 
 let server: TestSmtpServer;
 let messenger: Messenger;
@@ -64,11 +65,36 @@ describe('smtp messenger', () => {
     expect(raw).toMatch(/^List-Unsubscribe: <https:\/\/p\.test\/u\/abc>, <mailto:unsubscribe\+abc@p\.test>\r$/m);
   });
 
-  it('cannot be made to add a header through the subject', async () => {
-    await messenger.send({ to: 'reader@example.org', subject: 'Hi\r\nBcc: evil@example.com', html: '<p>x</p>', text: 'x' });
+  it('cannot be made to add a header through the subject or a header value', async () => {
+    await messenger.send({
+      to: 'reader@example.org',
+      subject: 'Hi\r\nBcc: evil@example.com',
+      html: '<p>x</p>',
+      text: 'x',
+      headers: { 'List-Id': 'papers\r\nBcc: evil@example.com', 'X-Evil\r\nBcc': 'evil@example.com' },
+    });
     const raw = server.received[0]!.raw.toString('latin1');
     expect(raw).not.toMatch(/^Bcc:/im);
+    expect(raw).toMatch(/^List-ID: papers Bcc: evil@example\.com\r$/m);
     expect(server.received[0]!.to).toEqual(['reader@example.org']);
+  });
+
+  it('refuses smuggled envelope addresses and extra recipients before talking to the server', async () => {
+    const bad = [
+      messenger.sendRaw({ envelope: { from: 'b@paperboy.test', to: ['x@example.org\r\nRCPT TO:<evil@example.com>'] }, raw: 'Subject: x\r\n\r\nx', messageId: '<i1@x>' }),
+      messenger.sendRaw({ envelope: { from: 'b@paperboy.test', to: ['x@example.org>\r\nRCPT TO:<evil@example.com'] }, raw: 'Subject: x\r\n\r\nx', messageId: '<i2@x>' }),
+      messenger.sendRaw({ envelope: { from: 'b@p.test> SIZE=1', to: ['x@example.org'] }, raw: 'Subject: x\r\n\r\nx', messageId: '<i3@x>' }),
+      messenger.send({ to: 'x@example.org, evil@example.com', subject: 's', html: 'h', text: 't' }),
+      messenger.send({ to: 'Eve <x@example.org>\r\nBcc: evil@example.com', subject: 's', html: 'h', text: 't' }),
+    ];
+    for (const p of bad) {
+      const err = await failureOf(p);
+      expect(err.failure).toBe('permanent');
+    }
+    expect(server.received).toHaveLength(0);
+    // a display name is fine
+    await messenger.send({ to: '"Ada, Countess" <ada@example.org>', subject: 's', html: 'h', text: 't' });
+    expect(server.received[0]!.to).toEqual(['ada@example.org']);
   });
 
   it('sends a prebuilt raw message byte for byte, to the envelope recipients', async () => {
@@ -88,6 +114,26 @@ describe('smtp messenger', () => {
     const mail = await server.parsed(0);
     expect(mail.subject).toBe('raw one');
     expect(mail.text).toContain('.starts with a dot');
+  });
+
+  it('undoes up-front dot-stuffing (RawMessage.dotStuffed) so lines are not doubled on the wire', async () => {
+    const plain = 'Subject: dots\r\n\r\n.one dot\r\n..two dots\r\nno dot\r\n';
+    const stuffed = 'Subject: dots\r\n\r\n..one dot\r\n...two dots\r\nno dot\r\n';
+    await messenger.sendRaw({ envelope: { from: 'b@paperboy.test', to: ['r@example.org'] }, raw: stuffed, messageId: '<d@x>', dotStuffed: true } as RawMessage);
+    expect(server.received[0]!.raw.toString()).toBe(plain);
+  });
+
+  it('keeps to SMTP_POOL_SIZE connections and reuses them', async () => {
+    const pooled = createSmtpMessenger(config({ SMTP_POOL_SIZE: '3' }), silentLogger);
+    const before = server.connections.total;
+    const sends = Array.from({ length: 30 }, (_, i) => pooled.send({ to: `r${i}@example.org`, subject: `m${i}`, html: 'h', text: 't' }));
+    await Promise.all(sends);
+    await pooled.close();
+    expect(server.received).toHaveLength(30);
+    // 30 messages over at most 3 connections: pooled, capped, reused
+    const opened = server.connections.total - before;
+    expect(opened).toBeGreaterThanOrEqual(1);
+    expect(opened).toBeLessThanOrEqual(3);
   });
 
   it('reports 451 on the recipient as temporary with its codes', async () => {
@@ -148,7 +194,7 @@ describe('smtp messenger', () => {
   });
 
   it('signs with DKIM and the signed header list covers both List-Unsubscribe headers', async () => {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pemKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const signed = createSmtpMessenger(
       config({ DKIM_DOMAIN: 'paperboy.test', DKIM_SELECTOR: 'pb1', DKIM_PRIVATE_KEY: pemKey.replace(/\n/g, '\\n') }),
@@ -161,17 +207,14 @@ describe('smtp messenger', () => {
         Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\nbody\r\n';
       await signed.sendRaw({ envelope: { from: 'b@paperboy.test', to: ['r@example.org'] }, raw, messageId: '<rs@x>' });
       for (const received of server.received) {
-        const text = received.raw.toString('latin1');
-        const sig = /^DKIM-Signature:((?:.*\r\n[ \t].*)*.*)/m.exec(text);
-        expect(sig, 'DKIM-Signature header present').not.toBeNull();
-        const unfolded = sig![1]!.replace(/\r\n[ \t]+/g, '');
-        expect(unfolded).toMatch(/d=paperboy\.test;/);
-        expect(unfolded).toMatch(/s=pb1;/);
-        const h = /(?:^|[;\s])h=([^;]+);/.exec(unfolded)![1]!.split(':').map((x) => x.trim().toLowerCase());
-        expect(h).toContain('list-unsubscribe');
-        expect(h).toContain('list-unsubscribe-post');
-        expect(h).toContain('from');
-        expect(h).toContain('subject');
+        const check = verifyDkim(received.raw.toString('latin1'), publicKey);
+        expect(check.ok, 'signature verifies with the public key').toBe(true);
+        expect(check.bodyHashOk, 'body hash matches').toBe(true);
+        expect([check.domain, check.selector]).toEqual(['paperboy.test', 'pb1']);
+        expect(check.signedHeaders).toEqual(expect.arrayContaining(['from', 'subject', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id']));
+        // and a tampered List-Unsubscribe-Post no longer verifies: the header really is under the signature
+        const tampered = received.raw.toString('latin1').replace('List-Unsubscribe=One-Click', 'List-Unsubscribe=Two-Click');
+        expect(verifyDkim(tampered, publicKey).ok).toBe(false);
       }
       expect(server.received).toHaveLength(2);
     } finally {

@@ -25,6 +25,8 @@ export interface TestSmtpServer {
   /** Per recipient: null accepts, a reply refuses. */
   rcpt: (address: string) => Reply | null;
   data: DataBehaviour;
+  /** Connections opened so far, and the most that were open at once (all clients together). */
+  connections: { total: number; maxOpen: number };
   parsed(i: number): Promise<ParsedMail>;
   close(): Promise<void>;
 }
@@ -43,6 +45,7 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
     received: [],
     rcpt: () => null,
     data: { kind: 'accept' },
+    connections: { total: 0, maxOpen: 0 },
     parsed: (i) => simpleParser(state.received[i]!.raw),
     close: () =>
       new Promise<void>((resolve) => {
@@ -82,6 +85,8 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
   server.server.on('connection', (socket: Socket) => {
     const port = socket.remotePort ?? 0;
     sockets.set(port, socket);
+    state.connections.total++;
+    state.connections.maxOpen = Math.max(state.connections.maxOpen, sockets.size);
     socket.on('close', () => sockets.delete(port));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
