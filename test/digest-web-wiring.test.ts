@@ -40,6 +40,10 @@ describe('digest routes in the web server', () => {
     expect(home.headers.get('content-security-policy')).toContain("style-src 'self'");
 
     expect((await fetch(`${web.address}/admin/preview?as=lin@example.org`)).status).toBe(401);
+    // A browser without a session gets the shared admin sign-in form, not a bare 401.
+    const browser = await fetch(`${web.address}/admin/preview?as=lin@example.org`, { headers: { accept: 'text/html' } });
+    expect(browser.status).toBe(401);
+    expect(await browser.text()).toMatch(/<form[^>]*action="\/admin\/login"/);
     const auth = { authorization: `Bearer ${app.config.ADMIN_TOKEN}` };
     const text = await (await fetch(`${web.address}/admin/preview?as=lin@example.org&part=text`, { headers: auth })).text();
     expect(text).toMatch(/Unsubscribe: https:\/\/papers\.example\.org\/unsubscribe\/\S+/);

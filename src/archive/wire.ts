@@ -4,6 +4,7 @@ import { subscriberLinks } from '../subscriptions/links.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from '../render/renderer.js';
 import { registerArchiveRoutes } from './routes.js';
 import { registerAdminPreviewRoutes } from './admin-preview.js';
+import { requireAdmin } from '../admin/admin-auth.js';
 
 /** The archive and /admin/preview, sharing one renderer (templates compiled once). */
 export function digestRoutes(): RoutePlugin[] {
@@ -20,6 +21,8 @@ export function digestRoutes(): RoutePlugin[] {
         renderer: shared(deps.config),
         // The preview shows the subscriber's real signed links, exactly as the email will carry them.
         linksFor: (s) => subscriberLinks(deps.config, deps.secret, s.id),
+        // The same sign-in as every admin page: Bearer for tools, the login cookie for browsers.
+        guard: requireAdmin({ config: deps.config, clock: deps.clock }),
       }),
   ];
 }
