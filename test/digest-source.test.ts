@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { openStore } from '../src/db/open.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
-import { createDigestSource } from '../src/digest/source.js';
+import { createDigestSource, digestSourceFor } from '../src/digest/source.js';
+import type { DigestSource } from '../src/delivery/ports.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
 import { addPaper, addSubscriber, recordSent } from './helpers/corpus.js';
 
@@ -43,6 +44,17 @@ describe('digest source for delivery', () => {
     expect(out.html).not.toContain('PBX');
     await expect(prepared.render(sel, { ...SLOTS, email: 'a&b@x' })).rejects.toThrow(/slot email/);
     expect(source.links(7).manageUrl).toBe('https://p.example.org/preferences/7');
+    store.close();
+  });
+
+  it('fits delivery\'s DigestSource port and signs real links from the app', () => {
+    const store = openStore(':memory:');
+    const config = { ...loadConfig({ PUBLIC_URL: 'https://p.example.org' }), ADMIN_TOKEN: 'x'.repeat(16), SECRET_KEY: 'k'.repeat(32) };
+    const port: DigestSource = digestSourceFor({ store, clock: new FakeClock(new Date('2026-03-10T08:00:00Z')), config });
+    const links = port.links(42);
+    expect(links.unsubscribeUrl).toMatch(/^https:\/\/p\.example\.org\/unsubscribe\/[A-Za-z0-9._-]+$/);
+    expect(links.unsubscribeMailto).toMatch(/^mailto:unsubscribe\+/);
+    expect(links.manageUrl).toMatch(/^https:\/\/p\.example\.org\/preferences\//);
     store.close();
   });
 });

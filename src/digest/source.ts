@@ -3,7 +3,9 @@
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import { createSelector, type DigestKind, type Selection, type SubscriberPrefs } from './select.js';
-import { personalize, type Renderer } from '../render/renderer.js';
+import { createRenderer, personalize, DEFAULT_TEMPLATES_DIR, type Renderer } from '../render/renderer.js';
+import { subscriberLinks } from '../subscriptions/links.js';
+import type { AppConfig } from '../app.js';
 
 /** Per-recipient links as the app signs them (`subscriberLinks` in src/subscriptions/links.ts). */
 export interface SourceLinks {
@@ -52,3 +54,13 @@ export function createDigestSource(deps: SourceDeps) {
   };
 }
 export type DigestSourceAdapter = ReturnType<typeof createDigestSource>;
+
+/** The adapter built from the app: templates compiled once, links signed with the app's SECRET_KEY. */
+export function digestSourceFor(app: { store: Store; clock: Clock; config: AppConfig }, renderer?: Renderer): DigestSourceAdapter {
+  return createDigestSource({
+    store: app.store,
+    clock: app.clock,
+    renderer: renderer ?? createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config: app.config }),
+    links: (id) => subscriberLinks(app.config, app.config.SECRET_KEY, id),
+  });
+}
