@@ -84,11 +84,13 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
     if (date > todayUtc(clock)) return sendPage(reply, 404, pages.render({ title: 'Not out yet', message: MESSAGES.futureDate(date) }));
     const r = selector.select({ kind: 'trending', size: config.DIGEST_SIZE_DEFAULT }, date);
     if (r.status === 'empty') return sendPage(reply, 404, pages.render({ title: 'No digest', message: MESSAGES.noDigest(r.message) }));
-    let html = digestCache.get(r.selection.key);
+    // Keyed by the pool too: a re-ingested abstract shows once the pool is rebuilt, even if the papers are the same.
+    const cacheKey = `${r.selection.key}:${selector.pool(date).builtAt}`;
+    let html = digestCache.get(cacheKey);
     if (!html) {
       html = (await renderer.renderDigest(r.selection, { audience: 'web' })).html;
       if (digestCache.size >= 64) digestCache.clear();
-      digestCache.set(r.selection.key, html);
+      digestCache.set(cacheKey, html);
     }
     return sendPage(reply, 200, html);
   });
