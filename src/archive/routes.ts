@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { createSelector, formatDate, isIsoDay, todayUtc, type Selector } from '../digest/select.js';
 import { normalizeTopics } from '../digest/pool.js';
-import { createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from '../render/renderer.js';
+import { clean, createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from '../render/renderer.js';
 import { excerpt } from '../render/excerpt.js';
 import { SourceRow } from '../corpus/papers-repo.js';
 import { atomXml } from './atom.js';
@@ -111,11 +111,11 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
       reply,
       200,
       pages.render({
-        title: paper.title,
+        title: clean(paper.title),
         paper: {
-          title: paper.title,
+          title: clean(paper.title),
           meta,
-          abstract: paper.abstract,
+          abstract: clean(paper.abstract),
           links: paper.links
             .filter((l) => /^https?:\/\//i.test(l.url))
             .map((l) => ({ url: l.url, label: l.kind === 'code' ? `Code · ${new URL(l.url).hostname}` : `Project · ${new URL(l.url).hostname}` })),

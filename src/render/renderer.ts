@@ -54,8 +54,14 @@ const TEXT = {
 const DATE_LABEL = { published: 'Published', listed: 'Listed', seen: 'Added' } as const;
 const HOST_LABELS: Record<string, string> = { 'github.com': 'GitHub', 'huggingface.co': 'Hugging Face', 'gitlab.com': 'GitLab' };
 
+// Control characters (a corpus page can hold any) show as boxes or break the text part; tabs and newlines aside.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+export function clean(s: string): string {
+  return s.replace(CONTROL, '');
+}
+
 function oneLine(s: string, max: number): string {
-  const flat = s.replace(/[\r\n\t]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = clean(s).replace(/[\r\n\t]+/g, ' ').replace(/\s+/g, ' ').trim();
   return flat.length > max ? flat.slice(0, max - 1).replace(/\s+\S*$/, '') + '…' : flat;
 }
 
@@ -149,7 +155,9 @@ export function createRenderer(opts: RendererOptions) {
       headline:
         sel.kind === 'new'
           ? `New papers · ${formatDate(sel.date)}`
-          : `${sel.frequency === 'weekly' ? "This week's" : "Today's"} top ${sel.count === 1 ? 'paper' : `${sel.count} papers`}`,
+          : web
+            ? `Top ${sel.count === 1 ? 'paper' : `${sel.count} papers`} of ${formatDate(sel.date)}` // an archive page is read on other days
+            : `${sel.frequency === 'weekly' ? "This week's" : "Today's"} top ${sel.count === 1 ? 'paper' : `${sel.count} papers`}`,
       intro: TEXT.intro[sel.kind](sel.count) + (sel.topics.length ? TEXT.topics(sel.topics) : ''),
       greeting: web ? '' : slot('GREETING'),
       showSectionTitles: sel.sections.length > 1,
@@ -181,12 +189,12 @@ export function createRenderer(opts: RendererOptions) {
             });
           return {
             rank: i.rank,
-            title: p.title,
+            title: clean(p.title),
             url: paperUrl(p.id),
             meta: meta.join(' · '),
             why: i.why,
             matchedTopics: i.matchedTopics,
-            excerpt: excerpt(p.abstract),
+            excerpt: clean(excerpt(p.abstract)),
             links,
           };
         }),
