@@ -2,19 +2,13 @@ import { describe, it, expect } from 'vitest';
 import { openStore } from '../src/db/open.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
-import { createDigestSource, digestSourceFor } from '../src/digest/source.js';
-import type { DigestSource } from '../src/delivery/ports.js';
+import { createDigestSource } from '../src/delivery/digest-source.js';
+import { LINK_PLACEHOLDERS } from '../src/delivery/mime.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
 import { addPaper, addSubscriber, recordSent } from './helpers/corpus.js';
 
-// The placeholder shape delivery uses (src/delivery/mime.ts on the delivery branch).
-const SLOTS = {
-  unsubscribeUrl: 'https://pbx-placeholder.invalid/pbxUnsubscribeUrlXbp',
-  unsubscribeMailto: 'mailto:pbxUnsubscribeMailtoXbp@pbx-placeholder.invalid',
-  manageUrl: 'https://pbx-placeholder.invalid/pbxManageUrlXbp',
-  email: 'pbxRecipientEmailXbp@pbx-placeholder.invalid',
-};
-
+// Delivery renders once per selection with its own placeholder strings, then fills them per message: they must come
+// through selection and rendering verbatim, in HTML and text.
 describe('digest source for delivery', () => {
   it('selects per subscriber, says why when nothing is left, and renders with the slots verbatim', async () => {
     const store = openStore(':memory:');
@@ -24,36 +18,27 @@ describe('digest source for delivery', () => {
     const fresh = addSubscriber(store, { digestSize: 5 });
     const done = addSubscriber(store, { digestSize: 5 });
     recordSent(store, done, [a, b], '2026-03-09');
-    const renderer = createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config: loadConfig({ PUBLIC_URL: 'https://p.example.org' }), validationLevel: 'strict' });
-    const source = createDigestSource({
-      store, clock, renderer,
-      links: (id) => ({ unsubscribeUrl: `https://p.example.org/unsubscribe/${id}`, unsubscribeMailto: `mailto:u+${id}@p.example.org`, manageUrl: `https://p.example.org/preferences/${id}` }),
+    const config = { ...loadConfig({ PUBLIC_URL: 'https://p.example.org' }), ADMIN_TOKEN: 'x'.repeat(16), SECRET_KEY: 'k'.repeat(32) };
+    const renderer = createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config, validationLevel: 'strict' });
+    const source = createDigestSource({ store, clock, config, renderer });
+    const prepared = await source.prepare('trending', '2026-03-10');
+    const row = (id: number) => ({
+      id, email: `r${id}@example.org`, status: 'active' as const, frequency: 'daily' as const, weekday: 1, kind: 'trending' as const,
+      topics: '[]', digest_size: 5, delivery_hour: 8, time_zone: 'UTC', created_at: '2026-01-01', confirmed_at: '2026-01-01',
     });
-    const prepared = source.prepare('trending', '2026-03-10');
-    const row = (id: number) => ({ id, kind: 'trending' as const, topics: '[]', digest_size: 5, frequency: 'daily' });
-    const sel = prepared.select(row(fresh));
+    const sel = await prepared.select(row(fresh));
     if ('nothing' in sel) throw new Error(sel.nothing);
     expect(sel.paperIds).toEqual([a, b]);
-    expect(prepared.select(row(done))).toEqual({ nothing: 'every paper on or before 2026-03-10 has already been sent to this subscriber' });
-    const out = await prepared.render(sel, SLOTS);
+    expect(await prepared.select(row(done))).toEqual({ nothing: 'every paper on or before 2026-03-10 has already been sent to this subscriber' });
+    const out = await prepared.render(sel, LINK_PLACEHOLDERS);
     expect(out.subject).toBe('“Paper A & co” + 1 more trending paper');
-    expect(out.html).toContain(`href="${SLOTS.unsubscribeUrl}"`);
-    expect(out.html).toContain(`href="${SLOTS.manageUrl}"`);
-    expect(out.html).toContain(SLOTS.email);
-    expect(out.text).toContain(`Unsubscribe: ${SLOTS.unsubscribeUrl}`);
+    expect(out.html).toContain(`href="${LINK_PLACEHOLDERS.unsubscribeUrl}"`);
+    expect(out.html).toContain(`href="${LINK_PLACEHOLDERS.manageUrl}"`);
+    expect(out.html).toContain(LINK_PLACEHOLDERS.email);
+    expect(out.text).toContain(`Unsubscribe: ${LINK_PLACEHOLDERS.unsubscribeUrl}`);
     expect(out.html).not.toContain('PBX');
-    await expect(prepared.render(sel, { ...SLOTS, email: 'a&b@x' })).rejects.toThrow(/slot email/);
-    expect(source.links(7).manageUrl).toBe('https://p.example.org/preferences/7');
-    store.close();
-  });
-
-  it('fits delivery\'s DigestSource port and signs real links from the app', () => {
-    const store = openStore(':memory:');
-    const config = { ...loadConfig({ PUBLIC_URL: 'https://p.example.org' }), ADMIN_TOKEN: 'x'.repeat(16), SECRET_KEY: 'k'.repeat(32) };
-    const port: DigestSource = digestSourceFor({ store, clock: new FakeClock(new Date('2026-03-10T08:00:00Z')), config });
-    const links = port.links(42);
+    const links = source.links(42);
     expect(links.unsubscribeUrl).toMatch(/^https:\/\/p\.example\.org\/unsubscribe\/[A-Za-z0-9._-]+$/);
-    expect(links.unsubscribeMailto).toMatch(/^mailto:unsubscribe\+/);
     expect(links.manageUrl).toMatch(/^https:\/\/p\.example\.org\/preferences\//);
     store.close();
   });
