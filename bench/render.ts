@@ -1,8 +1,8 @@
 // Owns the `render` benchmark: ms per MJML render, µs per personalised message, and what rendering once per
 // selection saves over rendering per recipient (1,000 recipients by default).
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median, num, options, table, writeResult } from './lib/part.js';
 import { openStore } from '../src/db/open.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
 import { FakeClock } from '../src/clock.js';
@@ -28,7 +28,6 @@ export interface RenderBenchResult {
   speedup: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function runRenderBench(
   opts: { recipients?: number; renders?: number; personalizeRuns?: number; log?: (s: string) => void } = {},
@@ -95,22 +94,20 @@ export async function runRenderBench(
     speedup: Number((perRecipientMs / onceMs).toFixed(1)),
   };
 
-  log('render benchmark (10-paper trending digest from seeds/)');
-  log(`  HTML size                          ${(htmlBytes / 1024).toFixed(1)} KB`);
-  log(`  MJML render                        ${result.render_ms_median} ms median, ${result.render_ms_mean} ms mean (${renders} runs)`);
-  log(`  personalise one message            ${result.personalize_us} µs (${personalizeRuns.toLocaleString('en-US')} runs)`);
-  log(`  ${recipients} recipients, render once      ${result.once_plus_personalize_ms} ms`);
-  log(`  ${recipients} recipients, render each      ${result.per_recipient_ms} ms`);
-  log(`  ratio once+personalise / per-recipient  ${result.ratio} (${result.speedup}x faster)`);
-
-  const dir = join(root, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `render-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ bench: 'render', at: new Date().toISOString(), node: process.version, ...result }, null, 2) + '\n');
-  log(`  wrote ${file}`);
+  log(`render benchmark: a ${selection.count}-paper trending digest from seeds/, ${(htmlBytes / 1024).toFixed(1)} KB of HTML`);
+  table([
+    { measure: 'MJML render (median)', value: result.render_ms_median, unit: `ms (${renders} runs, mean ${result.render_ms_mean})` },
+    { measure: 'personalise one message', value: result.personalize_us, unit: `µs (${personalizeRuns.toLocaleString('en-US')} runs)` },
+    { measure: `${recipients} recipients: render once + personalise`, value: result.once_plus_personalize_ms, unit: 'ms' },
+    { measure: `${recipients} recipients: render per recipient`, value: result.per_recipient_ms, unit: 'ms' },
+    { measure: 'ratio once+personalise / per recipient', value: result.ratio.toFixed(5), unit: `(${result.speedup}x faster)` },
+  ]);
+  log('results: ' + writeResult('render', result));
   return result;
 }
 
+// Also runnable alone: `npx tsx bench/render.ts [--recipients=N]`.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runRenderBench();
+  const o = options(process.argv.slice(2));
+  await runRenderBench({ recipients: num(o, 'recipients', 1000), renders: num(o, 'renders', 30), personalizeRuns: num(o, 'personalize-runs', 200_000) });
 }

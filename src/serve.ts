@@ -4,7 +4,7 @@ import { ingestPaths, formatWarning } from './corpus/ingest.js';
 import { createInboundServer, type InboundSubscriptions } from './mail/inbound.js';
 import { createOutbox } from './mail/outbox.js';
 import { registerOutboxRoutes } from './mail/outbox-routes.js';
-import { adminCheck, registerAdminLogin, requireAdmin } from './admin/admin-auth.js';
+import { registerAdminLogin, requireAdmin } from './admin/admin-auth.js';
 import { registerArchiveRoutes } from './archive/routes.js';
 import { registerAdminPreviewRoutes } from './archive/admin-preview.js';
 import { createSelector } from './digest/select.js';
@@ -42,7 +42,8 @@ export async function startService(app: App, opts: { port?: number } = {}): Prom
   log.info({ pages: report.pages, entries: report.entries, added: report.added, updated: report.updated }, 'corpus ingested');
 
   // One selector (scores the corpus once per date) and one renderer (templates compiled once) for every part.
-  const selector = createSelector({ store, clock });
+  // Pools older than a minute are rebuilt, so pages and runs see papers ingested while the service runs.
+  const selector = createSelector({ store, clock, poolMaxAgeMs: 60_000 });
   const renderer = createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR });
   const auth = { config };
   const delivery = startDelivery({
@@ -74,7 +75,8 @@ export async function startService(app: App, opts: { port?: number } = {}): Prom
             config,
             selector,
             renderer,
-            authorize: adminCheck(auth),
+            // requireAdmin rather than adminCheck: a browser without a session gets the sign-in form, not a bare 401.
+            guard: requireAdmin(auth),
             linksFor: (s) => subscriberLinks(config, config.SECRET_KEY, s.id),
           }),
         (server) => delivery.routes(server),

@@ -68,6 +68,8 @@ describe('web archive over HTTP', () => {
     expect(html.toLowerCase()).not.toContain('<script');
     expect(html).toContain('https://papers.example.org/feed.xml');
     expect(html).not.toContain('PBX'); // no unfilled per-recipient slot on the public page
+    expect(html).toContain('Top 4 papers of Mar 10, 2026');
+    expect(html).not.toContain('\u0001');
     // A past date leaves out papers published after it.
     const past = await (await fetch(`${base}/digest/2026-03-05`)).text();
     expect(past).toContain('Diffusion for everything');
@@ -98,6 +100,7 @@ describe('web archive over HTTP', () => {
     expect(html).toContain(`page-${ids.diffusion}-1.txt`);
     const evil = await (await fetch(`${base}/papers/${ids.evil}`)).text();
     expect(evil.toLowerCase()).not.toContain('<script');
+    expect(evil).toContain('a controlchar');
     expect(evil).toContain('href="https://github.com/a/b"');
     expect((await fetch(`${base}/papers/999999`)).status).toBe(404);
     expect((await fetch(`${base}/papers/abc`)).status).toBe(404);

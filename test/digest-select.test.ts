@@ -114,7 +114,9 @@ describe('selection', () => {
     const b = selected(selector.select({ kind: 'trending', size: 3 }, DATE));
     const c = selected(selector.select({ kind: 'trending', size: 2 }, DATE));
     const d = selected(selector.select({ kind: 'trending', size: 3, topics: ['K1'] }, DATE));
+    const weekly = selected(selector.select({ kind: 'trending', size: 3, frequency: 'weekly' }, DATE));
     expect(a.key).toBe(b.key);
-    expect(new Set([a.key, c.key, d.key]).size).toBe(3);
+    expect(weekly.paperIds).toEqual(a.paperIds);
+    expect(new Set([a.key, c.key, d.key, weekly.key]).size).toBe(4);
   });
 });

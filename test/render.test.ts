@@ -6,7 +6,7 @@ import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
 import { createSelector, type Selection } from '../src/digest/select.js';
-import { createRenderer, personalize, DEFAULT_TEMPLATES_DIR, type RenderedDigest } from '../src/render/renderer.js';
+import { createRenderer, personalize, limitLineLength, MAX_LINE_BYTES, DEFAULT_TEMPLATES_DIR, type RenderedDigest } from '../src/render/renderer.js';
 import { excerpt } from '../src/render/excerpt.js';
 import { addPaper } from './helpers/corpus.js';
 import { tempDir } from './helpers/tmp.js';
@@ -90,7 +90,16 @@ describe('rendered digest', () => {
       'First sentence, e.g. with an abbreviation. Second one. Third one.',
     );
     expect(excerpt('See https://a.org/x. Also https://b.org/y. Plain one. Plain two.')).toBe('Plain one. Plain two.');
-    expect(excerpt('word '.repeat(200)).length).toBeLessThanOrEqual(301);
+    expect(excerpt('word '.repeat(200)).length).toBeLessThanOrEqual(421);
+    expect(excerpt(`${'A'.repeat(200)}. ${'B'.repeat(200)}. ${'C'.repeat(200)}.`)).toBe(`${'A'.repeat(200)}. ${'B'.repeat(200)}.`);
+  });
+
+  it('words a weekly digest as the week\'s', async () => {
+    const weekly = await renderer.renderDigest({ ...selection, frequency: 'weekly', key: 'weekly' });
+    expect(weekly.html).toContain('This week&#x27;s top 10 papers'); // Handlebars escapes the apostrophe
+    expect(weekly.text).toContain('paperboy\nweekly trending digest');
+    expect(rendered.html).toContain('Today&#x27;s top 10 papers');
+    expect(weekly.text).toContain("This week's top 10 papers");
   });
 
   it('names the top paper and the count in the subject and preheader, on one line', () => {
@@ -121,6 +130,17 @@ describe('rendered digest', () => {
       expect(out.text).not.toContain(token);
     }
     expect(out.html).not.toContain('PBX');
+  });
+
+  it('keeps every line short enough for 8bit SMTP bodies, without changing what is shown', () => {
+    for (const part of [rendered.html, rendered.text]) {
+      for (const line of part.split('\n')) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_LINE_BYTES);
+    }
+    const long = `<div style="a:b">${'wörd '.repeat(400)}<a href="https://x.org/a b">link</a></div>`;
+    const broken = limitLineLength(long, 100);
+    for (const line of broken.split('\n')) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(100);
+    expect(broken.replace(/\n/g, ' ')).toBe(long);
+    expect(broken).toContain('<a href="https://x.org/a b">');
   });
 
   it('stays under 102 KB for 10 papers with long abstracts and validates strictly', () => {

@@ -1,7 +1,7 @@
 // Owns /admin/preview: exactly what one subscriber (or the public digest) would receive, with each paper's
 // score breakdown, behind the admin bearer token.
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { DigestKind, createSelector, isIsoDay, todayUtc } from '../digest/select.js';
@@ -17,6 +17,8 @@ export interface AdminPreviewDeps extends Omit<PreviewDeps, 'renderer' | 'select
   templatesDir?: string;
   /** The app's admin check when it has one (e.g. a session cookie); the bearer token otherwise. */
   authorize?: (req: FastifyRequest) => boolean;
+  /** The app's admin preHandler (e.g. `requireAdmin`, which shows browsers the login form); replaces the check above. */
+  guard?: preHandlerAsyncHookHandler;
 }
 
 const MESSAGES = {
@@ -63,9 +65,9 @@ function addAdminPreviewRoutes(app: FastifyInstance, deps: AdminPreviewDeps): vo
   const pages = createPages({ templatesDir, config: deps.config, today: () => todayUtc(deps.clock) });
   const previewDeps: PreviewDeps = { ...deps, renderer, selector };
 
-  app.get('/admin/preview', async (req, reply) => {
+  app.get('/admin/preview', { preHandler: deps.guard ? [deps.guard] : [] }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    if (!(deps.authorize ? deps.authorize(req) : bearerMatches(req, deps.config.ADMIN_TOKEN))) {
+    if (!deps.guard && !(deps.authorize ? deps.authorize(req) : bearerMatches(req, deps.config.ADMIN_TOKEN))) {
       return reply.code(401).header('www-authenticate', 'Bearer realm="paperboy admin"').send({ error: MESSAGES.unauthorized });
     }
     const q = AdminPreviewQuery.safeParse(req.query);

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { createSelector, formatDate, isIsoDay, todayUtc, type Selector } from '../digest/select.js';
 import { normalizeTopics } from '../digest/pool.js';
-import { createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from '../render/renderer.js';
+import { clean, createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from '../render/renderer.js';
 import { excerpt } from '../render/excerpt.js';
 import { SourceRow } from '../corpus/papers-repo.js';
 import { atomXml } from './atom.js';
@@ -84,11 +84,13 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
     if (date > todayUtc(clock)) return sendPage(reply, 404, pages.render({ title: 'Not out yet', message: MESSAGES.futureDate(date) }));
     const r = selector.select({ kind: 'trending', size: config.DIGEST_SIZE_DEFAULT }, date);
     if (r.status === 'empty') return sendPage(reply, 404, pages.render({ title: 'No digest', message: MESSAGES.noDigest(r.message) }));
-    let html = digestCache.get(r.selection.key);
+    // Keyed by the pool too: a re-ingested abstract shows once the pool is rebuilt, even if the papers are the same.
+    const cacheKey = `${r.selection.key}:${selector.pool(date).builtAt}`;
+    let html = digestCache.get(cacheKey);
     if (!html) {
       html = (await renderer.renderDigest(r.selection, { audience: 'web' })).html;
       if (digestCache.size >= 64) digestCache.clear();
-      digestCache.set(r.selection.key, html);
+      digestCache.set(cacheKey, html);
     }
     return sendPage(reply, 200, html);
   });
@@ -109,11 +111,11 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
       reply,
       200,
       pages.render({
-        title: paper.title,
+        title: clean(paper.title),
         paper: {
-          title: paper.title,
+          title: clean(paper.title),
           meta,
-          abstract: paper.abstract,
+          abstract: clean(paper.abstract),
           links: paper.links
             .filter((l) => /^https?:\/\//i.test(l.url))
             .map((l) => ({ url: l.url, label: l.kind === 'code' ? `Code · ${new URL(l.url).hostname}` : `Project · ${new URL(l.url).hostname}` })),

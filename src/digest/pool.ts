@@ -96,9 +96,13 @@ export class CandidatePool {
     let hit = this.topicCache.get(key);
     if (!hit) {
       hit = new Set<number>();
-      for (const row of this.store.q('digest-topic-matches').all(ftsPhrase(topic)) as { id: number }[]) {
-        if (this.byId.has(row.id)) hit.add(row.id);
+      let rows: { id: number }[] = [];
+      try {
+        rows = this.store.q('digest-topic-matches').all(ftsPhrase(topic)) as { id: number }[];
+      } catch {
+        // A phrase FTS5 still refuses matches nothing: one odd keyword must not fail a subscriber's digest.
       }
+      for (const row of rows) if (this.byId.has(row.id)) hit.add(row.id);
       if (this.topicCache.size >= TOPIC_CACHE_MAX) this.topicCache.clear();
       this.topicCache.set(key, hit);
     }

@@ -38,10 +38,14 @@ export interface Section {
   items: SelectedPaper[];
 }
 
+export type Frequency = 'daily' | 'weekly';
+
 export interface Selection {
   /** Same key = same rendered digest: callers render once per distinct key. */
   key: string;
   kind: DigestKind;
+  /** Only changes wording ("This week's top papers"). */
+  frequency: Frequency;
   date: string;
   topics: string[];
   sections: Section[];
@@ -59,6 +63,7 @@ export interface DigestRequest {
   topics?: readonly string[];
   /** Papers never to include (what the subscriber was already sent). */
   exclude?: ReadonlySet<number>;
+  frequency?: Frequency;
 }
 
 /** The subscriber columns selection needs (rows from `subscribers` fit as they are). */
@@ -68,6 +73,8 @@ export interface SubscriberPrefs {
   /** JSON text as stored, or already parsed. */
   topics: string | readonly string[];
   digest_size: number;
+  /** 'weekly' words the digest as the week's; anything else reads as daily. */
+  frequency?: string;
 }
 
 const TopicsJson = z.array(z.string());
@@ -111,8 +118,8 @@ export function describeWhy(kind: SectionKind, s: ScoreBreakdown, matched: reado
   return matched.length ? `matches: ${matched.join(', ')} · ${base}` : base;
 }
 
-export function selectionKey(kind: DigestKind, date: string, sections: Section[]): string {
-  const shape = [kind, date, sections.map((s) => [s.kind, s.items.map((i) => [i.paper.id, i.matchedTopics])])];
+export function selectionKey(kind: DigestKind, frequency: Frequency, date: string, sections: Section[]): string {
+  const shape = [kind, frequency, date, sections.map((s) => [s.kind, s.items.map((i) => [i.paper.id, i.matchedTopics])])];
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 32);
 }
 
@@ -203,9 +210,10 @@ export function createSelector(opts: SelectorOptions) {
       }),
     }));
     const paperIds = sections.flatMap((s) => s.items.map((i) => i.paper.id));
+    const frequency = req.frequency ?? 'daily';
     return {
       status: 'selected',
-      selection: { key: selectionKey(req.kind, date, sections), kind: req.kind, date, topics, sections, paperIds, count: paperIds.length },
+      selection: { key: selectionKey(req.kind, frequency, date, sections), kind: req.kind, frequency, date, topics, sections, paperIds, count: paperIds.length },
     };
   }
 
@@ -218,7 +226,13 @@ export function createSelector(opts: SelectorOptions) {
   /** One subscriber's digest for `date` (their local date; today in UTC when omitted). */
   function selectForSubscriber(sub: SubscriberPrefs, date?: string, opts: { kind?: DigestKind } = {}): SelectionResult {
     return select(
-      { kind: opts.kind ?? sub.kind, size: sub.digest_size, topics: parseTopics(sub.topics), exclude: sentPaperIds(sub.id) },
+      {
+        kind: opts.kind ?? sub.kind,
+        size: sub.digest_size,
+        topics: parseTopics(sub.topics),
+        exclude: sentPaperIds(sub.id),
+        frequency: sub.frequency === 'weekly' ? 'weekly' : 'daily',
+      },
       date,
     );
   }

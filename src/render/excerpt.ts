@@ -20,20 +20,19 @@ export function sentences(text: string): string[] {
 }
 
 /**
- * Two sentences, or three when they are short, up to `maxChars` (cut at a word, with an ellipsis).
- * Sentences that carry a link ("Code is available at https://…") are left out: the card shows links as buttons.
+ * Whole sentences, two or three when they fit in `maxChars`; only a first sentence longer than that is cut
+ * (at a word, with an ellipsis). Sentences that carry a link ("Code is available at https://…") are left out:
+ * the card shows links as buttons.
  */
-export function excerpt(abstract: string, maxChars = 300): string {
+export function excerpt(abstract: string, maxChars = 420): string {
   const all = sentences(abstract);
   const plain = all.filter((s) => !HAS_URL.test(s));
   const pool = plain.length ? plain : all.map((s) => s.replace(URL, '').replace(/\s+([.,;:])/g, '$1'));
   let out = '';
-  let count = 0;
-  for (const s of pool) {
-    if (count >= 3 || (count >= 2 && out.length + s.length > maxChars * 0.8)) break;
+  for (const [count, s] of pool.entries()) {
+    if (count >= 3) break;
+    if (count > 0 && out.length + 1 + s.length > maxChars) break;
     out = out ? `${out} ${s}` : s;
-    count++;
-    if (out.length >= maxChars) break;
   }
   if (out.length > maxChars) {
     const cut = out.slice(0, maxChars);

@@ -54,8 +54,14 @@ const TEXT = {
 const DATE_LABEL = { published: 'Published', listed: 'Listed', seen: 'Added' } as const;
 const HOST_LABELS: Record<string, string> = { 'github.com': 'GitHub', 'huggingface.co': 'Hugging Face', 'gitlab.com': 'GitLab' };
 
+// Control characters (a corpus page can hold any) show as boxes or break the text part; tabs and newlines aside.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+export function clean(s: string): string {
+  return s.replace(CONTROL, '');
+}
+
 function oneLine(s: string, max: number): string {
-  const flat = s.replace(/[\r\n\t]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = clean(s).replace(/[\r\n\t]+/g, ' ').replace(/\s+/g, ' ').trim();
   return flat.length > max ? flat.slice(0, max - 1).replace(/\s+\S*$/, '') + '…' : flat;
 }
 
@@ -144,9 +150,14 @@ export function createRenderer(opts: RendererOptions) {
       web,
       subject: subjectFor(sel),
       preheader: preheaderFor(sel),
-      kindLabel: TEXT.kind[sel.kind],
+      kindLabel: `${sel.frequency === 'weekly' ? 'weekly ' : ''}${TEXT.kind[sel.kind]}`,
       dateLabel: formatDate(sel.date),
-      headline: sel.kind === 'new' ? `New papers · ${formatDate(sel.date)}` : `Today's top ${sel.count === 1 ? 'paper' : `${sel.count} papers`}`,
+      headline:
+        sel.kind === 'new'
+          ? `New papers · ${formatDate(sel.date)}`
+          : web
+            ? `Top ${sel.count === 1 ? 'paper' : `${sel.count} papers`} of ${formatDate(sel.date)}` // an archive page is read on other days
+            : `${sel.frequency === 'weekly' ? "This week's" : "Today's"} top ${sel.count === 1 ? 'paper' : `${sel.count} papers`}`,
       intro: TEXT.intro[sel.kind](sel.count) + (sel.topics.length ? TEXT.topics(sel.topics) : ''),
       greeting: web ? '' : slot('GREETING'),
       showSectionTitles: sel.sections.length > 1,
@@ -159,7 +170,10 @@ export function createRenderer(opts: RendererOptions) {
             p.authors ? `${p.authors} author${p.authors === 1 ? '' : 's'}` : null,
             `${DATE_LABEL[i.score.dateSource]} ${formatDate(i.score.effectiveDate)}`,
             i.score.lists > 1 ? `on ${i.score.lists} lists` : null,
-          ].filter(Boolean);
+          ]
+            .filter((x): x is string => !!x)
+            // Each fact stays on one line when the meta line wraps on a phone ("on 2 lists", not "on / 2 lists").
+            .map((x) => x.replace(/ /g, '\u00A0'));
           const links = p.links
             .filter((l) => /^https?:\/\//i.test(l.url))
             .slice(0, 3)
@@ -175,12 +189,12 @@ export function createRenderer(opts: RendererOptions) {
             });
           return {
             rank: i.rank,
-            title: p.title,
+            title: clean(p.title),
             url: paperUrl(p.id),
             meta: meta.join(' · '),
             why: i.why,
             matchedTopics: i.matchedTopics,
-            excerpt: excerpt(p.abstract),
+            excerpt: clean(excerpt(p.abstract)),
             links,
           };
         }),
@@ -205,7 +219,7 @@ export function createRenderer(opts: RendererOptions) {
       fonts: {},
       keepComments: false,
     });
-    const html = result.html;
+    const html = limitLineLength(result.html, MAX_LINE_BYTES);
     const text = textTemplate(vm).replace(/\n{3,}/g, '\n\n');
     return {
       key: sel.key,
@@ -223,6 +237,44 @@ export function createRenderer(opts: RendererOptions) {
   return { renderDigest, personalize, paperUrl, placeholders, siteUrl };
 }
 export type Renderer = ReturnType<typeof createRenderer>;
+
+/**
+ * SMTP caps a line at 998 bytes. Keeping every HTML line well under that lets a sender use 8bit transfer
+ * encoding and substitute the placeholder tokens straight into a prebuilt MIME body (quoted-printable would
+ * soft-wrap lines, and could split a token). Long lines are broken at spaces outside tags, where a newline
+ * means the same as a space in HTML (MJML emits no <pre>).
+ */
+export const MAX_LINE_BYTES = 900;
+
+export function limitLineLength(html: string, max: number): string {
+  return html
+    .split('\n')
+    .map((line) => (Buffer.byteLength(line) <= max ? line : breakLine(line, max)))
+    .join('\n');
+}
+
+function breakLine(line: string, max: number): string {
+  const out: string[] = [];
+  let start = 0;
+  let lastBreak = -1;
+  let inTag = false;
+  let bytes = 0;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === '<') inTag = true;
+    else if (ch === '>') inTag = false;
+    else if (ch === ' ' && !inTag) lastBreak = i;
+    bytes += ch.charCodeAt(0) < 0x80 ? 1 : ch.charCodeAt(0) < 0x800 ? 2 : 3; // surrogate halves count 3+3: an overestimate, so safe
+    if (bytes > max && lastBreak > start) {
+      out.push(line.slice(start, lastBreak));
+      start = lastBreak + 1;
+      bytes = Buffer.byteLength(line.slice(start, i + 1));
+      lastBreak = -1;
+    }
+  }
+  out.push(line.slice(start));
+  return out.join('\n');
+}
 
 /** Fills one recipient's links and greeting into a rendered digest; values are HTML-escaped in the HTML. */
 export function personalize(rendered: RenderedDigest, p: Personalization): { html: string; text: string } {
