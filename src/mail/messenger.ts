@@ -68,3 +68,16 @@ export interface Messenger {
   sendRaw(msg: RawMessage): Promise<SendResult>;
   close(): Promise<void>;
 }
+
+/** nodemailer's message options for an OutgoingMessage: the one mapping every transport composes from. */
+export function mailOptions(msg: OutgoingMessage, defaultFrom: string | undefined) {
+  return {
+    from: msg.from ?? defaultFrom,
+    to: msg.to,
+    subject: msg.subject,
+    html: msg.html,
+    text: msg.text,
+    headers: msg.headers,
+    messageId: msg.messageId,
+  };
+}

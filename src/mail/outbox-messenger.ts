@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { systemClock, type Clock } from '../clock.js';
-import { SendError, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
+import { SendError, mailOptions, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
 import { classifySendError } from './classify.js';
 import { checkEnvelope, checkSingleRecipient } from './envelope.js';
 import { rawBytes } from './raw-bytes.js';
@@ -71,16 +71,7 @@ export function createOutboxMessenger(
       checkSingleRecipient(msg.to);
       let info: { message: Buffer; envelope: { from: string | false; to: string[] }; messageId: string };
       try {
-        info = (await composer.sendMail({
-          from: msg.from ?? config.MAIL_FROM,
-          to: msg.to,
-          subject: msg.subject,
-          html: msg.html,
-          text: msg.text,
-          headers: msg.headers,
-          messageId: msg.messageId,
-          date: clock.now(),
-        })) as unknown as typeof info;
+        info = (await composer.sendMail({ ...mailOptions(msg, config.MAIL_FROM), date: clock.now() })) as unknown as typeof info;
       } catch (err) {
         throw classifySendError(err);
       }

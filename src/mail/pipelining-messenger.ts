@@ -3,7 +3,7 @@ import type tls from 'node:tls';
 import type { Config } from '../config.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import DKIM from 'nodemailer/lib/dkim';
-import { SendError, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
+import { SendError, mailOptions, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
 import { dotStuff, envelopeAddress, parseSmtpUrl, type SmtpReply, type SmtpTarget } from './smtp-wire.js';
 import { SessionError, SmtpSession, type Pending } from './smtp-session.js';
 
@@ -88,15 +88,7 @@ export class PipeliningMessenger implements Messenger {
   }
 
   async send(msg: OutgoingMessage): Promise<SendResult> {
-    const node = new MailComposer({
-      from: msg.from ?? this.opts.defaultFrom,
-      to: msg.to,
-      subject: msg.subject,
-      html: msg.html,
-      text: msg.text,
-      headers: msg.headers,
-      messageId: msg.messageId,
-    }).compile();
+    const node = new MailComposer(mailOptions(msg, this.opts.defaultFrom)).compile();
     const raw = await this.sign(await node.build());
     const env = node.getEnvelope();
     return this.sendRaw({

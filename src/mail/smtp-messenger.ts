@@ -3,7 +3,7 @@ import nodemailer from 'nodemailer';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { classifySendError, resultOfInfo, type TransportInfo } from './classify.js';
-import type { Messenger, OutgoingMessage, RawMessage, SendResult } from './messenger.js';
+import { mailOptions, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
 import { checkEnvelope, checkSingleRecipient } from './envelope.js';
 import { rawBytes } from './raw-bytes.js';
 
@@ -76,18 +76,7 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
     name: 'smtp',
     async send(msg: OutgoingMessage) {
       checkSingleRecipient(msg.to);
-      return deliver(
-        {
-          from: msg.from ?? config.MAIL_FROM,
-          to: msg.to,
-          subject: msg.subject,
-          html: msg.html,
-          text: msg.text,
-          headers: msg.headers,
-          messageId: msg.messageId,
-        },
-        msg.messageId,
-      );
+      return deliver(mailOptions(msg, config.MAIL_FROM), msg.messageId);
     },
     async sendRaw(msg: RawMessage) {
       checkEnvelope(msg.envelope);
