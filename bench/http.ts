@@ -61,6 +61,8 @@ export interface TargetResult {
   /** CPU seconds the server used during this target, and the server's RSS after it. */
   server_cpu_s: number;
   server_rss_mb: number;
+  /** CPU seconds autocannon (this process) used: near the run's seconds means the load generator was the limit. */
+  client_cpu_s: number;
 }
 
 export interface HttpBenchResult {
@@ -168,6 +170,7 @@ interface Target {
 
 async function measure(server: Server, t: Target, connections: number, durationSec: number): Promise<TargetResult> {
   const before = await stats(server);
+  const clientBefore = process.cpuUsage();
   const r = await autocannon({
     url: server.address,
     connections,
@@ -177,6 +180,7 @@ async function measure(server: Server, t: Target, connections: number, durationS
     timeout: 10,
     requests: t.requests,
   });
+  const client = process.cpuUsage(clientBefore);
   const after = await stats(server);
   const status = Object.fromEntries(Object.entries(r.statusCodeStats).map(([code, s]) => [code, s.count]));
   const total = Object.values(status).reduce((a, b) => a + b, 0);
@@ -199,6 +203,7 @@ async function measure(server: Server, t: Target, connections: number, durationS
     status,
     server_cpu_s: Number((after.cpuSeconds - before.cpuSeconds).toFixed(2)),
     server_rss_mb: after.rssMB,
+    client_cpu_s: Number(((client.user + client.system) / 1e6).toFixed(2)),
   };
 }
 
@@ -399,6 +404,7 @@ export function printTable(result: HttpBenchResult): void {
     'non-2xx': String(t.non2xx),
     'bad body': String(t.mismatches),
     'server CPU s': t.server_cpu_s.toFixed(1),
+    'autocannon CPU s': t.client_cpu_s.toFixed(1),
   }));
   if (rows.length === 0) return;
   const cols = Object.keys(rows[0]!) as (keyof (typeof rows)[0])[];
