@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger(config.LOG_LEVEL);
   const app = createApp(config, { log });
-  const report = ingestPaths(app.store, [app.config.SEEDS_DIR], app.clock);
+  const extraPages = process.env.BENCH_HTTP_EXTRA_PAGES;
+  ingestPaths(app.store, [app.config.SEEDS_DIR, ...(extraPages ? [extraPages] : [])], app.clock);
 
   // Active subscribers for the one-click unsubscribe load, inserted in one transaction like an import.
   const count = Number(process.env.BENCH_HTTP_SUBSCRIBERS ?? 0);
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   });
   // The parent going away (crash, Ctrl-C) must not leave a server behind.
   process.on('disconnect', () => setTimeout(() => process.exit(0), 2000).unref());
-  send({ type: 'ready', address: web.address, subscriberIds, papers: report.added + report.updated });
+  send({ type: 'ready', address: web.address, subscriberIds, papers: Number(app.store.db.prepare('SELECT COUNT(*) FROM papers').pluck().get()) });
 }
 
 main().catch((err) => {

@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import autocannon, { type Request as LoadRequest } from 'autocannon';
 import { subscriberLinks } from '../src/subscriptions/links.js';
+import { generateCorpus } from './corpus-gen.js';
 import type { ChildMessage, ParentMessage, ServerStats } from './http-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,6 +32,8 @@ export interface HttpBenchOptions {
   logLevel?: string;
   /** Longest wait for the confirmation queue to drain between targets (BENCH_HTTP_DRAIN_TIMEOUT, default 120 s). */
   drainTimeoutSec?: number;
+  /** Generated papers ingested on top of the seeds, to see the pages at corpus scale (BENCH_HTTP_PAPERS, default 0). */
+  extraPapers?: number;
   /** Which targets to run, in order (BENCH_HTTP_TARGETS, default home,subscribe,unsubscribe). */
   targets?: string[];
   /** Write a V8 CPU profile of the server into this directory (BENCH_HTTP_CPU_PROF), to see what a figure is made of. */
@@ -225,6 +228,7 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
   const warmupSec = opts.warmupSec ?? envNum('BENCH_HTTP_WARMUP', 2);
   const drainTimeoutSec = opts.drainTimeoutSec ?? envNum('BENCH_HTTP_DRAIN_TIMEOUT', 120);
   const logLevel = opts.logLevel ?? process.env.BENCH_HTTP_LOG_LEVEL ?? 'info';
+  const extraPapers = opts.extraPapers ?? (process.env.BENCH_HTTP_PAPERS ? envNum('BENCH_HTTP_PAPERS', 0) : 0);
   const targetNames = opts.targets ?? (process.env.BENCH_HTTP_TARGETS ?? 'home,subscribe,unsubscribe').split(',').map((t) => t.trim());
   const cpuProfileDir = opts.cpuProfileDir ?? process.env.BENCH_HTTP_CPU_PROF;
   const print = opts.print ?? true;
@@ -254,7 +258,12 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
   };
 
   say(`http bench: ${connections} connections, ${durationSec} s per target (at most ${maxRequests.toLocaleString('en-US')} requests), ${os.cpus().length} CPUs, load average before ${result.machine.loadavg_before.join(' ')}`);
-  say(`  starting the web app (seeds ingested, ${subscribers.toLocaleString('en-US')} active subscribers created) ...`);
+  let extraPagesDir = '';
+  if (extraPapers > 0) {
+    say(`  generating ${extraPapers.toLocaleString('en-US')} more papers (bench/corpus-gen.ts) ...`);
+    extraPagesDir = generateCorpus(join(dir, 'pages'), extraPapers);
+  }
+  say(`  starting the web app (seeds${extraPapers ? ' and the generated pages' : ''} ingested, ${subscribers.toLocaleString('en-US')} active subscribers created) ...`);
   const server = await startServer(
     {
       DATA_DIR: join(dir, 'data'),
@@ -267,11 +276,13 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
       LOG_LEVEL: logLevel,
       SCHEDULER_ENABLED: 'false',
       BENCH_HTTP_SUBSCRIBERS: String(subscribers),
+      BENCH_HTTP_EXTRA_PAGES: extraPagesDir,
     },
     join(dir, 'server.log'),
     cpuProfileDir,
   );
   result.papers = server.papers;
+  say(`  listening on ${server.address} with ${server.papers.toLocaleString('en-US')} papers`);
   try {
     // The links a digest carries, built the way the mailer builds them; the bench posts to their paths.
     const unsubscribePaths = server.subscriberIds.map((id) => new URL(subscriberLinks({ PUBLIC_URL: publicUrl, MAIL_DOMAIN: 'bench.example.org' }, secret, id).unsubscribeUrl).pathname);
@@ -404,6 +415,8 @@ export function printTable(result: HttpBenchResult): void {
     'non-2xx': String(t.non2xx),
     'bad body': String(t.mismatches),
     'server CPU s': t.server_cpu_s.toFixed(1),
+    // Less sensitive than req/s to other load on the machine (the server's own work per answer).
+    'server CPU ms/req': t.requests ? ((t.server_cpu_s * 1000) / t.requests).toFixed(2) : '-',
     'autocannon CPU s': t.client_cpu_s.toFixed(1),
   }));
   if (rows.length === 0) return;
