@@ -5,9 +5,16 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# smtp-sink (a real Postfix-side SMTP server) for the messenger tests and the bench; no daemon is started.
+[ -x /usr/sbin/smtp-sink ] || [ -x /usr/lib/postfix/smtp-sink ] || need+=(postfix)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
+    policy=/usr/sbin/policy-rc.d
+    made_policy=
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; made_policy=1; fi
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    [ -n "$made_policy" ] && rm -f "$policy"
+    postfix stop >/dev/null 2>&1 || true
   else
     echo "missing ${need[*]}: install with apt-get (needs root)" >&2
   fi

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { lazyApp, reportCliError } from './context.js';
 import { registerCorpusCommands } from './corpus.js';
 import { registerSubscriberCommands } from './subscribers.js';
+import { registerServeCommand } from './serve.js';
+import { registerPreviewCommand } from './preview.js';
 
 export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Command {
   const program = new Command('paperboy')
@@ -11,6 +13,8 @@ export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Comm
     .exitOverride();
   registerCorpusCommands(program, getApp);
   registerSubscriberCommands(program, getApp);
+  registerServeCommand(program, getApp);
+  registerPreviewCommand(program, getApp);
   return program;
 }
 

@@ -17,6 +17,11 @@ export interface RawMessage {
   envelope: { from: string; to: string[] };
   raw: Buffer | string;
   messageId: string;
+  /**
+   * `raw` is already CRLF-normalised and dot-stuffed (smtp-wire `dotStuff`, done once per variant), so an SMTP
+   * messenger writes it as is. Messengers that store messages undo it with smtp-wire `unStuff`.
+   */
+  dotStuffed?: boolean;
 }
 
 export interface SendResult {
@@ -25,6 +30,11 @@ export interface SendResult {
   /** The server's final reply, e.g. "250 2.0.0 Ok: queued as X". */
   response: string;
   messageId: string;
+  /**
+   * Why each address in `rejected` was refused, from its RCPT reply. Present when a send reached some
+   * recipients and not others; a send that reaches nobody throws instead (see classify.ts).
+   */
+  rejectedErrors?: { recipient: string; error: SendError }[];
 }
 
 export const SendFailure = z.enum(['temporary', 'permanent']);
@@ -39,6 +49,8 @@ export class SendError extends Error {
     /** Enhanced status code such as "5.1.1" when the server gave one. */
     public readonly enhancedCode?: string,
     public readonly response?: string,
+    /** The transport's own code (nodemailer's ECONNECTION, ESOCKET, ETIMEDOUT, EENVELOPE...), for logs. */
+    public readonly code?: string,
   ) {
     super(message);
     this.name = 'SendError';

@@ -1,0 +1,165 @@
+// Owns the `send` bench: paperboy's SMTP path vs stock nodemailer (pooled, raw) vs smtp-source -d, same run, same sink.
+import nodemailer from 'nodemailer';
+import { PipeliningMessenger } from '../src/mail/pipelining-messenger.js';
+import type { SendResult } from '../src/mail/messenger.js';
+import { median, num, options, table, writeResult, type BenchPart } from './lib/part.js';
+import { PLACEHOLDERS, buildDigestFixture, type DigestFixture } from './lib/digest-fixture.js';
+import { runSmtpSource, sinkReached, startSink, type SourceRun } from './postfix.js';
+
+export interface SenderRun {
+  sender: string;
+  messages: number;
+  seconds: number;
+  perSecond: number;
+  failed: number;
+  sinkCounted: number;
+}
+
+/** Runs `send(i)` for i < n with at most `window` in flight; never a Promise.all over the whole list. */
+export async function bounded(n: number, window: number, send: (i: number) => Promise<unknown>): Promise<number> {
+  let inflight = 0;
+  let failed = 0;
+  let wake: (() => void) | null = null;
+  const settle = () => {
+    inflight--;
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  for (let i = 0; i < n; i++) {
+    while (inflight >= window) await new Promise<void>((r) => (wake = r));
+    inflight++;
+    send(i).then(settle, () => {
+      failed++;
+      settle();
+    });
+  }
+  while (inflight > 0) await new Promise<void>((r) => (wake = r));
+  return failed;
+}
+
+export interface SendContext {
+  n: number;
+  connections: number;
+  /** Messages in flight at most (the caller's bound; never all N at once). */
+  window: number;
+  fixture: DigestFixture;
+}
+
+/**
+ * One sender measured against smtp-sink. Add the full delivery path (ledger, render, personalise) as a contender
+ * with `primary: true`: its ratio becomes the verdict. `prepare` is not timed (seeding, rendering the digest);
+ * `send` is, up to `close()` returning, and must send ctx.n messages to 127.0.0.1:port.
+ */
+export interface Contender {
+  key: string;
+  label: string;
+  primary?: boolean;
+  prepare?(ctx: SendContext): Promise<unknown>;
+  send(ctx: SendContext, port: number, prepared: unknown): Promise<{ failed: number; close(): Promise<void> }>;
+}
+
+async function timed(c: Contender, ctx: SendContext): Promise<SenderRun> {
+  const prepared = await c.prepare?.(ctx);
+  const sink = await startSink();
+  try {
+    const t0 = process.hrtime.bigint();
+    const r = await c.send(ctx, sink.port, prepared);
+    await r.close();
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const counted = await sinkReached(sink, ctx.n - r.failed);
+    return { sender: c.label, messages: ctx.n, seconds, perSecond: (ctx.n - r.failed) / seconds, failed: r.failed, sinkCounted: counted };
+  } finally {
+    await sink.stop();
+  }
+}
+
+/** paperboy: pipelining messenger, body dot-stuffed once, per recipient three substitutions. */
+export const paperboyMessenger: Contender = {
+  key: 'paperboy',
+  label: 'paperboy messenger, stuffed once per variant',
+  primary: true,
+  async send({ n, connections, window, fixture: fx }, port) {
+    const m = new PipeliningMessenger({ url: `smtp://127.0.0.1:${port}?starttls=never`, poolSize: connections });
+    const failed = await bounded(n, window, (i): Promise<SendResult> => {
+      const values = fx.values(i);
+      return m.sendRaw({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw: fx.stuffed.render(values), messageId: values[PLACEHOLDERS.messageId]!, dotStuffed: true });
+    });
+    return { failed, close: () => m.close() };
+  },
+};
+
+/** The same messenger handed unstuffed bytes: it normalises and stuffs every message (what stuffing once saves). */
+export const paperboyUnstuffed: Contender = {
+  key: 'unstuffed',
+  label: 'paperboy messenger, stuffed per message',
+  async send({ n, connections, window, fixture: fx }, port) {
+    const m = new PipeliningMessenger({ url: `smtp://127.0.0.1:${port}?starttls=never`, poolSize: connections });
+    const failed = await bounded(n, window, (i): Promise<SendResult> => {
+      const values = fx.values(i);
+      return m.sendRaw({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw: fx.plain.render(values), messageId: values[PLACEHOLDERS.messageId]! });
+    });
+    return { failed, close: () => m.close() };
+  },
+};
+
+/** Stock nodemailer: pooled SMTP transport, the same personalised bytes handed over as `raw`. */
+export const nodemailerRaw: Contender = {
+  key: 'nodemailer',
+  label: 'stock nodemailer pooled, raw',
+  async send({ n, connections, window, fixture: fx }, port) {
+    const t = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, ignoreTLS: true, maxConnections: connections, maxMessages: Infinity });
+    const failed = await bounded(n, window, (i) => t.sendMail({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw: fx.plain.render(fx.values(i)) }));
+    return { failed, close: async () => t.close() };
+  },
+};
+
+/** Measured in this order in every run; `--only=paperboy,nodemailer` picks by key. */
+export const contenders: Contender[] = [paperboyMessenger, paperboyUnstuffed, nodemailerRaw];
+
+export const sendPart: BenchPart = {
+  name: 'send',
+  description: 'messages/s: paperboy vs stock nodemailer vs smtp-source -d, each to a fresh smtp-sink, same run',
+  async run(args) {
+    const o = options(args);
+    const n = num(o, 'n', 20_000);
+    const c = num(o, 'connections', 5);
+    const runs = num(o, 'runs', 3);
+    const window = num(o, 'window', c * 8);
+    const only = o.get('only')?.split(',');
+    const selected = contenders.filter((x) => !only || only.includes(x.key));
+    const fixture = await buildDigestFixture(num(o, 'size', 45_000));
+    const ctx: SendContext = { n, connections: c, window, fixture };
+    console.log(`${n} messages of ${fixture.size} bytes over ${c} connections, ${window} in flight, median of ${runs} runs`);
+    const perRun: { source: SourceRun; senders: SenderRun[] }[] = [];
+    for (let r = 0; r < runs; r++) {
+      const source = await runSmtpSource(n, fixture.size, c);
+      const senders: SenderRun[] = [];
+      for (const x of selected) {
+        const res = await timed(x, ctx);
+        if (res.failed > 0 || res.sinkCounted !== n) throw new Error(`${res.sender}: ${res.failed} failed, sink counted ${res.sinkCounted} of ${n}`);
+        senders.push(res);
+      }
+      perRun.push({ source, senders });
+      console.log(`run ${r + 1}: smtp-source ${Math.round(source.perSecond)}/s, ` + senders.map((s) => `${s.sender} ${Math.round(s.perSecond)}/s`).join(', '));
+    }
+    // Ratios are taken within a run (same machine load), then the median over runs.
+    const rows: Record<string, string | number>[] = [
+      { sender: 'smtp-source -d (raw SMTP rate)', 'msg/s (median)': Math.round(median(perRun.map((r) => r.source.perSecond))), 'ratio to smtp-source': 1 },
+    ];
+    const medians: Record<string, { perSecond: number; ratio: number }> = {};
+    selected.forEach((x, k) => {
+      const perSecond = median(perRun.map((r) => r.senders[k]!.perSecond));
+      const ratio = median(perRun.map((r) => r.senders[k]!.perSecond / r.source.perSecond));
+      medians[x.key] = { perSecond, ratio };
+      rows.push({ sender: x.label, 'msg/s (median)': Math.round(perSecond), 'ratio to smtp-source': ratio });
+    });
+    table(rows);
+    const primary = [...selected].reverse().find((x) => x.primary);
+    if (primary) {
+      const ratio = medians[primary.key]!.ratio;
+      console.log(`${primary.label} / smtp-source = ${ratio.toFixed(2)} (target >= 0.50): ${ratio >= 0.5 ? 'PASS' : 'FAIL'}`);
+    }
+    console.log('results: ' + writeResult('send', { messages: n, sizeBytes: fixture.size, connections: c, window, runs: perRun, median: medians, primary: primary?.key }));
+  },
+};

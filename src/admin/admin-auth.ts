@@ -1,0 +1,151 @@
+// Owns who is an admin over HTTP: `Authorization: Bearer ADMIN_TOKEN`, or a login form that sets a signed cookie.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { Config } from '../config.js';
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
+import { renderAdminPage } from './admin-views.js';
+
+/** Every message the login flow shows, in one place. */
+const MESSAGES = {
+  wrongToken: 'That token is not right. It is the ADMIN_TOKEN the server printed at start (or set in .env).',
+  disabled: 'The admin pages are off because ADMIN_TOKEN is not set.',
+  unauthorizedJson: 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN>',
+} as const;
+
+export const ADMIN_COOKIE = 'paperboy_admin';
+const SESSION_HOURS = 12;
+
+export interface AdminAuthDeps {
+  config: Pick<Config, 'ADMIN_TOKEN' | 'PUBLIC_URL'>;
+  /** Overrides config.ADMIN_TOKEN (e.g. a token generated at start when none is configured). */
+  adminToken?: string;
+  clock?: Clock;
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */
+export function tokenMatches(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** `<expiry ms>.<hmac>`: proves a login happened without putting the token itself in the browser. */
+function sessionValue(token: string, expires: number): string {
+  return `${expires}.${createHmac('sha256', token).update(`paperboy-admin-session:${expires}`).digest('base64url')}`;
+}
+
+function cookieOf(req: FastifyRequest, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function sessionValid(value: string | undefined, token: string, now: number): boolean {
+  if (!value) return false;
+  const m = /^(\d{1,16})\.[A-Za-z0-9_-]{43}$/.exec(value);
+  if (!m) return false;
+  const expires = Number(m[1]);
+  return expires > now && tokenMatches(value, sessionValue(token, expires));
+}
+
+/** Only paths inside the admin area: no `//host`, no scheme, so the login cannot bounce anyone elsewhere. */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/admin(?:[/?#]|$)/.test(next) && !next.includes('\\') && !/[\x00-\x1f]/.test(next) ? next : '/admin/outbox';
+}
+
+function wantsHtml(req: FastifyRequest): boolean {
+  return (req.headers.accept ?? '').includes('text/html');
+}
+
+async function deny(req: FastifyRequest, reply: FastifyReply, token: string | undefined): Promise<FastifyReply> {
+  reply.code(token ? 401 : 503);
+  if (token) reply.header('WWW-Authenticate', 'Bearer realm="paperboy admin"');
+  if (!wantsHtml(req)) return reply.send({ error: token ? MESSAGES.unauthorizedJson : MESSAGES.disabled });
+  const html = renderAdminPage('admin-login', {
+    title: 'Admin sign in',
+    next: safeNext(req.url),
+    error: token ? undefined : MESSAGES.disabled,
+    disabled: !token,
+  });
+  return reply.type('text/html; charset=utf-8').send(html);
+}
+
+/**
+ * Is this request an admin's? A Bearer header (API, curl) or the login cookie (browser). A wrong header is
+ * refused even when a good cookie is also present: the caller said who it is. Usable as another admin
+ * area's `authorize(req)` so one sign-in opens every admin page.
+ */
+export function adminCheck(deps: AdminAuthDeps): (req: FastifyRequest) => boolean {
+  const token = deps.adminToken ?? deps.config.ADMIN_TOKEN;
+  const clock = deps.clock ?? systemClock;
+  return (req) => {
+    if (!token) return false;
+    const auth = req.headers.authorization;
+    if (auth !== undefined) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+      return !!m && tokenMatches(m[1], token);
+    }
+    return sessionValid(cookieOf(req, ADMIN_COOKIE), token, clock.now().getTime());
+  };
+}
+
+/** preHandler for every admin route: 401 (login form for browsers) unless adminCheck passes. */
+export function requireAdmin(deps: AdminAuthDeps): preHandlerAsyncHookHandler {
+  const token = deps.adminToken ?? deps.config.ADMIN_TOKEN;
+  const isAdmin = adminCheck(deps);
+  return async function adminOnly(req, reply) {
+    if (!isAdmin(req)) return deny(req, reply, token);
+  };
+}
+
+/** GET/POST /admin/login and POST /admin/logout, in their own context with their own CSP. Register once per server. */
+export async function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDeps): Promise<void> {
+  const token = deps.adminToken ?? deps.config.ADMIN_TOKEN;
+  const clock = deps.clock ?? systemClock;
+  const secure = deps.config.PUBLIC_URL.startsWith('https:');
+  const cookie = (value: string, maxAge: number) =>
+    `${ADMIN_COOKIE}=${value}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
+
+  await app.register(async (scope) => {
+    if (!scope.hasContentTypeParser('application/x-www-form-urlencoded')) await scope.register(formbody);
+    scope.addHook('onSend', async (_req, reply) => {
+      reply.header('Cache-Control', 'no-store');
+      reply.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+      reply.header('X-Content-Type-Options', 'nosniff');
+    });
+
+    scope.get('/admin/login', async (req, reply) => {
+      const q = req.query as Record<string, unknown>;
+      return reply.type('text/html; charset=utf-8').send(
+        renderAdminPage('admin-login', { title: 'Admin sign in', next: safeNext(q.next), disabled: !token, error: token ? undefined : MESSAGES.disabled }),
+      );
+    });
+
+    scope.post('/admin/login', async (req, reply) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const next = safeNext(body.next);
+      const given = typeof body.token === 'string' ? body.token.trim() : undefined;
+      if (!token || !tokenMatches(given, token)) {
+        return reply
+          .code(token ? 401 : 503)
+          .type('text/html; charset=utf-8')
+          .send(renderAdminPage('admin-login', { title: 'Admin sign in', next, disabled: !token, error: token ? MESSAGES.wrongToken : MESSAGES.disabled }));
+      }
+      const expires = clock.now().getTime() + SESSION_HOURS * 3600_000;
+      reply.header('Set-Cookie', cookie(sessionValue(token, expires), SESSION_HOURS * 3600));
+      return reply.redirect(next, 303);
+    });
+
+    scope.post('/admin/logout', async (_req, reply) => {
+      reply.header('Set-Cookie', cookie('', 0));
+      return reply.redirect('/admin/login', 303);
+    });
+  });
+}

@@ -1,0 +1,188 @@
+// Owns the public web archive: /digest/:date, /papers/:id, /feed.xml and /api/papers, mirroring the digest.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { Store } from '../db/open.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { createSelector, formatDate, isIsoDay, todayUtc, type Selector } from '../digest/select.js';
+import { normalizeTopics } from '../digest/pool.js';
+import { createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from '../render/renderer.js';
+import { excerpt } from '../render/excerpt.js';
+import { SourceRow } from '../corpus/papers-repo.js';
+import { atomXml } from './atom.js';
+import { createPages, type Pages } from './pages.js';
+
+export interface ArchiveDeps {
+  store: Store;
+  clock: Clock;
+  config: Pick<Config, 'PUBLIC_URL' | 'SENDER_ADDRESS_LINE' | 'DIGEST_SIZE_DEFAULT'>;
+  templatesDir?: string;
+  /** Shared with the rest of the app when given; built here otherwise. */
+  renderer?: Renderer;
+  selector?: Selector;
+}
+
+/** Every message these pages show a person. */
+const MESSAGES = {
+  badDate: 'Dates look like 2026-03-10.',
+  futureDate: (d: string) => `The digest for ${formatDate(d)} is not out yet.`,
+  noDigest: (reason: string) => `Nothing to show: ${reason}.`,
+  noPaper: 'There is no paper with that number.',
+  badQuery: 'Invalid query parameters.',
+} as const;
+
+// Pages only carry inline CSS and links: nothing else may load or run, whatever the corpus holds.
+export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-src 'self'; base-uri 'none'; form-action 'self'";
+
+export const ApiPapersQuery = z.object({
+  sort: z.enum(['trending', 'new'], { error: 'sort must be trending or new' }).default('trending'),
+  topic: z.string().trim().max(100, { error: 'topic must be at most 100 characters' }).optional(),
+  limit: z.coerce.number({ error: 'limit must be a whole number' }).int({ error: 'limit must be a whole number' }).min(1, { error: 'limit must be from 1 to 100' }).max(100, { error: 'limit must be from 1 to 100' }).default(20),
+});
+
+const IsoDate = z.string().refine(isIsoDay);
+const PaperId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(html);
+}
+
+/**
+ * Sets this area's CSP on its HTML answers. Registered inside the area's own (encapsulated) context, so it runs
+ * after any app-wide onSend hook: the web server's strict `style-src 'self'` would otherwise strip the inline
+ * styles an email-look page is made of.
+ */
+export function useOwnCsp(app: FastifyInstance, csp: string): void {
+  app.addHook('onSend', async (_req, reply) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('content-security-policy', csp);
+  });
+}
+
+/** Adds the archive routes in their own encapsulated context (see useOwnCsp). */
+export async function registerArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): Promise<void> {
+  await app.register(async (child) => {
+    useOwnCsp(child, PAGE_CSP);
+    addArchiveRoutes(child, deps);
+  });
+}
+
+function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
+  const { store, clock, config } = deps;
+  const templatesDir = deps.templatesDir ?? DEFAULT_TEMPLATES_DIR;
+  const renderer = deps.renderer ?? createRenderer({ templatesDir, config });
+  // A fresh pool each minute at most, so papers ingested while serving show up.
+  const selector = deps.selector ?? createSelector({ store, clock, poolMaxAgeMs: 60_000 });
+  const siteUrl = config.PUBLIC_URL.replace(/\/+$/, '');
+  const pages: Pages = createPages({ templatesDir, config, today: () => todayUtc(clock) });
+  const digestCache = new Map<string, string>();
+
+  app.get('/digest', async (_req, reply) => reply.redirect(`/digest/${todayUtc(clock)}`));
+
+  app.get<{ Params: { date: string } }>('/digest/:date', async (req, reply) => {
+    const date = req.params.date;
+    if (!IsoDate.safeParse(date).success) return sendPage(reply, 400, pages.render({ title: 'Not a date', message: MESSAGES.badDate }));
+    if (date > todayUtc(clock)) return sendPage(reply, 404, pages.render({ title: 'Not out yet', message: MESSAGES.futureDate(date) }));
+    const r = selector.select({ kind: 'trending', size: config.DIGEST_SIZE_DEFAULT }, date);
+    if (r.status === 'empty') return sendPage(reply, 404, pages.render({ title: 'No digest', message: MESSAGES.noDigest(r.message) }));
+    let html = digestCache.get(r.selection.key);
+    if (!html) {
+      html = (await renderer.renderDigest(r.selection, { audience: 'web' })).html;
+      if (digestCache.size >= 64) digestCache.clear();
+      digestCache.set(r.selection.key, html);
+    }
+    return sendPage(reply, 200, html);
+  });
+
+  app.get<{ Params: { id: string } }>('/papers/:id', async (req, reply) => {
+    const id = PaperId.safeParse(req.params.id);
+    const pool = selector.pool(todayUtc(clock));
+    const paper = id.success ? (() => { try { return pool.paper(id.data); } catch { return null; } })() : null;
+    if (!id.success || !paper) return sendPage(reply, 404, pages.render({ title: 'No such paper', message: MESSAGES.noPaper }));
+    const sources = (store.q('digest-paper-sources').all(paper.id) as unknown[]).map((s) => SourceRow.parse(s));
+    const meta = [
+      paper.upvotes ? `▲ ${paper.upvotes} upvote${paper.upvotes === 1 ? '' : 's'}` : null,
+      paper.authors ? `${paper.authors} author${paper.authors === 1 ? '' : 's'}` : null,
+      paper.publishedOn ? `Published ${formatDate(paper.publishedOn)}` : paper.firstListedOn ? `Listed ${formatDate(paper.firstListedOn)}` : null,
+      `on ${sources.length === 1 ? '1 listing' : `${new Set(sources.map((s) => s.file)).size} listings`}`,
+    ].filter(Boolean).join(' · ');
+    return sendPage(
+      reply,
+      200,
+      pages.render({
+        title: paper.title,
+        paper: {
+          title: paper.title,
+          meta,
+          abstract: paper.abstract,
+          links: paper.links
+            .filter((l) => /^https?:\/\//i.test(l.url))
+            .map((l) => ({ url: l.url, label: l.kind === 'code' ? `Code · ${new URL(l.url).hostname}` : `Project · ${new URL(l.url).hostname}` })),
+          sources: sources.map((s) => ({ file: s.file, line: s.line, position: s.position, listedOn: s.listed_on ? formatDate(s.listed_on) : 'undated' })),
+        },
+      }),
+    );
+  });
+
+  app.get('/feed.xml', async (_req, reply) => {
+    const today = todayUtc(clock);
+    const r = selector.select({ kind: 'trending', size: Math.max(20, config.DIGEST_SIZE_DEFAULT) }, today);
+    const items = r.status === 'selected' ? r.selection.sections.flatMap((s) => s.items) : [];
+    const xml = atomXml({
+      id: `${siteUrl}/feed.xml`,
+      title: 'paperboy: trending papers',
+      subtitle: 'The papers people are reading and upvoting most, as in the daily digest.',
+      selfUrl: `${siteUrl}/feed.xml`,
+      siteUrl: `${siteUrl}/digest/${today}`,
+      updated: clock.now().toISOString(),
+      entries: items.map((i) => ({
+        id: `${siteUrl}/papers/${i.paper.id}`,
+        title: i.paper.title,
+        url: `${siteUrl}/papers/${i.paper.id}`,
+        updated: `${i.score.effectiveDate}T00:00:00Z`,
+        summary: `${excerpt(i.paper.abstract)} (${i.why})`,
+      })),
+    });
+    return reply.header('content-type', 'application/atom+xml; charset=utf-8').send(xml);
+  });
+
+  app.get('/api/papers', async (req, reply) => {
+    const parsed = ApiPapersQuery.safeParse(req.query);
+    if (!parsed.success) {
+      return reply.code(400).send({
+        error: MESSAGES.badQuery,
+        issues: parsed.error.issues.map((i) => ({ param: String(i.path[0] ?? ''), message: i.message })),
+      });
+    }
+    const { sort, topic, limit } = parsed.data;
+    const date = todayUtc(clock);
+    const pool = selector.pool(date);
+    const topics = normalizeTopics(topic ? [topic] : []);
+    // With a topic the API lists only matching papers (a feed reader asked for that topic); the email fills up.
+    const ids = topics.length ? pool.orderedMatches(sort, topics) : pool.ordered(sort).map((c) => c.id);
+    const papers = ids.slice(0, limit).map((id) => {
+      const c = pool.byId.get(id)!;
+      const p = pool.paper(id);
+      return {
+        id: p.id,
+        title: p.title,
+        url: `${siteUrl}/papers/${p.id}`,
+        excerpt: excerpt(p.abstract),
+        authors: p.authors,
+        published_on: p.publishedOn,
+        listed_on: p.firstListedOn,
+        upvotes: p.upvotes ?? 0,
+        lists: c.score.lists,
+        score: Number(c.score.score.toFixed(4)),
+        links: p.links,
+        matches: topics.filter((t) => pool.matches(t).has(id)),
+      };
+    });
+    return reply.send({ sort, topic: topics[0] ?? null, date, count: papers.length, papers });
+  });
+}
+
+/** The same routes as a Fastify plugin, for `app.register(archivePlugin, deps)`. */
+export async function archivePlugin(app: FastifyInstance, deps: ArchiveDeps): Promise<void> {
+  useOwnCsp(app, PAGE_CSP);
+  addArchiveRoutes(app, deps);
+}

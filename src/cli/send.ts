@@ -1,0 +1,122 @@
+// Owns `paperboy send`: plan and send digests by hand, with a progress bar and a summary.
+import { InvalidArgumentError, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { DigestKind } from '../delivery/ports.js';
+import { createDeliveryService, RunError, type DeliveryDeps, type RunRequest, type RunSummary } from '../delivery/service.js';
+import type { Decision } from '../delivery/planner.js';
+import type { RunMode } from '../delivery/status.js';
+
+const MESSAGES = {
+  exclusive: 'use only one of --to, --test-address and --force',
+  started: (id: string) => `run ${id}`,
+  dryHeader: 'dry run: nothing is written or sent',
+  decision: (d: Decision) =>
+    `${d.subscriber.email}  ${d.slot.frequency} ${d.slot.period}  ${d.skip ? `skip: ${d.skip}` : `${d.papers!.length} paper(s): ${d.papers!.join(', ')}`}`,
+  more: (n: number) => `… and ${n} more`,
+  dryTotals: (s: RunSummary) => `would send ${s.plan.queued}, skip ${s.plan.skipped} (nothing left to send), ${s.plan.already} already have this edition or one in flight`,
+  summary: (s: RunSummary, seconds: number) =>
+    [
+      `run ${s.runId} finished in ${seconds.toFixed(1)} s`,
+      `  sent ${s.counts.sent}, failed ${s.counts.failed}, bounced ${s.counts.bounced}, unknown ${s.counts.unknown}`,
+      `  skipped ${s.plan.skipped} (nothing left to send); ${s.plan.already} already had this edition or one in flight`,
+      ...(s.plan.errors > 0 ? [`  ${s.plan.errors} subscriber(s) could not be planned (see the log); the next run tries them again`] : []),
+      ...(s.counts.queued > 0 ? [`  ${s.counts.queued} waiting for a retry (the scheduler of the running server sends them)`] : []),
+    ].join('\n'),
+  testSent: (to: string, response: string) => `test digest sent to ${to}: ${response}`,
+  testDry: (to: string) => `would send the current digest to ${to} (the ledger is not touched)`,
+} as const;
+
+export interface SendIo {
+  out(text: string): void;
+  /** Where the progress bar draws; null for none (not a terminal). */
+  progressStream: NodeJS.WriteStream | null;
+}
+const stdio: SendIo = { out: (t) => void process.stdout.write(t), progressStream: process.stderr.isTTY ? process.stderr : null };
+
+function kindArg(value: string) {
+  const r = DigestKind.safeParse(value);
+  if (!r.success) throw new InvalidArgumentError(`expected one of ${DigestKind.options.join(', ')}`);
+  return r.data;
+}
+
+interface SendOptions {
+  dryRun?: boolean;
+  kind?: DigestKind;
+  to?: string;
+  testAddress?: string;
+  force?: boolean;
+}
+
+export function requestFromOptions(o: SendOptions): RunRequest {
+  if ([o.to, o.testAddress, o.force].filter(Boolean).length > 1) throw new RunError(MESSAGES.exclusive);
+  const mode: RunMode = o.testAddress ? 'test' : o.to ? 'to' : o.force ? 'force' : 'due';
+  return { trigger: 'cli', mode, kind: o.kind, target: o.testAddress ?? o.to, dryRun: !!o.dryRun };
+}
+
+/** Runs one send with the bar; exported for tests, which pass their own deps and io. */
+export async function runSendCommand(deps: DeliveryDeps, o: SendOptions, io: SendIo = stdio): Promise<RunSummary> {
+  const req = requestFromOptions(o);
+  const service = createDeliveryService(deps);
+  const started = Date.now();
+  let shown = 0;
+  const LIMIT = 100;
+  if (req.dryRun && req.mode !== 'test') {
+    io.out(MESSAGES.dryHeader + '\n');
+    req.onDecision = (d) => {
+      if (shown++ < LIMIT) io.out(MESSAGES.decision(d) + '\n');
+    };
+  }
+  const run = service.start(req);
+  io.out(MESSAGES.started(run.runId) + '\n');
+  let bar: cliProgress.SingleBar | null = null;
+  const poll = setInterval(() => {
+    const row = service.getRun(run.runId);
+    if (!io.progressStream || !row || row.planned === 0) return;
+    const c = service.counts(run.runId);
+    const done = c.sent + c.failed + c.bounced + c.unknown;
+    const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
+    if (!bar) {
+      bar = new cliProgress.SingleBar(
+        { format: ' {bar} {value}/{total} | sent {sent} failed {failed} | {rate}/s | {eta_formatted} left', stream: io.progressStream, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(row.planned, 0, { sent: 0, failed: 0, rate: '0' });
+    }
+    bar.update(done, { sent: c.sent, failed: c.failed + c.bounced, rate: rate.toFixed(0) });
+  }, 200);
+  try {
+    const summary = await run.done;
+    if (bar) {
+      const b = bar as cliProgress.SingleBar;
+      b.update(summary.counts.sent + summary.counts.failed + summary.counts.bounced + summary.counts.unknown);
+      b.stop();
+    }
+    if (req.mode === 'test') io.out((req.dryRun ? MESSAGES.testDry(req.target!) : MESSAGES.testSent(req.target!, summary.testResponse ?? '')) + '\n');
+    else if (req.dryRun) {
+      if (shown > LIMIT) io.out(MESSAGES.more(shown - LIMIT) + '\n');
+      io.out(MESSAGES.dryTotals(summary) + '\n');
+    } else io.out(MESSAGES.summary(summary, (Date.now() - started) / 1000) + '\n');
+    return summary;
+  } finally {
+    clearInterval(poll);
+    await service.close();
+  }
+}
+
+/**
+ * `paperboy send [--dry-run] [--kind K] [--to EMAIL | --test-address EMAIL | --force]`.
+ * `getApp` gives the parts a send needs (the app plus its Messenger and DigestSource).
+ */
+export function registerSendCommand(program: Command, getApp: () => DeliveryDeps | Promise<DeliveryDeps>): void {
+  program
+    .command('send')
+    .description('send digests now: to everyone due (default), everyone (--force), one subscriber (--to), or a test address')
+    .option('--dry-run', 'show who would get what; write and send nothing')
+    .option('--kind <kind>', 'only subscribers of this kind (trending, new, both); for --test-address, the digest kind', kindArg)
+    .option('--to <email>', 'send this subscriber their digest now, whatever their delivery hour')
+    .option('--test-address <email>', 'send the current digest to any address without touching the ledger')
+    .option('--force', 'send every active subscriber their digest now, whatever their delivery hour (never a second in one edition)')
+    .action(async (o: SendOptions) => {
+      await runSendCommand(await getApp(), o);
+    });
+}

@@ -1,0 +1,137 @@
+// Owns the admin HTTP side of delivery: POST /admin/send (bearer token, idempotency key) and the GET /admin dashboard.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { z } from 'zod';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Store } from '../db/open.js';
+import type { Clock } from '../clock.js';
+import { DigestKind } from './ports.js';
+import { RunError, type DeliveryService } from './service.js';
+import type { RunMode } from './status.js';
+
+const MESSAGES = {
+  unauthorized: 'an admin token is required: Authorization: Bearer <ADMIN_TOKEN>',
+  badBody: 'the request body does not describe a send',
+  badKey: 'Idempotency-Key must be 1 to 200 visible characters',
+  noTarget: (mode: string) => `mode "${mode}" needs an email address in "to"`,
+  notFound: 'no run with this id',
+} as const;
+
+const DASHBOARD = fileURLToPath(new URL('../../templates/admin/dashboard.hbs', import.meta.url));
+const CHART_DAYS = 30;
+
+export interface AdminSendDeps {
+  service: DeliveryService;
+  store: Store;
+  clock: Clock;
+  adminToken: string;
+}
+
+const SendBody = z
+  .object({
+    mode: z.enum(['due', 'force', 'to', 'test']).default('due'),
+    kind: DigestKind.optional(),
+    to: z.string().trim().min(3).max(320).optional(),
+    // JSON true/false, or "true"/"false" from a form post.
+    dryRun: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+  })
+  .strict();
+
+function authorized(req: FastifyRequest, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  let given = '';
+  const bearer = /^Bearer\s+(.+)$/i.exec(header);
+  if (bearer) given = bearer[1]!.trim();
+  // Basic auth (any user name, the token as password) lets a browser open the dashboard.
+  const basic = /^Basic\s+(.+)$/i.exec(header);
+  if (basic) given = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':').slice(1).join(':');
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(token).digest();
+  return given.length > 0 && timingSafeEqual(a, b);
+}
+
+function deny(reply: FastifyReply) {
+  return reply.code(401).header('www-authenticate', 'Basic realm="paperboy admin", charset="UTF-8"').send({ error: MESSAGES.unauthorized });
+}
+
+/** `2026-11-23T09:00:00.000Z` -> `2026-11-23 09:00` (UTC, as the header says). */
+function minute(iso: string | null): string {
+  return iso ? iso.slice(0, 16).replace('T', ' ') : '';
+}
+
+function chart(rows: { day: string; n: number }[], today: Date) {
+  const days: { day: string; n: number }[] = [];
+  const byDay = new Map(rows.map((r) => [r.day, r.n]));
+  for (let i = CHART_DAYS - 1; i >= 0; i--) {
+    const day = new Date(today.getTime() - i * 86_400_000).toISOString().slice(0, 10);
+    days.push({ day, n: byDay.get(day) ?? 0 });
+  }
+  const width = CHART_DAYS * 20;
+  const height = 120;
+  const plot = height;
+  const max = Math.max(1, ...days.map((d) => d.n));
+  return {
+    width, height, max, first: days[0]!.day, last: days[days.length - 1]!.day,
+    bars: days.map((d, i) => {
+      const h = Math.round((d.n / max) * (plot - 4));
+      return { ...d, x: i * 20 + 3, w: 14, h, y: plot - h };
+    }),
+  };
+}
+
+export function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDeps): void {
+  const { service, store, clock } = deps;
+  const dashboard = Handlebars.compile(readFileSync(DASHBOARD, 'utf8'), { strict: false });
+
+  app.post('/admin/send', async (req, reply) => {
+    if (!authorized(req, deps.adminToken)) return deny(reply);
+    const parsed = SendBody.safeParse(req.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ error: MESSAGES.badBody, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+    const body = parsed.data;
+    if ((body.mode === 'to' || body.mode === 'test') && !body.to) return reply.code(400).send({ error: MESSAGES.noTarget(body.mode) });
+    const keyHeader = req.headers['idempotency-key'];
+    const key = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
+    if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) return reply.code(400).send({ error: MESSAGES.badKey });
+    const requestHash = createHash('sha256').update(JSON.stringify([body.mode, body.kind ?? null, body.to ?? null, body.dryRun])).digest('hex');
+    try {
+      const run = service.start({
+        trigger: 'http', mode: body.mode as RunMode, kind: body.kind, target: body.to, dryRun: body.dryRun,
+        idempotencyKey: key, requestHash: key ? requestHash : undefined,
+      });
+      // The run goes on after the answer; its outcome is in GET /admin/send/:id and on the dashboard.
+      run.done.catch((err: unknown) => req.log.warn({ err, run: run.runId }, 'admin send failed'));
+      return reply.code(run.existing ? 200 : 202).send({ runId: run.runId, existing: run.existing, status: service.getRun(run.runId)?.status ?? 'running' });
+    } catch (err) {
+      if (err instanceof RunError) return reply.code(409).send({ error: err.message });
+      throw err;
+    }
+  });
+
+  app.get<{ Params: { id: string } }>('/admin/send/:id', async (req, reply) => {
+    if (!authorized(req, deps.adminToken)) return deny(reply);
+    const run = service.getRun(req.params.id);
+    if (!run) return reply.code(404).send({ error: MESSAGES.notFound });
+    return { ...run, counts: service.counts(run.id) };
+  });
+
+  app.get('/admin', async (req, reply) => {
+    if (!authorized(req, deps.adminToken)) return deny(reply);
+    const now = clock.now();
+    const since = new Date(now.getTime() - (CHART_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+    const html = dashboard({
+      now: now.toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+      days: CHART_DAYS,
+      subscribers: store.q('dash-subscribers-by-status').all(),
+      chart: chart(store.q('dash-sends-per-day').all(since) as { day: string; n: number }[], now),
+      runs: service.recentRuns(20).map((r) => ({ ...r, started: minute(r.started_at), dry: r.dry_run === 1, failedRun: r.status === 'failed', counts: service.counts(r.id) })),
+      failures: (store.q('dash-failures').all(50) as { updated_at: string }[]).map((f) => ({ ...f, when: minute(f.updated_at) })),
+    });
+    return reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'")
+      .send(html);
+  });
+}

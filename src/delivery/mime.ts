@@ -1,0 +1,206 @@
+// Owns the digest message bytes: one MIME body built per rendered variant, then per recipient only strings filled in (and DKIM after).
+import MailComposer from 'nodemailer/lib/mail-composer';
+import DKIM from 'nodemailer/lib/dkim';
+import type { RecipientLinks, RecipientSlots, RenderedDigest } from './ports.js';
+
+/**
+ * What the renderer gets instead of a recipient's links. URL-shaped (some renderers check), only characters that
+ * Handlebars, MJML, html-to-text and quoted-printable all leave alone, and distinct enough never to occur by chance.
+ */
+export const LINK_PLACEHOLDERS: RecipientSlots = {
+  unsubscribeUrl: 'https://pbx-placeholder.invalid/pbxUnsubscribeUrlXbp',
+  unsubscribeMailto: 'mailto:pbxUnsubscribeMailtoXbp@pbx-placeholder.invalid',
+  manageUrl: 'https://pbx-placeholder.invalid/pbxManageUrlXbp',
+  email: 'pbxRecipientEmailXbp@pbx-placeholder.invalid',
+};
+const SLOT_NAMES = ['unsubscribeUrl', 'unsubscribeMailto', 'manageUrl', 'email'] as const;
+type SlotName = (typeof SLOT_NAMES)[number];
+
+export interface MessageHeadersConfig {
+  from: string;
+  mailDomain: string;
+  /** `List-Id` value, e.g. `paperboy digest <digest.example.org>`. */
+  listId: string;
+  dkim?: { domainName: string; keySelector: string; privateKey: string };
+}
+
+export interface Recipient {
+  email: string;
+  messageId: string;
+  links: RecipientLinks;
+  date: Date;
+}
+
+type Segment = Buffer | { slot: SlotName; encoding: 'qp' | 'raw'; html: boolean };
+
+/** A prebuilt digest: the bytes around every placeholder, ready to be filled in per recipient. */
+export interface MessageTemplate {
+  segments: Segment[];
+  /** How many placeholders the renderer actually placed, per link. */
+  found: Record<SlotName, number>;
+  sign: ((raw: Buffer) => Promise<Buffer>) | null;
+}
+
+export class TemplateError extends Error {}
+
+// Headers written per recipient, so they are stripped from the built template.
+const PER_RECIPIENT = new Set(['to', 'message-id', 'date', 'list-unsubscribe']);
+
+function stripHeaders(head: string): string {
+  const out: string[] = [];
+  let dropping = false;
+  for (const line of head.split('\r\n')) {
+    if (/^[ \t]/.test(line)) {
+      if (!dropping) out.push(line);
+      continue;
+    }
+    const name = line.slice(0, line.indexOf(':')).trim().toLowerCase();
+    dropping = PER_RECIPIENT.has(name);
+    if (!dropping) out.push(line);
+  }
+  return out.join('\r\n');
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+// Quoted-printable may have broken a placeholder across lines with soft breaks ("=\r\n"); match through them.
+function placeholderPattern(value: string): string {
+  return [...value].map(escapeRegExp).join('(?:=\\r\\n)?');
+}
+
+/** Sets quoted-printable on every text part so placeholders stay findable (base64 would hide them). */
+function forceQuotedPrintable(node: { childNodes: unknown[]; getHeader(k: string): unknown; setHeader(k: string, v: string): unknown }): void {
+  const type = String(node.getHeader('Content-Type') ?? '').toLowerCase();
+  if (type.startsWith('text/')) node.setHeader('Content-Transfer-Encoding', 'quoted-printable');
+  for (const child of node.childNodes) forceQuotedPrintable(child as typeof node);
+}
+
+/** Builds the message once for a rendered variant. */
+export async function buildTemplate(rendered: RenderedDigest, cfg: MessageHeadersConfig): Promise<MessageTemplate> {
+  const root = new MailComposer({
+    from: cfg.from,
+    subject: rendered.subject,
+    text: rendered.text,
+    html: rendered.html,
+    textEncoding: 'quoted-printable',
+    headers: {
+      'List-Id': cfg.listId,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'Auto-Submitted': 'auto-generated',
+    },
+  }).compile();
+  forceQuotedPrintable(root as never);
+  const built = (await root.build()).toString('latin1');
+  const split = built.indexOf('\r\n\r\n');
+  if (split < 0) throw new TemplateError('built message has no header/body separator');
+  const head = stripHeaders(built.slice(0, split));
+  const body = built.slice(split); // starts with the blank line
+
+  const hits: { start: number; end: number; slot: SlotName }[] = [];
+  const found = { unsubscribeUrl: 0, unsubscribeMailto: 0, manageUrl: 0, email: 0 } as Record<SlotName, number>;
+  for (const slot of SLOT_NAMES) {
+    const re = new RegExp(placeholderPattern(LINK_PLACEHOLDERS[slot]), 'g');
+    for (const m of body.matchAll(re)) {
+      hits.push({ start: m.index, end: m.index + m[0].length, slot });
+      found[slot]++;
+    }
+  }
+  hits.sort((a, b) => a.start - b.start);
+
+  const segments: Segment[] = [Buffer.from(head, 'latin1')];
+  let pos = 0;
+  for (const hit of hits) {
+    // The part a placeholder sits in decides how the value is written: its transfer encoding and whether it is HTML.
+    const partHead = body.lastIndexOf('\r\n\r\n', hit.start);
+    const headerStart = body.lastIndexOf('Content-Type:', partHead);
+    const partHeaders = body.slice(headerStart, partHead).toLowerCase();
+    const html = /^content-type:\s*text\/html/.test(partHeaders);
+    const qp = /content-transfer-encoding:\s*quoted-printable/.test(partHeaders);
+    const raw = /content-transfer-encoding:\s*(7bit|8bit)/.test(partHeaders) || !/content-transfer-encoding/.test(partHeaders);
+    if (!qp && !raw) throw new TemplateError('a link placeholder sits in a part that is neither quoted-printable nor 7bit');
+    segments.push(Buffer.from(body.slice(pos, hit.start), 'latin1'));
+    segments.push({ slot: hit.slot, encoding: qp ? 'qp' : 'raw', html });
+    pos = hit.end;
+  }
+  segments.push(Buffer.from(body.slice(pos), 'latin1'));
+
+  let sign: MessageTemplate['sign'] = null;
+  if (cfg.dkim) {
+    const signer = new DKIM({
+      ...cfg.dkim,
+      // The default list leaves out List-Unsubscribe-Post; RFC 8058 wants both List headers signed.
+      headerFieldNames:
+        'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
+        'List-Id:List-Unsubscribe:List-Unsubscribe-Post:Auto-Submitted',
+    });
+    sign = (raw) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const out = signer.sign(raw);
+        out.on('data', (c: Buffer) => chunks.push(c));
+        out.on('end', () => resolve(Buffer.concat(chunks)));
+        out.on('error', reject);
+      });
+  }
+  return { segments, found, sign };
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Quoted-printable for a value dropped mid-line: soft breaks around it and every 72 characters keep lines short. */
+function qpValue(value: string): string {
+  const bytes = Buffer.from(value, 'utf8');
+  const tokens: string[] = [];
+  for (const b of bytes) {
+    tokens.push(b === 0x3d || b < 0x21 || b > 0x7e ? '=' + b.toString(16).toUpperCase().padStart(2, '0') : String.fromCharCode(b));
+  }
+  let out = '=\r\n';
+  let line = 0;
+  for (const t of tokens) {
+    if (line + t.length > 72) {
+      out += '=\r\n';
+      line = 0;
+    }
+    out += t;
+    line += t.length;
+  }
+  return out + '=\r\n';
+}
+
+const UNSAFE_HEADER_VALUE = /[\r\n<>]/;
+// A bare address: one @, no spaces, quotes, brackets, commas or control characters (nothing a header could be split on).
+const SIMPLE_ADDRESS = /^[^\s"<>(),;:\\[\]@\x00-\x1f\x7f]+@[^\s"<>(),;:\\[\]@\x00-\x1f\x7f]+$/;
+
+export class RecipientError extends Error {}
+
+function rfc2822Date(d: Date): string {
+  return d.toUTCString().replace(/GMT$/, '+0000');
+}
+
+/** The message for one recipient: per-recipient headers, then the template with its placeholders filled in. */
+export async function personalise(t: MessageTemplate, r: Recipient): Promise<Buffer> {
+  if (!SIMPLE_ADDRESS.test(r.email)) throw new RecipientError(`not a deliverable address: ${JSON.stringify(r.email)}`);
+  if (!/^<[^<>\s]+@[^<>\s]+>$/.test(r.messageId)) throw new RecipientError(`not a Message-ID: ${JSON.stringify(r.messageId)}`);
+  for (const v of [r.links.unsubscribeUrl, r.links.unsubscribeMailto, r.links.manageUrl]) {
+    if (UNSAFE_HEADER_VALUE.test(v)) throw new RecipientError('a link holds CR, LF or angle brackets');
+  }
+  const headers =
+    `To: ${r.email}\r\n` +
+    `Date: ${rfc2822Date(r.date)}\r\n` +
+    `Message-ID: ${r.messageId}\r\n` +
+    `List-Unsubscribe: <${r.links.unsubscribeUrl}>,\r\n <${r.links.unsubscribeMailto}>\r\n`;
+  const parts: Buffer[] = [Buffer.from(headers, 'latin1')];
+  for (const s of t.segments) {
+    if (Buffer.isBuffer(s)) {
+      parts.push(s);
+      continue;
+    }
+    let v = s.slot === 'email' ? r.email : r.links[s.slot];
+    if (s.html) v = v.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+    parts.push(Buffer.from(s.encoding === 'qp' ? qpValue(v) : v, 'utf8'));
+  }
+  const raw = Buffer.concat(parts);
+  return t.sign ? t.sign(raw) : raw;
+}

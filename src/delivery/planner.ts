@@ -1,0 +1,185 @@
+// Owns putting deliveries in the ledger: who is due, what each gets (selected, rendered once per distinct selection), in batched transactions.
+import type { Store } from '../db/open.js';
+import type { Clock } from '../clock.js';
+import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource, type PreparedDigest } from './ports.js';
+import { currentSlot, dueSlot, type Slot } from './schedule.js';
+import { LINK_PLACEHOLDERS } from './mime.js';
+
+const PAGE = 500;
+
+export type PlanMode = 'due' | 'force' | 'to';
+
+export interface PlanOptions {
+  mode: PlanMode;
+  runId: string | null;
+  kind?: DigestKind | undefined;
+  /** For `to`: the one subscriber. */
+  subscriber?: DeliverySubscriber | undefined;
+  dryRun?: boolean;
+  /** Called for every subscriber with a slot (dry runs list these). */
+  onDecision?: (d: Decision) => void;
+  onError?: (subscriber: DeliverySubscriber, err: unknown) => void;
+}
+
+export interface Decision {
+  subscriber: DeliverySubscriber;
+  slot: Slot;
+  /** Paper ids, or why nothing is sent. */
+  papers?: number[];
+  skip?: string;
+  /** For a real run: false when the ledger already had a delivery (another planner won the race). */
+  queued?: boolean;
+}
+
+export interface PlanResult {
+  queued: number;
+  skipped: number;
+  /** Subscribers whose selection or rendering threw: nothing written for them, so the next tick tries again. */
+  errors: number;
+  /** Subscribers with a slot who already had their delivery, or whose previous one is still in flight. */
+  already: number;
+}
+
+interface State {
+  latest_period: string | null;
+  outstanding: number;
+}
+
+/** Creates the planner for one run; caches prepared digests, edition ids and variant ids for the run's length. */
+export function createPlanner(store: Store, clock: Clock, digest: DigestSource) {
+  const prepared = new Map<string, Promise<PreparedDigest>>();
+  const editions = new Map<string, number>();
+  const variants = new Map<string, number>();
+
+  const prepare = (kind: DigestKind, date: string) => {
+    const key = `${kind}|${date}`;
+    let p = prepared.get(key);
+    if (!p) {
+      p = Promise.resolve(digest.prepare(kind, date));
+      prepared.set(key, p);
+    }
+    return p;
+  };
+
+  const editionId = (kind: DigestKind, slot: Slot): number => {
+    const key = `${kind}|${slot.frequency}|${slot.period}`;
+    let id = editions.get(key);
+    if (id === undefined) {
+      store.q('delivery-edition-ensure').run(kind, slot.frequency, slot.period, clock.now().toISOString());
+      id = (store.q('delivery-edition-id').get(kind, slot.frequency, slot.period) as { id: number }).id;
+      editions.set(key, id);
+    }
+    return id;
+  };
+
+  const variantId = async (edition: number, slot: Slot, digestP: PreparedDigest, selection: { key: string; paperIds: number[] }): Promise<number> => {
+    // The local date is part of the key: a weekly edition spans days, and a digest may show its date.
+    const key = `${slot.localDate}|${selection.key}`;
+    const cacheKey = `${edition}|${key}`;
+    const cached = variants.get(cacheKey);
+    if (cached !== undefined) return cached;
+    let row = store.q('delivery-variant-id').get(edition, key) as { id: number } | undefined;
+    if (!row) {
+      const rendered = await digestP.render(selection as never, LINK_PLACEHOLDERS);
+      store.q('delivery-variant-insert').run({
+        edition_id: edition,
+        key,
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        paper_count: selection.paperIds.length,
+        now: clock.now().toISOString(),
+      });
+      row = store.q('delivery-variant-id').get(edition, key) as { id: number };
+    }
+    if (variants.size > 10_000) variants.clear();
+    variants.set(cacheKey, row.id);
+    return row.id;
+  };
+
+  async function plan(opts: PlanOptions): Promise<PlanResult> {
+    const result: PlanResult = { queued: 0, skipped: 0, already: 0, errors: 0 };
+    const now = clock.now();
+    let after = 0;
+    for (;;) {
+      let page: DeliverySubscriber[];
+      if (opts.mode === 'to') {
+        if (after > 0 || !opts.subscriber) break;
+        page = [opts.subscriber];
+      } else {
+        page = (store.q('delivery-subscribers-page').all({ after, kind: opts.kind ?? null, limit: PAGE }) as unknown[]).map((r) => DeliverySubscriber.parse(r));
+        if (page.length === 0) break;
+      }
+      after = page[page.length - 1]!.id;
+      const rows: Record<string, unknown>[] = [];
+      for (const sub of page) {
+        const state = store.q('delivery-subscriber-state').get({ id: sub.id, frequency: sub.frequency }) as State;
+        const slot = opts.mode === 'due' ? dueSlot(sub, now, state.latest_period) : currentSlot(sub, now);
+        if (!slot) continue;
+        if (state.outstanding || (state.latest_period !== null && state.latest_period >= slot.period)) {
+          result.already++;
+          continue;
+        }
+        let selection: Awaited<ReturnType<PreparedDigest['select']>>;
+        let variant: number | null = null;
+        let edition = 0;
+        try {
+          const digestP = await prepare(sub.kind, slot.localDate);
+          selection = await digestP.select(sub);
+          if (!opts.dryRun) {
+            edition = editionId(sub.kind, slot);
+            if (!isNothing(selection)) variant = await variantId(edition, slot, digestP, selection);
+          }
+        } catch (err) {
+          // One subscriber's bad data (or a template error for one selection) never stops the edition.
+          result.errors++;
+          opts.onError?.(sub, err);
+          continue;
+        }
+        const decision: Decision = { subscriber: sub, slot };
+        if (isNothing(selection)) decision.skip = selection.nothing;
+        else decision.papers = selection.paperIds;
+        if (!opts.dryRun) {
+          rows.push({
+            edition_id: edition,
+            subscriber_id: sub.id,
+            frequency: slot.frequency,
+            period: slot.period,
+            variant_id: variant,
+            paper_ids: JSON.stringify(isNothing(selection) ? [] : selection.paperIds),
+            status: isNothing(selection) ? 'skipped' : 'queued',
+            skip_reason: isNothing(selection) ? selection.nothing : null,
+            run_id: opts.runId,
+            decision,
+          });
+        } else {
+          if (decision.skip) result.skipped++;
+          else result.queued++;
+          opts.onDecision?.(decision);
+        }
+      }
+      if (rows.length > 0) {
+        store.db
+          .transaction(() => {
+            const iso = clock.now().toISOString();
+            for (const { decision, ...row } of rows) {
+              const d = decision as Decision;
+              d.queued = store.q('delivery-insert').run({ ...row, now: iso }).changes === 1;
+              if (!d.queued) result.already++;
+              else if (d.skip) result.skipped++;
+              else result.queued++;
+            }
+          })
+          .immediate();
+        for (const row of rows) opts.onDecision?.(row.decision as Decision);
+      }
+      if (opts.mode === 'to') break;
+      // Let I/O through between pages: a drain running alongside keeps its SMTP connections busy.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return result;
+  }
+
+  return { plan, prepare };
+}
+export type Planner = ReturnType<typeof createPlanner>;

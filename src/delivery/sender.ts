@@ -1,0 +1,248 @@
+// Owns sending the ledger: due deliveries in keyset pages, a bounded number in flight, paced, every outcome written back.
+import type { Store } from '../db/open.js';
+import type { Config } from '../config.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import { SendError, type Messenger } from '../mail/messenger.js';
+import type { RecipientLinks } from './ports.js';
+import { buildTemplate, personalise, RecipientError, type MessageTemplate, type MessageHeadersConfig } from './mime.js';
+import { RateGate } from './rate.js';
+
+const PAGE = 500;
+const TEMPLATE_CACHE = 64;
+
+interface DueRow {
+  id: number;
+  edition_id: number;
+  subscriber_id: number;
+  variant_id: number;
+  attempts: number;
+  email: string;
+  subscriber_status: string;
+}
+
+type Outcome =
+  | { id: number; kind: 'sent'; response: string }
+  | { id: number; kind: 'retry'; response: string; attempts: number; maybeDelivered: boolean }
+  | { id: number; kind: 'failed'; response: string }
+  | { id: number; kind: 'bounced'; response: string; subscriberId: number };
+
+export interface DrainStats {
+  sent: number;
+  retried: number;
+  failed: number;
+  bounced: number;
+  skipped: number;
+}
+
+export interface SenderDeps {
+  store: Store;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  messenger: Messenger;
+  links: (subscriberId: number) => RecipientLinks;
+  /** Messages in flight at once; defaults to SMTP_POOL_SIZE * 4 so every pooled connection always has the next one ready. */
+  maxInFlight?: number;
+}
+
+/** The deterministic Message-ID of a delivery: a resend after a crash carries the same one, so receivers can drop the copy. */
+export function deliveryMessageId(deliveryId: number, editionId: number, mailDomain: string): string {
+  return `<d${deliveryId}.e${editionId}@${mailDomain}>`;
+}
+
+/** The envelope sender: the address inside MAIL_FROM's angle brackets, or all of it. */
+export function envelopeFrom(mailFrom: string): string {
+  const m = /<([^<>\s]+)>\s*$/.exec(mailFrom);
+  return m ? m[1]! : mailFrom.trim();
+}
+
+export function headersConfig(config: Config): MessageHeadersConfig {
+  const dkim =
+    config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
+      ? { domainName: config.DKIM_DOMAIN, keySelector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY.replace(/\\n/g, '\n') }
+      : undefined;
+  return { from: config.MAIL_FROM, mailDomain: config.MAIL_DOMAIN, listId: `paperboy digest <digest.${config.MAIL_DOMAIN}>`, ...(dkim ? { dkim } : {}) };
+}
+
+/** Why a message was not accepted, short enough for the ledger and the dashboard. */
+function describe(err: unknown): string {
+  if (err instanceof SendError) return (err.response ?? err.message).slice(0, 500);
+  return (err instanceof Error ? err.message : String(err)).slice(0, 500);
+}
+
+export class Sender {
+  private readonly templates = new Map<number, Promise<MessageTemplate>>();
+  private readonly maxInFlight: number;
+  private readonly gate: RateGate;
+  private readonly from: string;
+  /** Set when the lease is lost mid-drain: stop claiming, finish what is in flight. */
+  stopRequested = false;
+
+  constructor(private readonly d: SenderDeps) {
+    this.maxInFlight = d.maxInFlight ?? d.config.SMTP_POOL_SIZE * 4;
+    this.gate = new RateGate(d.config.SMTP_RATE_PER_SEC);
+    this.from = envelopeFrom(d.config.MAIL_FROM);
+  }
+
+  private template(variantId: number): Promise<MessageTemplate> {
+    let t = this.templates.get(variantId);
+    if (!t) {
+      const row = this.d.store.q('delivery-variant-get').get(variantId) as { subject: string; html: string; text: string } | undefined;
+      if (!row) return Promise.reject(new RecipientError(`variant ${variantId} is missing`));
+      t = buildTemplate(row, headersConfig(this.d.config));
+      if (this.templates.size >= TEMPLATE_CACHE) this.templates.delete(this.templates.keys().next().value!);
+      this.templates.set(variantId, t);
+      t.catch(() => this.templates.delete(variantId));
+    }
+    return t;
+  }
+
+  private backoffMs(attempts: number): number {
+    return this.d.config.SEND_RETRY_BASE_SECONDS * 1000 * 2 ** Math.max(0, attempts - 1);
+  }
+
+  /** One delivery through SMTP; never throws: every end becomes an Outcome. */
+  private async sendOne(row: DueRow, messageId: string): Promise<Outcome> {
+    const attempts = row.attempts + 1;
+    try {
+      const template = await this.template(row.variant_id);
+      const raw = await personalise(template, { email: row.email, messageId, links: this.d.links(row.subscriber_id), date: this.d.clock.now() });
+      const res = await this.d.messenger.sendRaw({ envelope: { from: this.from, to: [row.email] }, raw, messageId });
+      // A server can answer 250 to DATA yet have refused the only recipient at RCPT: that is not a delivery.
+      if (res.rejected.length > 0 || res.accepted.length === 0) {
+        return { id: row.id, kind: 'failed', response: `recipient rejected: ${res.response}`.slice(0, 500) };
+      }
+      return { id: row.id, kind: 'sent', response: res.response.slice(0, 500) };
+    } catch (err) {
+      const response = describe(err);
+      if (err instanceof RecipientError) return { id: row.id, kind: 'failed', response };
+      if (err instanceof SendError && err.failure === 'permanent') {
+        return err.hardBounce ? { id: row.id, kind: 'bounced', response, subscriberId: row.subscriber_id } : { id: row.id, kind: 'failed', response };
+      }
+      // 4xx, a dropped connection, or anything unexpected: worth another try, until the attempts run out.
+      if (attempts >= this.d.config.SEND_MAX_ATTEMPTS) return { id: row.id, kind: 'failed', response: `gave up after ${attempts} attempts: ${response}` };
+      // No SMTP reply at all (connection dropped or timed out): the server may have taken the message.
+      const maybeDelivered = !(err instanceof SendError && err.responseCode !== undefined);
+      return { id: row.id, kind: 'retry', response, attempts, maybeDelivered };
+    }
+  }
+
+  /** Writes finished outcomes, skips rows no longer sendable, and claims the next rows: one IMMEDIATE transaction. */
+  /** `outcomes` is emptied only once written, so a failed write loses nothing. */
+  private commit(outcomes: Outcome[], claims: DueRow[], skips: { id: number; reason: string }[], stats: DrainStats): Map<number, string> {
+    const { q } = this.d.store;
+    const claimed = new Map<number, string>();
+    const counted: DrainStats = { sent: 0, retried: 0, failed: 0, bounced: 0, skipped: 0 };
+    this.d.store.db
+      .transaction(() => {
+        const now = this.d.clock.now();
+        const iso = now.toISOString();
+        for (const o of outcomes) {
+          if (o.kind === 'sent') {
+            if (q('delivery-mark-sent').run({ id: o.id, response: o.response, now: iso }).changes === 1) {
+              q('delivery-record-sent-papers').run(o.id);
+            }
+            counted.sent++;
+          } else if (o.kind === 'retry') {
+            q('delivery-mark-retry').run({
+              id: o.id, response: o.response, now: iso, maybe_delivered: o.maybeDelivered ? 1 : 0,
+              next: new Date(now.getTime() + this.backoffMs(o.attempts)).toISOString(),
+            });
+            counted.retried++;
+          } else {
+            q('delivery-mark-final').run({ id: o.id, status: o.kind, response: o.response, now: iso });
+            if (o.kind === 'bounced') {
+              q('delivery-suppress-subscriber').run({ id: o.subscriberId, reason: o.response, now: iso });
+              counted.bounced++;
+            } else counted.failed++;
+          }
+        }
+        for (const s of skips) {
+          if (q('delivery-mark-skipped').run({ id: s.id, reason: s.reason, now: iso }).changes === 1) counted.skipped++;
+        }
+        for (const row of claims) {
+          const messageId = deliveryMessageId(row.id, row.edition_id, this.d.config.MAIL_DOMAIN);
+          if (q('delivery-claim').run({ id: row.id, message_id: messageId, now: iso }).changes === 1) claimed.set(row.id, messageId);
+        }
+      })
+      .immediate();
+    outcomes.length = 0;
+    for (const k of Object.keys(counted) as (keyof DrainStats)[]) stats[k] += counted[k];
+    return claimed;
+  }
+
+  /** Sends every delivery due now, then returns. Retries scheduled for later are left for a later drain. */
+  async drain(): Promise<DrainStats> {
+    const stats: DrainStats = { sent: 0, retried: 0, failed: 0, bounced: 0, skipped: 0 };
+    const done: Outcome[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let wake: (() => void) | null = null;
+    let after = 0;
+
+    // Outcomes wait at most this long for the next batch: a kill meanwhile turns a finished send into `unknown`.
+    let flushTimer: NodeJS.Timeout | null = null;
+    const flushSoon = () => {
+      flushTimer ??= setTimeout(() => {
+        flushTimer = null;
+        try {
+          if (done.length > 0) this.commit(done, [], [], stats);
+        } catch (err) {
+          this.d.log.error({ err }, 'could not record send outcomes; retrying with the next batch');
+        }
+      }, 25);
+    };
+    const launch = (row: DueRow, messageId: string) => {
+      const p = this.sendOne(row, messageId).then((o) => {
+        done.push(o);
+        inFlight.delete(p);
+        flushSoon();
+        wake?.();
+      });
+      inFlight.add(p);
+    };
+    const waitForSlot = () => new Promise<void>((resolve) => (wake = () => { wake = null; resolve(); }));
+
+    try {
+      while (!this.stopRequested) {
+        const page = this.d.store.q('delivery-due-page').all({ after, now: this.d.clock.now().toISOString(), limit: PAGE }) as DueRow[];
+        if (page.length === 0) break;
+        after = page[page.length - 1]!.id;
+        let i = 0;
+        while (i < page.length && !this.stopRequested) {
+          // Refill when half the window is free: one transaction records the finished half and claims the next,
+          // instead of one per message (the pooled connections still have the other half queued meanwhile).
+          while (inFlight.size > (this.gate.limited ? this.maxInFlight - 1 : Math.floor(this.maxInFlight / 2))) await waitForSlot();
+          // Claim as many as there are free slots, pacing each through the rate gate, in one transaction.
+          const claims: DueRow[] = [];
+          const skips: { id: number; reason: string }[] = [];
+          while (i < page.length && claims.length < this.maxInFlight - inFlight.size) {
+            const row = page[i++]!;
+            if (row.subscriber_status !== 'active') skips.push({ id: row.id, reason: `subscriber is ${row.subscriber_status}` });
+            else claims.push(row);
+          }
+          if (!this.gate.limited) {
+            const claimed = this.commit(done, claims, skips, stats);
+            for (const row of claims) {
+              const messageId = claimed.get(row.id);
+              if (messageId) launch(row, messageId);
+            }
+            continue;
+          }
+          this.commit(done, [], skips, stats);
+          for (const row of claims) {
+            await this.gate.take();
+            const messageId = this.commit(done, [row], [], stats).get(row.id);
+            if (messageId) launch(row, messageId);
+          }
+        }
+      }
+    } finally {
+      // Even when a write failed: let what is on the wire finish and record it, so no row is left `sending` by a live process.
+      while (inFlight.size > 0) await Promise.race(inFlight);
+      if (flushTimer) clearTimeout(flushTimer);
+      this.commit(done, [], [], stats);
+    }
+    return stats;
+  }
+}

@@ -1,0 +1,275 @@
+// Owns send runs: plan into the ledger, take the sender lease, drain, report; shared by the scheduler, the CLI and HTTP.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Store } from '../db/open.js';
+import type { Config } from '../config.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Messenger } from '../mail/messenger.js';
+import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource } from './ports.js';
+import { createPlanner, type Decision, type PlanResult } from './planner.js';
+import { Sender, headersConfig, envelopeFrom, type DrainStats } from './sender.js';
+import { acquireLease, releaseLease, newHolderId } from './lease.js';
+import { buildTemplate, personalise, LINK_PLACEHOLDERS } from './mime.js';
+import { localDateOf } from './schedule.js';
+import { RunRow, emptyCounts, DeliveryStatus, type DeliveryCounts, type RunMode, type RunTrigger } from './status.js';
+
+export const SENDER_LEASE = 'sender';
+
+/** What people see when a run cannot start; the CLI and the HTTP route show these. */
+export const RUN_MESSAGES = {
+  noSuchSubscriber: (email: string) => `no subscriber with the address ${email}`,
+  notActive: (email: string, status: string) => `${email} is ${status}, not active: nothing sent`,
+  idempotencyMismatch: 'this Idempotency-Key was used for a different request',
+} as const;
+
+export class RunError extends Error {}
+
+export interface DeliveryDeps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  messenger: Messenger;
+  digest: DigestSource;
+}
+
+export interface RunRequest {
+  trigger: RunTrigger;
+  mode: RunMode;
+  kind?: DigestKind | undefined;
+  /** `to`: the subscriber's email; `test`: any address. */
+  target?: string | undefined;
+  dryRun?: boolean | undefined;
+  idempotencyKey?: string | undefined;
+  requestHash?: string | undefined;
+  onDecision?: ((d: Decision) => void) | undefined;
+}
+
+export interface RunSummary {
+  runId: string;
+  plan: PlanResult;
+  counts: DeliveryCounts;
+  dryRun: boolean;
+  /** For test sends: the server's reply. */
+  testResponse?: string;
+}
+
+export interface StartedRun {
+  runId: string;
+  /** True when the idempotency key named an earlier run: nothing new was started. */
+  existing: boolean;
+  done: Promise<RunSummary>;
+}
+
+export interface DeliveryServiceOptions {
+  /** How long the sender lease lasts without renewal; a crashed holder on another host blocks sending this long. */
+  leaseMs?: number;
+  maxInFlight?: number;
+  holderId?: string;
+  /** How often a run waiting on another process's sender looks again. */
+  pollMs?: number;
+}
+
+export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceOptions = {}) {
+  const { store, config, clock, log } = deps;
+  const holder = opts.holderId ?? newHolderId();
+  const leaseMs = opts.leaseMs ?? 30_000;
+  const pollMs = opts.pollMs ?? 200;
+  const sender = new Sender({ ...deps, links: (id) => deps.digest.links(id), ...(opts.maxInFlight ? { maxInFlight: opts.maxInFlight } : {}) });
+  let draining: Promise<DrainStats | null> | null = null;
+  let closed = false;
+
+  /** Orphans of a dead sender: `sending` becomes `unknown`, then resent or counted as sent (RESEND_UNKNOWN). */
+  function recoverOrphans(): number {
+    return store.db
+      .transaction(() => {
+        const iso = clock.now().toISOString();
+        const n = store.q('delivery-orphans-to-unknown').run(iso).changes;
+        if (n === 0) return 0;
+        if (config.RESEND_UNKNOWN) store.q('delivery-unknown-requeue').run({ now: iso, recovered_at: iso });
+        else store.q('delivery-unknown-record-papers').run(iso);
+        return n;
+      })
+      .immediate();
+  }
+
+  async function drainAsLeader(): Promise<DrainStats | null> {
+    if (closed) return null;
+    const lease = acquireLease(store, clock, SENDER_LEASE, holder, leaseMs);
+    if (!lease.held) return null;
+    if (lease.fresh) {
+      const n = recoverOrphans();
+      if (n > 0) log.warn({ unknown: n, resend: config.RESEND_UNKNOWN }, 'deliveries left sending by a stopped sender are now unknown');
+    }
+    sender.stopRequested = false;
+    const renew = setInterval(() => {
+      try {
+        if (!acquireLease(store, clock, SENDER_LEASE, holder, leaseMs).held) sender.stopRequested = true;
+      } catch (err) {
+        log.error({ err }, 'lease renewal failed');
+      }
+    }, Math.max(50, Math.floor(leaseMs / 3)));
+    try {
+      return await sender.drain();
+    } finally {
+      clearInterval(renew);
+      releaseLease(store, SENDER_LEASE, holder);
+    }
+  }
+
+  /** Sends whatever is due, if this process can take the sender lease; concurrent callers share one drain. */
+  function drain(): Promise<DrainStats | null> {
+    if (!draining) {
+      draining = drainAsLeader().finally(() => {
+        draining = null;
+      });
+    }
+    return draining;
+  }
+
+  function counts(runId: string): DeliveryCounts {
+    const c = emptyCounts();
+    for (const r of store.q('run-delivery-counts').all(runId) as { status: string; n: number; retrying: number | null }[]) {
+      c[DeliveryStatus.parse(r.status)] = r.n;
+      c.retrying += r.retrying ?? 0;
+      c.total += r.n;
+    }
+    return c;
+  }
+
+  function getRun(runId: string): RunRow | undefined {
+    const row = store.q('run-get').get(runId);
+    return row ? RunRow.parse(row) : undefined;
+  }
+
+  async function testSend(req: RunRequest, runId: string): Promise<string> {
+    const kind = req.kind ?? 'trending';
+    const now = clock.now();
+    const date = localDateOf(now, config.DEFAULT_TIME_ZONE);
+    const digest = await deps.digest.prepare(kind, date);
+    const iso = now.toISOString();
+    // A stand-in subscriber with nothing sent yet: the digest a new subscriber would get today.
+    const subscriber = DeliverySubscriber.parse({
+      id: 0, email: req.target!, status: 'active', frequency: 'daily', weekday: 1, kind, topics: '[]',
+      digest_size: config.DIGEST_SIZE_DEFAULT, delivery_hour: 0, time_zone: config.DEFAULT_TIME_ZONE, created_at: iso, confirmed_at: iso,
+    });
+    const selection = await digest.select(subscriber);
+    if (isNothing(selection)) throw new RunError(`nothing to send: ${selection.nothing}`);
+    const template = await buildTemplate(await digest.render(selection, LINK_PLACEHOLDERS), headersConfig(config));
+    const messageId = `<test.${runId}@${config.MAIL_DOMAIN}>`;
+    // Not a subscriber: no signed links exist for it, so the links lead to the site (and the address is not in the ledger).
+    const links = { unsubscribeUrl: `${config.PUBLIC_URL}/`, unsubscribeMailto: `mailto:unsubscribe@${config.MAIL_DOMAIN}`, manageUrl: `${config.PUBLIC_URL}/` };
+    const raw = await personalise(template, { email: req.target!, messageId, links, date: now });
+    const res = await deps.messenger.sendRaw({ envelope: { from: envelopeFrom(config.MAIL_FROM), to: [req.target!] }, raw, messageId });
+    return res.response;
+  }
+
+  /** The one subscriber of a `to` run; throws a RunError the CLI and HTTP show as is. */
+  function targetSubscriber(email: string | undefined): DeliverySubscriber {
+    const row = store.q('delivery-subscriber-by-email').get(email ?? '');
+    if (!row) throw new RunError(RUN_MESSAGES.noSuchSubscriber(email ?? ''));
+    const subscriber = DeliverySubscriber.parse(row);
+    if (subscriber.status !== 'active') throw new RunError(RUN_MESSAGES.notActive(subscriber.email, subscriber.status));
+    return subscriber;
+  }
+
+  async function execute(req: RunRequest, runId: string): Promise<RunSummary> {
+    const dryRun = !!req.dryRun;
+    const summary: RunSummary = { runId, plan: { queued: 0, skipped: 0, already: 0, errors: 0 }, counts: emptyCounts(), dryRun };
+    if (req.mode === 'test') {
+      if (!dryRun) summary.testResponse = await testSend(req, runId);
+      return summary;
+    }
+    const subscriber = req.mode === 'to' ? targetSubscriber(req.target) : undefined;
+    const planner = createPlanner(store, clock, deps.digest);
+    let planning = true;
+    const planned = planner.plan({
+      mode: req.mode, runId: dryRun ? null : runId, kind: req.kind, subscriber, dryRun, onDecision: req.onDecision,
+      onError: (sub, err) => log.error({ err, subscriber: sub.id, run: runId }, 'could not select or render a digest; the next tick tries again'),
+    });
+    // Sending starts with the first planned page: SMTP round trips overlap the selecting and rendering of the rest.
+    const early = dryRun
+      ? Promise.resolve()
+      : (async () => {
+          while (planning && !closed) {
+            await drain();
+            await sleep(pollMs);
+          }
+        })();
+    try {
+      summary.plan = await planned;
+    } finally {
+      planning = false;
+      await early;
+    }
+    if (!dryRun) store.q('run-set-planned').run({ id: runId, planned: summary.plan.queued, skipped: summary.plan.skipped });
+    if (dryRun) return summary;
+    // Until nothing of this run is due: drain here when this process holds the lease, else let the holder do it.
+    for (;;) {
+      await drain();
+      const left = (store.q('run-due-left').get({ id: runId, now: clock.now().toISOString() }) as { n: number }).n;
+      if (left === 0 || closed) break;
+      await sleep(pollMs);
+    }
+    summary.counts = counts(runId);
+    return summary;
+  }
+
+  /** Records a run and starts it. With an idempotency key seen before, returns that run instead (and starts nothing). */
+  function start(req: RunRequest): StartedRun {
+    if (req.idempotencyKey) {
+      const prior = store.q('run-get-by-key').get(req.idempotencyKey);
+      if (prior) return existingRun(RunRow.parse(prior), req);
+    }
+    // Refused before a run is recorded, so the caller hears it at once.
+    if (req.mode === 'to') targetSubscriber(req.target);
+    const runId = randomBytes(9).toString('base64url');
+    const inserted = store.q('run-insert').run({
+      id: runId, trigger: req.trigger, mode: req.mode, kind: req.kind ?? null, target: req.target ?? null, dry_run: req.dryRun ? 1 : 0,
+      idempotency_key: req.idempotencyKey ?? null, request_hash: req.requestHash ?? null, now: clock.now().toISOString(),
+    }).changes;
+    if (inserted === 0 && req.idempotencyKey) return existingRun(RunRow.parse(store.q('run-get-by-key').get(req.idempotencyKey)), req);
+    const done = execute(req, runId).then(
+      (summary) => {
+        const quietTick = req.trigger === 'cron' && summary.plan.queued + summary.plan.skipped === 0;
+        if (quietTick) store.q('run-delete').run(runId);
+        else store.q('run-finish').run({ id: runId, status: 'done', error: null, now: clock.now().toISOString() });
+        return summary;
+      },
+      (err: unknown) => {
+        store.q('run-finish').run({ id: runId, status: 'failed', error: (err as Error).message ?? String(err), now: clock.now().toISOString() });
+        throw err;
+      },
+    );
+    return { runId, existing: false, done };
+  }
+
+  function existingRun(prior: RunRow, req: RunRequest): StartedRun {
+    if (prior.request_hash !== (req.requestHash ?? null)) throw new RunError(RUN_MESSAGES.idempotencyMismatch);
+    const done = (async (): Promise<RunSummary> => {
+      while (getRun(prior.id)?.status === 'running' && !closed) await sleep(pollMs);
+      const run = getRun(prior.id)!;
+      return { runId: prior.id, plan: { queued: run.planned, skipped: run.skipped, already: 0, errors: 0 }, counts: counts(prior.id), dryRun: run.dry_run === 1 };
+    })();
+    return { runId: prior.id, existing: true, done };
+  }
+
+  return {
+    holder,
+    start,
+    /** Starts a run and waits for it. */
+    run: (req: RunRequest) => start(req).done,
+    drain,
+    counts,
+    getRun,
+    recentRuns: (limit = 20) => (store.q('runs-recent').all(limit) as unknown[]).map((r) => RunRow.parse(r)),
+    /** Stops waiting loops; in-flight sends finish on their own. */
+    async close() {
+      closed = true;
+      sender.stopRequested = true;
+      await draining;
+    },
+  };
+}
+export type DeliveryService = ReturnType<typeof createDeliveryService>;

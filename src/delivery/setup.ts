@@ -1,0 +1,29 @@
+// Owns wiring delivery into a running server: one service, the cron scheduler (with a catch-up tick at start), the admin routes.
+import type { FastifyInstance } from 'fastify';
+import { createDeliveryService, type DeliveryDeps, type DeliveryServiceOptions } from './service.js';
+import { startScheduler, type Scheduler } from './scheduler.js';
+import { registerAdminSendRoutes } from './admin-routes.js';
+
+export interface Delivery {
+  service: ReturnType<typeof createDeliveryService>;
+  scheduler: Scheduler | null;
+  /** A route plugin for buildServer's `routes`: POST /admin/send, GET /admin/send/:id, GET /admin. */
+  routes: (app: FastifyInstance) => void;
+  close(): Promise<void>;
+}
+
+export function startDelivery(deps: DeliveryDeps & { adminToken: string }, opts: DeliveryServiceOptions = {}): Delivery {
+  const service = createDeliveryService(deps, opts);
+  const scheduler = deps.config.SCHEDULER_ENABLED ? startScheduler(service, deps.log) : null;
+  // After downtime, catch up now rather than at the next minute (one digest per subscriber, see schedule.ts).
+  void scheduler?.tick();
+  return {
+    service,
+    scheduler,
+    routes: (app) => registerAdminSendRoutes(app, { service, store: deps.store, clock: deps.clock, adminToken: deps.adminToken }),
+    async close() {
+      await scheduler?.stop();
+      await service.close();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+// Owns reading the embedded outbox: newest first, paginated, each .eml parsed with mailparser.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { simpleParser, type AddressObject } from 'mailparser';
+import { OUTBOX_FILE } from './outbox-messenger.js';
+
+export interface OutboxEntry {
+  /** The file name without `.eml`; safe in a URL and checked before any file is opened. */
+  id: string;
+  /** When the outbox stored it (from the file name). */
+  storedAt: Date;
+  /** The Date: header, when the message has a valid one. */
+  date: Date | null;
+  subject: string;
+  from: string;
+  to: string;
+  size: number;
+}
+
+export interface OutboxMessage extends OutboxEntry {
+  messageId: string;
+  headers: { key: string; line: string }[];
+  html: string | null;
+  text: string | null;
+  raw: Buffer;
+}
+
+export interface OutboxPage {
+  entries: OutboxEntry[];
+  total: number;
+  page: number;
+  pages: number;
+  perPage: number;
+}
+
+export interface Outbox {
+  readonly dir: string;
+  list(opts?: { page?: number; perPage?: number }): Promise<OutboxPage>;
+  /** null when there is no such message (or the id is not one the outbox could have made). */
+  read(id: string): Promise<OutboxMessage | null>;
+}
+
+const ID = /^\d{8}T\d{9}Z-[0-9a-f]{16}$/;
+
+function storedAtOf(id: string): Date {
+  const s = id.slice(0, 19); // 20261123T103000123Z
+  return new Date(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}.${s.slice(15, 18)}Z`);
+}
+
+function addresses(a: AddressObject | AddressObject[] | undefined): string {
+  if (!a) return '';
+  return (Array.isArray(a) ? a : [a]).map((x) => x.text).join(', ');
+}
+
+async function parse(dir: string, id: string): Promise<OutboxMessage | null> {
+  if (!ID.test(id)) return null;
+  let raw: Buffer;
+  try {
+    raw = await readFile(join(dir, `${id}.eml`));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const mail = await simpleParser(raw, { skipImageLinks: true });
+  const date = mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date : null;
+  return {
+    id,
+    storedAt: storedAtOf(id),
+    date,
+    subject: mail.subject ?? '',
+    from: addresses(mail.from),
+    to: addresses(mail.to),
+    size: raw.length,
+    messageId: mail.messageId ?? '',
+    headers: mail.headerLines.map((h) => ({ key: h.key, line: h.line })),
+    html: typeof mail.html === 'string' ? mail.html : null,
+    text: mail.text ?? null,
+    raw,
+  };
+}
+
+export function createOutbox(dir: string): Outbox {
+  return {
+    dir,
+    async list({ page = 1, perPage = 25 } = {}) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') names = [];
+        else throw err;
+      }
+      // Temp files (dot names) and anything else lying around are not messages.
+      const ids = names.filter((n) => OUTBOX_FILE.test(n)).sort().reverse().map((n) => n.slice(0, -4));
+      const pages = Math.max(1, Math.ceil(ids.length / perPage));
+      const p = Math.min(Math.max(1, Math.floor(page)), pages);
+      const slice = ids.slice((p - 1) * perPage, p * perPage);
+      const entries: OutboxEntry[] = [];
+      for (const id of slice) {
+        const m = await parse(dir, id);
+        if (!m) continue; // removed between readdir and read
+        const { id: i, storedAt, date, subject, from, to, size } = m;
+        entries.push({ id: i, storedAt, date, subject, from, to, size });
+      }
+      return { entries, total: ids.length, page: p, pages, perPage };
+    },
+    read: (id) => parse(dir, id),
+  };
+}
+

@@ -1,0 +1,101 @@
+// Owns sending over real SMTP: one pooled nodemailer transport, optional DKIM, results classified.
+import nodemailer from 'nodemailer';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { classifySendError, resultOfInfo, type TransportInfo } from './classify.js';
+import type { Messenger, OutgoingMessage, RawMessage, SendResult } from './messenger.js';
+import { checkEnvelope, checkSingleRecipient } from './envelope.js';
+import { rawBytes } from './raw-bytes.js';
+
+/**
+ * nodemailer signs only the headers it is told to. Its default list has List-Unsubscribe but not
+ * List-Unsubscribe-Post, and RFC 8058 one-click needs both under the signature (Gmail and Yahoo check).
+ */
+export const DKIM_HEADER_FIELDS = [
+  'From', 'Sender', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'To', 'Cc', 'MIME-Version', 'Content-Type',
+  'Content-Transfer-Encoding', 'In-Reply-To', 'References', 'List-Id', 'List-Help', 'List-Unsubscribe',
+  'List-Unsubscribe-Post', 'List-Subscribe', 'List-Post', 'List-Owner', 'List-Archive', 'Feedback-ID',
+].join(':');
+
+type SmtpConfig = Pick<Config, 'SMTP_URL' | 'SMTP_POOL_SIZE' | 'SMTP_RATE_PER_SEC' | 'MAIL_FROM' | 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'>;
+
+export interface SmtpMessengerOptions {
+  /** Extra nodemailer pool options (timeouts in tests, TLS settings); they win over the defaults. */
+  transport?: Record<string, unknown>;
+}
+
+/** DKIM_PRIVATE_KEY may hold the PEM itself or, in a one-line .env, the PEM with `\n` escapes. */
+function pem(key: string): string {
+  return key.includes('\\n') && !key.includes('\n') ? key.replace(/\\n/g, '\n') : key;
+}
+
+export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpMessengerOptions = {}): Messenger {
+  if (!config.SMTP_URL) throw new Error('SMTP_URL is required for the smtp transport');
+  const dkim =
+    config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
+      ? {
+          domainName: config.DKIM_DOMAIN,
+          keySelector: config.DKIM_SELECTOR,
+          privateKey: pem(config.DKIM_PRIVATE_KEY),
+          headerFieldNames: DKIM_HEADER_FIELDS,
+        }
+      : undefined;
+  const transport = nodemailer.createTransport({
+    url: config.SMTP_URL,
+    pool: true,
+    maxConnections: config.SMTP_POOL_SIZE,
+    // Connections are reused for many messages; rotating them now and then keeps a relay's per-connection
+    // limits from failing a message.
+    maxMessages: 100,
+    ...(config.SMTP_RATE_PER_SEC > 0 ? { rateLimit: config.SMTP_RATE_PER_SEC, rateDelta: 1000 } : {}),
+    // The pool would otherwise resend a message whose connection dropped mid-DATA on its own, behind the
+    // ledger's back: the server may already have it. Report the failure and let the ledger decide.
+    maxRequeues: 0,
+    // nodemailer waits 10 minutes on a silent socket by default; a stuck relay should free the slot sooner.
+    socketTimeout: 120_000,
+    ...(dkim ? { dkim } : {}),
+    ...opts.transport,
+  } as Parameters<typeof nodemailer.createTransport>[0] & { pool: true });
+  const smtpLog = log.child({ component: 'smtp' });
+  // An 'error' event with no listener would crash the process; failures reach callers through sendMail.
+  transport.on('error', (err: Error) => smtpLog.warn({ err }, 'smtp transport error'));
+
+  async function deliver(mail: Record<string, unknown>, messageId: string | undefined): Promise<SendResult> {
+    let info: TransportInfo;
+    try {
+      info = (await transport.sendMail(mail)) as TransportInfo;
+    } catch (err) {
+      const e = classifySendError(err);
+      smtpLog.debug({ failure: e.failure, code: e.code, response: e.response }, 'send failed');
+      throw e;
+    }
+    return resultOfInfo(info, messageId ?? info.messageId ?? '');
+  }
+
+  return {
+    name: 'smtp',
+    async send(msg: OutgoingMessage) {
+      checkSingleRecipient(msg.to);
+      return deliver(
+        {
+          from: msg.from ?? config.MAIL_FROM,
+          to: msg.to,
+          subject: msg.subject,
+          html: msg.html,
+          text: msg.text,
+          headers: msg.headers,
+          messageId: msg.messageId,
+        },
+        msg.messageId,
+      );
+    },
+    async sendRaw(msg: RawMessage) {
+      checkEnvelope(msg.envelope);
+      // The envelope is the truth for SMTP; the To: header inside `raw` is only what the reader sees.
+      return deliver({ envelope: msg.envelope, raw: rawBytes(msg), messageId: msg.messageId }, msg.messageId);
+    },
+    async close() {
+      transport.close();
+    },
+  };
+}

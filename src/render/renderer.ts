@@ -1,0 +1,245 @@
+// Owns turning a Selection into a digest email: Handlebars fills the project's templates (compiled once),
+// MJML lays it out once per distinct selection, and personalize() fills per-recipient slots by string joins.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import mjml2html from 'mjml';
+import type { Config } from '../config.js';
+import { formatDate, type DigestKind, type Selection } from '../digest/select.js';
+import { excerpt } from './excerpt.js';
+import { escapeHtml, fillParts, makePlaceholders, splitParts, type Parts, type PlaceholderName, type Placeholders } from './placeholders.js';
+
+export type RenderConfig = Pick<Config, 'PUBLIC_URL' | 'SENDER_ADDRESS_LINE'>;
+export type ValidationLevel = 'strict' | 'soft' | 'skip';
+
+export interface RenderedDigest {
+  key: string;
+  subject: string;
+  preheader: string;
+  /** HTML and text with placeholder tokens still in them (see `placeholders`). */
+  html: string;
+  text: string;
+  placeholders: Placeholders;
+  /** MJML validation messages (empty when the templates are valid). */
+  warnings: string[];
+  /** Pre-split for personalize(): joining is all the per-recipient work. */
+  htmlParts: Parts;
+  textParts: Parts;
+}
+
+export interface Personalization {
+  unsubscribeUrl: string;
+  manageUrl: string;
+  /** Shown in "You get this because … subscribed". */
+  email?: string;
+  /** Opens the intro ("Good morning!"). */
+  greeting?: string;
+}
+
+/** Words the templates show, kept in one place. */
+const TEXT = {
+  kind: { trending: 'trending', new: 'new papers', both: 'trending and new' } satisfies Record<DigestKind, string>,
+  intro: {
+    trending: (n: number) => `${n === 1 ? 'The paper' : `The ${n} papers`} people are reading and upvoting most, ranked by upvotes, listings and freshness.`,
+    new: (n: number) => `${n === 1 ? 'The newest paper' : `The ${n} newest papers`} in the corpus, most recent first.`,
+    both: (n: number) => `${n} papers: what is trending, then what is new.`,
+  } satisfies Record<DigestKind, (n: number) => string>,
+  topics: (topics: string[]) => ` Papers matching ${topics.join(', ')} come first.`,
+  defaultGreeting: 'Hello!',
+  defaultEmail: 'your address',
+  linkLabel: { code: 'Code', project: 'Project page' },
+} as const;
+
+const DATE_LABEL = { published: 'Published', listed: 'Listed', seen: 'Added' } as const;
+const HOST_LABELS: Record<string, string> = { 'github.com': 'GitHub', 'huggingface.co': 'Hugging Face', 'gitlab.com': 'GitLab' };
+
+function oneLine(s: string, max: number): string {
+  const flat = s.replace(/[\r\n\t]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1).replace(/\s+\S*$/, '') + '…' : flat;
+}
+
+function wrapText(text: string, indent: number, hang: boolean, width = 72): string {
+  const pad = ' '.repeat(indent);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of String(text).split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width - indent) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l, i) => (i === 0 && hang ? l : pad + l)).join('\n');
+}
+
+function loadPartials(hb: typeof Handlebars, dir: string): void {
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const f of files.filter((f) => f.endsWith('.mjml.hbs'))) {
+    hb.registerPartial(f.replace(/\.mjml\.hbs$/, ''), readFileSync(join(dir, f), 'utf8'));
+  }
+}
+
+/** A Handlebars environment of its own (never the global one), with the few helpers the templates use. */
+export function createHandlebars(): typeof Handlebars {
+  const hb = Handlebars.create();
+  hb.registerHelper('upper', (s: unknown) => String(s ?? '').toUpperCase());
+  hb.registerHelper('join', (xs: unknown) => (Array.isArray(xs) ? xs.join(', ') : ''));
+  // wrap: every line indented; hang: the first line follows what precedes it ("1. Title…").
+  hb.registerHelper('wrap', (s: unknown, indent: unknown) => wrapText(String(s ?? ''), Number(indent) || 0, false));
+  hb.registerHelper('hang', (s: unknown, indent: unknown) => wrapText(String(s ?? ''), Number(indent) || 0, true));
+  return hb;
+}
+
+export interface RendererOptions {
+  templatesDir: string;
+  config: RenderConfig;
+  /** 'strict' in tests: any MJML validation error throws. */
+  validationLevel?: ValidationLevel;
+}
+
+export interface RenderOptions {
+  /** 'web' renders the public archive page: no per-recipient slots, subscribe links instead. */
+  audience?: 'email' | 'web';
+}
+
+export function createRenderer(opts: RendererOptions) {
+  const { config } = opts;
+  const hb = createHandlebars();
+  loadPartials(hb, join(opts.templatesDir, 'email', 'partials'));
+  const mjmlTemplate = hb.compile(readFileSync(join(opts.templatesDir, 'email', 'digest.mjml.hbs'), 'utf8'), { strict: false });
+  // Plain text is not HTML: no entity escaping there (nothing in it is interpreted).
+  const textTemplate = hb.compile(readFileSync(join(opts.templatesDir, 'email', 'digest.txt.hbs'), 'utf8'), { noEscape: true });
+  const placeholders = makePlaceholders();
+  const siteUrl = config.PUBLIC_URL.replace(/\/+$/, '');
+  const siteHost = new URL(siteUrl).host;
+
+  function paperUrl(id: number): string {
+    return `${siteUrl}/papers/${id}`;
+  }
+
+  function subjectFor(sel: Selection): string {
+    const top = sel.sections[0]!.items[0]!.paper.title;
+    const word = { trending: 'trending ', new: 'new ', both: '' }[sel.kind];
+    const more = sel.count - 1;
+    const tail = more === 0 ? `your ${word}paper` : `${more} more ${word}paper${more === 1 ? '' : 's'}`;
+    return oneLine(`“${oneLine(top, 80)}” + ${tail}`, 140);
+  }
+
+  function preheaderFor(sel: Selection): string {
+    const rest = sel.sections.flatMap((s) => s.items).slice(1, 4).map((i) => oneLine(i.paper.title, 60));
+    const head = `${sel.count} paper${sel.count === 1 ? '' : 's'} for ${formatDate(sel.date)}`;
+    return oneLine(rest.length ? `${head}. Also: ${rest.join(' · ')}` : `${head}.`, 180);
+  }
+
+  function viewModel(sel: Selection, audience: 'email' | 'web') {
+    const web = audience === 'web';
+    const slot = (name: PlaceholderName) => placeholders[name];
+    return {
+      web,
+      subject: subjectFor(sel),
+      preheader: preheaderFor(sel),
+      kindLabel: TEXT.kind[sel.kind],
+      dateLabel: formatDate(sel.date),
+      headline: sel.kind === 'new' ? `New papers · ${formatDate(sel.date)}` : `Today's top ${sel.count === 1 ? 'paper' : `${sel.count} papers`}`,
+      intro: TEXT.intro[sel.kind](sel.count) + (sel.topics.length ? TEXT.topics(sel.topics) : ''),
+      greeting: web ? '' : slot('GREETING'),
+      showSectionTitles: sel.sections.length > 1,
+      sections: sel.sections.map((s) => ({
+        title: s.title,
+        items: s.items.map((i) => {
+          const p = i.paper;
+          const meta = [
+            i.score.upvotes > 0 ? `▲ ${i.score.upvotes} upvote${i.score.upvotes === 1 ? '' : 's'}` : null,
+            p.authors ? `${p.authors} author${p.authors === 1 ? '' : 's'}` : null,
+            `${DATE_LABEL[i.score.dateSource]} ${formatDate(i.score.effectiveDate)}`,
+            i.score.lists > 1 ? `on ${i.score.lists} lists` : null,
+          ].filter(Boolean);
+          const links = p.links
+            .filter((l) => /^https?:\/\//i.test(l.url))
+            .slice(0, 3)
+            .map((l) => {
+              let host = '';
+              try {
+                host = new URL(l.url).hostname.replace(/^www\./, '');
+              } catch {
+                /* the filter above keeps only parseable URLs in practice */
+              }
+              const label = l.kind === 'code' ? `${TEXT.linkLabel.code}${HOST_LABELS[host] ? ` on ${HOST_LABELS[host]}` : ''}` : TEXT.linkLabel.project;
+              return { url: l.url, label };
+            });
+          return {
+            rank: i.rank,
+            title: p.title,
+            url: paperUrl(p.id),
+            meta: meta.join(' · '),
+            why: i.why,
+            matchedTopics: i.matchedTopics,
+            excerpt: excerpt(p.abstract),
+            links,
+          };
+        }),
+      })),
+      siteUrl,
+      siteHost,
+      feedUrl: `${siteUrl}/feed.xml`,
+      archiveUrl: sel.kind === 'trending' && sel.topics.length === 0 ? `${siteUrl}/digest/${sel.date}` : web ? `${siteUrl}/digest/${sel.date}` : '',
+      senderLine: config.SENDER_ADDRESS_LINE,
+      email: web ? '' : slot('EMAIL'),
+      manageUrl: web ? '' : slot('MANAGE_URL'),
+      unsubscribeUrl: web ? '' : slot('UNSUBSCRIBE_URL'),
+    };
+  }
+
+  /** Compiles one selection to HTML (MJML, the slow part) and text, with per-recipient slots left as tokens. */
+  async function renderDigest(sel: Selection, ropts: RenderOptions = {}): Promise<RenderedDigest> {
+    const audience = ropts.audience ?? 'email';
+    const vm = viewModel(sel, audience);
+    const result = await mjml2html(mjmlTemplate(vm), {
+      validationLevel: opts.validationLevel ?? 'soft',
+      fonts: {},
+      keepComments: false,
+    });
+    const html = result.html;
+    const text = textTemplate(vm).replace(/\n{3,}/g, '\n\n');
+    return {
+      key: sel.key,
+      subject: vm.subject,
+      preheader: vm.preheader,
+      html,
+      text,
+      placeholders,
+      warnings: result.errors.map((e) => e.formattedMessage),
+      htmlParts: splitParts(html, placeholders),
+      textParts: splitParts(text, placeholders),
+    };
+  }
+
+  return { renderDigest, personalize, paperUrl, placeholders, siteUrl };
+}
+export type Renderer = ReturnType<typeof createRenderer>;
+
+/** Fills one recipient's links and greeting into a rendered digest; values are HTML-escaped in the HTML. */
+export function personalize(rendered: RenderedDigest, p: Personalization): { html: string; text: string } {
+  const raw: Record<PlaceholderName, string> = {
+    UNSUBSCRIBE_URL: p.unsubscribeUrl,
+    MANAGE_URL: p.manageUrl,
+    EMAIL: p.email ?? TEXT.defaultEmail,
+    GREETING: p.greeting ?? TEXT.defaultGreeting,
+  };
+  const escaped: Record<PlaceholderName, string> = {
+    UNSUBSCRIBE_URL: escapeHtml(raw.UNSUBSCRIBE_URL),
+    MANAGE_URL: escapeHtml(raw.MANAGE_URL),
+    EMAIL: escapeHtml(raw.EMAIL),
+    GREETING: escapeHtml(raw.GREETING),
+  };
+  return { html: fillParts(rendered.htmlParts, escaped), text: fillParts(rendered.textParts, raw) };
+}
+
+/** The project's templates directory (resolved from this file, so it works from any working directory). */
+export const DEFAULT_TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));

@@ -1,0 +1,70 @@
+// The admin dashboard in the system Chromium: it renders its numbers, chart and failures; screenshot for a person to look at.
+import { describe, it, expect } from 'vitest';
+import { existsSync, mkdirSync } from 'node:fs';
+import Fastify from 'fastify';
+import { chromium } from 'playwright-core';
+import { FakeClock } from '../src/clock.js';
+import { silentLogger } from '../src/log.js';
+import { createDeliveryService } from '../src/delivery/service.js';
+import { registerAdminSendRoutes } from '../src/delivery/admin-routes.js';
+import { startSmtpSink } from './helpers/delivery-smtp-sink.js';
+import { createTestSmtpMessenger } from './helpers/delivery-smtp-messenger.js';
+import { createSimpleDigest } from './helpers/delivery-digest.js';
+import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const TOKEN = 'admin-token-0123456789';
+
+describe('GET /admin in Chromium', () => {
+  it('shows a week of sends as bars, the runs and the failures', async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    const tmp = tempDir();
+    const sink = await startSmtpSink((rcpt, attempt) => (rcpt.startsWith('gone') ? 'hardbounce' : rcpt.startsWith('slow') && attempt < 9 ? 'tempfail' : 'accept'));
+    const config = testConfig(tmp.dir);
+    const store = openTestStore(config);
+    insertPapers(store, 40);
+    insertSubscribers(store, 30, (i) => ({ email: i === 7 ? 'gone@example.test' : i === 9 ? 'slow@example.test' : `reader${i}@example.test`, digest_size: 2 }));
+    const clock = new FakeClock(new Date('2026-11-17T09:00:00Z'));
+    const messenger = createTestSmtpMessenger(sink.port);
+    const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) }, { pollMs: 5 });
+    // A week of daily sends, with a few readers leaving along the way.
+    for (let day = 0; day < 7; day++) {
+      if (day === 3) store.db.prepare("UPDATE subscribers SET status = 'unsubscribed' WHERE id IN (20, 21, 22)").run();
+      await service.run({ trigger: day % 2 ? 'cron' : 'cli', mode: 'due' });
+      clock.advance(86_400_000);
+    }
+    const app = Fastify();
+    registerAdminSendRoutes(app, { service, store, clock, adminToken: TOKEN });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 900 }, httpCredentials: { username: 'admin', password: TOKEN } });
+      const res = await page.goto(`${url}/admin`);
+      expect(res?.status()).toBe(200);
+      expect(await page.locator('h1').textContent()).toContain('deliveries');
+      const bars = page.locator('svg rect');
+      expect(await bars.count()).toBe(30);
+      const heights = await bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute('height'))));
+      expect(heights.filter((h) => h > 0)).toHaveLength(7);
+      expect(await page.locator('td', { hasText: /^gone@example\.test$/ }).count()).toBe(1);
+      expect(await page.locator('td.bad', { hasText: 'bounced' }).count()).toBeGreaterThan(0);
+      expect(await page.getByText(/5\.1\.1/).count()).toBeGreaterThan(0);
+      mkdirSync('test-output', { recursive: true });
+      await page.screenshot({ path: 'test-output/admin-dashboard.png', fullPage: true });
+      const phone = await browser.newPage({ viewport: { width: 375, height: 800 }, httpCredentials: { username: 'admin', password: TOKEN } });
+      await phone.goto(`${url}/admin`);
+      await phone.screenshot({ path: 'test-output/admin-dashboard-phone.png', fullPage: true });
+    } finally {
+      await browser.close();
+      await app.close();
+      await service.close();
+      await messenger.close();
+      store.close();
+      await sink.close();
+      tmp.cleanup();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,47 @@
+// Transport choice follows the config: outbox with nothing set, SMTP once SMTP_URL is there.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { createMessenger } from '../../src/mail/create-messenger.js';
+import { startTestSmtpServer, type TestSmtpServer } from './smtp-test-server.js';
+
+let server: TestSmtpServer;
+let dir: string;
+beforeAll(async () => {
+  server = await startTestSmtpServer();
+  dir = mkdtempSync(join(tmpdir(), 'paperboy-cm-'));
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const msg = { to: 'r@example.org', subject: 'pick', html: '<p>x</p>', text: 'x' };
+
+describe('createMessenger', () => {
+  it('defaults to the outbox under DATA_DIR', async () => {
+    const m = createMessenger(loadConfig({ DATA_DIR: dir }), silentLogger);
+    expect(m.name).toBe('outbox');
+    await m.send(msg);
+    await m.close();
+    expect(readdirSync(join(dir, 'outbox'))).toHaveLength(1);
+    expect(server.received).toHaveLength(0);
+  });
+
+  it('uses SMTP when SMTP_URL is set', async () => {
+    const m = createMessenger(loadConfig({ DATA_DIR: dir, SMTP_URL: server.url }), silentLogger);
+    expect(m.name).toBe('smtp');
+    await m.send(msg);
+    await m.close();
+    expect(server.received).toHaveLength(1);
+    expect((await server.parsed(0)).subject).toBe('pick');
+  });
+
+  it('MAIL_TRANSPORT=outbox wins over a set SMTP_URL', () => {
+    const m = createMessenger(loadConfig({ DATA_DIR: dir, SMTP_URL: server.url, MAIL_TRANSPORT: 'outbox' }), silentLogger);
+    expect(m.name).toBe('outbox');
+  });
+});
