@@ -5,6 +5,8 @@ import { openStore, type Store } from './db/open.js';
 import { createLogger, type Logger } from './log.js';
 import { systemClock, type Clock } from './clock.js';
 import { resolveSecrets } from './secrets.js';
+import { createMessenger } from './mail/create-messenger.js';
+import type { Messenger } from './mail/messenger.js';
 
 /** The config with its secrets resolved: both are always present once the app is built. */
 export type AppConfig = Config & { ADMIN_TOKEN: string; SECRET_KEY: string };
@@ -14,6 +16,8 @@ export interface App {
   store: Store;
   log: Logger;
   clock: Clock;
+  /** How mail leaves: the embedded outbox or SMTP, per config. Made on first use, closed by close(). */
+  readonly messenger: Messenger;
   close(): Promise<void>;
 }
 
@@ -22,12 +26,18 @@ export function createApp(baseConfig: Config, opts: { log?: Logger; clock?: Cloc
   const config: AppConfig = { ...baseConfig, ...resolveSecrets(baseConfig) };
   const store = openStore(config.DATABASE_PATH);
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  const clock = opts.clock ?? systemClock;
+  let messenger: Messenger | null = null;
   return {
     config,
     store,
     log,
-    clock: opts.clock ?? systemClock,
+    clock,
+    get messenger() {
+      return (messenger ??= createMessenger(config, log, clock));
+    },
     async close() {
+      await messenger?.close();
       store.close();
     },
   };

@@ -62,6 +62,7 @@ export const envSchema = z.object({
   SECRET_KEY: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   MAIL_TRANSPORT: z.enum(['outbox', 'smtp'], { error: 'expected one of outbox, smtp' }).optional(),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  SMTP_CLIENT: z.enum(['pipelining', 'nodemailer'], { error: 'expected one of pipelining, nodemailer' }).default('pipelining'),
   SMTP_POOL_SIZE: int(1, 100).default(5),
   SMTP_RATE_PER_SEC: int(0, 100000).default(0),
   MAIL_FROM: z.string().trim().min(3).default('paperboy <digest@localhost>'),

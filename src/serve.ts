@@ -1,13 +1,23 @@
 // Owns running paperboy as a service: ingest the seeds, then start every long-running part, and stop them in order.
 import type { App } from './app.js';
 import { ingestPaths, formatWarning } from './corpus/ingest.js';
-import { createMessenger } from './mail/create-messenger.js';
 import { createInboundServer, type InboundSubscriptions } from './mail/inbound.js';
+import { createOutbox } from './mail/outbox.js';
+import { registerOutboxRoutes } from './mail/outbox-routes.js';
+import { adminCheck, registerAdminLogin, requireAdmin } from './admin/admin-auth.js';
+import { registerArchiveRoutes } from './archive/routes.js';
+import { registerAdminPreviewRoutes } from './archive/admin-preview.js';
+import { createSelector } from './digest/select.js';
+import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
+import { createDigestSource } from './delivery/digest-source.js';
+import { startDelivery, type Delivery } from './delivery/setup.js';
+import { subscriberLinks } from './subscriptions/links.js';
 import type { SubscriptionService } from './subscriptions/service.js';
 import { startWeb, type RunningWeb } from './web/start.js';
 
 export interface Service {
   web: RunningWeb;
+  delivery: Delivery;
   /** Bound inbound SMTP port, or null when INBOUND_SMTP_ENABLED=false. */
   inboundPort: number | null;
   stop(): Promise<void>;
@@ -25,21 +35,51 @@ export function inboundSubscriptions(service: SubscriptionService): InboundSubsc
   };
 }
 
-export async function startService(app: App): Promise<Service> {
-  const { config, log } = app;
-  const report = ingestPaths(app.store, [config.SEEDS_DIR], app.clock);
+export async function startService(app: App, opts: { port?: number } = {}): Promise<Service> {
+  const { config, log, store, clock } = app;
+  const report = ingestPaths(store, [config.SEEDS_DIR], clock);
   for (const w of report.warnings) log.warn(formatWarning(w));
   log.info({ pages: report.pages, entries: report.entries, added: report.added, updated: report.updated }, 'corpus ingested');
 
-  // Stopped in reverse order of starting: nothing may send after the messenger closes.
-  const stops: Array<() => Promise<void>> = [];
+  // One selector (scores the corpus once per date) and one renderer (templates compiled once) for every part.
+  const selector = createSelector({ store, clock });
+  const renderer = createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR });
+  const auth = { config };
+  const delivery = startDelivery({
+    config,
+    store,
+    clock,
+    log,
+    messenger: app.messenger,
+    digest: createDigestSource({ store, clock, config, selector, renderer }),
+    guard: requireAdmin(auth),
+  });
+
+  // Stopped in reverse order of starting; the messenger closes with the app, after everything that sends.
+  const stops: Array<() => Promise<void>> = [() => delivery.close()];
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) await s();
   };
   try {
-    const messenger = createMessenger(config, log, app.clock);
-    stops.push(() => messenger.close());
-    const web = await startWeb(app, messenger);
+    const web = await startWeb(app, app.messenger, {
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      routes: [
+        (server) => registerAdminLogin(server, auth),
+        (server) => registerOutboxRoutes(server, { config, outbox: createOutbox(config.OUTBOX_DIR) }),
+        (server) => registerArchiveRoutes(server, { store, clock, config, selector, renderer }),
+        (server) =>
+          registerAdminPreviewRoutes(server, {
+            store,
+            clock,
+            config,
+            selector,
+            renderer,
+            authorize: adminCheck(auth),
+            linksFor: (s) => subscriberLinks(config, config.SECRET_KEY, s.id),
+          }),
+        (server) => delivery.routes(server),
+      ],
+    });
     stops.push(() => web.stop());
     let inboundPort: number | null = null;
     if (config.INBOUND_SMTP_ENABLED) {
@@ -48,7 +88,7 @@ export async function startService(app: App): Promise<Service> {
       stops.push(() => inbound.close());
       log.info({ port: inboundPort, host: config.INBOUND_SMTP_HOST }, 'inbound mail listening');
     }
-    return { web, inboundPort, stop: stopAll };
+    return { web, delivery, inboundPort, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,4 +1,5 @@
 // Admin sends: the cron tick, `paperboy send` and POST /admin/send at once, two processes at once, the CLI modes, the dashboard.
+import { requireAdmin } from '../src/admin/admin-auth.js';
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
@@ -49,7 +50,7 @@ function open(): Store {
 async function server(d: DeliveryDeps): Promise<{ app: FastifyInstance; url: string; service: ReturnType<typeof createDeliveryService> }> {
   const service = createDeliveryService(d, { pollMs: 10 });
   const app = Fastify();
-  registerAdminSendRoutes(app, { service, store: d.store, clock: d.clock, adminToken: TOKEN });
+  registerAdminSendRoutes(app, { service, store: d.store, clock: d.clock, guard: requireAdmin({ config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } }) });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   opened.push({ close: () => app.close() }, { close: () => service.close() });
   return { app, url, service };
@@ -222,7 +223,7 @@ describe('GET /admin', () => {
     const { url, service } = await server(deps(store));
     await service.run({ trigger: 'cli', mode: 'due' });
     expect((await fetch(`${url}/admin`)).status).toBe(401);
-    const res = await fetch(`${url}/admin`, { headers: { authorization: 'Basic ' + Buffer.from(`admin:${TOKEN}`).toString('base64') } });
+    const res = await fetch(`${url}/admin`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toMatch(/unsubscribed<\/span><b>1<\/b>/);

@@ -7,6 +7,7 @@ import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { registerAdminSendRoutes } from '../src/delivery/admin-routes.js';
+import { registerAdminLogin, requireAdmin } from '../src/admin/admin-auth.js';
 import { startSmtpSink } from './helpers/delivery-smtp-sink.js';
 import { createTestSmtpMessenger } from './helpers/delivery-smtp-messenger.js';
 import { createSimpleDigest } from './helpers/delivery-digest.js';
@@ -34,16 +35,22 @@ describe('GET /admin in Chromium', () => {
       clock.advance(86_400_000);
     }
     const app = Fastify();
-    registerAdminSendRoutes(app, { service, store, clock, adminToken: TOKEN });
+    const auth = { config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } };
+    await registerAdminLogin(app, auth);
+    registerAdminSendRoutes(app, { service, store, clock, guard: requireAdmin(auth) });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     try {
-      const page = await browser.newPage({ viewport: { width: 1000, height: 900 }, httpCredentials: { username: 'admin', password: TOKEN } });
-      const res = await page.goto(`${url}/admin`);
-      expect(res?.status()).toBe(200);
+      const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+      const page = await context.newPage();
+      // A browser without the cookie gets the sign-in form; signing in lands on the dashboard.
+      expect((await page.goto(`${url}/admin`))?.status()).toBe(401);
+      await page.fill('input[name=token]', TOKEN);
+      await page.click('button[type=submit]');
+      await page.waitForURL(`${url}/admin`);
       expect(await page.locator('h1').textContent()).toContain('deliveries');
       const bars = page.locator('svg rect');
       expect(await bars.count()).toBe(30);
@@ -54,7 +61,8 @@ describe('GET /admin in Chromium', () => {
       expect(await page.getByText(/5\.1\.1/).count()).toBeGreaterThan(0);
       mkdirSync('test-output', { recursive: true });
       await page.screenshot({ path: 'test-output/admin-dashboard.png', fullPage: true });
-      const phone = await browser.newPage({ viewport: { width: 375, height: 800 }, httpCredentials: { username: 'admin', password: TOKEN } });
+      const phone = await context.newPage();
+      await phone.setViewportSize({ width: 375, height: 800 });
       await phone.goto(`${url}/admin`);
       await phone.screenshot({ path: 'test-output/admin-dashboard-phone.png', fullPage: true });
     } finally {

@@ -38,10 +38,11 @@ describe('paperboy preview (CLI)', () => {
     expect(r.stdout).toMatch(/^wrote .*ada\.html \(\d+\.\d KB\): “.+” \+ 2 more trending papers\n/);
     const html = readFileSync(out, 'utf8');
     expect(html).toContain('ada@example.org');
-    expect(html).toContain('https://papers.example.org/unsubscribe?preview=1');
+    // The CLI signs the subscriber's real links, as the digest they get would carry.
+    expect(html).toMatch(/https:\/\/papers\.example\.org\/unsubscribe\/[A-Za-z0-9._-]{20,}/);
     expect(html).not.toContain('PBX');
     expect(r.stdout).toContain('Matches: diffusion');
-    expect(r.stdout).toContain('Unsubscribe: https://papers.example.org/unsubscribe?preview=1');
+    expect(r.stdout).toMatch(/Unsubscribe: https:\/\/papers\.example\.org\/unsubscribe\/[A-Za-z0-9._-]{20,}/);
     expect(html).not.toContain(sentTitle.replace(/&/g, '&amp;'));
     expect(r.stdout).not.toContain(sentTitle);
   });

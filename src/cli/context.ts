@@ -2,6 +2,7 @@
 import { createApp, type App } from '../app.js';
 import { ConfigError, loadConfig, readEnvironment } from '../config.js';
 import { createLogger } from '../log.js';
+import { RunError } from '../delivery/service.js';
 
 export type GetApp = () => App;
 
@@ -28,7 +29,7 @@ export function reportCliError(err: unknown): number {
     process.stderr.write(err.message + '\n');
     return 2;
   }
-  if (err instanceof UserError) {
+  if (err instanceof UserError || err instanceof RunError) {
     process.stderr.write(`error: ${err.message}\n`);
     return 1;
   }

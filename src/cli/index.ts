@@ -5,6 +5,9 @@ import { registerCorpusCommands } from './corpus.js';
 import { registerSubscriberCommands } from './subscribers.js';
 import { registerServeCommand } from './serve.js';
 import { registerPreviewCommand } from './preview.js';
+import { registerSendCommand } from './send.js';
+import { createDigestSource } from '../delivery/digest-source.js';
+import { subscriberLinks } from '../subscriptions/links.js';
 
 export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Command {
   const program = new Command('paperboy')
@@ -14,7 +17,16 @@ export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Comm
   registerCorpusCommands(program, getApp);
   registerSubscriberCommands(program, getApp);
   registerServeCommand(program, getApp);
-  registerPreviewCommand(program, getApp);
+  registerPreviewCommand(program, getApp, {
+    linksFor: (s) => {
+      const { config } = getApp();
+      return subscriberLinks(config, config.SECRET_KEY, s.id);
+    },
+  });
+  registerSendCommand(program, () => {
+    const app = getApp();
+    return { ...app, messenger: app.messenger, digest: createDigestSource(app) };
+  });
   return program;
 }
 

@@ -1,10 +1,10 @@
 // Owns the admin HTTP side of delivery: POST /admin/send (bearer token, idempotency key) and the GET /admin dashboard.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { z } from 'zod';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import { DigestKind } from './ports.js';
@@ -12,7 +12,6 @@ import { RunError, type DeliveryService } from './service.js';
 import type { RunMode } from './status.js';
 
 const MESSAGES = {
-  unauthorized: 'an admin token is required: Authorization: Bearer <ADMIN_TOKEN>',
   badBody: 'the request body does not describe a send',
   badKey: 'Idempotency-Key must be 1 to 200 visible characters',
   noTarget: (mode: string) => `mode "${mode}" needs an email address in "to"`,
@@ -26,7 +25,8 @@ export interface AdminSendDeps {
   service: DeliveryService;
   store: Store;
   clock: Clock;
-  adminToken: string;
+  /** The app's admin guard (bearer token or login cookie), shared by every admin page. */
+  guard: preHandlerAsyncHookHandler;
 }
 
 const SendBody = z
@@ -38,23 +38,6 @@ const SendBody = z
     dryRun: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   })
   .strict();
-
-function authorized(req: FastifyRequest, token: string): boolean {
-  const header = req.headers.authorization ?? '';
-  let given = '';
-  const bearer = /^Bearer\s+(.+)$/i.exec(header);
-  if (bearer) given = bearer[1]!.trim();
-  // Basic auth (any user name, the token as password) lets a browser open the dashboard.
-  const basic = /^Basic\s+(.+)$/i.exec(header);
-  if (basic) given = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':').slice(1).join(':');
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(token).digest();
-  return given.length > 0 && timingSafeEqual(a, b);
-}
-
-function deny(reply: FastifyReply) {
-  return reply.code(401).header('www-authenticate', 'Basic realm="paperboy admin", charset="UTF-8"').send({ error: MESSAGES.unauthorized });
-}
 
 /** `2026-11-23T09:00:00.000Z` -> `2026-11-23 09:00` (UTC, as the header says). */
 function minute(iso: string | null): string {
@@ -85,8 +68,7 @@ export function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDep
   const { service, store, clock } = deps;
   const dashboard = Handlebars.compile(readFileSync(DASHBOARD, 'utf8'), { strict: false });
 
-  app.post('/admin/send', async (req, reply) => {
-    if (!authorized(req, deps.adminToken)) return deny(reply);
+  app.post('/admin/send', { preHandler: deps.guard }, async (req, reply) => {
     const parsed = SendBody.safeParse(req.body ?? {});
     if (!parsed.success) return reply.code(400).send({ error: MESSAGES.badBody, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
     const body = parsed.data;
@@ -109,15 +91,13 @@ export function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDep
     }
   });
 
-  app.get<{ Params: { id: string } }>('/admin/send/:id', async (req, reply) => {
-    if (!authorized(req, deps.adminToken)) return deny(reply);
+  app.get<{ Params: { id: string } }>('/admin/send/:id', { preHandler: deps.guard }, async (req, reply) => {
     const run = service.getRun(req.params.id);
     if (!run) return reply.code(404).send({ error: MESSAGES.notFound });
     return { ...run, counts: service.counts(run.id) };
   });
 
-  app.get('/admin', async (req, reply) => {
-    if (!authorized(req, deps.adminToken)) return deny(reply);
+  app.get('/admin', { preHandler: deps.guard }, async (req, reply) => {
     const now = clock.now();
     const since = new Date(now.getTime() - (CHART_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
     const html = dashboard({

@@ -1,5 +1,5 @@
 // Owns wiring delivery into a running server: one service, the cron scheduler (with a catch-up tick at start), the admin routes.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { createDeliveryService, type DeliveryDeps, type DeliveryServiceOptions } from './service.js';
 import { startScheduler, type Scheduler } from './scheduler.js';
 import { registerAdminSendRoutes } from './admin-routes.js';
@@ -12,7 +12,7 @@ export interface Delivery {
   close(): Promise<void>;
 }
 
-export function startDelivery(deps: DeliveryDeps & { adminToken: string }, opts: DeliveryServiceOptions = {}): Delivery {
+export function startDelivery(deps: DeliveryDeps & { guard: preHandlerAsyncHookHandler }, opts: DeliveryServiceOptions = {}): Delivery {
   const service = createDeliveryService(deps, opts);
   const scheduler = deps.config.SCHEDULER_ENABLED ? startScheduler(service, deps.log) : null;
   // After downtime, catch up now rather than at the next minute (one digest per subscriber, see schedule.ts).
@@ -20,7 +20,7 @@ export function startDelivery(deps: DeliveryDeps & { adminToken: string }, opts:
   return {
     service,
     scheduler,
-    routes: (app) => registerAdminSendRoutes(app, { service, store: deps.store, clock: deps.clock, adminToken: deps.adminToken }),
+    routes: (app) => registerAdminSendRoutes(app, { service, store: deps.store, clock: deps.clock, guard: deps.guard }),
     async close() {
       await scheduler?.stop();
       await service.close();

@@ -66,8 +66,11 @@ export function recordSent(store: Store, subscriberId: number, paperIds: number[
   store.db.prepare(`INSERT OR IGNORE INTO editions (kind, frequency, local_date, created_at) VALUES ('trending', 'daily', ?, ?)`).run(localDate, now);
   const edition = store.db.prepare(`SELECT id FROM editions WHERE kind = 'trending' AND frequency = 'daily' AND local_date = ?`).get(localDate) as { id: number };
   const d = store.db
-    .prepare(`INSERT INTO deliveries (edition_id, subscriber_id, status, created_at, updated_at) VALUES (?, ?, 'sent', ?, ?)`)
-    .run(edition.id, subscriberId, now, now);
+    .prepare(
+      `INSERT INTO deliveries (edition_id, subscriber_id, frequency, period, paper_ids, status, created_at, updated_at)
+       VALUES (?, ?, 'daily', ?, ?, 'sent', ?, ?)`,
+    )
+    .run(edition.id, subscriberId, localDate, JSON.stringify(paperIds), now, now);
   const ins = store.db.prepare('INSERT INTO sent_papers (subscriber_id, paper_id, delivery_id) VALUES (?, ?, ?)');
   for (const id of paperIds) ins.run(subscriberId, id, d.lastInsertRowid);
 }

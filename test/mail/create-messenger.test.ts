@@ -31,13 +31,17 @@ describe('createMessenger', () => {
     expect(server.received).toHaveLength(0);
   });
 
-  it('uses SMTP when SMTP_URL is set', async () => {
-    const m = createMessenger(loadConfig({ DATA_DIR: dir, SMTP_URL: server.url }), silentLogger);
-    expect(m.name).toBe('smtp');
+  it.each([
+    ['pipelining', 'smtp-pipelining'],
+    ['nodemailer', 'smtp'],
+  ])('uses SMTP when SMTP_URL is set (SMTP_CLIENT=%s)', async (client, name) => {
+    const before = server.received.length;
+    const m = createMessenger(loadConfig({ DATA_DIR: dir, SMTP_URL: server.url, SMTP_CLIENT: client }), silentLogger);
+    expect(m.name).toBe(name);
     await m.send(msg);
     await m.close();
-    expect(server.received).toHaveLength(1);
-    expect((await server.parsed(0)).subject).toBe('pick');
+    expect(server.received).toHaveLength(before + 1);
+    expect((await server.parsed(before)).subject).toBe('pick');
   });
 
   it('MAIL_TRANSPORT=outbox wins over a set SMTP_URL', () => {
