@@ -1,16 +1,18 @@
 // Owns the server side of the http bench: the real web app in its own process, so the load generator has its own CPU.
 //
-// Started by bench/http.ts with fork() (IPC channel) and the config in its environment. It builds the app exactly as
-// `npm start` does (createApp, seeds ingested, startWeb with the confirmation worker running), creates the active
-// subscribers the one-click unsubscribe load needs, then answers the parent's messages:
+// Started by bench/http.ts with fork() (IPC channel) and the config in its environment. It runs the service exactly as
+// `npm start` does (createApp, startService: seeds ingested, every route plugin, the confirmation worker running),
+// except that mail goes to a null messenger, the scheduler is off (SCHEDULER_ENABLED=false, or the pre-created
+// subscribers would get digests mid-run) and so is inbound SMTP. It creates the active subscribers the one-click
+// unsubscribe load needs, then answers the parent's messages:
 //   -> { type: 'ready', address, subscriberIds, papers }   once listening
 //   <- { type: 'stats' }  -> { type: 'stats', stats }      subscriber counts, mails handed to the messenger, CPU, RSS
 //   <- { type: 'stop' }   -> { type: 'stopped', stats }     after a clean stop; then the process exits
 import { loadConfig } from '../src/config.js';
-import { createApp } from '../src/app.js';
+import { createApp, type App } from '../src/app.js';
 import { createLogger } from '../src/log.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
-import { startWeb } from '../src/web/start.js';
+import { startService } from '../src/serve.js';
 import { createSubscriberRepository } from '../src/subscriptions/repository.js';
 import { defaultPreferences } from '../src/subscriptions/preferences.js';
 import { NullMessenger } from './null-messenger.js';
@@ -35,9 +37,13 @@ async function main(): Promise<void> {
   const send = (m: ChildMessage) => process.send!(m);
   const config = loadConfig(process.env);
   const log = createLogger(config.LOG_LEVEL);
-  const app = createApp(config, { log });
+  const real = createApp(config, { log });
+  const messenger = new NullMessenger();
+  // The app with the null messenger in place of the configured one (which is made on first use, so never here).
+  const app: App = { config: real.config, store: real.store, log: real.log, clock: real.clock, messenger, close: () => real.close() };
+  // Generated pages first; startService ingests the seeds itself.
   const extraPages = process.env.BENCH_HTTP_EXTRA_PAGES;
-  ingestPaths(app.store, [app.config.SEEDS_DIR, ...(extraPages ? [extraPages] : [])], app.clock);
+  if (extraPages) ingestPaths(app.store, [extraPages], app.clock);
 
   // Active subscribers for the one-click unsubscribe load, inserted in one transaction like an import.
   const count = Number(process.env.BENCH_HTTP_SUBSCRIBERS ?? 0);
@@ -50,8 +56,8 @@ async function main(): Promise<void> {
     return ids;
   })();
 
-  const messenger = new NullMessenger();
-  const web = await startWeb(app, messenger, { port: 0 });
+  const service = await startService(app, { port: 0 });
+  const web = service.web;
   const stats = (): ServerStats => {
     const cpu = process.cpuUsage();
     return {
@@ -66,7 +72,7 @@ async function main(): Promise<void> {
     if (m.type === 'stats') send({ type: 'stats', stats: stats() });
     if (m.type === 'stop') {
       void (async () => {
-        await web.stop();
+        await service.stop();
         const final = stats();
         await messenger.close();
         await app.close();

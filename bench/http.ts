@@ -4,7 +4,7 @@
 // event loop. Every response is checked (status, and the body or redirect target), the database is checked against
 // the responses afterwards, and any error, timeout or unexpected answer fails the bench.
 import { fork, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import autocannon, { type Request as LoadRequest } from 'autocannon';
 import { subscriberLinks } from '../src/subscriptions/links.js';
 import { generateCorpus } from './corpus-gen.js';
+import { num, options, writeResult, type BenchPart } from './lib/part.js';
 import type { ChildMessage, ParentMessage, ServerStats } from './http-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -70,7 +71,7 @@ export interface TargetResult {
 
 export interface HttpBenchResult {
   at: string;
-  machine: { cpus: number; cpu: string; loadavg_before: number[]; node: string };
+  machine: { cpus: number; cpu: string; loadavg_before: number[]; cpu_pressure_before: string | null; node: string };
   connections: number;
   duration_s: number;
   max_requests: number;
@@ -98,6 +99,16 @@ const envNum = (key: string, fallback: number) => {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${key} expects a positive number, got ${v}`);
   return n;
 };
+
+/** Linux PSI: how often runnable tasks waited for a CPU. High means other load shares the machine; req/s will show it. */
+function cpuPressure(): string | null {
+  try {
+    const m = /^some avg10=([\d.]+) avg60=([\d.]+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? `${m[1]}% over 10 s, ${m[2]}% over 60 s` : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The web app in its child process, and a way to ask it things. */
 interface Server {
@@ -239,7 +250,13 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
   const publicUrl = 'https://papers.bench.example.org';
   const result: HttpBenchResult = {
     at: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', loadavg_before: os.loadavg().map((x) => Number(x.toFixed(2))), node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      loadavg_before: os.loadavg().map((x) => Number(x.toFixed(2))),
+      cpu_pressure_before: cpuPressure(),
+      node: process.version,
+    },
     connections,
     duration_s: durationSec,
     max_requests: maxRequests,
@@ -248,7 +265,7 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
     targets: [],
     confirmations: { queued: 0, sent: 0, drain_s: null },
     notes: [
-      'server: the real web app (createApp + seeds ingested + startWeb, confirmation worker running) in a child process; autocannon in this one, over loopback',
+      'server: the service as npm start runs it (createApp + startService: seeds ingested, all routes, confirmation worker running; scheduler and inbound SMTP off) in a child process; autocannon in this one, over loopback',
       'mail: a null Messenger (bench/null-messenger.ts) that writes nothing; confirmation emails are sent by the background worker, not in the request, and are not what is measured',
       `subscribe rate limit raised to SUBSCRIBE_RATE_LIMIT_PER_MIN=1000000 (all load comes from one client IP); server log level ${logLevel}, to a file`,
       'subscribe: every request a distinct address, honeypot empty; the expected answer is 303 to /check-inbox (counted as success)',
@@ -258,6 +275,7 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
   };
 
   say(`http bench: ${connections} connections, ${durationSec} s per target (at most ${maxRequests.toLocaleString('en-US')} requests), ${os.cpus().length} CPUs, load average before ${result.machine.loadavg_before.join(' ')}`);
+  if (result.machine.cpu_pressure_before) say(`  CPU pressure before (share of time some task waited for a CPU): ${result.machine.cpu_pressure_before}`);
   let extraPagesDir = '';
   if (extraPapers > 0) {
     say(`  generating ${extraPapers.toLocaleString('en-US')} more papers (bench/corpus-gen.ts) ...`);
@@ -275,6 +293,7 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
       SUBSCRIBE_RATE_LIMIT_PER_MIN: '1000000',
       LOG_LEVEL: logLevel,
       SCHEDULER_ENABLED: 'false',
+      INBOUND_SMTP_ENABLED: 'false',
       BENCH_HTTP_SUBSCRIBERS: String(subscribers),
       BENCH_HTTP_EXTRA_PAGES: extraPagesDir,
     },
@@ -391,14 +410,8 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
   }
 
   if (print) printTable(result);
-  const resultsDir = join(here, 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `http-${result.at.replace(/[:.]/g, '-')}.json`);
-  const body = JSON.stringify({ bench: 'http', ...result }, null, 2) + '\n';
-  writeFileSync(file, body);
-  writeFileSync(join(resultsDir, 'http-latest.json'), body);
-  result.file = file;
-  say(`  wrote ${file}`);
+  result.file = writeResult('http', result);
+  say(`  wrote ${result.file}`);
   if (result.failures.length > 0) throw new HttpBenchFailure(result);
   return result;
 }
@@ -435,18 +448,21 @@ export function printTable(result: HttpBenchResult): void {
   for (const f of result.failures) console.log(`FAIL: ${f}`);
 }
 
-/** For the bench registry: `npm run bench -- http [--connections=50] [--duration=10] [--max-requests=N] [--subscribers=N]`. */
-export const httpPart = {
+/** For the bench registry: `npm run bench -- http [--connections=50] [--duration=10] [--max-requests=N] [--subscribers=N] [--papers=N]`. */
+export const httpPart: BenchPart = {
   name: 'http',
   description: 'requests/s and p50/p99 latency of home, subscribe and one-click unsubscribe under autocannon, zero errors',
-  async run(args: string[]): Promise<void> {
-    const o = new Map(args.map((a) => /^--([^=]+)=(.*)$/.exec(a)).filter((m) => m !== null).map((m) => [m[1]!, Number(m[2]!.replace(/_/g, ''))]));
-    await runHttpBench({
-      ...(o.has('connections') ? { connections: o.get('connections')! } : {}),
-      ...(o.has('duration') ? { durationSec: o.get('duration')! } : {}),
-      ...(o.has('max-requests') ? { maxRequests: o.get('max-requests')! } : {}),
-      ...(o.has('subscribers') ? { subscribers: o.get('subscribers')! } : {}),
-    });
+  async run(args) {
+    const o = options(args);
+    const n = (key: string) => (o.has(key) ? num(o, key, 0) : undefined);
+    const picked = {
+      connections: n('connections'),
+      durationSec: n('duration'),
+      maxRequests: n('max-requests'),
+      subscribers: n('subscribers'),
+      extraPapers: n('papers'),
+    };
+    await runHttpBench(Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined)) as HttpBenchOptions);
   },
 };
 
