@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import mjml2html from 'mjml';
-import { convert } from 'html-to-text';
+import { compile } from 'html-to-text';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const EMAIL_TEMPLATES_DIR = join(here, '..', '..', 'templates', 'email');
@@ -31,19 +31,21 @@ export async function loadConfirmEmail(dir = EMAIL_TEMPLATES_DIR): Promise<Confi
   const out = await mjml2html(source, { validationLevel: 'strict', filePath: dir });
   const hbs = Handlebars.create();
   const html = hbs.compile(out.html, { strict: true });
+  // Compiled once: html-to-text's convert() builds its selector tree from the options on every call (~1 ms a message).
+  const toText = compile({
+    wordwrap: 78,
+    selectors: [
+      // The template prints every link as text too, so hrefs would only repeat it.
+      { selector: 'a', options: { ignoreHref: true } },
+      { selector: 'img', format: 'skip' },
+      // MJML's hidden preview line belongs to the inbox list, not the body.
+      { selector: 'div[style*="display:none"]', format: 'skip' },
+    ],
+  });
   return {
     render(data) {
       const body = html(data);
-      const text = convert(body, {
-        wordwrap: 78,
-        selectors: [
-          // The template prints every link as text too, so hrefs would only repeat it.
-          { selector: 'a', options: { ignoreHref: true } },
-          { selector: 'img', format: 'skip' },
-          // MJML's hidden preview line belongs to the inbox list, not the body.
-          { selector: 'div[style*="display:none"]', format: 'skip' },
-        ],
-      });
+      const text = toText(body);
       return { subject: CONFIRM_SUBJECT, html: body, text };
     },
   };
