@@ -32,12 +32,12 @@ const VIEWPORTS = [
   { name: 'desktop', viewport: { width: 1280, height: 900 }, email: 'desk.person@example.org', tz: 'Asia/Tokyo' },
 ] as const;
 
-/** Waits (up to 5 s) for the locator's text to match, then asserts it, so a failure shows the text seen. */
+/** Waits (up to 20 s per read) for the locator's text to match, then asserts it, so a failure shows the text seen. */
 async function seeText(loc: Locator, expected: string | RegExp): Promise<void> {
   const matches = (t: string) => (typeof expected === 'string' ? t.trim() === expected : expected.test(t));
   let text = '';
   for (let i = 0; i < 50; i++) {
-    text = (await loc.first().textContent({ timeout: 5000 }).catch(() => '')) ?? '';
+    text = (await loc.first().textContent({ timeout: 20_000 }).catch(() => '')) ?? '';
     if (matches(text)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -67,7 +67,7 @@ describe.each(VIEWPORTS)('a person on a $name', ({ name, viewport, email, tz }) 
 
     await page.fill('#email', 'not an email');
     await page.click('button[type=submit]');
-    await page.locator('.field-error').first().waitFor({ state: 'visible', timeout: 5000 });
+    await page.locator('.field-error').first().waitFor({ state: 'visible', timeout: 20_000 });
     await shot(page, name, '1b-home-error');
 
     await page.fill('#email', email);
@@ -111,7 +111,7 @@ describe.each(VIEWPORTS)('a person on a $name', ({ name, viewport, email, tz }) 
     await page.selectOption('#delivery_hour', '7');
     await page.fill('#topics', 'reasoning');
     await page.click('button:has-text("Save preferences")');
-    await page.locator('.alert.success').waitFor({ state: 'visible', timeout: 5000 });
+    await page.locator('.alert.success').waitFor({ state: 'visible', timeout: 20_000 });
     await shot(page, name, '6-preferences-saved');
     expect(h.service.repo.byId(sub.id)).toMatchObject({ digest_size: 5, frequency: 'daily', kind: 'new', delivery_hour: 7, topics: ['reasoning'] });
 
