@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { SendError, type Messenger } from '../mail/messenger.js';
 import type { RecipientLinks } from './ports.js';
-import { buildTemplate, personalise, RecipientError, type MessageTemplate, type MessageHeadersConfig } from './mime.js';
+import { buildTemplate, personaliseForWire, RecipientError, type MessageTemplate, type MessageHeadersConfig } from './mime.js';
 import { RateGate } from './rate.js';
 
 const PAGE = 500;
@@ -107,8 +107,8 @@ export class Sender {
     const attempts = row.attempts + 1;
     try {
       const template = await this.template(row.variant_id);
-      const raw = await personalise(template, { email: row.email, messageId, links: this.d.links(row.subscriber_id), date: this.d.clock.now() });
-      const res = await this.d.messenger.sendRaw({ envelope: { from: this.from, to: [row.email] }, raw, messageId });
+      const { raw, dotStuffed } = await personaliseForWire(template, { email: row.email, messageId, links: this.d.links(row.subscriber_id), date: this.d.clock.now() });
+      const res = await this.d.messenger.sendRaw({ envelope: { from: this.from, to: [row.email] }, raw, messageId, dotStuffed });
       // A server can answer 250 to DATA yet have refused the only recipient at RCPT: that is not a delivery.
       if (res.rejected.length > 0 || res.accepted.length === 0) {
         return { id: row.id, kind: 'failed', response: `recipient rejected: ${res.response}`.slice(0, 500) };
