@@ -138,12 +138,16 @@ export class Sender {
       .transaction(() => {
         const now = this.d.clock.now();
         const iso = now.toISOString();
+        // The common outcome, `sent`, is written for the whole batch in two statements instead of two per message.
+        const sent = outcomes.filter((o) => o.kind === 'sent');
+        if (sent.length > 0) {
+          const marked = q('delivery-mark-sent-batch').all({ batch: JSON.stringify(sent.map((o) => [o.id, o.response])), now: iso }) as { id: number }[];
+          if (marked.length > 0) q('delivery-record-sent-papers-batch').run(JSON.stringify(marked.map((r) => r.id)));
+          counted.sent += sent.length;
+        }
         for (const o of outcomes) {
           if (o.kind === 'sent') {
-            if (q('delivery-mark-sent').run({ id: o.id, response: o.response, now: iso }).changes === 1) {
-              q('delivery-record-sent-papers').run(o.id);
-            }
-            counted.sent++;
+            continue;
           } else if (o.kind === 'retry') {
             q('delivery-mark-retry').run({
               id: o.id, response: o.response, now: iso, maybe_delivered: o.maybeDelivered ? 1 : 0,
@@ -161,9 +165,10 @@ export class Sender {
         for (const s of skips) {
           if (q('delivery-mark-skipped').run({ id: s.id, reason: s.reason, now: iso }).changes === 1) counted.skipped++;
         }
-        for (const row of claims) {
-          const messageId = deliveryMessageId(row.id, row.edition_id, this.d.config.MAIL_DOMAIN);
-          if (q('delivery-claim').run({ id: row.id, message_id: messageId, now: iso }).changes === 1) claimed.set(row.id, messageId);
+        if (claims.length > 0) {
+          const ids = claims.map((row) => [row.id, deliveryMessageId(row.id, row.edition_id, this.d.config.MAIL_DOMAIN)] as const);
+          const got = new Set((q('delivery-claim-batch').all({ batch: JSON.stringify(ids), now: iso }) as { id: number }[]).map((r) => r.id));
+          for (const [id, messageId] of ids) if (got.has(id)) claimed.set(id, messageId);
         }
       })
       .immediate();
