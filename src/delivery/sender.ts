@@ -42,7 +42,10 @@ export interface SenderDeps {
   log: Logger;
   messenger: Messenger;
   links: (subscriberId: number) => RecipientLinks;
-  /** Messages in flight at once; defaults to SMTP_POOL_SIZE * 4 so every pooled connection always has the next one ready. */
+  /**
+   * Messages in flight at once; defaults to SMTP_POOL_SIZE * 8: every pooled connection always has its next messages
+   * ready, and refilling at half the window writes about 4 outcomes per connection in each transaction.
+   */
   maxInFlight?: number;
 }
 
@@ -80,7 +83,7 @@ export class Sender {
   stopRequested = false;
 
   constructor(private readonly d: SenderDeps) {
-    this.maxInFlight = d.maxInFlight ?? d.config.SMTP_POOL_SIZE * 4;
+    this.maxInFlight = d.maxInFlight ?? d.config.SMTP_POOL_SIZE * 8;
     this.gate = new RateGate(d.config.SMTP_RATE_PER_SEC);
     this.from = envelopeFrom(d.config.MAIL_FROM);
   }
