@@ -27,9 +27,10 @@ describe('personaliseForWire', () => {
       const plain = await personalise(t, r);
       const wire = await personaliseForWire(t, r);
       expect(wire.dotStuffed).toBe(true);
-      expect(wire.raw.toString('latin1'), `pad ${pad}`).toBe(dotStuff(plain).toString('latin1'));
-      stuffedLines += wire.raw.toString('latin1').split('\r\n..').length - 1;
-      const mail = await simpleParser(rawBytes({ envelope: { from: '', to: [] }, raw: wire.raw, messageId: r.messageId, dotStuffed: true }));
+      const wireBytes = Buffer.concat(wire.raw);
+      expect(wireBytes.toString('latin1'), `pad ${pad}`).toBe(dotStuff(plain).toString('latin1'));
+      stuffedLines += wireBytes.toString('latin1').split('\r\n..').length - 1;
+      const mail = await simpleParser(rawBytes({ envelope: { from: '', to: [] }, raw: wireBytes, messageId: r.messageId, dotStuffed: true }));
       expect(mail.text).toContain(`.starts with a dot\n${filler}${links.unsubscribeUrl}\n.\n..two\n${r.email}\n`);
     }
     expect(stuffedLines).toBeGreaterThan(0);
@@ -45,7 +46,7 @@ describe('personaliseForWire', () => {
     const links = { unsubscribeUrl: 'https://paperboy.example/u/1', unsubscribeMailto: 'mailto:u@paperboy.example', manageUrl: 'https://paperboy.example/m/1' };
     const wire = await personaliseForWire(t, { email: 'a@example.test', messageId: '<d1.e1@paperboy.example>', links, date: new Date() });
     expect(wire.dotStuffed).toBe(false);
-    expect(wire.raw.toString('latin1')).toMatch(/^DKIM-Signature: /);
-    expect(wire.raw.toString('latin1')).toContain('\r\n.dot\r\n');
+    expect(Buffer.concat(wire.raw).toString('latin1')).toMatch(/^DKIM-Signature: /);
+    expect(Buffer.concat(wire.raw).toString('latin1')).toContain('\r\n.dot\r\n');
   });
 });

@@ -221,8 +221,11 @@ function recipientHeaders(r: Recipient): string {
   );
 }
 
-/** The segments with the recipient's values in; `stuffed` also doubles a dot that a value puts at a line start. */
-function fill(segments: Segment[], r: Recipient, stuffed: boolean): Buffer {
+/**
+ * The segments with the recipient's values in, as chunks (the template's own buffers are shared, not copied);
+ * `stuffed` also doubles a dot that a value puts at a line start.
+ */
+function fill(segments: Segment[], r: Recipient, stuffed: boolean): Buffer[] {
   const parts: Buffer[] = [Buffer.from(recipientHeaders(r), 'latin1')];
   for (const s of segments) {
     if (Buffer.isBuffer(s)) {
@@ -237,23 +240,23 @@ function fill(segments: Segment[], r: Recipient, stuffed: boolean): Buffer {
     } else if (stuffed && s.lineStart && v.charCodeAt(0) === DOT) v = '.' + v;
     parts.push(Buffer.from(v, 'utf8'));
   }
-  return Buffer.concat(parts);
+  return parts;
 }
 
 /** The message for one recipient: per-recipient headers, then the template with its placeholders filled in (and signed). */
 export async function personalise(t: MessageTemplate, r: Recipient): Promise<Buffer> {
   checkRecipient(r);
-  const raw = fill(t.segments, r, false);
+  const raw = Buffer.concat(fill(t.segments, r, false));
   return t.sign ? t.sign(raw) : raw;
 }
 
 /**
- * The message for one recipient as SMTP DATA wants it. Unsigned: straight from the pre-stuffed template
- * (`dotStuffed: true`, nothing left for the SMTP client to scan). Signed: DKIM needs the unstuffed bytes, so the
+ * The message for one recipient as SMTP DATA wants it, in chunks. Unsigned: straight from the pre-stuffed template
+ * (`dotStuffed: true`, nothing left for the SMTP client to scan, and no per-recipient copy of the whole message). Signed: DKIM needs the unstuffed bytes, so the
  * client stuffs them (CRLF-clean, its fast path).
  */
-export async function personaliseForWire(t: MessageTemplate, r: Recipient): Promise<{ raw: Buffer; dotStuffed: boolean }> {
-  if (t.sign) return { raw: await personalise(t, r), dotStuffed: false };
+export async function personaliseForWire(t: MessageTemplate, r: Recipient): Promise<{ raw: Buffer[]; dotStuffed: boolean }> {
+  if (t.sign) return { raw: [await personalise(t, r)], dotStuffed: false };
   checkRecipient(r);
   return { raw: fill(t.wire, r, true), dotStuffed: true };
 }
