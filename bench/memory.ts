@@ -4,6 +4,9 @@ import path from 'node:path';
 import { benchDir, num, options, table, writeResult, type BenchPart } from './lib/part.js';
 import { startSink } from './postfix.js';
 
+const MAX_LARGE_MB = 250;
+const MAX_RATIO = 1.25;
+
 export interface MemorySample {
   workload: string;
   n: number;
@@ -32,13 +35,13 @@ export async function sampleChild(workload: string, n: number, env: Record<strin
 
 export const memoryPart: BenchPart = {
   name: 'memory',
-  description: 'peak RSS of a send workload at N and 10N recipients (flat memory check)',
+  description: 'peak RSS of paperboy send --force (real ledger and sender) at 10,000 and 100,000 subscribers',
   async run(args) {
     const o = options(args);
     const small = num(o, 'small', 10_000);
     const large = num(o, 'large', 100_000);
-    // Until the real sender is wired in, the workload is the SMTP fast path alone (bench/memory-child.ts).
-    const workload = o.get('workload') ?? 'smtp';
+    // The real sender by default; `--workload=smtp` measures the SMTP fast path alone (bench/memory-child.ts).
+    const workload = o.get('workload') ?? 'delivery';
     const samples: MemorySample[] = [];
     for (const n of [small, large]) {
       const sink = await startSink();
@@ -53,6 +56,9 @@ export const memoryPart: BenchPart = {
       ...samples.map((s) => ({ workload: s.workload, recipients: s.n, 'peak RSS (MB)': s.peakRssMB, seconds: s.seconds })),
       { workload: 'ratio large/small', recipients: '', 'peak RSS (MB)': ratio, seconds: '' },
     ]);
-    console.log('results: ' + writeResult('memory', { samples, ratio }));
+    // Issue 6's bounds: the large run under 250 MB and within 1.25x of the small one.
+    const pass = samples[1]!.peakRssMB < MAX_LARGE_MB && ratio <= MAX_RATIO;
+    console.log(`peak RSS at ${large}: ${samples[1]!.peakRssMB} MB (< ${MAX_LARGE_MB}), ratio ${ratio.toFixed(2)} (<= ${MAX_RATIO}): ${pass ? 'PASS' : 'FAIL'}`);
+    console.log('results: ' + writeResult('memory', { samples, ratio, targets: { maxLargeMB: MAX_LARGE_MB, maxRatio: MAX_RATIO }, pass }));
   },
 };
