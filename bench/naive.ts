@@ -92,7 +92,7 @@ export const naivePart: BenchPart = {
     const o = options(args);
     const n = num(o, 'n', 1000);
     const c = num(o, 'connections', 5);
-    const runs = num(o, 'runs', 1);
+    const runs = num(o, 'runs', 3);
     const window = num(o, 'window', c * 8);
     console.log(`${n} recipients, ${c} connections, median of ${runs} run(s)`);
     const perRun: { naive: Timed; paperboy: Timed; speedup: number }[] = [];
