@@ -3,11 +3,12 @@ import type { BenchPart } from './lib/part.js';
 import { postfixPart } from './postfix.js';
 import { sendPart } from './send.js';
 import { memoryPart } from './memory.js';
+import { naivePart } from './naive.js';
 import { ingestPart, renderPart } from './parts-main.js';
 import { httpPart } from './http.js';
 
 /** Every part, in the order `npm run bench` runs them. Add a part: export a BenchPart from bench/<name>.ts, list it here. */
-const parts: BenchPart[] = [postfixPart, sendPart, memoryPart, renderPart, ingestPart, httpPart];
+const parts: BenchPart[] = [postfixPart, sendPart, naivePart, memoryPart, renderPart, ingestPart, httpPart];
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

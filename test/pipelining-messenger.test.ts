@@ -201,6 +201,27 @@ describe.each([
     }
   });
 
+  it('writes a stuffed message given as chunks in order, whatever the chunk boundaries', async () => {
+    const { server, messenger } = await setup({ hidePIPELINING }, (p) => `smtp://127.0.0.1:${p}?starttls=never`);
+    const cuts = [[1, 7, 300], [2, 40, 41, 2000], [5]];
+    await Promise.all(
+      cuts.map((at, i) => {
+        // Without its final CRLF, so the messenger adds one; some cuts split a CRLF, one chunk is empty.
+        const body = dotStuff(tricky(i)).subarray(0, -2);
+        const chunks = [...at, body.length].map((end, k, all) => body.subarray(k === 0 ? 0 : all[k - 1]!, end));
+        chunks.splice(1, 0, Buffer.alloc(0));
+        return messenger.sendRaw({ envelope: { from: 'bounces@example.org', to: [`reader${i}@example.org`] }, raw: chunks, messageId: `<m${i}@example.org>`, dotStuffed: true });
+      }),
+    );
+    expect(server.received).toHaveLength(cuts.length);
+    for (const got of server.received) {
+      const i = Number(/reader(\d+)@/.exec(got.to[0]!)![1]);
+      expect(got.raw.toString('utf8')).toBe(tricky(i).toString('utf8').replace(/\r?\n/g, '\r\n') + '\r\n');
+      const mail = await simpleParser(got.raw);
+      expect(mail.text?.replace(/\n$/, '')).toBe(expectedText(i));
+    }
+  });
+
   it('maps refusals: 550 5.1.1 is a permanent hard bounce, 451 temporary, partial rejects reported', async () => {
     const { server, messenger } = await setup({ hidePIPELINING }, (p) => `smtp://127.0.0.1:${p}?starttls=never`);
     const [bounce, later, partial, ok] = await Promise.allSettled([

@@ -31,11 +31,15 @@ export interface Recipient {
   date: Date;
 }
 
-type Segment = Buffer | { slot: SlotName; encoding: 'qp' | 'raw'; html: boolean };
+type Slot = { slot: SlotName; encoding: 'qp' | 'raw'; html: boolean; lineStart: boolean };
+type Segment = Buffer | Slot;
 
 /** A prebuilt digest: the bytes around every placeholder, ready to be filled in per recipient. */
 export interface MessageTemplate {
+  /** CRLF line endings throughout, not dot-stuffed: what DKIM signs. */
   segments: Segment[];
+  /** The same, dot-stuffed for SMTP DATA (RFC 5321 4.5.2) once here, so a recipient costs only the substitutions. */
+  wire: Segment[];
   /** How many placeholders the renderer actually placed, per link. */
   found: Record<SlotName, number>;
   sign: ((raw: Buffer) => Promise<Buffer>) | null;
@@ -92,7 +96,8 @@ export async function buildTemplate(rendered: RenderedDigest, cfg: MessageHeader
     },
   }).compile();
   forceQuotedPrintable(root as never);
-  const built = (await root.build()).toString('latin1');
+  // MailComposer leaves some bare LFs; CRLF everywhere once here keeps every message on the SMTP client's fast path.
+  const built = (await root.build()).toString('latin1').replace(/\r\n|\r|\n/g, '\r\n');
   const split = built.indexOf('\r\n\r\n');
   if (split < 0) throw new TemplateError('built message has no header/body separator');
   const head = stripHeaders(built.slice(0, split));
@@ -121,10 +126,11 @@ export async function buildTemplate(rendered: RenderedDigest, cfg: MessageHeader
     const raw = /content-transfer-encoding:\s*(7bit|8bit)/.test(partHeaders) || !/content-transfer-encoding/.test(partHeaders);
     if (!qp && !raw) throw new TemplateError('a link placeholder sits in a part that is neither quoted-printable nor 7bit');
     segments.push(Buffer.from(body.slice(pos, hit.start), 'latin1'));
-    segments.push({ slot: hit.slot, encoding: qp ? 'qp' : 'raw', html });
+    segments.push({ slot: hit.slot, encoding: qp ? 'qp' : 'raw', html, lineStart: hit.start === 0 || body.endsWith('\r\n', hit.start) });
     pos = hit.end;
   }
   segments.push(Buffer.from(body.slice(pos), 'latin1'));
+  const wire = stuffSegments(segments);
 
   let sign: MessageTemplate['sign'] = null;
   if (cfg.dkim) {
@@ -144,7 +150,25 @@ export async function buildTemplate(rendered: RenderedDigest, cfg: MessageHeader
         out.on('error', reject);
       });
   }
-  return { segments, found, sign };
+  return { segments, wire, found, sign };
+}
+
+const DOT = 0x2e;
+
+/**
+ * Dot-stuffs the bytes around the slots. A line start inside a segment is a CRLF followed by a dot. A segment's
+ * first byte starts a line when it opens the message, or follows a quoted-printable value (which ends with a soft
+ * break); a raw value never holds a line break, so after one the segment goes on the same line.
+ */
+function stuffSegments(segments: Segment[]): Segment[] {
+  return segments.map((seg, i) => {
+    if (!Buffer.isBuffer(seg)) return seg;
+    const prev = segments[i - 1];
+    const atLineStart = i === 0 || (prev !== undefined && !Buffer.isBuffer(prev) && prev.encoding === 'qp');
+    let text = seg.toString('latin1').replace(/\r\n\./g, '\r\n..');
+    if (atLineStart && seg[0] === DOT) text = '.' + text;
+    return Buffer.from(text, 'latin1');
+  });
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -179,28 +203,60 @@ function rfc2822Date(d: Date): string {
   return d.toUTCString().replace(/GMT$/, '+0000');
 }
 
-/** The message for one recipient: per-recipient headers, then the template with its placeholders filled in. */
-export async function personalise(t: MessageTemplate, r: Recipient): Promise<Buffer> {
+function checkRecipient(r: Recipient): void {
   if (!SIMPLE_ADDRESS.test(r.email)) throw new RecipientError(`not a deliverable address: ${JSON.stringify(r.email)}`);
   if (!/^<[^<>\s]+@[^<>\s]+>$/.test(r.messageId)) throw new RecipientError(`not a Message-ID: ${JSON.stringify(r.messageId)}`);
   for (const v of [r.links.unsubscribeUrl, r.links.unsubscribeMailto, r.links.manageUrl]) {
     if (UNSAFE_HEADER_VALUE.test(v)) throw new RecipientError('a link holds CR, LF or angle brackets');
   }
-  const headers =
+}
+
+/** Header lines written per recipient (none starts with a dot, so they are the same stuffed or not). */
+function recipientHeaders(r: Recipient): string {
+  return (
     `To: ${r.email}\r\n` +
     `Date: ${rfc2822Date(r.date)}\r\n` +
     `Message-ID: ${r.messageId}\r\n` +
-    `List-Unsubscribe: <${r.links.unsubscribeUrl}>,\r\n <${r.links.unsubscribeMailto}>\r\n`;
-  const parts: Buffer[] = [Buffer.from(headers, 'latin1')];
-  for (const s of t.segments) {
+    `List-Unsubscribe: <${r.links.unsubscribeUrl}>,\r\n <${r.links.unsubscribeMailto}>\r\n`
+  );
+}
+
+/**
+ * The segments with the recipient's values in, as chunks (the template's own buffers are shared, not copied);
+ * `stuffed` also doubles a dot that a value puts at a line start.
+ */
+function fill(segments: Segment[], r: Recipient, stuffed: boolean): Buffer[] {
+  const parts: Buffer[] = [Buffer.from(recipientHeaders(r), 'latin1')];
+  for (const s of segments) {
     if (Buffer.isBuffer(s)) {
       parts.push(s);
       continue;
     }
     let v = s.slot === 'email' ? r.email : r.links[s.slot];
     if (s.html) v = v.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-    parts.push(Buffer.from(s.encoding === 'qp' ? qpValue(v) : v, 'utf8'));
+    if (s.encoding === 'qp') {
+      v = qpValue(v);
+      if (stuffed) v = v.replace(/\r\n\./g, '\r\n..');
+    } else if (stuffed && s.lineStart && v.charCodeAt(0) === DOT) v = '.' + v;
+    parts.push(Buffer.from(v, 'utf8'));
   }
-  const raw = Buffer.concat(parts);
+  return parts;
+}
+
+/** The message for one recipient: per-recipient headers, then the template with its placeholders filled in (and signed). */
+export async function personalise(t: MessageTemplate, r: Recipient): Promise<Buffer> {
+  checkRecipient(r);
+  const raw = Buffer.concat(fill(t.segments, r, false));
   return t.sign ? t.sign(raw) : raw;
+}
+
+/**
+ * The message for one recipient as SMTP DATA wants it, in chunks. Unsigned: straight from the pre-stuffed template
+ * (`dotStuffed: true`, nothing left for the SMTP client to scan, and no per-recipient copy of the whole message). Signed: DKIM needs the unstuffed bytes, so the
+ * client stuffs them (CRLF-clean, its fast path).
+ */
+export async function personaliseForWire(t: MessageTemplate, r: Recipient): Promise<{ raw: Buffer[]; dotStuffed: boolean }> {
+  if (t.sign) return { raw: [await personalise(t, r)], dotStuffed: false };
+  checkRecipient(r);
+  return { raw: fill(t.wire, r, true), dotStuffed: true };
 }

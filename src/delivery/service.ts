@@ -184,8 +184,35 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     const subscriber = req.mode === 'to' ? targetSubscriber(req.target) : undefined;
     const planner = createPlanner(store, clock, deps.digest);
     let planning = true;
+    // The early drain naps between passes until the planner writes new rows (or pollMs passes, for another
+    // process's rows): a fixed sleep would leave the connections idle while the next page waits.
+    let newRows = false;
+    let wakeEarly: (() => void) | null = null;
+    const kick = () => {
+      newRows = true;
+      const w = wakeEarly;
+      wakeEarly = null;
+      w?.();
+    };
+    const nap = () =>
+      newRows
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const t = setTimeout(() => {
+              wakeEarly = null;
+              resolve();
+            }, pollMs);
+            wakeEarly = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
     const planned = planner.plan({
-      mode: req.mode, runId: dryRun ? null : runId, kind: req.kind, subscriber, dryRun, onDecision: req.onDecision,
+      mode: req.mode, runId: dryRun ? null : runId, kind: req.kind, subscriber, dryRun,
+      onDecision: (d) => {
+        req.onDecision?.(d);
+        kick();
+      },
       onError: (sub, err) => log.error({ err, subscriber: sub.id, run: runId }, 'could not select or render a digest; the next tick tries again'),
     });
     // Sending starts with the first planned page: SMTP round trips overlap the selecting and rendering of the rest.
@@ -193,14 +220,16 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       ? Promise.resolve()
       : (async () => {
           while (planning && !closed) {
+            newRows = false;
             await drain();
-            await sleep(pollMs);
+            if (planning) await nap();
           }
         })();
     try {
       summary.plan = await planned;
     } finally {
       planning = false;
+      kick();
       await early;
     }
     if (!dryRun) store.q('run-set-planned').run({ id: runId, planned: summary.plan.queued, skipped: summary.plan.skipped });

@@ -15,7 +15,11 @@ export interface OutgoingMessage {
 /** A message already serialised to RFC 5322 bytes; the fast path for digests. */
 export interface RawMessage {
   envelope: { from: string; to: string[] };
-  raw: Buffer | string;
+  /**
+   * The message; as chunks when it is mostly shared bytes (a prebuilt template around a few per-recipient values):
+   * an SMTP messenger writes them one after another, so no per-recipient copy of the whole message is made.
+   */
+  raw: Buffer | string | readonly Buffer[];
   messageId: string;
   /**
    * `raw` is already CRLF-normalised and dot-stuffed (smtp-wire `dotStuff`, done once per variant), so an SMTP

@@ -35,8 +35,8 @@ export const DKIM_SIGNED_HEADERS =
 interface Job {
   from: string;
   to: string[];
-  /** Dot-stuffed, ends with CRLF; the terminating ".\r\n" is written separately. */
-  body: Buffer;
+  /** Dot-stuffed, ends with CRLF; the terminating ".\r\n" is written separately. Chunks are written in order. */
+  body: readonly Buffer[];
   messageId: string;
   resolve(r: SendResult): void;
   reject(e: SendError): void;
@@ -48,6 +48,15 @@ interface Job {
 type Envelope = Pending[];
 
 const CRLF_DOT_CRLF = Buffer.from('.\r\n');
+
+/** Whether chunks (empty ones left out) end with CRLF, the line end the terminating dot needs before it. */
+function endsWithCrlf(chunks: readonly Buffer[]): boolean {
+  const last = chunks[chunks.length - 1];
+  if (!last) return false;
+  if (last.length >= 2) return last[last.length - 2] === 13 && last[last.length - 1] === 10;
+  const prev = chunks[chunks.length - 2];
+  return last[0] === 10 && prev !== undefined && prev[prev.length - 1] === 13;
+}
 
 function replyError(r: SmtpReply, step: string): SendError {
   return new SendError(`${step} refused: ${r.text}`, r.code >= 500 && r.code < 600 ? 'permanent' : 'temporary', r.code, r.enhanced, r.text);
@@ -109,12 +118,12 @@ export class PipeliningMessenger implements Messenger {
     } catch (err) {
       return Promise.reject(new SendError((err as Error).message, 'permanent'));
     }
-    let body: Buffer;
+    let body: readonly Buffer[];
     if (msg.dotStuffed) {
-      body = typeof msg.raw === 'string' ? Buffer.from(msg.raw, 'utf8') : msg.raw;
-      if (body.length < 2 || body[body.length - 2] !== 13 || body[body.length - 1] !== 10) body = Buffer.concat([body, Buffer.from('\r\n')]);
+      body = typeof msg.raw === 'string' ? [Buffer.from(msg.raw, 'utf8')] : Buffer.isBuffer(msg.raw) ? [msg.raw] : msg.raw.filter((b) => b.length > 0);
+      if (!endsWithCrlf(body)) body = [...body, Buffer.from('\r\n')];
     } else {
-      body = dotStuff(msg.raw);
+      body = [dotStuff(Array.isArray(msg.raw) ? Buffer.concat(msg.raw) : (msg.raw as Buffer | string))];
     }
     return new Promise<SendResult>((resolve, reject) => {
       this.enqueue({ from, to, body, messageId: msg.messageId, resolve, reject, requeued: false }, false);
@@ -308,7 +317,7 @@ export class PipeliningMessenger implements Messenger {
       return { carried: null, final: Promise.resolve() };
     }
     s.cork();
-    s.write(job.body);
+    for (const chunk of job.body) s.write(chunk);
     s.write(CRLF_DOT_CRLF);
     const final = s.expect().then((r) => this.settle(job, verdict, r));
     let carried: { job: Job; env: Envelope } | null = null;
@@ -342,7 +351,7 @@ export class PipeliningMessenger implements Messenger {
       return job.reject(replyError(data, 'DATA'));
     }
     s.cork();
-    s.write(job.body);
+    for (const chunk of job.body) s.write(chunk);
     s.write(CRLF_DOT_CRLF);
     const final = s.expect();
     s.uncork();

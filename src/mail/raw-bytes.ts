@@ -9,7 +9,7 @@ const DOT = 0x2e;
  * one leading dot removed from every line that starts with two.
  */
 export function rawBytes(msg: RawMessage): Buffer {
-  const buf = typeof msg.raw === 'string' ? Buffer.from(msg.raw, 'utf8') : msg.raw;
+  const buf = typeof msg.raw === 'string' ? Buffer.from(msg.raw, 'utf8') : Buffer.isBuffer(msg.raw) ? msg.raw : Buffer.concat(msg.raw);
   if (!(msg as RawMessage & { dotStuffed?: boolean }).dotStuffed) return buf;
   const parts: Buffer[] = [];
   let from = buf[0] === DOT && buf[1] === DOT ? 1 : 0;

@@ -1,6 +1,7 @@
 // Test stand-in for the mail branch's pooled SMTP Messenger: nodemailer's pool sending prebuilt raw messages, errors mapped to SendError.
 import nodemailer from 'nodemailer';
 import { SendError, type Messenger, type RawMessage, type SendResult, type OutgoingMessage } from '../../src/mail/messenger.js';
+import { rawBytes } from '../../src/mail/raw-bytes.js';
 
 function toSendError(err: unknown): SendError {
   const e = err as { message?: string; responseCode?: number; response?: string; code?: string };
@@ -31,7 +32,8 @@ export function createTestSmtpMessenger(port: number, opts: { pool?: number } = 
   return {
     name: 'test-smtp',
     send: (msg: OutgoingMessage) => wrap(transport.sendMail(msg) as never),
-    sendRaw: (msg: RawMessage) => wrap(transport.sendMail({ envelope: msg.envelope, raw: msg.raw, messageId: msg.messageId }) as never),
+    // nodemailer stuffs on the wire itself: undo the sender's stuffing first, as the real nodemailer messenger does.
+    sendRaw: (msg: RawMessage) => wrap(transport.sendMail({ envelope: msg.envelope, raw: rawBytes(msg), messageId: msg.messageId }) as never),
     async close() {
       transport.close();
     },

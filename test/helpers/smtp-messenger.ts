@@ -1,6 +1,7 @@
 // A small nodemailer Messenger for tests: real SMTP to a local server, failures mapped to SendError.
 import nodemailer from 'nodemailer';
 import { SendError, type Messenger, type SendResult } from '../../src/mail/messenger.js';
+import { rawBytes } from '../../src/mail/raw-bytes.js';
 
 function toSendError(err: unknown): SendError {
   const e = err as Error & { responseCode?: number; response?: string };
@@ -28,7 +29,7 @@ export function createSmtpTestMessenger(port: number): Messenger {
     },
     async sendRaw(msg) {
       try {
-        return result(await transport.sendMail({ envelope: msg.envelope, raw: msg.raw, messageId: msg.messageId }));
+        return result(await transport.sendMail({ envelope: msg.envelope, raw: rawBytes(msg), messageId: msg.messageId }));
       } catch (err) {
         throw toSendError(err);
       }

@@ -50,21 +50,26 @@ WHERE d.status = 'queued' AND d.id > @after AND d.next_attempt_at <= @now
 ORDER BY d.id
 LIMIT @limit;
 
--- name: delivery-claim
--- Only a queued row can be claimed, so two senders never both send one delivery.
-UPDATE deliveries SET status = 'sending', attempts = attempts + 1, message_id = @message_id, updated_at = @now
-WHERE id = @id AND status = 'queued';
+-- name: delivery-claim-batch
+-- delivery-claim for a whole batch in one statement (@batch: JSON [[id, message_id], ...]); returns the ids claimed.
+UPDATE deliveries SET status = 'sending', attempts = attempts + 1, message_id = j.value ->> 1, updated_at = @now
+FROM json_each(@batch) j
+-- The unary + keeps SQLite from walking every queued row by the status index: one rowid lookup per batch entry.
+WHERE deliveries.id = j.value ->> 0 AND +deliveries.status = 'queued'
+RETURNING deliveries.id;
 
--- name: delivery-mark-sent
-UPDATE deliveries SET status = 'sent', smtp_response = @response, sent_at = @now, updated_at = @now, next_attempt_at = NULL
-WHERE id = @id AND status = 'sending';
+-- name: delivery-mark-sent-batch
+-- delivery-mark-sent for a whole batch (@batch: JSON [[id, response], ...]); returns the ids that were still sending.
+UPDATE deliveries SET status = 'sent', smtp_response = j.value ->> 1, sent_at = @now, updated_at = @now, next_attempt_at = NULL
+FROM json_each(@batch) j
+WHERE deliveries.id = j.value ->> 0 AND +deliveries.status = 'sending'
+RETURNING deliveries.id;
 
--- name: delivery-record-sent-papers
--- Run in the transaction that marks the delivery sent (or unknown), so "a paper is never sent twice" holds.
+-- name: delivery-record-sent-papers-batch
+-- delivery-record-sent-papers for the ids (JSON array) delivery-mark-sent-batch returned, in the same transaction.
 INSERT OR IGNORE INTO sent_papers (subscriber_id, paper_id, delivery_id)
 SELECT d.subscriber_id, p.id, d.id
-FROM deliveries d, json_each(d.paper_ids) j JOIN papers p ON p.id = j.value
-WHERE d.id = ?;
+FROM json_each(?) k JOIN deliveries d ON d.id = k.value, json_each(d.paper_ids) j JOIN papers p ON p.id = j.value;
 
 -- name: delivery-mark-retry
 -- A connection lost with no reply (possibly after the message went out) also flags was_unknown: a retry may duplicate it.
