@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './clock.js';
 import { resolveSecrets } from './secrets.js';
 import { createMessenger } from './mail/create-messenger.js';
 import type { Messenger } from './mail/messenger.js';
+import { setHeapGrowth } from './heap.js';
 
 /** The config with its secrets resolved: both are always present once the app is built. */
 export type AppConfig = Config & { ADMIN_TOKEN: string; SECRET_KEY: string };
@@ -22,6 +23,8 @@ export interface App {
 }
 
 export function createApp(baseConfig: Config, opts: { log?: Logger; clock?: Clock } = {}): App {
+  // Process-wide, so here at the root: every entry point (npm start, each CLI command) builds exactly one app.
+  setHeapGrowth(baseConfig.HEAP_GROWTH_PERCENT);
   mkdirSync(baseConfig.DATA_DIR, { recursive: true });
   const config: AppConfig = { ...baseConfig, ...resolveSecrets(baseConfig) };
   const store = openStore(config.DATABASE_PATH);

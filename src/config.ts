@@ -85,6 +85,8 @@ export const envSchema = z.object({
   SEND_RETRY_BASE_SECONDS: int(1, 86400).default(60),
   RESEND_UNKNOWN: bool.default(false),
   SCHEDULER_ENABLED: bool.default(true),
+  // How far V8 may grow the heap past what survived the last full GC, in percent; 0 leaves V8's own rule.
+  HEAP_GROWTH_PERCENT: int(0, 400).default(50),
   DKIM_DOMAIN: z.string().trim().min(1).optional(),
   DKIM_SELECTOR: z.string().trim().min(1).optional(),
   DKIM_PRIVATE_KEY: z.string().min(1).optional(),

@@ -16,6 +16,7 @@ import { DeliverySubscriber, isNothing } from '../../src/delivery/ports.js';
 import { buildTemplate, personalise, LINK_PLACEHOLDERS } from '../../src/delivery/mime.js';
 import { deliveryMessageId, headersConfig } from '../../src/delivery/sender.js';
 import { localDateOf } from '../../src/delivery/schedule.js';
+import { setHeapGrowth } from '../../src/heap.js';
 import { benchDir } from './part.js';
 
 export const SEEDS_DIR = path.join(path.dirname(benchDir), 'seeds');
@@ -54,8 +55,9 @@ export function buildWorld(n: number, digestSize = 10): World {
   }
 }
 
-export function worldConfig(world: World, smtpPort: number, poolSize: number): AppConfig {
-  return loadConfig({
+/** The environment `paperboy send` runs with against `world`: what the CLI reads, and what worldConfig parses. */
+export function worldEnv(world: World, smtpPort: number, poolSize: number): Record<string, string> {
+  return {
     DATA_DIR: world.dir,
     DATABASE_PATH: world.dbPath,
     PUBLIC_URL: 'https://paperboy.example.org',
@@ -69,7 +71,11 @@ export function worldConfig(world: World, smtpPort: number, poolSize: number): A
     LOG_LEVEL: 'silent',
     INBOUND_SMTP_ENABLED: 'false',
     SCHEDULER_ENABLED: 'false',
-  }) as AppConfig;
+  };
+}
+
+export function worldConfig(world: World, smtpPort: number, poolSize: number): AppConfig {
+  return loadConfig(worldEnv(world, smtpPort, poolSize)) as AppConfig;
 }
 
 export interface LedgerCheck {
@@ -103,6 +109,8 @@ export interface RealSend {
  */
 export async function realSend(world: World, smtpPort: number, poolSize: number): Promise<RealSend> {
   const config = worldConfig(world, smtpPort, poolSize);
+  // As createApp does in the CLI and the service: this process is the sender, so it runs as paperboy would.
+  setHeapGrowth(config.HEAP_GROWTH_PERCENT);
   const store = openStore(world.dbPath);
   const clock = systemClock;
   const messenger = pipeliningMessengerFromConfig(config);

@@ -1,6 +1,5 @@
 // Owns `paperboy serve`: the same service as `npm start`, running until SIGINT or SIGTERM.
 import type { Command } from 'commander';
-import { startService } from '../serve.js';
 import type { GetApp } from './context.js';
 import type { App } from '../app.js';
 import type { Service } from '../serve.js';
@@ -18,6 +17,9 @@ export function startBanner(app: App, service: Service): string {
 
 /** Starts the service and resolves once a signal has stopped it. */
 export async function serveUntilSignal(app: App): Promise<void> {
+  // Loaded here, not at the top: the web server, the mail listener and their parsers (~30 MB) are for serving
+  // only, and every other command (`send` above all) would otherwise carry them.
+  const { startService } = await import('../serve.js');
   const service = await startService(app);
   // Printed plainly (not as a log line) because it is what a newcomer needs to see first.
   process.stdout.write(startBanner(app, service));
