@@ -52,9 +52,10 @@ export function machine() {
   return { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` };
 }
 
-/** Writes bench/results/<part>-<time>.json and bench/results/<part>-latest.json; returns the path. */
+/** Writes bench/results/<part>-<time>.json and bench/results/<part>-latest.json (or under BENCH_RESULTS_DIR); returns the path. */
 export function writeResult(part: string, data: unknown): string {
-  const dir = path.join(benchDir, 'results');
+  // BENCH_RESULTS_DIR lets the bench's own tests write elsewhere, so a tiny test run never replaces real figures.
+  const dir = process.env.BENCH_RESULTS_DIR || path.join(benchDir, 'results');
   mkdirSync(dir, { recursive: true });
   const body = JSON.stringify({ part, at: new Date().toISOString(), machine: machine(), ...(data as object) }, null, 2) + '\n';
   const file = path.join(dir, `${part}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const results = mkdtempSync(path.join(tmpdir(), 'paperboy-bench-results-'));
+afterAll(() => rmSync(results, { recursive: true, force: true }));
+
+interface Sample {
+  workload: string;
+  n: number;
+  peakRssMB: number;
+  cpuSeconds: number;
+  memoryPeaksMB: { heapTotal: number; rss: number };
+  detail: { ledger: { sent: number; other: number; distinctMessageIds: number }; cli: string[] };
+}
+
+// The bench itself, small: it must really run `paperboy send --force` as a process and see every delivery sent.
+// Its verdict is not asserted here (figures at this size mean nothing); that the measurement is real is.
+describe('npm run bench -- memory', () => {
+  it('measures the real send process at both sizes and checks its ledger', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'memory', '--small=30', '--large=120'], {
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_RESULTS_DIR: results },
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/\| delivery\s+\| 120\s+\|/);
+    const out = JSON.parse(readFileSync(path.join(results, 'memory-latest.json'), 'utf8')) as { samples: Sample[]; ratio: number };
+    expect(out.samples.map((s) => [s.workload, s.n])).toEqual([['delivery', 30], ['delivery', 120]]);
+    for (const s of out.samples) {
+      expect(s.detail.ledger).toMatchObject({ sent: s.n, other: 0, distinctMessageIds: s.n });
+      // The CLI's own summary, from the measured process.
+      expect(s.detail.cli.join('\n')).toContain(`sent ${s.n}, failed 0`);
+      // Peaks from inside that process: a node with the app loaded is tens of MB, never zero.
+      expect(s.peakRssMB).toBeGreaterThan(40);
+      expect(s.memoryPeaksMB.heapTotal).toBeGreaterThan(5);
+      expect(s.cpuSeconds).toBeGreaterThan(0);
+    }
+    expect(out.ratio).toBeCloseTo(out.samples[1]!.peakRssMB / out.samples[0]!.peakRssMB, 5);
+  }, 130_000);
+});
