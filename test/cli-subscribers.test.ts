@@ -93,6 +93,21 @@ describe('paperboy subscribers', () => {
     expect(repo.byEmail('left@example.org')).toBeNull();
   });
 
+  it('exports would-be spreadsheet formulas as text, and imports them back as they were', async () => {
+    const { app, dir } = newApp();
+    // Both are a subscriber's own choice: `=` and `+` are allowed in an address's local part, topics are free text.
+    await run(app, 'add', '=1+2@example.org', '--confirmed', '--topics', '@SUM(A1), -x, plain');
+    const file = join(dir, 'out.csv');
+    expect((await run(app, 'export', file)).out).toContain('exported 1 subscriber(s)');
+    const row = readFileSync(file, 'utf8').split('\r\n')[1]!;
+    expect(row.startsWith("'=1+2@example.org,active,")).toBe(true);
+    expect(row).toContain(`,"'@SUM(A1), -x, plain",`);
+
+    const { app: other } = newApp();
+    expect((await run(other, 'import', file, '--confirmed')).out).toContain('added 1 (active)');
+    expect(createSubscriberRepository(other.store).byEmail('=1+2@example.org')).toMatchObject({ topics: ['@SUM(A1)', '-x', 'plain'] });
+  });
+
   it('imports 100,000 rows in one go, reporting what it skipped and rejected and why', async () => {
     const { app, dir } = newApp();
     await run(app, 'add', 'person7@example.org', '--confirmed');

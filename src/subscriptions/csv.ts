@@ -51,11 +51,22 @@ export function parseCsv(text: string): { line: number; cells: string[] }[] {
   return out;
 }
 
+// What a spreadsheet would run as a formula when it starts a cell (OWASP "CSV injection"): a subscriber chooses their
+// topics and, within RFC 5321, their address (`=1+2@example.org` is one), and admins open exports in spreadsheets.
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One exported cell: quoted when it must be, and a would-be formula behind an apostrophe, which spreadsheets show as text. */
 export function csvCell(value: string | number | null | undefined): string {
-  const s = value === null || value === undefined ? '' : String(value);
+  let s = value === null || value === undefined ? '' : String(value);
+  if (typeof value === 'string' && FORMULA_START.test(s)) s = "'" + s;
   return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function csvRow(values: (string | number | null | undefined)[]): string {
   return values.map(csvCell).join(',') + '\r\n';
+}
+
+/** An imported cell as it was before csvCell guarded it: the apostrophe goes when a would-be formula follows, so exports round-trip. */
+export function unguardCell(cell: string): string {
+  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
 }

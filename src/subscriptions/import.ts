@@ -2,7 +2,7 @@
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import { checkEmail } from './email.js';
-import { parseCsv } from './csv.js';
+import { parseCsv, unguardCell } from './csv.js';
 import { preferencesSchema, fieldErrors, type Preferences } from './preferences.js';
 
 export const IMPORT_MESSAGES = {
@@ -49,7 +49,7 @@ export function importSubscribersCsv(
   let body = records.slice(1);
   if (emailCol < 0) {
     // A bare list of addresses, one per line, is common enough to accept without a header.
-    if (!('email' in checkEmail(records[0]!.cells[0] ?? ''))) throw new Error(IMPORT_MESSAGES.noEmailColumn);
+    if (!('email' in checkEmail(unguardCell(records[0]!.cells[0] ?? '')))) throw new Error(IMPORT_MESSAGES.noEmailColumn);
     emailCol = 0;
     body = records;
     header.length = 0;
@@ -68,7 +68,7 @@ export function importSubscribersCsv(
     .transaction(() => {
       for (const { line, cells } of body) {
         summary.rows++;
-        const raw = cells[emailCol] ?? '';
+        const raw = unguardCell(cells[emailCol] ?? '');
         const checked = checkEmail(raw);
         if ('error' in checked) {
           summary.rejected.push({ line, email: raw, reason: checked.error });
@@ -89,7 +89,7 @@ export function importSubscribersCsv(
         if (prefCols.length > 0) {
           const input: Record<string, string | number | string[]> = { ...opts.defaults };
           for (const [name, i] of prefCols) {
-            const v = (cells[i] ?? '').trim();
+            const v = unguardCell((cells[i] ?? '').trim());
             if (v !== '') input[name] = v;
           }
           const parsed = preferencesSchema.safeParse(input);
