@@ -27,7 +27,7 @@ function smtpError(code: number, message: string): Error {
 }
 
 /**
- * A receiving server that answers by address and subject: RCPT bounce@ -> 550 5.1.1, later@ -> 451;
+ * A receiving server that answers by address and subject: RCPT bounce@ -> 550 5.1.1, later@ -> 451, closing@ -> 421;
  * Subject DROP -> connection dropped after DATA, REJECT -> 554 5.7.1, TEMPFAIL -> 451 4.3.0, else 250.
  */
 async function startServer(options: Partial<SMTPServerOptions> = {}) {
@@ -45,6 +45,8 @@ async function startServer(options: Partial<SMTPServerOptions> = {}) {
     onRcptTo(addr, _session, cb) {
       if (addr.address.startsWith('bounce@')) return cb(smtpError(550, `5.1.1 <${addr.address}>: Recipient address rejected: User unknown`));
       if (addr.address.startsWith('later@')) return cb(smtpError(451, '4.3.0 Try again later'));
+      // smtp-server closes the connection after a 421, as a server going away does.
+      if (addr.address.startsWith('closing@')) return cb(smtpError(421, '4.7.0 Busy, closing'));
       cb();
     },
     onData(stream, session, cb) {
@@ -241,6 +243,16 @@ describe.each([
     expect((ok as PromiseFulfilledResult<SendResult>).value.accepted).toEqual(['reader4@example.org']);
     // The refused transactions were reset, so the messages after them went through on the same connections.
     expect(server.received.map((r) => r.to).sort()).toEqual([['reader3@example.org'], ['reader4@example.org']]);
+  });
+
+  it('reports a 421 (the server going away) as a temporary failure with its code and words, then sends on', async () => {
+    const { server, messenger } = await setup({ hidePIPELINING }, (p) => `smtp://127.0.0.1:${p}?starttls=never`);
+    const e = await rejection(raw(messenger, 1, ['closing@example.org']));
+    expect(e).toMatchObject({ failure: 'temporary', responseCode: 421, enhancedCode: '4.7.0' });
+    expect(e.response).toContain('Busy, closing');
+    expect(e.hardBounce).toBe(false);
+    expect((await raw(messenger, 2, ['reader2@example.org'])).accepted).toEqual(['reader2@example.org']);
+    expect(server.received.map((r) => r.to)).toEqual([['reader2@example.org']]);
   });
 
   it('maps a refused message (554 permanent, 451 temporary) and a drop after DATA (temporary), then carries on', async () => {

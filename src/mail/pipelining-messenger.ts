@@ -298,7 +298,9 @@ export class PipeliningMessenger implements Messenger {
     const replies = await Promise.all(env ?? this.writeEnvelope(s, job));
     const lost = replies.find((r): r is SessionError => r instanceof SessionError);
     if (lost) {
-      this.lostBeforeBody(job, lost);
+      // A server that is going away says why first (421, RFC 5321 3.8): that reply, not the bare close, goes on record.
+      const parting = replies.find((r): r is SmtpReply => !(r instanceof SessionError) && r.code === 421);
+      this.lostBeforeBody(job, parting ? new SessionError(`the server is closing the connection: ${parting.text}`, parting) : lost);
       return { carried: null, final: Promise.resolve() };
     }
     const [mail, ...rest] = replies as SmtpReply[];
