@@ -29,7 +29,9 @@ describe('confirmation worker', () => {
   });
 
   it('gives up after SEND_MAX_ATTEMPTS temporary failures, backing off in between', async () => {
-    h.sink.rejectNext(2, 421, '4.7.0 Busy');
+    // 421 means the server is closing the connection: paperboy's SMTP client tries once more on a fresh one within
+    // the same attempt (nothing was sent), so each of the two attempts meets two refusals.
+    h.sink.rejectNext(4, 421, '4.7.0 Busy');
     const r = h.service.subscribe('busy@example.org', 'web');
     const id = r.ok ? r.subscriberId : 0;
     await h.worker.runOnce();

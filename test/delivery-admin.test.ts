@@ -15,7 +15,7 @@ import { Command } from 'commander';
 import { runSendCommand, registerSendCommand, type SendIo } from '../src/cli/send.js';
 import type { Messenger } from '../src/mail/messenger.js';
 import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
-import { createTestSmtpMessenger } from './helpers/delivery-smtp-messenger.js';
+import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { createSimpleDigest } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 import { spawnSender } from './helpers/delivery-spawn-sender.js';
@@ -38,7 +38,7 @@ afterEach(async () => {
 });
 
 function deps(store: Store): DeliveryDeps {
-  const messenger: Messenger = createTestSmtpMessenger(sink.port);
+  const messenger: Messenger = createSmtpTestMessenger(sink.port);
   opened.push(messenger);
   return { config, store, clock: systemClock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) };
 }

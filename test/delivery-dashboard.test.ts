@@ -9,7 +9,7 @@ import { createDeliveryService } from '../src/delivery/service.js';
 import { registerAdminSendRoutes } from '../src/delivery/admin-routes.js';
 import { registerAdminLogin, requireAdmin } from '../src/admin/admin-auth.js';
 import { startSmtpSink } from './helpers/delivery-smtp-sink.js';
-import { createTestSmtpMessenger } from './helpers/delivery-smtp-messenger.js';
+import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { createSimpleDigest } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 
@@ -26,7 +26,7 @@ describe('GET /admin in Chromium', () => {
     insertPapers(store, 40);
     insertSubscribers(store, 30, (i) => ({ email: i === 7 ? 'gone@example.test' : i === 9 ? 'slow@example.test' : `reader${i}@example.test`, digest_size: 2 }));
     const clock = new FakeClock(new Date('2026-11-17T09:00:00Z'));
-    const messenger = createTestSmtpMessenger(sink.port);
+    const messenger = createSmtpTestMessenger(sink.port);
     const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) }, { pollMs: 5 });
     // A week of daily sends, with a few readers leaving along the way.
     for (let day = 0; day < 7; day++) {

@@ -7,7 +7,7 @@ import type { Messenger, RawMessage } from '../src/mail/messenger.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { acquireLease } from '../src/delivery/lease.js';
 import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
-import { createTestSmtpMessenger } from './helpers/delivery-smtp-messenger.js';
+import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { createSimpleDigest } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 
@@ -26,7 +26,7 @@ async function leftSending(resend: 'true' | 'false') {
   insertPapers(store, 5);
   insertSubscribers(store, 4);
   const clock = new FakeClock(new Date('2026-11-23T10:00:00.000Z'));
-  const messenger = createTestSmtpMessenger(sink.port);
+  const messenger = createSmtpTestMessenger(sink.port);
   const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) });
   // Plan only (a send to nowhere is not needed): put rows in the ledger, then fake a sender that died mid-send.
   store.db.prepare("INSERT INTO leases (name, holder, expires_at) VALUES ('sender', 'otherhost:1:dead', '2026-11-23T10:00:30.000Z')").run();

@@ -6,7 +6,7 @@ import { dueSlot, latestSlot, zonedInstant, localDateOf, localParts, isoWeekKey 
 import { createDeliveryService } from '../src/delivery/service.js';
 import { startScheduler } from '../src/delivery/scheduler.js';
 import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
-import { createTestSmtpMessenger } from './helpers/delivery-smtp-messenger.js';
+import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { createSimpleDigest } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 
@@ -138,7 +138,7 @@ describe('the scheduler with the ledger', () => {
     const subs = ZONES.flatMap((zone) => hours.map((hour) => ({ zone, hour })));
     insertSubscribers(store, subs.length, (i) => ({ time_zone: subs[i - 1]!.zone, delivery_hour: subs[i - 1]!.hour, digest_size: 1, confirmed_at: '2026-10-01T00:00:00Z' }));
     const clock = new FakeClock(new Date('2026-10-31T00:00:00Z'));
-    const messenger = createTestSmtpMessenger(sink.port);
+    const messenger = createSmtpTestMessenger(sink.port);
     const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) }, { pollMs: 5 });
     const scheduler = startScheduler(service, silentLogger, { cron: false });
     const end = Date.parse('2026-11-03T00:00:00Z');
@@ -189,7 +189,7 @@ describe('the scheduler with the ledger', () => {
     // Wednesday 07:00 in New York, Friday 18:00 in Kolkata.
     insertSubscribers(store, 2, (i) => ({ frequency: 'weekly', weekday: i === 1 ? 3 : 5, delivery_hour: i === 1 ? 7 : 18, time_zone: i === 1 ? 'America/New_York' : 'Asia/Kolkata', digest_size: 2, confirmed_at: '2026-10-01T00:00:00Z' }));
     const clock = new FakeClock(new Date('2026-11-16T00:00:00Z')); // a Monday
-    const messenger = createTestSmtpMessenger(sink.port);
+    const messenger = createSmtpTestMessenger(sink.port);
     const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) }, { pollMs: 5 });
     const scheduler = startScheduler(service, silentLogger, { cron: false });
     while (clock.now().getTime() < Date.parse('2026-11-30T00:00:00Z')) {

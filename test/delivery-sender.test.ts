@@ -8,7 +8,7 @@ import type { Store } from '../src/db/open.js';
 import type { Config } from '../src/config.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { startSmtpSink, type SmtpSink, type Answer } from './helpers/delivery-smtp-sink.js';
-import { createTestSmtpMessenger } from './helpers/delivery-smtp-messenger.js';
+import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { createSimpleDigest, testToken } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 
@@ -32,7 +32,7 @@ afterEach(async () => {
 function service(config: Config, answer?: (rcpt: string, attempt: number) => Answer) {
   if (answer) sink.answer = answer;
   const st = (store = store ?? openTestStore(config));
-  const messenger = createTestSmtpMessenger(sink.port);
+  const messenger = createSmtpTestMessenger(sink.port);
   const svc = createDeliveryService({ config, store: st, clock, log: silentLogger, messenger, digest: createSimpleDigest(st, config) }, { pollMs: 10 });
   return { svc, messenger };
 }
@@ -214,7 +214,7 @@ describe('failures', () => {
         return { ...p, select: (sub: Parameters<typeof p.select>[0]) => { if (sub.id === 2) throw new Error('boom'); return p.select(sub); } };
       },
     };
-    const messenger = createTestSmtpMessenger(sink.port);
+    const messenger = createSmtpTestMessenger(sink.port);
     const svc = createDeliveryService({ config, store: st, clock, log: silentLogger, messenger, digest }, { pollMs: 10 });
     const summary = await svc.run({ trigger: 'cli', mode: 'due' });
     await messenger.close();

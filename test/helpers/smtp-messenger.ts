@@ -1,41 +1,7 @@
-// A small nodemailer Messenger for tests: real SMTP to a local server, failures mapped to SendError.
-import nodemailer from 'nodemailer';
-import { SendError, type Messenger, type SendResult } from '../../src/mail/messenger.js';
-import { rawBytes } from '../../src/mail/raw-bytes.js';
+// The messenger tests send through: paperboy's own default SMTP client (the pipelining pool), pointed at a local server.
+import { createPipeliningMessenger, type PipeliningMessenger } from '../../src/mail/pipelining-messenger.js';
 
-function toSendError(err: unknown): SendError {
-  const e = err as Error & { responseCode?: number; response?: string };
-  const code = e.responseCode;
-  const enhanced = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(e.response ?? '')?.[1];
-  return new SendError(e.message, code !== undefined && code >= 500 ? 'permanent' : 'temporary', code, enhanced, e.response);
-}
-
-export function createSmtpTestMessenger(port: number): Messenger {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: false });
-  const result = (info: { accepted: unknown[]; rejected: unknown[]; response: string; messageId: string }): SendResult => ({
-    accepted: info.accepted.map(String),
-    rejected: info.rejected.map(String),
-    response: info.response,
-    messageId: info.messageId,
-  });
-  return {
-    name: 'test-smtp',
-    async send(msg) {
-      try {
-        return result(await transport.sendMail({ ...msg }));
-      } catch (err) {
-        throw toSendError(err);
-      }
-    },
-    async sendRaw(msg) {
-      try {
-        return result(await transport.sendMail({ envelope: msg.envelope, raw: rawBytes(msg), messageId: msg.messageId }));
-      } catch (err) {
-        throw toSendError(err);
-      }
-    },
-    async close() {
-      transport.close();
-    },
-  };
+/** The real client, not a stand-in: what `MAIL_TRANSPORT=smtp` ships, plain SMTP to 127.0.0.1:port. */
+export function createSmtpTestMessenger(port: number, opts: { pool?: number } = {}): PipeliningMessenger {
+  return createPipeliningMessenger({ url: `smtp://127.0.0.1:${port}?starttls=never`, poolSize: opts.pool ?? 3, defaultFrom: 'paperboy <digest@localhost>', timeoutMs: 10_000 });
 }
