@@ -112,15 +112,27 @@ describe('pages parsed on a worker thread', () => {
 });
 
 describe('bulk load into a small corpus', () => {
+  const triggerNames = (s: Store) =>
+    (s.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  const automerge = (s: Store) => s.db.prepare("SELECT v FROM papers_fts_config WHERE k = 'automerge'").pluck().get();
   const indexNames = (s: Store) =>
     (s.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('papers', 'paper_sources') ORDER BY name").all() as { name: string }[]).map((r) => r.name);
 
-  it('rebuilds the secondary indexes the load dropped, and the home page query still reads its index', () => {
+  it('puts back the indexes, the FTS trigger and FTS merging the load set aside; the home page query reads its index', () => {
     const store = openStore(join(dir, 'bulk.db'));
     const before = indexNames(store);
+    const triggers = triggerNames(store);
     expect(before).toEqual(['paper_sources_paper', 'papers_home_order']);
+    expect(triggers).toContain('papers_ai');
     ingestPaths(store, ['seeds'], clock);
     expect(indexNames(store)).toEqual(before);
+    expect(triggerNames(store)).toEqual(triggers);
+    expect(automerge(store)).toBe(4);
+    // The FTS insert trigger works again for papers written outside ingest.
+    store.db
+      .prepare("INSERT INTO papers (title_key, title, abstract, first_seen_at, updated_at) VALUES ('x', 'X', 'a zanzibarian abstract', 'now', 'now')")
+      .run();
+    expect(createPapersRepo(store).search('zanzibarian', 5).map((p) => p.title)).toEqual(['X']);
     const plan = store.db.prepare(`EXPLAIN QUERY PLAN ${store.q('web-home-papers').source}`).all(5) as { detail: string }[];
     expect(plan.map((r) => r.detail)).toEqual(['SCAN papers USING INDEX papers_home_order']);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -131,6 +143,7 @@ describe('bulk load into a small corpus', () => {
     const store = openStore(join(dir, 'fail.db'));
     ingestPaths(store, ['seeds/000_3f5a05582542f440.txt'], clock);
     const count = createPapersRepo(store).count();
+    const automergeBefore = automerge(store);
     // Fails once 50 new papers were written (and the indexes dropped), on a later page.
     store.db.exec(
       `CREATE TEMP TRIGGER boom BEFORE INSERT ON main.papers WHEN (SELECT COUNT(*) FROM main.papers) >= ${count + 50} BEGIN SELECT RAISE(ABORT, 'boom'); END`,
@@ -138,6 +151,8 @@ describe('bulk load into a small corpus', () => {
     expect(() => ingestPaths(store, ['seeds'], clock, { parse: 'worker' })).toThrow(/boom/);
     expect(createPapersRepo(store).count()).toBe(count);
     expect(indexNames(store)).toEqual(['paper_sources_paper', 'papers_home_order']);
+    expect(triggerNames(store)).toContain('papers_ai');
+    expect(automerge(store)).toBe(automergeBefore);
     expect(ftsIntact(store)).not.toThrow();
     expect((store.db.prepare('SELECT deferred FROM fts_sync').get() as { deferred: number }).deferred).toBe(0);
     store.close();

@@ -9,7 +9,7 @@ import { PaperRow, toFields } from './papers-repo.js';
 import type { PageResult } from './read-page.js';
 import type { PaperLink } from './links.js';
 import { openPageFeed, pageBytes, type ParseMode } from './page-feed.js';
-import { deferIndexes } from './bulk-indexes.js';
+import { startBulkLoad } from './bulk-indexes.js';
 
 export interface IngestReport {
   pages: number;
@@ -115,7 +115,7 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
     q('fts-defer').run(1);
     const known = new Map<string, number>();
     for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) known.set(r.title_key, r.id);
-    const indexes = deferIndexes(db, known.size, Math.floor(bytes / BYTES_PER_ENTRY_AT_MOST));
+    const bulk = startBulkLoad(db, known.size, Math.floor(bytes / BYTES_PER_ENTRY_AT_MOST));
     const pending = new Map<string, Pending>();
     const added = new Map<string, Added>();
 
@@ -182,7 +182,7 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
       for (const s of p.sources) if (insertSource.run(existing.id, s.file, s.line, s.position, s.listedOn).changes > 0) changed = true;
       if (changed) report.updated++;
     }
-    indexes.rebuild();
+    bulk.finish();
     q('fts-defer').run(0);
   });
   try {
