@@ -113,8 +113,8 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
   const write = db.transaction(() => {
     const maxBefore = (q('max-paper-id').get() as { n: number }).n;
     q('fts-defer').run(1);
-    const known = new Map<string, number>();
-    for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) known.set(r.title_key, r.id);
+    const known = new Set<string>();
+    for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) known.add(r.title_key);
     const bulk = startBulkLoad(db, known.size, Math.floor(bytes / BYTES_PER_ENTRY_AT_MOST));
     const pending = new Map<string, Pending>();
     const added = new Map<string, Added>();
