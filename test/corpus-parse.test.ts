@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { parsePage } from '../src/corpus/parse-page.js';
+import { decodePage, parsePage } from '../src/corpus/parse-page.js';
+import { titleKey } from '../src/corpus/merge.js';
 import { latexToText } from '../src/corpus/latex.js';
 import { extractLinks } from '../src/corpus/links.js';
 import { parseDateLine } from '../src/corpus/dates.js';
@@ -180,5 +181,41 @@ describe('bad input gets a clear warning', () => {
     expect(p.entries.map((e) => e.title)).toEqual(['First Title']);
     expect(p.warnings[0]!.line).toBe(4);
     expect(p.warnings[0]!.message).toContain('title with no abstract');
+  });
+});
+
+// The parse's fast paths (buffer.isUtf8, ASCII titles without NFKD) must agree with the general ones they skip.
+describe('fast paths agree with the general ones', () => {
+  const strict = (b: Buffer) => {
+    try {
+      return { text: new TextDecoder('utf-8', { fatal: true }).decode(b).replace(/^\uFEFF/, '') };
+    } catch {
+      return { error: 'not valid UTF-8 text; skipped' };
+    }
+  };
+
+  it('decodes exactly what a fatal TextDecoder accepts, byte-order marks included', () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    const samples = [
+      [0x41, 0x42],
+      [...bom, 0x41],
+      [...bom, ...bom, 0x41],
+      [0xc3, 0xa9, 0x41], // é
+      [0xf0, 0x9f, 0x98, 0x80], // an emoji
+      [0xc0, 0xaf], // overlong "/"
+      [0xed, 0xa0, 0x80], // a UTF-16 surrogate
+      [0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
+      [0x41, 0xe2, 0x82], // truncated sequence
+      [0xff, 0x41],
+    ];
+    for (const bytes of samples) expect([bytes, decodePage(Buffer.from(bytes))]).toEqual([bytes, strict(Buffer.from(bytes))]);
+  });
+
+  it('keys printable-ASCII titles as the NFKD path does, and still folds accents and odd spaces', () => {
+    const slow = (t: string) =>
+      t.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+    for (const t of ['Light Schrodinger Bridge', '  GPT-4o: a (tiny) ~model~ ', 'A/B {test} 100% `x`', 'Light Schrödinger Bridge', 'ﬁne\ttabs', 'Ｆｕｌｌ width'])
+      expect(titleKey(t)).toBe(slow(t));
+    expect(titleKey('Light Schrödinger Bridge')).toBe(titleKey('light schrodinger   bridge!'));
   });
 });

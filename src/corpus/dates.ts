@@ -4,7 +4,20 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 
 export const DATE_LINE = /^([A-Z][a-z]{2})\s+(\d{1,2})(?:,\s*(\d{4}))?(?:\s+(\d+))?$/;
 
+// Listing pages repeat a few hundred dates over and over: each is checked and formatted once.
+const isoSeen = new Map<number, string | null>();
+
 function iso(y: number, m: number, d: number): string | null {
+  const k = y * 10_000 + m * 100 + d;
+  let v = isoSeen.get(k);
+  if (v === undefined) {
+    v = isoUncached(y, m, d);
+    if (isoSeen.size < 100_000) isoSeen.set(k, v);
+  }
+  return v;
+}
+
+function isoUncached(y: number, m: number, d: number): string | null {
   const dt = new Date(Date.UTC(y, m - 1, d));
   if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== m - 1 || dt.getUTCDate() !== d) return null;
   return dt.toISOString().slice(0, 10);

@@ -1,11 +1,15 @@
 // Owns ingesting listing pages into the store: read, parse, merge across pages, write in one transaction.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
-import { parsePage, type PageWarning, type ParsedEntry } from './parse-page.js';
-import { mergePaper, samePaperFields, titleKey, type PaperFields } from './merge.js';
+import type { PageWarning } from './parse-page.js';
+import { mergePaper, samePaperFields, type PaperFields } from './merge.js';
 import { PaperRow, toFields } from './papers-repo.js';
+import type { PageResult } from './read-page.js';
+import type { PaperLink } from './links.js';
+import { openPageFeed, pageBytes, type ParseMode } from './page-feed.js';
+import { startBulkLoad } from './bulk-indexes.js';
 
 export interface IngestReport {
   pages: number;
@@ -15,10 +19,35 @@ export interface IngestReport {
   warnings: PageWarning[];
 }
 
+export interface IngestOptions {
+  /** Where pages are parsed (see ParseMode); the result is the same either way. */
+  parse?: ParseMode;
+}
+
+type Source = { file: string; line: number; position: number; listedOn: string | null };
+
+/** A paper the store had before this ingest: merged here across pages, written once at the end. */
 interface Pending {
   fields: PaperFields;
-  sources: { file: string; line: number; position: number; listedOn: string | null }[];
+  sources: Source[];
 }
+
+/** A paper this ingest added, written when first seen; `fields` only once a later page merges into it. */
+interface Added {
+  id: number;
+  page: PageResult;
+  at: number;
+  fields: PaperFields | null;
+}
+
+/**
+ * Pages average well over 2 KB per entry only when abstracts are very long, so this underestimates how many papers
+ * the pages hold: it only has to tell a bulk load from a few pages added to a big corpus.
+ */
+const BYTES_PER_ENTRY_AT_MOST = 2048;
+
+/** SQLite page cache for the ingest transaction (KiB): holds the title_key index (~8 MB at 100,000 papers), which takes inserts in random order. */
+const INGEST_CACHE_KIB = 32 * 1024;
 
 /** Page files under each path: a directory gives its `.txt` files (sorted), a file itself. */
 export function listPageFiles(paths: string[], warnings: PageWarning[]): string[] {
@@ -38,104 +67,131 @@ export function listPageFiles(paths: string[], warnings: PageWarning[]): string[
   return files;
 }
 
-function entryFields(e: ParsedEntry, listedOn: string | null): PaperFields {
+function entryFields(page: PageResult, i: number): PaperFields {
   return {
-    title: e.title,
-    abstract: e.abstract,
-    authors: e.authors,
-    publishedOn: e.publishedOn,
-    upvotes: e.upvotes,
-    firstListedOn: listedOn,
-    links: e.links,
+    title: page.titles[i]!,
+    abstract: page.abstracts[i]!,
+    authors: page.authors[i]!,
+    publishedOn: page.publishedOn[i]!,
+    upvotes: page.upvotes[i]!,
+    firstListedOn: page.listedOn,
+    links: JSON.parse(page.links[i]!) as PaperLink[],
   };
 }
 
-export function ingestPaths(store: Store, paths: string[], clock: Clock): IngestReport {
+function updatePaper(store: Store, id: number, f: PaperFields, stamp: string): void {
+  store.q('update-paper').run({
+    id,
+    abstract: f.abstract,
+    authors: f.authors,
+    published_on: f.publishedOn,
+    upvotes: f.upvotes,
+    first_listed_on: f.firstListedOn,
+    links: JSON.stringify(f.links),
+    now: stamp,
+  });
+}
+
+/**
+ * Pages are parsed (for big inputs mostly on a worker thread, see page-feed.ts) while this thread writes the papers
+ * already parsed, all in one transaction: a failed ingest leaves the corpus as it was. A new paper is inserted when
+ * first seen; what later pages add to it is merged and written at the end, after the FTS pass, so the stored result
+ * is the same as merging everything first.
+ */
+export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: IngestOptions = {}): IngestReport {
   const now = clock.now();
   const report: IngestReport = { pages: 0, entries: 0, added: 0, updated: 0, warnings: [] };
-  const pending = new Map<string, Pending>();
-
-  for (const path of listPageFiles(paths, report.warnings)) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch (err) {
-      report.warnings.push({ file: path, line: 0, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      continue;
-    }
-    // Sources are keyed by file name so ingesting `seeds/` or `./seeds/x.txt` is the same page.
-    const page = parsePage(bytes, basename(path), now);
-    report.pages++;
-    report.entries += page.entries.length;
-    for (const w of page.warnings) report.warnings.push({ ...w, file: path });
-    for (const e of page.entries) {
-      const key = titleKey(e.title);
-      if (!key) continue;
-      const fields = entryFields(e, page.listedOn);
-      const source = { file: page.file, line: e.line, position: e.position, listedOn: page.listedOn };
-      const seen = pending.get(key);
-      if (seen) {
-        seen.fields = mergePaper(seen.fields, fields);
-        seen.sources.push(source);
-      } else pending.set(key, { fields, sources: [source] });
-    }
-  }
-
+  const files = listPageFiles(paths, report.warnings);
+  const bytes = pageBytes(files);
   const { q, db } = store;
   const stamp = now.toISOString();
+  const insertPaper = q('insert-paper');
+  const insertSource = q('insert-source');
+  const feed = openPageFeed(files, now, opts.parse ?? 'auto', bytes);
+  const cacheBefore = db.pragma('cache_size', { simple: true }) as number;
+
   const write = db.transaction(() => {
     const maxBefore = (q('max-paper-id').get() as { n: number }).n;
     q('fts-defer').run(1);
-    const known = new Map<string, number>();
-    for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) known.set(r.title_key, r.id);
-    for (const [key, p] of pending) {
-      const row = known.has(key) ? q('get-paper-by-key').get(key) : undefined;
-      let id: number;
-      let changed = false;
-      if (!row) {
-        const f = p.fields;
-        const info = q('insert-paper').run({
-          title_key: key,
-          title: f.title,
-          abstract: f.abstract,
-          authors: f.authors,
-          published_on: f.publishedOn,
-          upvotes: f.upvotes,
-          first_listed_on: f.firstListedOn,
-          links: JSON.stringify(f.links),
-          now: stamp,
-        });
-        id = Number(info.lastInsertRowid);
-        report.added++;
-      } else {
-        const existing = PaperRow.parse(row);
-        id = existing.id;
-        const before = toFields(existing);
-        const merged = mergePaper(before, p.fields);
-        if (!samePaperFields(before, merged)) {
-          q('update-paper').run({
-            id,
-            abstract: merged.abstract,
-            authors: merged.authors,
-            published_on: merged.publishedOn,
-            upvotes: merged.upvotes,
-            first_listed_on: merged.firstListedOn,
-            links: JSON.stringify(merged.links),
-            now: stamp,
-          });
-          changed = true;
+    const known = new Set<string>();
+    for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) known.add(r.title_key);
+    const bulk = startBulkLoad(db, known.size, Math.floor(bytes / BYTES_PER_ENTRY_AT_MOST));
+    const pending = new Map<string, Pending>();
+    const added = new Map<string, Added>();
+
+    for (let page = feed.next(); page; page = feed.next()) {
+      for (const w of page.warnings) report.warnings.push(w);
+      if (!page.read) continue;
+      report.pages++;
+      report.entries += page.keys.length;
+      const { file, listedOn } = page;
+      for (let i = 0; i < page.keys.length; i++) {
+        const key = page.keys[i]!;
+        if (!key) continue;
+        if (known.has(key)) {
+          const source: Source = { file, line: page.lines[i]!, position: page.positions[i]!, listedOn };
+          const seen = pending.get(key);
+          if (seen) {
+            seen.fields = mergePaper(seen.fields, entryFields(page, i));
+            seen.sources.push(source);
+          } else pending.set(key, { fields: entryFields(page, i), sources: [source] });
+          continue;
         }
+        let mine = added.get(key);
+        if (mine) mine.fields = mergePaper(mine.fields ?? entryFields(mine.page, mine.at), entryFields(page, i));
+        else {
+          const info = insertPaper.run(
+            key,
+            page.titles[i],
+            page.abstracts[i],
+            page.authors[i],
+            page.publishedOn[i],
+            page.upvotes[i],
+            listedOn,
+            page.links[i],
+            stamp,
+            stamp,
+          );
+          mine = { id: Number(info.lastInsertRowid), page, at: i, fields: null };
+          added.set(key, mine);
+          report.added++;
+        }
+        insertSource.run(mine.id, file, page.lines[i], page.positions[i], listedOn);
       }
-      for (const s of p.sources) {
-        // A paper newly seen on a page counts as updated even if no field changed: it gained a source.
-        if (q('insert-source').run(id, s.file, s.line, s.position, s.listedOn).changes > 0 && row) changed = true;
+    }
+
+    // Every new paper in one FTS statement: row-by-row indexing is several times slower (see migration 001).
+    q('fts-index-new-papers').run(maxBefore);
+    // New papers seen again on a later page: indexed by now, so the update trigger keeps FTS in step.
+    for (const a of added.values()) {
+      if (!a.fields) continue;
+      const first = entryFields(a.page, a.at);
+      if (!samePaperFields(first, a.fields)) updatePaper(store, a.id, a.fields, stamp);
+    }
+
+    for (const [key, p] of pending) {
+      const existing = PaperRow.parse(q('get-paper-by-key').get(key));
+      let changed = false;
+      const before = toFields(existing);
+      const merged = mergePaper(before, p.fields);
+      if (!samePaperFields(before, merged)) {
+        updatePaper(store, existing.id, merged, stamp);
+        changed = true;
       }
+      // A paper newly seen on a page counts as updated even if no field changed: it gained a source.
+      for (const s of p.sources) if (insertSource.run(existing.id, s.file, s.line, s.position, s.listedOn).changes > 0) changed = true;
       if (changed) report.updated++;
     }
-    q('fts-index-new-papers').run(maxBefore);
+    bulk.finish();
     q('fts-defer').run(0);
   });
-  write.immediate();
+  try {
+    db.pragma(`cache_size = -${Math.max(INGEST_CACHE_KIB, -cacheBefore)}`);
+    write.immediate();
+  } finally {
+    feed.close();
+    db.pragma(`cache_size = ${cacheBefore}`);
+  }
   return report;
 }
 

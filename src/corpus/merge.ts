@@ -13,13 +13,15 @@ export interface PaperFields {
 
 /** A paper's identity: case, accents, punctuation and spacing do not make a different paper. */
 export function titleKey(title: string): string {
-  return title
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
+  // Printable ASCII has nothing to decompose or strip (most titles): skip the Unicode normalisation.
+  const folded = PRINTABLE_ASCII.test(title) ? title : title.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+  return folded
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
 }
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 const minDate = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a < b ? a : b);
 const maxNum = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));

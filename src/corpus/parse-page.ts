@@ -2,6 +2,7 @@
 import { latexToText } from './latex.js';
 import { extractLinks, type PaperLink } from './links.js';
 import { DATE_LINE, parseDateLine } from './dates.js';
+import { isAscii, isUtf8 } from 'node:buffer';
 
 export interface ParsedEntry {
   title: string;
@@ -67,16 +68,20 @@ interface Line {
 export function decodePage(bytes: Buffer): { text: string } | { error: string } {
   const sample = bytes.subarray(0, 8192);
   if (sample.includes(0)) return { error: MESSAGES.binary };
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return { error: MESSAGES.notUtf8 };
-  }
+  // isUtf8 is the strict check TextDecoder's fatal mode makes, several times faster (ingest decodes every page).
+  if (!isUtf8(bytes)) return { error: MESSAGES.notUtf8 };
+  // Like TextDecoder, drop one leading byte-order mark here (normaliseText drops a second, as it always did).
+  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  const text = isAscii(body) ? body.toString('latin1') : body.toString('utf8');
   // Control characters other than tab/newline in quantity mean this is not a page.
   const controls = text.slice(0, 8192).match(/[\u0001-\u0008\u000e-\u001f]/g);
   if (controls && controls.length > 8) return { error: MESSAGES.binary };
-  return { text: text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n') };
+  return { text: normaliseText(text) };
+}
+
+function normaliseText(text: string): string {
+  const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return t.includes('\r') ? t.replace(/\r\n?/g, '\n') : t;
 }
 
 export function parsePage(bytes: Buffer | string, file: string, now: Date): ParsedPage {
@@ -84,7 +89,7 @@ export function parsePage(bytes: Buffer | string, file: string, now: Date): Pars
   const warn = (line: number, message: string) => page.warnings.push({ file, line, message });
   let text: string;
   if (typeof bytes === 'string') {
-    text = bytes.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+    text = normaliseText(bytes);
   } else {
     const decoded = decodePage(bytes);
     if ('error' in decoded) {

@@ -3,8 +3,10 @@
 SELECT * FROM papers WHERE title_key = ?;
 
 -- name: insert-paper
+-- Positional parameters (title_key, title, abstract, authors, published_on, upvotes, first_listed_on, links,
+-- first_seen_at, updated_at): bulk ingest binds 100,000s of rows without building an object for each.
 INSERT INTO papers (title_key, title, abstract, authors, published_on, upvotes, first_listed_on, links, first_seen_at, updated_at)
-VALUES (@title_key, @title, @abstract, @authors, @published_on, @upvotes, @first_listed_on, @links, @now, @now);
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: update-paper
 UPDATE papers SET abstract = @abstract, authors = @authors, published_on = @published_on, upvotes = @upvotes,
