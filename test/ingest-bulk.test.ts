@@ -1,11 +1,12 @@
-// Ingest's fast paths give the same corpus as the plain one: pages parsed on a worker thread or in-thread, papers
+// Ingest's fast paths give the same corpus as the plain one: pages parsed on a worker thread, in-thread or shared, papers
 // merged after their first insert, indexes rebuilt after a bulk load, and a failed bulk load loses nothing.
 import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore, type Store } from '../src/db/open.js';
 import { ingestPaths, listPageFiles, type IngestReport } from '../src/corpus/ingest.js';
-import { openPageFeed } from '../src/corpus/page-feed.js';
+import { openPageFeed, pageBytes, WORKER_MIN_BYTES } from '../src/corpus/page-feed.js';
+import { generateCorpus } from '../bench/corpus-gen.js';
 import { createPapersRepo } from '../src/corpus/papers-repo.js';
 import { FakeClock } from '../src/clock.js';
 import { tempDir } from './helpers/tmp.js';
@@ -37,7 +38,7 @@ interface Snapshot {
   sources: unknown[];
 }
 
-function ingestInto(name: string, paths: string[], parse: 'worker' | 'inline'): Snapshot & { store: Store } {
+function ingestInto(name: string, paths: string[], parse: 'worker' | 'inline' | 'auto'): Snapshot & { store: Store } {
   const store = openStore(join(dir, `${name}-${parse}.db`));
   const report = ingestPaths(store, paths, clock, { parse });
   return {
@@ -54,18 +55,22 @@ describe('pages parsed on a worker thread', () => {
   it('hands over the same pages as parsing in-thread, in file order', () => {
     const files = listPageFiles(mixedPages(), []);
     const now = clock.now();
-    const drain = (mode: 'worker' | 'inline') => {
-      const feed = openPageFeed(files, now, mode);
+    const drain = (mode: 'worker' | 'inline' | 'auto') => {
+      // `auto` shares only pages big enough to repay a worker: claiming a huge size makes it share these few small ones.
+      const feed = openPageFeed(files, now, mode, mode === 'auto' ? Number.MAX_SAFE_INTEGER : undefined);
       const pages = [];
       for (let p = feed.next(); p; p = feed.next()) pages.push(p);
-      const kind = feed.kind;
+      const { kind, parsedHere } = feed;
       feed.close();
-      return { pages, kind };
+      return { pages, kind, parsedHere };
     };
     const inThread = drain('inline');
     const onWorker = drain('worker');
-    expect(onWorker.kind).toBe('worker');
-    expect(inThread.kind).toBe('inline');
+    const shared = drain('auto');
+    expect(onWorker).toMatchObject({ kind: 'worker', parsedHere: 0 });
+    expect(inThread).toMatchObject({ kind: 'inline', parsedHere: files.length });
+    // However the pages fell between the two threads (timing decides), each came once and in order.
+    expect(shared.pages).toEqual(inThread.pages);
     expect(onWorker.pages.map((p) => p.file)).toEqual(files.map((f) => f.split('/').pop()));
     expect(onWorker.pages).toEqual(inThread.pages);
     expect(inThread.pages.reduce((n, p) => n + p.keys.length, 0)).toBeGreaterThan(150);
@@ -85,6 +90,21 @@ describe('pages parsed on a worker thread', () => {
       a.store.close();
       b.store.close();
     }
+  });
+
+  it('shares a corpus big enough for the worker between both threads and stores what in-thread parsing stores', () => {
+    // 12,000 generated entries in the three layouts: about 7 MB, over the size at which `auto` starts a worker.
+    const pages = generateCorpus(join(dir, 'generated'), 12_000);
+    expect(pageBytes(listPageFiles([pages], []))).toBeGreaterThan(WORKER_MIN_BYTES);
+    const a = ingestInto('generated', [pages], 'inline');
+    const b = ingestInto('generated', [pages], 'auto');
+    expect(b.report).toEqual(a.report);
+    expect(b.report.added).toBe(12_000);
+    expect(b.papers).toEqual(a.papers);
+    expect(b.sources).toEqual(a.sources);
+    expect(ftsIntact(b.store)).not.toThrow();
+    a.store.close();
+    b.store.close();
   });
 
   it('reports the malformed pages with file and line, and merges a paper seen on two pages', () => {

@@ -1,4 +1,4 @@
-// Owns the worker-thread side of parsing: reads and parses pages in order and hands each over as soon as it is done.
+// Owns the worker-thread side of parsing: claims the next unclaimed page, parses it and hands it over, until none is left.
 import { workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { readPage } from './read-page.js';
@@ -9,9 +9,11 @@ export interface ParseJob {
   port: MessagePort;
   /** [0]: messages posted so far, bumped after each post so the ingesting thread can block on it with Atomics.wait. */
   posted: Int32Array;
+  /** [0]: the index of the next page nobody has claimed; both threads take pages from it (see page-feed.ts). */
+  claim: Int32Array;
 }
 
-export type ParseMessage = { page: ReturnType<typeof readPage> } | { done: true } | { error: string };
+export type ParseMessage = { index: number; page: ReturnType<typeof readPage> } | { done: true } | { error: string };
 
 const job = workerData as ParseJob;
 const post = (m: ParseMessage) => {
@@ -21,7 +23,7 @@ const post = (m: ParseMessage) => {
 };
 try {
   const now = new Date(job.now);
-  for (const f of job.files) post({ page: readPage(f, now) });
+  for (let i = Atomics.add(job.claim, 0, 1); i < job.files.length; i = Atomics.add(job.claim, 0, 1)) post({ index: i, page: readPage(job.files[i]!, now) });
   post({ done: true });
 } catch (err) {
   // The ingesting thread never returns to its event loop mid-ingest, so a failure has to travel as a message.
