@@ -8,7 +8,8 @@ import { mergePaper, samePaperFields, type PaperFields } from './merge.js';
 import { PaperRow, toFields } from './papers-repo.js';
 import type { PageResult } from './read-page.js';
 import type { PaperLink } from './links.js';
-import { openPageFeed, pageBytes, type ParseMode } from './page-feed.js';
+import { openPageFeed, pageBytes, WORKER_MIN_BYTES, type ParseMode } from './page-feed.js';
+import { checkpointInBackground } from '../db/checkpoint.js';
 import { startBulkLoad } from './bulk-indexes.js';
 
 export interface IngestReport {
@@ -17,6 +18,11 @@ export interface IngestReport {
   added: number;
   updated: number;
   warnings: PageWarning[];
+  /**
+   * Set after a big ingest into a file: the WAL checkpoint running on a worker thread (see db/checkpoint.ts),
+   * resolving with the frames it copied. Awaiting it is optional (the CLI does, so it leaves a tidy log behind).
+   */
+  walCheckpoint?: Promise<number>;
 }
 
 export interface IngestOptions {
@@ -185,12 +191,22 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
     bulk.finish();
     q('fts-defer').run(0);
   });
+  // A big load writes a WAL of ~1.2 KB per paper: its checkpoint goes to another thread instead of into the commit.
+  const background = bytes >= WORKER_MIN_BYTES && !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
+  const autoBefore = db.pragma('wal_autocheckpoint', { simple: true }) as number;
   try {
     db.pragma(`cache_size = -${Math.max(INGEST_CACHE_KIB, -cacheBefore)}`);
+    if (background) db.pragma('wal_autocheckpoint = 0');
     write.immediate();
   } finally {
     feed.close();
     db.pragma(`cache_size = ${cacheBefore}`);
+    if (background) db.pragma(`wal_autocheckpoint = ${autoBefore}`);
+  }
+  if (background) {
+    report.walCheckpoint = checkpointInBackground(db.name);
+    // Nothing is lost when it fails (the log stays and the next checkpoint folds it back), so no caller has to await it.
+    report.walCheckpoint.catch(() => {});
   }
   return report;
 }

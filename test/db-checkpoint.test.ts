@@ -1,0 +1,55 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../src/db/open.js';
+import { checkpointInBackground } from '../src/db/checkpoint.js';
+import { ingestPaths } from '../src/corpus/ingest.js';
+import { FakeClock } from '../src/clock.js';
+import { generateCorpus } from '../bench/corpus-gen.js';
+import { tempDir } from './helpers/tmp.js';
+
+const dir = tempDir();
+const clock = new FakeClock(new Date('2026-11-23T12:00:00Z'));
+/** What a checkpoint would still have to copy: frames in the log not yet in the database file. */
+const behind = (db: ReturnType<typeof openStore>['db']) => {
+  const [r] = db.pragma('wal_checkpoint(NOOP)') as { log: number; checkpointed: number }[];
+  return r!.log - r!.checkpointed;
+};
+
+describe('WAL checkpoint on a worker thread', () => {
+  it('copies the log into the database file from its own connection, while this one stays open', async () => {
+    const store = openStore(join(dir, 'cp.db'));
+    store.db.pragma('wal_autocheckpoint = 0');
+    const ins = store.db.prepare("INSERT INTO papers (title_key, title, abstract, first_seen_at, updated_at) VALUES (?, ?, ?, 'now', 'now')");
+    store.db.transaction(() => {
+      for (let i = 0; i < 2000; i++) ins.run(`k${i}`, `Title ${i}`, 'an abstract '.repeat(40));
+    })();
+    const before = behind(store.db);
+    expect(before).toBeGreaterThan(100);
+    const sizeBefore = statSync(join(dir, 'cp.db')).size;
+    expect(await checkpointInBackground(join(dir, 'cp.db'))).toBeGreaterThanOrEqual(before);
+    expect(behind(store.db)).toBe(0);
+    expect(statSync(join(dir, 'cp.db')).size).toBeGreaterThan(sizeBefore);
+    expect(store.db.prepare('SELECT count(*) AS n FROM papers').get()).toEqual({ n: 2000 });
+    store.close();
+  });
+
+  it('rejects with the reason when the database is not there', async () => {
+    await expect(checkpointInBackground(join(dir, 'missing.db'))).rejects.toThrow(/not exist|unable to open/i);
+  });
+
+  it('a big ingest leaves its checkpoint to the worker and puts the automatic one back', async () => {
+    const pages = generateCorpus(join(dir, 'pages'), 9_000);
+    const store = openStore(join(dir, 'big.db'));
+    const auto = store.db.pragma('wal_autocheckpoint', { simple: true });
+    const report = ingestPaths(store, [pages], clock);
+    expect(report.added).toBe(9_000);
+    expect(report.walCheckpoint).toBeInstanceOf(Promise);
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(auto);
+    expect(await report.walCheckpoint).toBeGreaterThan(1000);
+    expect(behind(store.db)).toBe(0);
+    // A small one (the seeds) keeps SQLite's own checkpoint in its commit.
+    expect(ingestPaths(store, ['seeds'], clock).walCheckpoint).toBeUndefined();
+    store.close();
+  });
+});
