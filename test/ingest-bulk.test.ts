@@ -49,7 +49,7 @@ function ingestInto(name: string, paths: string[], parse: 'worker' | 'inline' | 
   };
 }
 
-const ftsIntact = (s: Store) => () => s.db.exec("INSERT INTO papers_fts(papers_fts) VALUES ('integrity-check')");
+const ftsIntact = (s: Store) => () => s.db.exec("INSERT INTO search.papers_fts(papers_fts) VALUES ('integrity-check')");
 
 describe('pages parsed on a worker thread', () => {
   it('hands over the same pages as parsing in-thread, in file order', () => {
@@ -133,22 +133,22 @@ describe('pages parsed on a worker thread', () => {
 
 describe('bulk load into a small corpus', () => {
   const triggerNames = (s: Store) =>
-    (s.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-  const automerge = (s: Store) => s.db.prepare("SELECT v FROM papers_fts_config WHERE k = 'automerge'").pluck().get();
+    (s.db.prepare("SELECT name FROM sqlite_temp_schema WHERE type = 'trigger' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  const automerge = (s: Store) => s.db.prepare("SELECT v FROM search.papers_fts_config WHERE k = 'automerge'").pluck().get();
   const indexNames = (s: Store) =>
     (s.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('papers', 'paper_sources') ORDER BY name").all() as { name: string }[]).map((r) => r.name);
 
-  it('puts back the indexes, the FTS trigger and FTS merging the load set aside; the home page query reads its index', () => {
+  it('puts back the indexes, the search index triggers and FTS merging the load set aside; the home page query reads its index', () => {
     const store = openStore(join(dir, 'bulk.db'));
     const before = indexNames(store);
     const triggers = triggerNames(store);
     expect(before).toEqual(['paper_sources_paper', 'papers_home_order']);
-    expect(triggers).toContain('papers_ai');
+    expect(triggers).toEqual(['search_papers_ad', 'search_papers_ai', 'search_papers_au']);
     ingestPaths(store, ['seeds'], clock);
     expect(indexNames(store)).toEqual(before);
     expect(triggerNames(store)).toEqual(triggers);
     expect(automerge(store)).toBe(4);
-    // The FTS insert trigger works again for papers written outside ingest.
+    // The search index's insert trigger works again for papers written outside ingest.
     store.db
       .prepare("INSERT INTO papers (title_key, title, abstract, first_seen_at, updated_at) VALUES ('x', 'X', 'a zanzibarian abstract', 'now', 'now')")
       .run();
@@ -159,11 +159,16 @@ describe('bulk load into a small corpus', () => {
     store.close();
   });
 
-  it('a load that fails half way leaves the corpus, its indexes and its FTS index as they were', () => {
+  it('a load that fails half way leaves the corpus, its indexes and its search index as they were', () => {
     const store = openStore(join(dir, 'fail.db'));
     ingestPaths(store, ['seeds/000_3f5a05582542f440.txt'], clock);
     const count = createPapersRepo(store).count();
     const automergeBefore = automerge(store);
+    const indexed = () => store.db.prepare('SELECT rowid FROM search.papers_fts_docsize ORDER BY rowid').pluck().all();
+    const generations = () => store.db.prepare('SELECT (SELECT generation FROM corpus_sync), (SELECT generation FROM search.search_sync)').raw().get();
+    const indexedBefore = indexed();
+    const generationsBefore = generations();
+    expect(indexedBefore).toHaveLength(count);
     // Fails once 50 new papers were written (and the indexes dropped), on a later page.
     store.db.exec(
       `CREATE TEMP TRIGGER boom BEFORE INSERT ON main.papers WHEN (SELECT COUNT(*) FROM main.papers) >= ${count + 50} BEGIN SELECT RAISE(ABORT, 'boom'); END`,
@@ -171,10 +176,16 @@ describe('bulk load into a small corpus', () => {
     expect(() => ingestPaths(store, ['seeds'], clock, { parse: 'worker' })).toThrow(/boom/);
     expect(createPapersRepo(store).count()).toBe(count);
     expect(indexNames(store)).toEqual(['paper_sources_paper', 'papers_home_order']);
-    expect(triggerNames(store)).toContain('papers_ai');
+    expect(triggerNames(store)).toEqual(['boom', 'search_papers_ad', 'search_papers_ai', 'search_papers_au']);
     expect(automerge(store)).toBe(automergeBefore);
     expect(ftsIntact(store)).not.toThrow();
-    expect((store.db.prepare('SELECT deferred FROM fts_sync').get() as { deferred: number }).deferred).toBe(0);
+    expect(indexed()).toEqual(indexedBefore);
+    expect(generations()).toEqual(generationsBefore);
+    // The worker let go of the search file: the next ingest writes it.
+    store.db.exec('DROP TRIGGER temp.boom');
+    const report = ingestPaths(store, ['seeds'], clock, { parse: 'worker' });
+    expect(report.added).toBeGreaterThan(50);
+    expect(indexed()).toHaveLength(count + report.added);
     store.close();
   });
 });

@@ -23,7 +23,7 @@ describe('paperboy preview (CLI)', () => {
     const sub = addSubscriber(store, { email: 'ada@example.org', topics: ['diffusion'], digestSize: 3 });
     // The top diffusion paper was sent yesterday: the preview must not show it again.
     const top = store.db
-      .prepare(`SELECT p.id, p.title FROM papers_fts f JOIN papers p ON p.id = f.rowid WHERE papers_fts MATCH '"diffusion"' ORDER BY p.id LIMIT 1`)
+      .prepare(`SELECT p.id, p.title FROM search.papers_fts f JOIN papers p ON p.id = f.rowid WHERE papers_fts MATCH '"diffusion"' ORDER BY p.id LIMIT 1`)
       .get() as { id: number; title: string };
     sentTitle = top.title;
     recordSent(store, sub, [top.id], '2026-01-01');

@@ -10,7 +10,9 @@ import type { PageResult } from './read-page.js';
 import type { PaperLink } from './links.js';
 import { openPageFeed, pageBytes, WORKER_MIN_BYTES, type ParseMode } from './page-feed.js';
 import { checkpointInBackground } from '../db/checkpoint.js';
+import { createSearchTriggers, dropSearchTriggers, rebuildSearchIndex, searchFileFor } from '../db/search-index.js';
 import { startBulkLoad } from './bulk-indexes.js';
+import { inThreadSearchWriter } from './search-writer.js';
 
 export interface IngestReport {
   pages: number;
@@ -101,8 +103,12 @@ function updatePaper(store: Store, id: number, f: PaperFields, stamp: string): v
 /**
  * Pages are parsed (for big inputs mostly on a worker thread, see page-feed.ts) while this thread writes the papers
  * already parsed, all in one transaction: a failed ingest leaves the corpus as it was. A new paper is inserted when
- * first seen; what later pages add to it is merged and written at the end, after the FTS pass, so the stored result
- * is the same as merging everything first.
+ * first seen; what later pages add to it is merged and written at the end, so the stored result is the same as
+ * merging everything first.
+ *
+ * The search index lives in its own file (db/search-index.ts). When a worker parses the pages, it also writes the
+ * index on its own connection, from the ids this thread sends back after each page; that file commits right after
+ * the corpus file. Otherwise this thread writes it inside the same transaction (search-writer.ts).
  */
 export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: IngestOptions = {}): IngestReport {
   const now = clock.now();
@@ -113,21 +119,29 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
   const stamp = now.toISOString();
   const insertPaper = q('insert-paper');
   const insertSource = q('insert-source');
-  const feed = openPageFeed(files, now, opts.parse ?? 'auto', bytes);
+  // An in-memory store's search index is only reachable from this connection.
+  const feed = openPageFeed(files, now, opts.parse ?? 'auto', bytes, db.memory ? null : searchFileFor(db.name));
+  const search = feed.search ?? inThreadSearchWriter(store);
   const cacheBefore = db.pragma('cache_size', { simple: true }) as number;
 
   const write = db.transaction(() => {
+    // First, and a write: the transaction takes the corpus file's write lock now, not the search file's (see search.sql).
+    const { generation } = q('bump-corpus-generation').get() as { generation: number };
     const maxBefore = (q('max-paper-id').get() as { n: number }).n;
-    q('fts-defer').run(1);
     const known = new Set<string>();
     for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) known.add(r.title_key);
     const bulk = startBulkLoad(db, known.size, Math.floor(bytes / BYTES_PER_ENTRY_AT_MOST));
+    search.start(bulk.bulk);
     const pending = new Map<string, Pending>();
     const added = new Map<string, Added>();
 
     for (let page = feed.next(); page; page = feed.next()) {
       for (const w of page.warnings) report.warnings.push(w);
-      if (!page.read) continue;
+      const ids = search.wantsIds ? new Int32Array(page.keys.length).fill(-1) : null;
+      if (!page.read) {
+        search.written(page, ids);
+        continue;
+      }
       report.pages++;
       report.entries += page.keys.length;
       const { file, listedOn } = page;
@@ -160,19 +174,22 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
           );
           mine = { id: Number(info.lastInsertRowid), page, at: i, fields: null };
           added.set(key, mine);
+          if (ids) ids[i] = mine.id;
           report.added++;
         }
         insertSource.run(mine.id, file, page.lines[i], page.positions[i], listedOn);
       }
+      search.written(page, ids);
     }
+    search.allInserted(maxBefore);
 
-    // Every new paper in one FTS statement: row-by-row indexing is several times slower (see migration 001).
-    q('fts-index-new-papers').run(maxBefore);
-    // New papers seen again on a later page: indexed by now, so the update trigger keeps FTS in step.
+    // New papers seen again on a later page: indexed with their first text, so a changed one is indexed again.
     for (const a of added.values()) {
       if (!a.fields) continue;
       const first = entryFields(a.page, a.at);
-      if (!samePaperFields(first, a.fields)) updatePaper(store, a.id, a.fields, stamp);
+      if (samePaperFields(first, a.fields)) continue;
+      updatePaper(store, a.id, a.fields, stamp);
+      if (first.abstract !== a.fields.abstract) search.replace(a.id, a.fields.title, a.fields.abstract);
     }
 
     for (const [key, p] of pending) {
@@ -182,6 +199,7 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
       const merged = mergePaper(before, p.fields);
       if (!samePaperFields(before, merged)) {
         updatePaper(store, existing.id, merged, stamp);
+        if (before.abstract !== merged.abstract) search.replace(existing.id, merged.title, merged.abstract);
         changed = true;
       }
       // A paper newly seen on a page counts as updated even if no field changed: it gained a source.
@@ -189,26 +207,57 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
       if (changed) report.updated++;
     }
     bulk.finish();
-    q('fts-defer').run(0);
+    search.prepare(generation);
   });
   // A big load writes a WAL of ~1.2 KB per paper: its checkpoint goes to another thread instead of into the commit.
   const background = bytes >= WORKER_MIN_BYTES && !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
   const autoBefore = db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  let committed = false;
+  let indexFailure: unknown = null;
+  // Ingest writes the index itself: the triggers would write it from this connection, which the worker's would block.
+  dropSearchTriggers(db);
   try {
     db.pragma(`cache_size = -${Math.max(INGEST_CACHE_KIB, -cacheBefore)}`);
     if (background) db.pragma('wal_autocheckpoint = 0');
-    write.immediate();
+    write.deferred();
+    committed = true;
+    search.commit();
+  } catch (err) {
+    if (!committed) {
+      search.rollback();
+      throw err;
+    }
+    indexFailure = err;
   } finally {
     feed.close();
+    createSearchTriggers(db);
     db.pragma(`cache_size = ${cacheBefore}`);
     if (background) db.pragma(`wal_autocheckpoint = ${autoBefore}`);
   }
+  if (indexFailure) indexAfterFailure(store, indexFailure);
   if (background) {
-    report.walCheckpoint = checkpointInBackground(db.name);
+    const files = [db.name, searchFileFor(db.name)];
+    report.walCheckpoint = Promise.all(files.map(checkpointInBackground)).then(([a, b]) => a! + b!);
     // Nothing is lost when it fails (the log stays and the next checkpoint folds it back), so no caller has to await it.
     report.walCheckpoint.catch(() => {});
   }
   return report;
+}
+
+/**
+ * The papers were committed but the worker's commit of the search index failed: the files' generations differ, so
+ * the next open would rebuild it; doing it now means search shows the new papers in this process too.
+ */
+function indexAfterFailure(store: Store, failure: unknown): void {
+  const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
+  try {
+    rebuildSearchIndex(store.db);
+  } catch (err) {
+    throw new Error(
+      `the papers were stored but the search index was not (${why(failure)}), and rebuilding it failed (${why(err)}): ` +
+        'it is rebuilt when the store next opens',
+    );
+  }
 }
 
 export function formatWarning(w: PageWarning): string {

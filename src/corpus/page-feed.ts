@@ -1,4 +1,5 @@
-// Owns handing ingest its parsed pages in file order: parsed in a worker thread while ingest writes, or in-thread.
+// Owns handing ingest its parsed pages in file order (parsed in a worker thread while ingest writes, or in-thread),
+// and the ingesting thread's side of the worker writing the search index.
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -6,6 +7,8 @@ import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readPage, type PageResult } from './read-page.js';
 import type { ParseJob, ParseMessage } from './parse-worker.js';
+import type { IndexMessage } from './search-worker-index.js';
+import type { SearchWriter } from './search-writer.js';
 
 /**
  * `auto` shares the pages between a worker thread (the second core) and the caller, which writes and parses whatever
@@ -20,6 +23,12 @@ export const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 /** How long to wait for a page the worker has claimed before giving up on the ingest. */
 const PAGE_LIMIT_MS = 60_000;
 
+/**
+ * How long to wait for the worker to finish the search index or commit it. It posts nothing while it indexes the
+ * pages left (about 1 s per 100,000 papers), so this only catches a worker that died without a word.
+ */
+const INDEX_LIMIT_MS = 10 * 60_000;
+
 export interface PageFeed {
   /** Where pages were parsed so far: `inline` when this thread parsed every one (no worker, or it never got one). */
   readonly kind: 'worker' | 'inline';
@@ -27,6 +36,8 @@ export interface PageFeed {
   readonly parsedHere: number;
   /** The next page in file order, or null after the last. Blocks (synchronously) until the worker has parsed it. */
   next(): PageResult | null;
+  /** Set when the worker writes the search index (a worker was started and given the search file). */
+  readonly search: SearchWriter | null;
   close(): void;
 }
 
@@ -51,6 +62,7 @@ function inlineFeed(files: string[], now: Date): PageFeed {
       return i;
     },
     next: () => (i < files.length ? readPage(files[i++]!, now) : null),
+    search: null,
     close() {},
   };
 }
@@ -66,17 +78,31 @@ function tsxEsmApi(): string {
  * boots, ~0.3 s with the TypeScript loader, or whenever it falls behind), and otherwise waits for the worker to finish
  * it. So this thread never sits idle while a page it could parse is waiting, and never parses a page twice.
  *
+ * Given the search file, the worker also writes the search index on its own connection while this thread writes
+ * the rows (see `workerSearchWriter`).
+ *
  * Ingest runs inside one synchronous SQLite transaction and never yields to the event loop (nothing else may run on
- * the connection meanwhile), so pages are taken off the port with receiveMessageOnPort, blocking on a shared counter.
+ * the connection meanwhile), so messages are taken off the port with receiveMessageOnPort, blocking on a shared
+ * counter.
  */
-function workerFeed(files: string[], now: Date, share: boolean): PageFeed {
+function workerFeed(files: string[], now: Date, share: boolean, searchFile: string | null): PageFeed {
   const ext = extname(fileURLToPath(import.meta.url));
   const entry = new URL(`./parse-worker${ext}`, import.meta.url);
   const { port1, port2 } = new MessageChannel();
+  const inbox = searchFile ? new MessageChannel() : null;
   const posted = new Int32Array(new SharedArrayBuffer(4));
   const claim = new Int32Array(new SharedArrayBuffer(4));
-  const job: ParseJob = { files, now: now.toISOString(), port: port2, posted, claim };
-  const options = { workerData: job, transferList: [port2 as unknown as MessagePort] };
+  const sent = new Int32Array(new SharedArrayBuffer(4));
+  const job: ParseJob = {
+    files,
+    now: now.toISOString(),
+    port: port2,
+    posted,
+    claim,
+    search: inbox && searchFile ? { file: searchFile, inbox: inbox.port2, sent } : null,
+  };
+  const transferList = [port2, ...(inbox ? [inbox.port2] : [])] as unknown as MessagePort[];
+  const options = { workerData: job, transferList };
   // Run from TypeScript sources (tsx, vitest), the worker registers tsx's ESM hooks itself: workers do not inherit
   // them, and tsx's own `--import` entry only registers on the main thread.
   const worker =
@@ -93,29 +119,93 @@ function workerFeed(files: string[], now: Date, share: boolean): PageFeed {
   let received = 0;
   let want = 0;
   let stolen = 0;
+  let lastStolen = false;
   const ready = new Map<number, PageResult>();
-  /** Takes the worker's messages until page `index` is among them; throws when it fails or goes quiet. */
-  const waitFor = (index: number): PageResult => {
-    const deadline = Date.now() + PAGE_LIMIT_MS;
+  const replies = new Set<string>();
+  /** Set once the worker reported a failure (it rolled back then) or went quiet: nothing more is asked of it. */
+  let failed = false;
+  /** Takes the worker's messages until `got` finds what it waits for; throws when the worker fails or goes quiet. */
+  const waitUntil = <T>(got: () => T | undefined, limitMs: number, what: string): T => {
+    const deadline = Date.now() + limitMs;
     for (;;) {
-      const got = ready.get(index);
-      if (got) {
-        ready.delete(index);
-        return got;
-      }
+      const v = got();
+      if (v !== undefined) return v;
       const m = receiveMessageOnPort(port1);
       if (m) {
         received++;
         const msg = m.message as ParseMessage;
-        if ('error' in msg) throw new Error(`page parser worker failed: ${msg.error}`);
+        if ('error' in msg) {
+          failed = true;
+          throw new Error(`ingest worker failed: ${msg.error}`);
+        }
         if ('page' in msg) ready.set(msg.index, msg.page);
+        else for (const k of Object.keys(msg)) replies.add(k);
         continue;
       }
       // Its exit and error events would need the event loop: progress on the shared counter is all there is to see.
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`page parser worker stalled: no page for ${PAGE_LIMIT_MS / 1000} s`);
+      if (left <= 0) {
+        failed = true;
+        throw new Error(`ingest worker stalled: ${what} for ${limitMs / 1000} s`);
+      }
       Atomics.wait(posted, 0, received, Math.min(left, 100));
     }
+  };
+  const take = (index: number) => () => {
+    const got = ready.get(index);
+    if (got) ready.delete(index);
+    return got;
+  };
+  const reply = (k: 'ready' | 'committed' | 'rolledBack') => () => (replies.has(k) ? true : undefined);
+  const send = (m: IndexMessage) => {
+    inbox!.port1.postMessage(m);
+    Atomics.add(sent, 0, 1);
+    Atomics.notify(sent, 0);
+  };
+  let ended = false;
+  /** Merged papers, sent in one message at the end. */
+  const merged = { ids: [] as number[], titles: [] as string[], abstracts: [] as string[] };
+  const search: SearchWriter | null = inbox && {
+    wantsIds: true,
+    start: (bulk) => send({ start: { bulk } }),
+    written(page, ids) {
+      ids ??= new Int32Array(0);
+      if (!lastStolen) return send({ page: want - 1, ids });
+      // This thread parsed the page, so the worker never saw its text: send what the new papers need.
+      const keep: number[] = [];
+      for (let i = 0; i < ids.length; i++) if (ids[i]! >= 0) keep.push(i);
+      if (keep.length === 0) return;
+      send({
+        rows: { ids: Int32Array.from(keep, (i) => ids[i]!), titles: keep.map((i) => page.titles[i]!), abstracts: keep.map((i) => page.abstracts[i]!) },
+        replace: false,
+      });
+    },
+    allInserted() {},
+    replace(id, title, abstract) {
+      merged.ids.push(id);
+      merged.titles.push(title);
+      merged.abstracts.push(abstract);
+    },
+    prepare(generation) {
+      if (merged.ids.length > 0) send({ rows: { ...merged, ids: Int32Array.from(merged.ids) }, replace: true });
+      send({ finish: { generation } });
+      waitUntil(reply('ready'), INDEX_LIMIT_MS, 'no search index');
+    },
+    commit() {
+      ended = true;
+      send({ commit: true });
+      waitUntil(reply('committed'), INDEX_LIMIT_MS, 'search index not committed');
+    },
+    rollback() {
+      if (ended || failed) return;
+      ended = true;
+      try {
+        send({ rollback: true });
+        waitUntil(reply('rolledBack'), PAGE_LIMIT_MS, 'search index not rolled back');
+      } catch {
+        // A worker that failed has rolled back already; one that hangs loses its transaction when close() ends it.
+      }
+    },
   };
   return {
     get kind() {
@@ -128,24 +218,29 @@ function workerFeed(files: string[], now: Date, share: boolean): PageFeed {
       if (want >= files.length) return null;
       const index = want++;
       // Unclaimed: the counter still points at this page, so claiming it here keeps the worker off it.
-      if (share && Atomics.compareExchange(claim, 0, index, index + 1) === index) {
+      lastStolen = share && Atomics.compareExchange(claim, 0, index, index + 1) === index;
+      if (lastStolen) {
         stolen++;
         return readPage(files[index]!, now);
       }
-      return waitFor(index);
+      return waitUntil(take(index), PAGE_LIMIT_MS, `no page ${index + 1}`);
     },
+    search,
     close() {
       // Whatever the worker has not claimed yet is claimed away, so it stops after the page it is on.
       Atomics.store(claim, 0, files.length);
+      search?.rollback();
       port1.close();
+      inbox?.port1.close();
       void worker.terminate();
     },
   };
 }
 
-export function openPageFeed(files: string[], now: Date, mode: ParseMode = 'auto', bytes = pageBytes(files)): PageFeed {
+/** Opens the feed; given `searchFile` (a file-backed store's search index), a worker it starts also writes the index. */
+export function openPageFeed(files: string[], now: Date, mode: ParseMode = 'auto', bytes = pageBytes(files), searchFile: string | null = null): PageFeed {
   const useWorker = mode === 'worker' || (mode === 'auto' && files.length > 1 && bytes >= WORKER_MIN_BYTES);
   if (!useWorker || files.length === 0) return inlineFeed(files, now);
   // `worker` leaves every page to the worker (tests use it to prove that path); `auto` shares them out.
-  return workerFeed(files, now, mode === 'auto');
+  return workerFeed(files, now, mode === 'auto', searchFile);
 }

@@ -4,6 +4,7 @@ import type { Statement } from 'better-sqlite3';
 import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { attachSearch } from './search-index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const MIGRATIONS_DIR = join(here, 'migrations');
@@ -102,6 +103,8 @@ export function openStore(path: string, opts: OpenOptions = {}): Store {
     db.pragma('busy_timeout = 5000');
     db.pragma('synchronous = NORMAL');
     migrate(db, opts.migrationsDir ?? MIGRATIONS_DIR);
+    // Before the queries: some read the search index, attached from its own file.
+    attachSearch(db, path);
     const q = prepareAll(db, opts.queriesDir ?? QUERIES_DIR);
     return { db, q, close: () => db.close() };
   } catch (err) {

@@ -11,7 +11,7 @@ FROM papers p WHERE p.id = ?;
 
 -- name: digest-topic-matches
 -- Ids of papers whose title or abstract match an FTS5 query (the caller quotes user keywords into a phrase).
-SELECT rowid AS id FROM papers_fts WHERE papers_fts MATCH ?;
+SELECT rowid AS id FROM search.papers_fts WHERE papers_fts MATCH ?;
 
 -- name: digest-sent-paper-ids
 -- One indexed read per subscriber (the sent_papers primary key starts with subscriber_id).

@@ -29,9 +29,9 @@ ORDER BY COALESCE(p.published_on, p.first_listed_on, substr(p.first_seen_at, 1, 
 LIMIT ?;
 
 -- name: search-papers
--- FTS5 match over title and abstract, best match first.
+-- FTS5 match over title and abstract, best match first (the index is in the search file, db/search-index.ts).
 SELECT p.*, (SELECT COUNT(DISTINCT file) FROM paper_sources s WHERE s.paper_id = p.id) AS page_count
-FROM papers_fts f JOIN papers p ON p.id = f.rowid
+FROM search.papers_fts f JOIN papers p ON p.id = f.rowid
 WHERE papers_fts MATCH ?
 ORDER BY bm25(papers_fts, 5.0, 1.0), p.id
 LIMIT ?;
@@ -45,16 +45,8 @@ SELECT COUNT(*) AS n FROM papers;
 -- name: count-sources
 SELECT COUNT(*) AS n FROM paper_sources;
 
--- name: fts-defer
--- Only ever set inside ingest's write transaction, so no other connection sees it on.
-UPDATE fts_sync SET deferred = ?;
-
 -- name: max-paper-id
 SELECT COALESCE(MAX(id), 0) AS n FROM papers;
-
--- name: fts-index-new-papers
--- Indexes, in one pass, the papers a bulk ingest inserted while indexing was deferred.
-INSERT INTO papers_fts (rowid, title, abstract) SELECT id, title, abstract FROM papers WHERE id > ?;
 
 -- name: all-paper-keys
 -- Ingest loads every key once so a new paper costs no lookup.

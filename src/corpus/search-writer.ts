@@ -1,0 +1,59 @@
+// Owns what an ingest tells the search index, and the in-thread way of writing it (the worker's way is in page-feed.ts).
+import type { Store } from '../db/open.js';
+import { FTS5_DEFAULT_AUTOMERGE, setAutomerge } from '../db/search-index.js';
+import type { PageResult } from './read-page.js';
+
+/**
+ * Ingest calls these in order: `start`, `written` after each page, `allInserted`, `replace` for merged papers,
+ * `prepare` last inside the corpus transaction, then `commit` after the corpus commit or `rollback` after a failure.
+ */
+export interface SearchWriter {
+  /** Whether `written` needs each page's new ids (the in-thread writer reads every new paper back in one pass). */
+  readonly wantsIds: boolean;
+  /** A load at least as big as the corpus: FTS5's incremental merging waits until the end (bulk-indexes.ts). */
+  start(bulk: boolean): void;
+  /** After the papers first seen on the page the feed last handed out were inserted: `ids[i]` is entry i's id or -1. */
+  written(page: PageResult, ids: Int32Array | null): void;
+  /** After the last page: every paper with an id above `maxBefore` is new. */
+  allInserted(maxBefore: number): void;
+  /** A paper already indexed whose title or abstract changed (a later page merged into it). */
+  replace(id: number, title: string, abstract: string): void;
+  /** Last step inside the corpus transaction: the index is complete and matches corpus `generation`; throws if not. */
+  prepare(generation: number): void;
+  /** After the corpus commit. */
+  commit(): void;
+  /** After the corpus transaction failed: nothing this ingest wrote stays in the index. Never throws. */
+  rollback(): void;
+}
+
+/**
+ * Writes the index on the ingesting thread, inside the corpus transaction (the search file is attached to the same
+ * connection, so one commit covers both; the generation rule in db/search-index.ts covers a crash between the two
+ * files). Used when no worker thread parses the pages: small ingests and in-memory stores.
+ */
+export function inThreadSearchWriter(store: Store): SearchWriter {
+  const { q, db } = store;
+  let automerge: number | null = null;
+  return {
+    wantsIds: false,
+    start(bulk) {
+      if (!bulk) return;
+      automerge = (q('search-get-automerge').get() as { v: number } | undefined)?.v ?? FTS5_DEFAULT_AUTOMERGE;
+      setAutomerge(db, 0);
+    },
+    written() {},
+    allInserted(maxBefore) {
+      q('search-index-papers-after').run(maxBefore);
+    },
+    replace(id, title, abstract) {
+      q('search-delete').run(id);
+      q('search-insert').run(id, title, abstract);
+    },
+    prepare(generation) {
+      if (automerge !== null) setAutomerge(db, automerge);
+      q('search-set-generation').run(generation);
+    },
+    commit() {},
+    rollback() {},
+  };
+}

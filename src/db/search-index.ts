@@ -1,0 +1,111 @@
+// Owns the search index's own database file: attaching it, its schema, the triggers that keep it in step with the
+// corpus, and the generation rule that rebuilds it after a crash between the two files' commits.
+import type { Db } from './open.js';
+
+/**
+ * Why a second file: a bulk ingest spends half its time in FTS5 tokenising, and one SQLite file has one writer. With
+ * the index in its own file, a worker thread's connection writes it while the ingesting thread writes the rows
+ * (src/corpus/ingest.ts), so the two halves run on two cores.
+ *
+ * Contentless (`content=''`): an external-content table must live in the same file as its content, and no query
+ * reads text back from the index (it gives ids; bm25 and phrase queries need only the index itself).
+ * `contentless_delete=1` lets a row be deleted by id alone.
+ */
+const SCHEMA = `
+CREATE VIRTUAL TABLE IF NOT EXISTS search.papers_fts USING fts5(
+  title, abstract, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS search.search_sync (generation INTEGER NOT NULL);
+INSERT INTO search.search_sync (generation) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM search.search_sync);
+`;
+
+/**
+ * Two files commit one after the other, and in WAL mode a crash can keep one file's commit and lose the other's.
+ * So every write that reaches the index also moves both files to one new generation (ingest does the same from its
+ * two connections): files whose generations differ at open were torn apart, and the index is rebuilt.
+ *
+ * TEMP triggers, created on every connection: a trigger stored in the corpus file may not name another database.
+ */
+const TRIGGERS: Record<string, string> = {
+  search_papers_ai: `AFTER INSERT ON main.papers BEGIN
+    INSERT INTO search.papers_fts (rowid, title, abstract) VALUES (new.id, new.title, new.abstract);
+    UPDATE main.corpus_sync SET generation = generation + 1;
+    UPDATE search.search_sync SET generation = (SELECT generation FROM main.corpus_sync);
+  END`,
+  search_papers_ad: `AFTER DELETE ON main.papers BEGIN
+    DELETE FROM search.papers_fts WHERE rowid = old.id;
+    UPDATE main.corpus_sync SET generation = generation + 1;
+    UPDATE search.search_sync SET generation = (SELECT generation FROM main.corpus_sync);
+  END`,
+  search_papers_au: `AFTER UPDATE OF title, abstract ON main.papers BEGIN
+    DELETE FROM search.papers_fts WHERE rowid = old.id;
+    INSERT INTO search.papers_fts (rowid, title, abstract) VALUES (new.id, new.title, new.abstract);
+    UPDATE main.corpus_sync SET generation = generation + 1;
+    UPDATE search.search_sync SET generation = (SELECT generation FROM main.corpus_sync);
+  END`,
+};
+
+/** The search file beside a corpus file (`paperboy.db-search`), or `:memory:` beside an in-memory corpus. */
+export function searchFileFor(dbPath: string): string {
+  return dbPath === ':memory:' || dbPath === '' ? ':memory:' : `${dbPath}-search`;
+}
+
+/**
+ * Attaches the search file as `search` (creating it), and rebuilds the index when its generation is not the
+ * corpus's: a new or deleted search file, an upgrade from the in-file index, or a crash between two commits.
+ * Needs the corpus migrations applied (`corpus_sync`).
+ */
+export function attachSearch(db: Db, dbPath: string): { rebuilt: boolean } {
+  db.prepare('ATTACH DATABASE ? AS search').run(searchFileFor(dbPath));
+  db.pragma('search.journal_mode = WAL');
+  db.pragma('search.synchronous = NORMAL');
+  db.exec(SCHEMA);
+  const rebuilt = generationsDiffer(db) ? rebuildIfTorn(db) : false;
+  createSearchTriggers(db);
+  return { rebuilt };
+}
+
+function generationsDiffer(db: Db): boolean {
+  const corpus = db.prepare('SELECT generation FROM main.corpus_sync').pluck().get();
+  const search = db.prepare('SELECT generation FROM search.search_sync').pluck().get();
+  return corpus !== search;
+}
+
+/** Rebuilds under both files' write locks, checking again inside: another process may have just finished it. */
+function rebuildIfTorn(db: Db): boolean {
+  return db
+    .transaction(() => {
+      if (!generationsDiffer(db)) return false;
+      rebuild(db);
+      return true;
+    })
+    .immediate();
+}
+
+function rebuild(db: Db): void {
+  db.exec("INSERT INTO search.papers_fts (papers_fts) VALUES ('delete-all')");
+  db.exec('INSERT INTO search.papers_fts (rowid, title, abstract) SELECT id, title, abstract FROM main.papers');
+  db.exec('UPDATE search.search_sync SET generation = (SELECT generation FROM main.corpus_sync)');
+}
+
+/** Rebuilds the index from the corpus now, in one transaction over both files. */
+export function rebuildSearchIndex(db: Db): void {
+  db.transaction(() => rebuild(db)).immediate();
+}
+
+/** Ingest writes the index itself (from a worker's connection, which these would block): it lifts them for its run. */
+export function dropSearchTriggers(db: Db): void {
+  for (const name of Object.keys(TRIGGERS)) db.exec(`DROP TRIGGER IF EXISTS temp.${name}`);
+}
+
+export function createSearchTriggers(db: Db): void {
+  for (const [name, body] of Object.entries(TRIGGERS)) db.exec(`CREATE TEMP TRIGGER IF NOT EXISTS ${name} ${body}`);
+}
+
+/** Sets FTS5's `automerge` (https://sqlite.org/fts5.html#the_automerge_configuration_option) of the index. */
+export function setAutomerge(db: Db, n: number): void {
+  // FTS5 takes configuration values as integer literals only (a bound JS number arrives as a float and is refused).
+  db.exec(`INSERT INTO search.papers_fts (papers_fts, rank) VALUES ('automerge', ${Math.trunc(n)})`);
+}
+
+/** FTS5's own default for `automerge`. */
+export const FTS5_DEFAULT_AUTOMERGE = 4;
