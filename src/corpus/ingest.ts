@@ -236,8 +236,9 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
   }
   if (indexFailure) indexAfterFailure(store, indexFailure);
   if (background) {
-    const files = [db.name, searchFileFor(db.name)];
-    report.walCheckpoint = Promise.all(files.map(checkpointInBackground)).then(([a, b]) => a! + b!);
+    // Both files: the worker's connection leaves the search file's log alone for a load this size too (page-feed.ts).
+    const logs = [db.name, searchFileFor(db.name)];
+    report.walCheckpoint = Promise.all(logs.map(checkpointInBackground)).then((frames) => frames.reduce((a, b) => a + b, 0));
     // Nothing is lost when it fails (the log stays and the next checkpoint folds it back), so no caller has to await it.
     report.walCheckpoint.catch(() => {});
   }

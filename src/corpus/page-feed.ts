@@ -85,7 +85,7 @@ function tsxEsmApi(): string {
  * the connection meanwhile), so messages are taken off the port with receiveMessageOnPort, blocking on a shared
  * counter.
  */
-function workerFeed(files: string[], now: Date, share: boolean, searchFile: string | null): PageFeed {
+function workerFeed(files: string[], now: Date, share: boolean, searchFile: string | null, bytes: number): PageFeed {
   const ext = extname(fileURLToPath(import.meta.url));
   const entry = new URL(`./parse-worker${ext}`, import.meta.url);
   const { port1, port2 } = new MessageChannel();
@@ -99,7 +99,8 @@ function workerFeed(files: string[], now: Date, share: boolean, searchFile: stri
     port: port2,
     posted,
     claim,
-    search: inbox && searchFile ? { file: searchFile, inbox: inbox.port2, sent } : null,
+    // The same rule as ingest's for the corpus file: a big load's log is checkpointed on another thread afterwards.
+    search: inbox && searchFile ? { file: searchFile, inbox: inbox.port2, sent, checkpointLater: bytes >= WORKER_MIN_BYTES } : null,
   };
   const transferList = [port2, ...(inbox ? [inbox.port2] : [])] as unknown as MessagePort[];
   const options = { workerData: job, transferList };
@@ -242,5 +243,5 @@ export function openPageFeed(files: string[], now: Date, mode: ParseMode = 'auto
   const useWorker = mode === 'worker' || (mode === 'auto' && files.length > 1 && bytes >= WORKER_MIN_BYTES);
   if (!useWorker || files.length === 0) return inlineFeed(files, now);
   // `worker` leaves every page to the worker (tests use it to prove that path); `auto` shares them out.
-  return workerFeed(files, now, mode === 'auto', searchFile);
+  return workerFeed(files, now, mode === 'auto', searchFile, bytes);
 }

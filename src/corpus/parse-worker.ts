@@ -14,7 +14,7 @@ export interface ParseJob {
   /** [0]: the index of the next page nobody has claimed; both threads take pages from it (see page-feed.ts). */
   claim: Int32Array;
   /** Set when this worker writes the search index: the file, and the ingesting thread's messages about it. */
-  search: { file: string; inbox: MessagePort; sent: Int32Array } | null;
+  search: { file: string; inbox: MessagePort; sent: Int32Array; checkpointLater: boolean } | null;
 }
 
 export type ParseMessage = { index: number; page: ReturnType<typeof readPage> } | { done: true } | { error: string } | IndexReply;
@@ -41,7 +41,7 @@ const drain = (): boolean => {
 };
 
 try {
-  if (job.search) index = openWorkerIndex(job.search.file);
+  if (job.search) index = openWorkerIndex(job.search.file, job.search.checkpointLater);
   const now = new Date(job.now);
   // Indexing the pages already written comes before parsing another: when this thread falls behind, the ingesting
   // thread finds pages unclaimed and parses them itself, so the work balances between the two.

@@ -34,13 +34,14 @@ export interface WorkerIndex {
   abandon(): void;
 }
 
-export function openWorkerIndex(file: string): WorkerIndex {
+/** `checkpointLater`: the ingesting thread checkpoints the log on another thread after the commit (a big load). */
+export function openWorkerIndex(file: string, checkpointLater: boolean): WorkerIndex {
   const db = new Database(':memory:');
   db.pragma('busy_timeout = 5000');
   db.prepare('ATTACH DATABASE ? AS search').run(file);
   db.pragma('search.synchronous = NORMAL');
-  // The ingesting thread checkpoints the log on another thread after the commit (db/checkpoint.ts).
-  db.pragma('wal_autocheckpoint = 0');
+  // Else SQLite's automatic checkpoint would copy a big load's log back inside this thread's commit.
+  if (checkpointLater) db.pragma('wal_autocheckpoint = 0');
   const text = readFileSync(join(QUERIES_DIR, 'search.sql'), 'utf8');
   const q = new Map(parseQueryFile(text, 'search.sql').filter((s) => WORKER_QUERIES.includes(s.name)).map((s) => [s.name, db.prepare(s.sql)]));
   const st = (name: string) => q.get(name)!;
