@@ -20,14 +20,12 @@ export type ParseMode = 'auto' | 'worker' | 'inline';
 /** Below this many bytes of pages, starting a worker costs more than parsing them here. */
 export const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 
-/** How long to wait for a page the worker has claimed before giving up on the ingest. */
-const PAGE_LIMIT_MS = 60_000;
-
 /**
- * How long to wait for the worker to finish the search index or commit it. It posts nothing while it indexes the
- * pages left (about 1 s per 100,000 papers), so this only catches a worker that died without a word.
+ * How long the worker may show no progress (no page posted, no index message applied) before the ingest gives up
+ * on it: only a worker that died without a word (its exit event needs the event loop, which ingest never yields to)
+ * stays quiet that long.
  */
-const INDEX_LIMIT_MS = 10 * 60_000;
+const QUIET_LIMIT_MS = 60_000;
 
 export interface PageFeed {
   /** Where pages were parsed so far: `inline` when this thread parsed every one (no worker, or it never got one). */
@@ -93,6 +91,7 @@ function workerFeed(files: string[], now: Date, share: boolean, searchFile: stri
   const posted = new Int32Array(new SharedArrayBuffer(4));
   const claim = new Int32Array(new SharedArrayBuffer(4));
   const sent = new Int32Array(new SharedArrayBuffer(4));
+  const progress = new Int32Array(new SharedArrayBuffer(4));
   const job: ParseJob = {
     files,
     now: now.toISOString(),
@@ -100,7 +99,7 @@ function workerFeed(files: string[], now: Date, share: boolean, searchFile: stri
     posted,
     claim,
     // The same rule as ingest's for the corpus file: a big load's log is checkpointed on another thread afterwards.
-    search: inbox && searchFile ? { file: searchFile, inbox: inbox.port2, sent, checkpointLater: bytes >= WORKER_MIN_BYTES } : null,
+    search: inbox && searchFile ? { file: searchFile, inbox: inbox.port2, sent, progress, checkpointLater: bytes >= WORKER_MIN_BYTES } : null,
   };
   const transferList = [port2, ...(inbox ? [inbox.port2] : [])] as unknown as MessagePort[];
   const options = { workerData: job, transferList };
@@ -126,8 +125,9 @@ function workerFeed(files: string[], now: Date, share: boolean, searchFile: stri
   /** Set once the worker reported a failure (it rolled back then) or went quiet: nothing more is asked of it. */
   let failed = false;
   /** Takes the worker's messages until `got` finds what it waits for; throws when the worker fails or goes quiet. */
-  const waitUntil = <T>(got: () => T | undefined, limitMs: number, what: string): T => {
-    const deadline = Date.now() + limitMs;
+  const waitUntil = <T>(got: () => T | undefined, what: string): T => {
+    let deadline = Date.now() + QUIET_LIMIT_MS;
+    let applied = Atomics.load(progress, 0);
     for (;;) {
       const v = got();
       if (v !== undefined) return v;
@@ -143,11 +143,15 @@ function workerFeed(files: string[], now: Date, share: boolean, searchFile: stri
         else for (const k of Object.keys(msg)) replies.add(k);
         continue;
       }
-      // Its exit and error events would need the event loop: progress on the shared counter is all there is to see.
+      // Its exit and error events would need the event loop: progress on the shared counters is all there is to see.
+      if (Atomics.load(progress, 0) !== applied) {
+        applied = Atomics.load(progress, 0);
+        deadline = Date.now() + QUIET_LIMIT_MS;
+      }
       const left = deadline - Date.now();
       if (left <= 0) {
         failed = true;
-        throw new Error(`ingest worker stalled: ${what} for ${limitMs / 1000} s`);
+        throw new Error(`ingest worker stalled: ${what} for ${QUIET_LIMIT_MS / 1000} s`);
       }
       Atomics.wait(posted, 0, received, Math.min(left, 100));
     }
@@ -190,19 +194,19 @@ function workerFeed(files: string[], now: Date, share: boolean, searchFile: stri
     prepare(generation) {
       if (merged.ids.length > 0) send({ rows: { ...merged, ids: Int32Array.from(merged.ids) }, replace: true });
       send({ finish: { generation } });
-      waitUntil(reply('ready'), INDEX_LIMIT_MS, 'no search index');
+      waitUntil(reply('ready'), 'search index not finished');
     },
     commit() {
       ended = true;
       send({ commit: true });
-      waitUntil(reply('committed'), INDEX_LIMIT_MS, 'search index not committed');
+      waitUntil(reply('committed'), 'search index not committed');
     },
     rollback() {
       if (ended || failed) return;
       ended = true;
       try {
         send({ rollback: true });
-        waitUntil(reply('rolledBack'), PAGE_LIMIT_MS, 'search index not rolled back');
+        waitUntil(reply('rolledBack'), 'search index not rolled back');
       } catch {
         // A worker that failed has rolled back already; one that hangs loses its transaction when close() ends it.
       }
@@ -224,7 +228,7 @@ function workerFeed(files: string[], now: Date, share: boolean, searchFile: stri
         stolen++;
         return readPage(files[index]!, now);
       }
-      return waitUntil(take(index), PAGE_LIMIT_MS, `no page ${index + 1}`);
+      return waitUntil(take(index), `no page ${index + 1}`);
     },
     search,
     close() {

@@ -14,7 +14,15 @@ export interface ParseJob {
   /** [0]: the index of the next page nobody has claimed; both threads take pages from it (see page-feed.ts). */
   claim: Int32Array;
   /** Set when this worker writes the search index: the file, and the ingesting thread's messages about it. */
-  search: { file: string; inbox: MessagePort; sent: Int32Array; checkpointLater: boolean } | null;
+  search: {
+    file: string;
+    inbox: MessagePort;
+    /** [0]: messages the ingesting thread has sent; this thread blocks on it when it has nothing else to do. */
+    sent: Int32Array;
+    /** [0]: messages applied so far, so the ingesting thread can tell a busy worker from a dead one. */
+    progress: Int32Array;
+    checkpointLater: boolean;
+  } | null;
 }
 
 export type ParseMessage = { index: number; page: ReturnType<typeof readPage> } | { done: true } | { error: string } | IndexReply;
@@ -34,6 +42,7 @@ const drain = (): boolean => {
   for (let m = receiveMessageOnPort(job.search.inbox); m; m = receiveMessageOnPort(job.search.inbox)) {
     received++;
     const reply = index.handle(m.message as IndexMessage);
+    Atomics.add(job.search.progress, 0, 1);
     if (reply) post(reply);
     if (index.ended) return true;
   }
