@@ -29,6 +29,7 @@ export function createApp(baseConfig: Config, opts: { log?: Logger; clock?: Cloc
   const config: AppConfig = { ...baseConfig, ...resolveSecrets(baseConfig) };
   const store = openStore(config.DATABASE_PATH);
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  if (store.search.setAside) log.warn({ file: store.search.setAside }, 'the search index file was unreadable: moved aside and built again from the corpus');
   const clock = opts.clock ?? systemClock;
   let messenger: Messenger | null = null;
   return {

@@ -93,6 +93,27 @@ describe('search index file', () => {
     again.close();
   });
 
+  it('is moved aside and rebuilt at open when its file is not a database', () => {
+    const path = join(dir, 'garbage.db');
+    const store = openStore(path);
+    ingestPaths(store, ['seeds'], clock);
+    const found = ids(store, 'diffusion');
+    store.close();
+    removeSearchFile(path);
+    writeFileSync(searchFileFor(path), 'this is not a database, and it is long enough to have a header.\n'.repeat(200));
+    const again = openStore(path);
+    expect(again.search.rebuilt).toBe(true);
+    expect(again.search.setAside).toMatch(/garbage\.db-search\.unreadable-\d+$/);
+    expect(readFileSync(again.search.setAside!, 'utf8')).toMatch(/^this is not a database/);
+    expect(ids(again, 'diffusion')).toEqual(found);
+    expect(() => intact(again)).not.toThrow();
+    again.close();
+    // Opened again, the new file is in step: nothing is rebuilt or moved.
+    const third = openStore(path);
+    expect(third.search).toEqual({ rebuilt: false, setAside: null });
+    third.close();
+  });
+
   it('is rebuilt at open after a crash kept the corpus commit and lost the index commit', () => {
     const path = join(dir, 'torn.db');
     const store = openStore(path);

@@ -4,7 +4,7 @@ import type { Statement } from 'better-sqlite3';
 import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { attachSearch } from './search-index.js';
+import { attachSearch, type SearchOpened } from './search-index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const MIGRATIONS_DIR = join(here, 'migrations');
@@ -22,6 +22,8 @@ export interface Queries {
 export interface Store {
   db: Db;
   q: Queries;
+  /** What opening did to the search index file (db/search-index.ts), for the caller to log. */
+  search: SearchOpened;
   close(): void;
 }
 
@@ -104,9 +106,9 @@ export function openStore(path: string, opts: OpenOptions = {}): Store {
     db.pragma('synchronous = NORMAL');
     migrate(db, opts.migrationsDir ?? MIGRATIONS_DIR);
     // Before the queries: some read the search index, attached from its own file.
-    attachSearch(db, path);
+    const search = attachSearch(db, path);
     const q = prepareAll(db, opts.queriesDir ?? QUERIES_DIR);
-    return { db, q, close: () => db.close() };
+    return { db, q, search, close: () => db.close() };
   } catch (err) {
     db.close();
     throw err;

@@ -1,5 +1,6 @@
 // Owns the search index's own database file: attaching it, its schema, the triggers that keep it in step with the
 // corpus, and the generation rule that rebuilds it after a crash between the two files' commits.
+import { renameSync, rmSync } from 'node:fs';
 import type { Db } from './open.js';
 
 /**
@@ -52,16 +53,43 @@ export function searchFileFor(dbPath: string): string {
 /**
  * Attaches the search file as `search` (creating it), and rebuilds the index when its generation is not the
  * corpus's: a new or deleted search file, an upgrade from the in-file index, or a crash between two commits.
- * Needs the corpus migrations applied (`corpus_sync`).
+ * A search file SQLite cannot read is renamed aside (`setAside`) and built again. Needs the corpus migrations
+ * applied (`corpus_sync`).
  */
-export function attachSearch(db: Db, dbPath: string): { rebuilt: boolean } {
-  db.prepare('ATTACH DATABASE ? AS search').run(searchFileFor(dbPath));
+export interface SearchOpened {
+  /** The index was built again from the corpus (its file was new, lost, out of step or unreadable). */
+  rebuilt: boolean;
+  /** Where an unreadable search file was moved before building a new one. */
+  setAside: string | null;
+}
+
+export function attachSearch(db: Db, dbPath: string): SearchOpened {
+  const file = searchFileFor(dbPath);
+  let setAside: string | null = null;
+  try {
+    openSearchFile(db, file);
+  } catch (err) {
+    // The index holds nothing the corpus does not: an unreadable file is kept for a look and built again.
+    if (file === ':memory:' || !UNREADABLE.has((err as { code?: string }).code ?? '')) throw err;
+    if ((db.pragma('database_list') as { name: string }[]).some((d) => d.name === 'search')) db.exec('DETACH DATABASE search');
+    setAside = `${file}.unreadable-${Date.now()}`;
+    renameSync(file, setAside);
+    for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
+    openSearchFile(db, file);
+  }
+  const rebuilt = generationsDiffer(db) ? rebuildIfTorn(db) : false;
+  createSearchTriggers(db);
+  return { rebuilt, setAside };
+}
+
+/** What SQLite says of a file that is not a database, or a damaged one. */
+const UNREADABLE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
+
+function openSearchFile(db: Db, file: string): void {
+  db.prepare('ATTACH DATABASE ? AS search').run(file);
   db.pragma('search.journal_mode = WAL');
   db.pragma('search.synchronous = NORMAL');
   db.exec(SCHEMA);
-  const rebuilt = generationsDiffer(db) ? rebuildIfTorn(db) : false;
-  createSearchTriggers(db);
-  return { rebuilt };
 }
 
 function generationsDiffer(db: Db): boolean {
