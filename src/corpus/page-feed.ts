@@ -77,7 +77,7 @@ function tsxEsmApi(): string {
  * it. So this thread never sits idle while a page it could parse is waiting, and never parses a page twice.
  *
  * Given the search file, the worker also writes the search index on its own connection while this thread writes
- * the rows (see `workerSearchWriter`).
+ * the rows (the `search` writer below).
  *
  * Ingest runs inside one synchronous SQLite transaction and never yields to the event loop (nothing else may run on
  * the connection meanwhile), so messages are taken off the port with receiveMessageOnPort, blocking on a shared
@@ -113,7 +113,9 @@ function workerFeed(files: string[], now: Date, share: boolean, searchFile: stri
           { ...options, eval: true },
         )
       : new Worker(entry, options);
-  // A worker that fails to start claims nothing, so this thread parses every page; its error event must not crash the process.
+  // A worker that fails to start claims nothing, so this thread parses every page; its error event must not crash the
+  // process. Without it the search index is not written: the ingest fails (and rolls back) once it has been quiet
+  // for QUIET_LIMIT_MS.
   worker.on('error', () => {});
   worker.unref();
   let received = 0;
