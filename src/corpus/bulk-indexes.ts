@@ -7,8 +7,6 @@ const TABLES = ['papers', 'paper_sources'];
 export interface BulkLoad {
   /** Whether the load is big next to what is stored (the search index then also holds back merging, search-writer.ts). */
   readonly bulk: boolean;
-  /** Names of the indexes dropped for the load (empty when it is small next to what is stored). */
-  readonly dropped: readonly string[];
   /** Puts everything back as it was; call inside the same transaction, after the load and before the commit. */
   finish(): void;
 }
@@ -20,7 +18,7 @@ export interface BulkLoad {
  * transaction, a failed load rolls it back, and other connections never see the tables without their indexes.
  */
 export function startBulkLoad(db: Db, stored: number, incoming: number): BulkLoad {
-  if (incoming < stored || incoming === 0) return { bulk: false, dropped: [], finish() {} };
+  if (incoming < stored || incoming === 0) return { bulk: false, finish() {} };
   const list = TABLES.map(() => '?').join(', ');
   const indexes = db
     .prepare(`SELECT name, sql FROM main.sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${list}) ORDER BY name`)
@@ -29,7 +27,6 @@ export function startBulkLoad(db: Db, stored: number, incoming: number): BulkLoa
   for (const r of indexes) db.exec(`DROP INDEX main.${quote(r.name)}`);
   return {
     bulk: true,
-    dropped: indexes.map((r) => r.name),
     finish() {
       for (const r of indexes) db.exec(r.sql);
     },

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUERIES_DIR, parseQueryFile } from '../db/open.js';
-import { FTS5_DEFAULT_AUTOMERGE, setAutomerge } from '../db/search-index.js';
+import { pauseMerging } from '../db/search-index.js';
 import type { PageResult } from './read-page.js';
 
 /** What the ingesting thread sends the worker about the index, in the order ingest makes them (search-writer.ts). */
@@ -21,7 +21,7 @@ export type IndexMessage =
 export type IndexReply = { ready: true } | { committed: true } | { rolledBack: true };
 
 /** The statements of queries/search.sql this connection runs: the file attached under the same name makes them fit. */
-const WORKER_QUERIES = ['search-insert', 'search-delete', 'search-get-automerge', 'search-set-generation'];
+const WORKER_QUERIES = ['search-insert', 'search-delete', 'search-set-generation'];
 
 export interface WorkerIndex {
   /** Keeps a page this worker parsed until its ids arrive. */
@@ -46,7 +46,7 @@ export function openWorkerIndex(file: string, checkpointLater: boolean): WorkerI
   const q = new Map(parseQueryFile(text, 'search.sql').filter((s) => WORKER_QUERIES.includes(s.name)).map((s) => [s.name, db.prepare(s.sql)]));
   const st = (name: string) => q.get(name)!;
   const texts = new Map<number, { titles: string[]; abstracts: string[] }>();
-  let automerge: number | null = null;
+  let resumeMerging: (() => void) | null = null;
   let ended = false;
   // Taken now, while pages are still being parsed: the corpus file's writer never waits on it.
   db.exec('BEGIN IMMEDIATE');
@@ -78,12 +78,9 @@ export function openWorkerIndex(file: string, checkpointLater: boolean): WorkerI
         if (m.replace) for (const id of m.rows.ids) st('search-delete').run(id);
         insert(m.rows.ids, m.rows.titles, m.rows.abstracts);
       } else if ('start' in m) {
-        if (m.start.bulk) {
-          automerge = (st('search-get-automerge').get() as { v: number } | undefined)?.v ?? FTS5_DEFAULT_AUTOMERGE;
-          setAutomerge(db, 0);
-        }
+        if (m.start.bulk) resumeMerging = pauseMerging(db);
       } else if ('finish' in m) {
-        if (automerge !== null) setAutomerge(db, automerge);
+        resumeMerging?.();
         st('search-set-generation').run(m.finish.generation);
         return { ready: true };
       } else if ('commit' in m) {

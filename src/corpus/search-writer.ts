@@ -1,6 +1,6 @@
 // Owns what an ingest tells the search index, and the in-thread way of writing it (the worker's way is in page-feed.ts).
 import type { Store } from '../db/open.js';
-import { FTS5_DEFAULT_AUTOMERGE, setAutomerge } from '../db/search-index.js';
+import { pauseMerging } from '../db/search-index.js';
 import type { PageResult } from './read-page.js';
 
 /**
@@ -33,13 +33,11 @@ export interface SearchWriter {
  */
 export function inThreadSearchWriter(store: Store): SearchWriter {
   const { q, db } = store;
-  let automerge: number | null = null;
+  let resumeMerging: (() => void) | null = null;
   return {
     wantsIds: false,
     start(bulk) {
-      if (!bulk) return;
-      automerge = (q('search-get-automerge').get() as { v: number } | undefined)?.v ?? FTS5_DEFAULT_AUTOMERGE;
-      setAutomerge(db, 0);
+      if (bulk) resumeMerging = pauseMerging(db);
     },
     written() {},
     allInserted(maxBefore) {
@@ -50,7 +48,7 @@ export function inThreadSearchWriter(store: Store): SearchWriter {
       q('search-insert').run(id, title, abstract);
     },
     prepare(generation) {
-      if (automerge !== null) setAutomerge(db, automerge);
+      resumeMerging?.();
       q('search-set-generation').run(generation);
     },
     commit() {},

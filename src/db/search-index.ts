@@ -26,22 +26,19 @@ INSERT INTO search.search_sync (generation) SELECT 0 WHERE NOT EXISTS (SELECT 1 
  *
  * TEMP triggers, created on every connection: a trigger stored in the corpus file may not name another database.
  */
+const NEXT_GENERATION = `
+    UPDATE main.corpus_sync SET generation = generation + 1;
+    UPDATE search.search_sync SET generation = (SELECT generation FROM main.corpus_sync);`;
 const TRIGGERS: Record<string, string> = {
   search_papers_ai: `AFTER INSERT ON main.papers BEGIN
-    INSERT INTO search.papers_fts (rowid, title, abstract) VALUES (new.id, new.title, new.abstract);
-    UPDATE main.corpus_sync SET generation = generation + 1;
-    UPDATE search.search_sync SET generation = (SELECT generation FROM main.corpus_sync);
+    INSERT INTO search.papers_fts (rowid, title, abstract) VALUES (new.id, new.title, new.abstract);${NEXT_GENERATION}
   END`,
   search_papers_ad: `AFTER DELETE ON main.papers BEGIN
-    DELETE FROM search.papers_fts WHERE rowid = old.id;
-    UPDATE main.corpus_sync SET generation = generation + 1;
-    UPDATE search.search_sync SET generation = (SELECT generation FROM main.corpus_sync);
+    DELETE FROM search.papers_fts WHERE rowid = old.id;${NEXT_GENERATION}
   END`,
   search_papers_au: `AFTER UPDATE OF title, abstract ON main.papers BEGIN
     DELETE FROM search.papers_fts WHERE rowid = old.id;
-    INSERT INTO search.papers_fts (rowid, title, abstract) VALUES (new.id, new.title, new.abstract);
-    UPDATE main.corpus_sync SET generation = generation + 1;
-    UPDATE search.search_sync SET generation = (SELECT generation FROM main.corpus_sync);
+    INSERT INTO search.papers_fts (rowid, title, abstract) VALUES (new.id, new.title, new.abstract);${NEXT_GENERATION}
   END`,
 };
 
@@ -50,18 +47,19 @@ export function searchFileFor(dbPath: string): string {
   return dbPath === ':memory:' || dbPath === '' ? ':memory:' : `${dbPath}-search`;
 }
 
-/**
- * Attaches the search file as `search` (creating it), and rebuilds the index when its generation is not the
- * corpus's: a new or deleted search file, an upgrade from the in-file index, or a crash between two commits.
- * A search file SQLite cannot read is renamed aside (`setAside`) and built again. Needs the corpus migrations
- * applied (`corpus_sync`).
- */
 export interface SearchOpened {
   /** The index was built again from the corpus (its file was new, lost, out of step or unreadable). */
   rebuilt: boolean;
   /** Where an unreadable search file was moved before building a new one. */
   setAside: string | null;
 }
+
+/**
+ * Attaches the search file as `search` (creating it), and rebuilds the index when its generation is not the
+ * corpus's: a new or deleted search file, an upgrade from the in-file index, or a crash between two commits.
+ * A search file SQLite cannot read is renamed aside (`setAside`) and built again. Needs the corpus migrations
+ * applied (`corpus_sync`).
+ */
 
 export function attachSearch(db: Db, dbPath: string): SearchOpened {
   const file = searchFileFor(dbPath);
@@ -129,11 +127,18 @@ export function createSearchTriggers(db: Db): void {
   for (const [name, body] of Object.entries(TRIGGERS)) db.exec(`CREATE TEMP TRIGGER IF NOT EXISTS ${name} ${body}`);
 }
 
-/** Sets FTS5's `automerge` (https://sqlite.org/fts5.html#the_automerge_configuration_option) of the index. */
-export function setAutomerge(db: Db, n: number): void {
-  // FTS5 takes configuration values as integer literals only (a bound JS number arrives as a float and is refused).
-  db.exec(`INSERT INTO search.papers_fts (papers_fts, rank) VALUES ('automerge', ${Math.trunc(n)})`);
-}
+/** FTS5's own default for `automerge` (https://sqlite.org/fts5.html#the_automerge_configuration_option). */
+const FTS5_DEFAULT_AUTOMERGE = 4;
 
-/** FTS5's own default for `automerge`. */
-export const FTS5_DEFAULT_AUTOMERGE = 4;
+/**
+ * Turns FTS5's incremental merging of the index off (`db` has the search file attached as `search`) and returns what
+ * puts it back: a bulk load writes its segments first and leaves merging to later writes (crisis merges still bound
+ * their number). Both calls belong in the transaction that writes the index.
+ */
+export function pauseMerging(db: Db): () => void {
+  const before = db.prepare("SELECT v FROM search.papers_fts_config WHERE k = 'automerge'").pluck().get() as number | undefined;
+  // FTS5 takes configuration values as integer literals only (a bound JS number arrives as a float and is refused).
+  const set = (n: number) => db.exec(`INSERT INTO search.papers_fts (papers_fts, rank) VALUES ('automerge', ${Math.trunc(n)})`);
+  set(0);
+  return () => set(before ?? FTS5_DEFAULT_AUTOMERGE);
+}

@@ -9,19 +9,9 @@ INSERT INTO search.papers_fts (rowid, title, abstract) VALUES (?, ?, ?);
 -- worker: contentless_delete=1 lets a row go by its id alone (the old text is not kept).
 DELETE FROM search.papers_fts WHERE rowid = ?;
 
--- name: search-get-automerge
--- worker
-SELECT v FROM search.papers_fts_config WHERE k = 'automerge';
-
 -- name: search-set-generation
 -- worker: the corpus generation this index now matches.
 UPDATE search.search_sync SET generation = ?;
-
--- name: search-generation
-SELECT generation FROM search.search_sync;
-
--- name: corpus-generation
-SELECT generation FROM corpus_sync;
 
 -- name: bump-corpus-generation
 -- The first statement of an ingest: a write, so the transaction takes the corpus file's write lock at once (with the
