@@ -1,10 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `paperboy` works without a build step.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+// Owns the `paperboy` command: runs the CLI in this very process, so signals sent to its pid reach the program.
+// The compiled build (`npm run build`) when present and newer than the sources would be an option, but a stale
+// dist/ would silently run old code; tsx's in-process loader compiles src/ on the fly instead (no child process).
+import { register } from 'tsx/esm/api';
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const r = spawnSync(tsx, [join(root, 'src', 'cli', 'index.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+register();
+await import('../src/cli/index.ts');

@@ -21,4 +21,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 npm ci --no-audit --no-fund
 npm run typecheck
+# The compiled build runs (migrations, queries and templates found from dist/).
+npm run build
+build_data=$(mktemp -d)
+DATA_DIR="$build_data" node dist/cli/index.js papers --limit 1 >/dev/null
+rm -rf "$build_data"
 npx vitest run
