@@ -14,10 +14,14 @@ import { startDelivery, type Delivery } from './delivery/setup.js';
 import { subscriberLinks } from './subscriptions/links.js';
 import type { SubscriptionService } from './subscriptions/service.js';
 import { startWeb, type RunningWeb } from './web/start.js';
+import { createFetcher } from './corpus/fetch.js';
+import { startFetchScheduler, type FetchScheduler } from './corpus/fetch-scheduler.js';
 
 export interface Service {
   web: RunningWeb;
   delivery: Delivery;
+  /** Fetches the live sources on start and on FETCH_SCHEDULE; null when FETCH_ENABLED=false. */
+  fetching: FetchScheduler | null;
   /** Bound inbound SMTP port, or null when INBOUND_SMTP_ENABLED=false. */
   inboundPort: number | null;
   stop(): Promise<void>;
@@ -56,8 +60,13 @@ export async function startService(app: App, opts: { port?: number } = {}): Prom
     guard: requireAdmin(auth),
   });
 
+  // The live sources: fetched in the background (a fetch that fails, or never answers, delays nothing here).
+  const fetching = config.FETCH_ENABLED
+    ? startFetchScheduler(createFetcher({ store, clock, config }), log, { schedule: config.FETCH_SCHEDULE, atStart: true })
+    : null;
+
   // Stopped in reverse order of starting; the messenger closes with the app, after everything that sends.
-  const stops: Array<() => Promise<void>> = [() => delivery.close()];
+  const stops: Array<() => Promise<void>> = [async () => fetching?.stop(), () => delivery.close()];
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) await s();
   };
@@ -90,7 +99,7 @@ export async function startService(app: App, opts: { port?: number } = {}): Prom
       stops.push(() => inbound.close());
       log.info({ port: inboundPort, host: config.INBOUND_SMTP_HOST }, 'inbound mail listening');
     }
-    return { web, delivery, inboundPort, stop: stopAll };
+    return { web, delivery, fetching, inboundPort, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
