@@ -33,7 +33,7 @@ export interface ArxivPage {
 }
 
 export function arxivQueryUrl(base: string, categories: string[], start: number, max: number): string {
-  const u = new URL('/api/query', base.replace(/\/+$/, '') + '/');
+  const u = new URL(base.replace(/\/+$/, '') + '/api/query');
   u.searchParams.set('search_query', categories.map((c) => `cat:${c}`).join(' OR '));
   u.searchParams.set('sortBy', 'submittedDate');
   u.searchParams.set('sortOrder', 'descending');

@@ -59,7 +59,8 @@ export interface DayResult {
 }
 
 export function dailyPapersUrl(base: string, date: string, page: number, limit: number): string {
-  const u = new URL('/api/daily_papers', base.replace(/\/+$/, '') + '/');
+  // A base with a path (a mirror under /hf) keeps it.
+  const u = new URL(base.replace(/\/+$/, '') + '/api/daily_papers');
   u.searchParams.set('date', date);
   u.searchParams.set('p', String(page));
   u.searchParams.set('limit', String(limit));

@@ -70,6 +70,8 @@ export function defaultHttpDeps(over: Partial<HttpDeps> = {}): HttpDeps {
   };
 }
 
+const duration = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
+
 function describeNetworkError(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code ?? (err as { code?: string }).code;
@@ -93,7 +95,7 @@ async function once(url: string, deps: HttpDeps): Promise<string> {
     res = await deps.fetchImpl(url, { signal, headers: { 'user-agent': deps.userAgent, accept: 'application/json, application/atom+xml;q=0.9, */*;q=0.5' } });
   } catch (err) {
     if (deps.signal?.aborted) throw new FetchError('aborted', 'stopped');
-    if (timeout.aborted) throw new FetchError('timeout', `no answer within ${Math.round(deps.timeoutMs / 1000)} s`);
+    if (timeout.aborted) throw new FetchError('timeout', `no answer within ${duration(deps.timeoutMs)}`);
     throw new FetchError('unreachable', `unreachable (${describeNetworkError(err)})`);
   }
   try {
@@ -109,7 +111,7 @@ async function once(url: string, deps: HttpDeps): Promise<string> {
   } catch (err) {
     if (err instanceof FetchError) throw err;
     if (deps.signal?.aborted) throw new FetchError('aborted', 'stopped');
-    if (timeout.aborted) throw new FetchError('timeout', `answer not complete within ${Math.round(deps.timeoutMs / 1000)} s`);
+    if (timeout.aborted) throw new FetchError('timeout', `answer not complete within ${duration(deps.timeoutMs)}`);
     throw new FetchError('unreachable', `connection lost (${describeNetworkError(err)})`);
   }
 }
