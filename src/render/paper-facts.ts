@@ -58,7 +58,8 @@ const plural = (n: number, one: string, many = one + 's') => `${n.toLocaleString
 
 export function authorsLine(names: readonly string[], count: number | null): string | null {
   if (names.length === 0) return count ? plural(count, 'author') : null;
-  if (names.length > AUTHORS_SHOWN) return `${names.slice(0, AUTHORS_SHOWN).join(', ')} et al.`;
+  // A source can name fewer authors than another counted: then the names are not all of them.
+  if (names.length > AUTHORS_SHOWN || (count ?? 0) > names.length) return `${names.slice(0, AUTHORS_SHOWN).join(', ')} et al.`;
   if (names.length === 1) return names[0]!;
   return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }
