@@ -14,7 +14,7 @@ import { startDelivery, type Delivery } from './delivery/setup.js';
 import { subscriberLinks } from './subscriptions/links.js';
 import type { SubscriptionService } from './subscriptions/service.js';
 import { startWeb, type RunningWeb } from './web/start.js';
-import { createFetcher } from './corpus/fetch.js';
+import { createFetcher, type FetcherDeps } from './corpus/fetch.js';
 import { startFetchScheduler, type FetchScheduler } from './corpus/fetch-scheduler.js';
 
 export interface Service {
@@ -39,7 +39,13 @@ export function inboundSubscriptions(service: SubscriptionService): InboundSubsc
   };
 }
 
-export async function startService(app: App, opts: { port?: number } = {}): Promise<Service> {
+export interface ServiceOptions {
+  port?: number;
+  /** Over the fetcher's defaults (its HTTP timing, for tests). */
+  fetcher?: Partial<Pick<FetcherDeps, 'http' | 'arxivIntervalMs' | 'dailyPageSize'>>;
+}
+
+export async function startService(app: App, opts: ServiceOptions = {}): Promise<Service> {
   const { config, log, store, clock } = app;
   const report = ingestPaths(store, [config.SEEDS_DIR], clock);
   for (const w of report.warnings) log.warn(formatWarning(w));
@@ -62,7 +68,7 @@ export async function startService(app: App, opts: { port?: number } = {}): Prom
 
   // The live sources: fetched in the background (a fetch that fails, or never answers, delays nothing here).
   const fetching = config.FETCH_ENABLED
-    ? startFetchScheduler(createFetcher({ store, clock, config }), log, { schedule: config.FETCH_SCHEDULE, atStart: true })
+    ? startFetchScheduler(createFetcher({ store, clock, config, ...opts.fetcher }), log, { schedule: config.FETCH_SCHEDULE, atStart: true })
     : null;
 
   // Stopped in reverse order of starting; the messenger closes with the app, after everything that sends.

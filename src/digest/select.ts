@@ -109,9 +109,9 @@ const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? o
 function votesPhrase(s: ScoreBreakdown): string {
   if (!s.gains) return s.upvotes > 0 ? plural(s.upvotes, 'upvote') : 'no upvotes yet';
   if (s.upvotes === 0) return 'no upvotes yet';
-  const all = s.gains.day === s.upvotes && s.gains.week === s.upvotes ? '' : ` (${s.upvotes} in all)`;
-  if (s.gains.day > 0) return `${plural(s.gains.day, 'upvote')} today${all}`;
-  if (s.gains.week > 0) return `${plural(s.gains.week, 'upvote')} this week${all}`;
+  const all = (n: number) => (n === s.upvotes ? '' : ` (${s.upvotes} in all)`);
+  if (s.gains.day > 0) return `${plural(s.gains.day, 'upvote')} today${all(s.gains.day)}`;
+  if (s.gains.week > 0) return `${plural(s.gains.week, 'upvote')} this week${all(s.gains.week)}`;
   return `no upvotes this week (${s.upvotes} in all)`;
 }
 
