@@ -105,7 +105,7 @@ export const envSchema = z.object({
   FETCH_SCHEDULE: cronOrOff.default('30 7,19 * * *'),
   FETCH_DAYS: int(1, 30).default(3),
   FETCH_TIMEOUT_SECONDS: int(1, 600).default(20),
-  FETCH_RETRIES: int(0, 10).default(3),
+  FETCH_RETRIES: int(0, 10).default(2),
   // How far V8 may grow the heap past what survived the last full GC, in percent; 0 leaves V8's own rule.
   HEAP_GROWTH_PERCENT: int(0, 400).default(50),
   DKIM_DOMAIN: z.string().trim().min(1).optional(),

@@ -60,8 +60,9 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 export function defaultHttpDeps(over: Partial<HttpDeps> = {}): HttpDeps {
   return {
     timeoutMs: 20_000,
-    retries: 3,
-    // 1 s, 3 s, 9 s: a server that is briefly busy gets time; one that is down costs a fetch ~13 s in the background.
+    retries: 2,
+    // 1 s, 3 s (then 9 s …): a briefly busy server gets time; one that is down costs a fetch ~4 s in the background, and
+    // the next scheduled fetch is the retry after that.
     backoffMs: (n) => 1000 * 3 ** (n - 1),
     sleep: abortableSleep,
     fetchImpl: globalThis.fetch,
