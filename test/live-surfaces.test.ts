@@ -94,7 +94,7 @@ describe('what every surface shows of a fetched paper', () => {
       ['https://huggingface.co/papers/2412.01234', 'Daily Papers'],
       ['https://github.com/lab/sparse-video', 'Code on GitHub ★ 120'],
       ['https://sparse-video.example.org', 'Project page'],
-    ]) expect(html).toMatch(new RegExp(`href="${href}"[^>]*>${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}</a>`));
+    ] as const) expect(html).toMatch(new RegExp(`href="${href}"[^>]*>${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}</a>`));
     expect(html).toContain('<td>Daily Papers API</td><td>Dec 3, 2024</td><td>#1</td>');
     expect(html).not.toMatch(/Added/);
   });
