@@ -46,6 +46,21 @@ const timeZone = z.string().refine(
   { error: 'expected an IANA time zone such as UTC or Europe/London' },
 );
 
+const urlOrOff = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      if (v === 'off') return true;
+      try {
+        return ['http:', 'https:'].includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: 'expected a URL starting with http:// or https://, or off' },
+  );
+
 const cronOrOff = z
   .string()
   .trim()
@@ -97,7 +112,7 @@ export const envSchema = z.object({
   RESEND_UNKNOWN: bool.default(false),
   SCHEDULER_ENABLED: bool.default(true),
   // The live corpus (src/corpus/fetch.ts). Offline, a fetch fails quietly and the digest goes out from what is stored.
-  DAILY_PAPERS_URL: z.union([z.literal('off'), url(['http:', 'https:'])], { error: 'expected a URL starting with http:// or https://, or off' }).default('https://huggingface.co'),
+  DAILY_PAPERS_URL: urlOrOff.default('https://huggingface.co'),
   ARXIV_API_URL: url(['http:', 'https:']).default('https://export.arxiv.org'),
   ARXIV_CATEGORIES: categories.default(''),
   ARXIV_MAX_RESULTS: int(1, 2000).default(200),
