@@ -293,6 +293,8 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
       SUBSCRIBE_RATE_LIMIT_PER_MIN: '1000000',
       LOG_LEVEL: logLevel,
       SCHEDULER_ENABLED: 'false',
+      // No test or bench reaches an outside host: the live sources are off.
+      FETCH_ENABLED: 'false',
       INBOUND_SMTP_ENABLED: 'false',
       BENCH_HTTP_SUBSCRIBERS: String(subscribers),
       BENCH_HTTP_EXTRA_PAGES: extraPagesDir,

@@ -6,9 +6,10 @@ import { memoryPart } from './memory.js';
 import { naivePart } from './naive.js';
 import { ingestPart, renderPart } from './parts-main.js';
 import { httpPart } from './http.js';
+import { fetchPart } from './fetch.js';
 
 /** Every part, in the order `npm run bench` runs them. Add a part: export a BenchPart from bench/<name>.ts, list it here. */
-const parts: BenchPart[] = [postfixPart, sendPart, naivePart, memoryPart, renderPart, ingestPart, httpPart];
+const parts: BenchPart[] = [postfixPart, sendPart, naivePart, memoryPart, renderPart, ingestPart, fetchPart, httpPart];
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

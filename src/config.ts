@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
+import cron from 'node-cron';
 
 const int = (min: number, max: number) =>
   z
@@ -45,6 +46,31 @@ const timeZone = z.string().refine(
   { error: 'expected an IANA time zone such as UTC or Europe/London' },
 );
 
+const urlOrOff = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      if (v === 'off') return true;
+      try {
+        return ['http:', 'https:'].includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: 'expected a URL starting with http:// or https://, or off' },
+  );
+
+const cronOrOff = z
+  .string()
+  .trim()
+  .refine((v) => v === 'off' || cron.validate(v), { error: 'expected a cron expression such as "30 7,19 * * *", or off' });
+
+const categories = z
+  .string()
+  .trim()
+  .regex(/^$|^[a-z-]+(\.[A-Za-z-]+)?(\s*,\s*[a-z-]+(\.[A-Za-z-]+)?)*$/, { error: 'expected arXiv categories separated by commas, such as cs.LG,cs.CL' });
+
 /** Every key paperboy reads. `.env.example` mirrors this list; keep them in step. */
 export const envSchema = z.object({
   PORT: int(1, 65535).default(3000),
@@ -85,6 +111,16 @@ export const envSchema = z.object({
   SEND_RETRY_BASE_SECONDS: int(1, 86400).default(60),
   RESEND_UNKNOWN: bool.default(false),
   SCHEDULER_ENABLED: bool.default(true),
+  // The live corpus (src/corpus/fetch.ts). Offline, a fetch fails quietly and the digest goes out from what is stored.
+  DAILY_PAPERS_URL: urlOrOff.default('https://huggingface.co'),
+  ARXIV_API_URL: url(['http:', 'https:']).default('https://export.arxiv.org'),
+  ARXIV_CATEGORIES: categories.default(''),
+  ARXIV_MAX_RESULTS: int(1, 2000).default(200),
+  FETCH_ENABLED: bool.default(true),
+  FETCH_SCHEDULE: cronOrOff.default('30 7,19 * * *'),
+  FETCH_DAYS: int(1, 30).default(3),
+  FETCH_TIMEOUT_SECONDS: int(1, 600).default(20),
+  FETCH_RETRIES: int(0, 10).default(2),
   // How far V8 may grow the heap past what survived the last full GC, in percent; 0 leaves V8's own rule.
   HEAP_GROWTH_PERCENT: int(0, 400).default(50),
   DKIM_DOMAIN: z.string().trim().min(1).optional(),

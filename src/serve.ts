@@ -14,10 +14,14 @@ import { startDelivery, type Delivery } from './delivery/setup.js';
 import { subscriberLinks } from './subscriptions/links.js';
 import type { SubscriptionService } from './subscriptions/service.js';
 import { startWeb, type RunningWeb } from './web/start.js';
+import { createFetcher, type FetcherDeps } from './corpus/fetch.js';
+import { startFetchScheduler, type FetchScheduler } from './corpus/fetch-scheduler.js';
 
 export interface Service {
   web: RunningWeb;
   delivery: Delivery;
+  /** Fetches the live sources on start and on FETCH_SCHEDULE; null when FETCH_ENABLED=false. */
+  fetching: FetchScheduler | null;
   /** Bound inbound SMTP port, or null when INBOUND_SMTP_ENABLED=false. */
   inboundPort: number | null;
   stop(): Promise<void>;
@@ -35,7 +39,13 @@ export function inboundSubscriptions(service: SubscriptionService): InboundSubsc
   };
 }
 
-export async function startService(app: App, opts: { port?: number } = {}): Promise<Service> {
+export interface ServiceOptions {
+  port?: number;
+  /** Over the fetcher's defaults (its HTTP timing, for tests). */
+  fetcher?: Partial<Pick<FetcherDeps, 'http' | 'arxivIntervalMs' | 'dailyPageSize'>>;
+}
+
+export async function startService(app: App, opts: ServiceOptions = {}): Promise<Service> {
   const { config, log, store, clock } = app;
   const report = ingestPaths(store, [config.SEEDS_DIR], clock);
   for (const w of report.warnings) log.warn(formatWarning(w));
@@ -56,8 +66,13 @@ export async function startService(app: App, opts: { port?: number } = {}): Prom
     guard: requireAdmin(auth),
   });
 
+  // The live sources: fetched in the background (a fetch that fails, or never answers, delays nothing here).
+  const fetching = config.FETCH_ENABLED
+    ? startFetchScheduler(createFetcher({ store, clock, config, ...opts.fetcher }), log, { schedule: config.FETCH_SCHEDULE, atStart: true })
+    : null;
+
   // Stopped in reverse order of starting; the messenger closes with the app, after everything that sends.
-  const stops: Array<() => Promise<void>> = [() => delivery.close()];
+  const stops: Array<() => Promise<void>> = [async () => fetching?.stop(), () => delivery.close()];
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) await s();
   };
@@ -90,7 +105,7 @@ export async function startService(app: App, opts: { port?: number } = {}): Prom
       stops.push(() => inbound.close());
       log.info({ port: inboundPort, host: config.INBOUND_SMTP_HOST }, 'inbound mail listening');
     }
-    return { web, delivery, inboundPort, stop: stopAll };
+    return { web, delivery, fetching, inboundPort, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -47,6 +47,26 @@ describe('config', () => {
     );
   });
 
+  it('takes the live sources\' keys, with offline-safe defaults, and names a bad one', () => {
+    expect(loadConfig({})).toMatchObject({
+      DAILY_PAPERS_URL: 'https://huggingface.co', ARXIV_CATEGORIES: '', FETCH_ENABLED: true, FETCH_SCHEDULE: '30 7,19 * * *', FETCH_DAYS: 3, FETCH_RETRIES: 2,
+    });
+    expect(loadConfig({ DAILY_PAPERS_URL: 'off', ARXIV_CATEGORIES: 'cs.LG, cs.CL,math.OC', FETCH_SCHEDULE: 'off' })).toMatchObject({ DAILY_PAPERS_URL: 'off', FETCH_SCHEDULE: 'off' });
+    let err: unknown;
+    try {
+      loadConfig({ DAILY_PAPERS_URL: 'huggingface.co', FETCH_SCHEDULE: 'every morning', ARXIV_CATEGORIES: 'cs.LG;cs.CL' });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toBe(
+      'Invalid configuration:\n' +
+        '  DAILY_PAPERS_URL: expected a URL starting with http:// or https://, or off, got "huggingface.co"\n' +
+        '  ARXIV_CATEGORIES: expected arXiv categories separated by commas, such as cs.LG,cs.CL, got "cs.LG;cs.CL"\n' +
+        '  FETCH_SCHEDULE: expected a cron expression such as "30 7,19 * * *", or off, got "every morning"\n' +
+        '(see .env.example for every key and its default)',
+    );
+  });
+
   it('.env.example lists every key of the schema', () => {
     const example = readFileSync('.env.example', 'utf8');
     const keys = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);

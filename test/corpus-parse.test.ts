@@ -176,6 +176,17 @@ describe('bad input gets a clear warning', () => {
     expect(p.warnings[0]).toEqual({ file: 'bad.txt', line: 13, message: 'metadata lines with no paper before them; skipped' });
   });
 
+  it('a text that is not a listing: no header, no metadata, nothing read (it used to become paper "hello")', () => {
+    const p = parse('hello\nthis is not a listing\n');
+    expect(p.entries).toEqual([]);
+    expect(p.warnings).toEqual([{ file: 'bad.txt', line: 1, message: 'not a listing page (no listing header and no paper metadata); skipped' }]);
+    expect(parse('Title one\n\nAbstract one.\n\nTitle two\n\nAbstract two.\n').entries).toEqual([]);
+    // Without the header but with paper metadata it is still a listing: read, with a warning.
+    const meta = parse('Paper One\n\nAbstract one.\n\n  • 2 authors\n·\nMay 1, 2024\n');
+    expect(meta.entries.map((e) => e.title)).toEqual(['Paper One']);
+    expect(meta.warnings[0]!.message).toBe('page does not start with the listing header; read it anyway');
+  });
+
   it('a layout-3 page whose last title lost its abstract', () => {
     const p = parse('Get trending papers in your email inbox!\nSubscribeFirst Title\nFirst abstract.\nSecond Title\n');
     expect(p.entries.map((e) => e.title)).toEqual(['First Title']);

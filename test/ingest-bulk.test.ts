@@ -142,7 +142,7 @@ describe('bulk load into a small corpus', () => {
     const store = openStore(join(dir, 'bulk.db'));
     const before = indexNames(store);
     const triggers = triggerNames(store);
-    expect(before).toEqual(['paper_sources_paper', 'papers_home_order']);
+    expect(before).toEqual(['paper_sources_paper', 'papers_arxiv_id', 'papers_home_order']);
     expect(triggers).toEqual(['search_papers_ad', 'search_papers_ai', 'search_papers_au']);
     ingestPaths(store, ['seeds'], clock);
     expect(indexNames(store)).toEqual(before);
@@ -175,7 +175,7 @@ describe('bulk load into a small corpus', () => {
     );
     expect(() => ingestPaths(store, ['seeds'], clock, { parse: 'worker' })).toThrow(/boom/);
     expect(createPapersRepo(store).count()).toBe(count);
-    expect(indexNames(store)).toEqual(['paper_sources_paper', 'papers_home_order']);
+    expect(indexNames(store)).toEqual(['paper_sources_paper', 'papers_arxiv_id', 'papers_home_order']);
     expect(triggerNames(store)).toEqual(['boom', 'search_papers_ad', 'search_papers_ai', 'search_papers_au']);
     expect(automerge(store)).toBe(automergeBefore);
     expect(ftsIntact(store)).not.toThrow();

@@ -71,6 +71,7 @@ export function worldEnv(world: World, smtpPort: number, poolSize: number): Reco
     LOG_LEVEL: 'silent',
     INBOUND_SMTP_ENABLED: 'false',
     SCHEDULER_ENABLED: 'false',
+    FETCH_ENABLED: 'false',
   };
 }
 

@@ -17,6 +17,10 @@ export interface AtomEntry {
   id: string;
   title: string;
   url: string;
+  /** More links (`rel="related"`): the PDF, code, project page, our page. */
+  related?: { url: string; title: string }[];
+  authors?: string[];
+  published?: string;
   updated: string;
   summary: string;
   categories?: string[];
@@ -40,7 +44,7 @@ export function atomXml(feed: AtomFeed): string {
     <id>${e(x.id)}</id>
     <title type="text">${e(x.title)}</title>
     <link rel="alternate" type="text/html" href="${e(x.url)}"/>
-    <updated>${e(x.updated)}</updated>
+${(x.related ?? []).map((l) => `    <link rel="related" href="${e(l.url)}" title="${e(l.title)}"/>\n`).join('')}${(x.authors ?? []).map((a) => `    <author><name>${e(a)}</name></author>\n`).join('')}${x.published ? `    <published>${e(x.published)}</published>\n` : ''}    <updated>${e(x.updated)}</updated>
 ${(x.categories ?? []).map((c) => `    <category term="${e(c)}"/>\n`).join('')}    <summary type="text">${e(x.summary)}</summary>
   </entry>`,
     )

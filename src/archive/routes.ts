@@ -10,6 +10,8 @@ import { clean, createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from '../
 import { excerpt } from '../render/excerpt.js';
 import { SourceRow } from '../corpus/papers-repo.js';
 import { atomXml } from './atom.js';
+import { paperFacts } from '../render/paper-facts.js';
+import { DAILY_PAPERS } from '../corpus/sources/daily-papers.js';
 import { createPages, type Pages } from './pages.js';
 
 export interface ArchiveDeps {
@@ -101,12 +103,9 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
     const paper = id.success ? (() => { try { return pool.paper(id.data); } catch { return null; } })() : null;
     if (!id.success || !paper) return sendPage(reply, 404, pages.render({ title: 'No such paper', message: MESSAGES.noPaper }));
     const sources = (store.q('digest-paper-sources').all(paper.id) as unknown[]).map((s) => SourceRow.parse(s));
-    const meta = [
-      paper.upvotes ? `▲ ${paper.upvotes} upvote${paper.upvotes === 1 ? '' : 's'}` : null,
-      paper.authors ? `${paper.authors} author${paper.authors === 1 ? '' : 's'}` : null,
-      paper.publishedOn ? `Published ${formatDate(paper.publishedOn)}` : paper.firstListedOn ? `Listed ${formatDate(paper.firstListedOn)}` : null,
-      `on ${sources.length === 1 ? '1 listing' : `${new Set(sources.map((s) => s.file)).size} listings`}`,
-    ].filter(Boolean).join(' · ');
+    const facts = paperFacts(paper, `${siteUrl}/papers/${paper.id}`);
+    const listings = new Set(sources.map((s) => s.listed_on ?? s.file)).size;
+    const meta = [...facts.counts, ...facts.dates, ...(listings > 0 ? [`on ${listings === 1 ? '1 listing' : `${listings} listings`}`] : [])].join(' · ');
     return sendPage(
       reply,
       200,
@@ -114,12 +113,19 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
         title: clean(paper.title),
         paper: {
           title: clean(paper.title),
+          // This page is where every name goes; the cards show the first few.
+          authors: clean(paper.authorNames.length ? paper.authorNames.join(', ') : (facts.authorsLine ?? '')),
+          organization: paper.organization ? clean(paper.organization) : '',
           meta,
+          tldr: paper.tldr ? clean(paper.tldr) : '',
           abstract: clean(paper.abstract),
-          links: paper.links
-            .filter((l) => /^https?:\/\//i.test(l.url))
-            .map((l) => ({ url: l.url, label: l.kind === 'code' ? `Code · ${new URL(l.url).hostname}` : `Project · ${new URL(l.url).hostname}` })),
-          sources: sources.map((s) => ({ file: s.file, line: s.line, position: s.position, listedOn: s.listed_on ? formatDate(s.listed_on) : 'undated' })),
+          arxivId: paper.arxivId,
+          links: facts.links.filter((l) => l.kind !== 'details').map((l) => ({ url: l.url, label: l.label })),
+          sources: sources.map((s) => {
+            // An API listing's "line" is the paper id (fetch-merge.ts): only its day and rank mean something.
+            const api = s.file.startsWith(`${DAILY_PAPERS} `);
+            return { file: api ? 'Daily Papers API' : s.file, line: api ? '' : s.line, position: s.position, listedOn: s.listed_on ? formatDate(s.listed_on) : 'undated' };
+          }),
         },
       }),
     );
@@ -136,13 +142,22 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
       selfUrl: `${siteUrl}/feed.xml`,
       siteUrl: `${siteUrl}/digest/${today}`,
       updated: clock.now().toISOString(),
-      entries: items.map((i) => ({
-        id: `${siteUrl}/papers/${i.paper.id}`,
-        title: i.paper.title,
-        url: `${siteUrl}/papers/${i.paper.id}`,
-        updated: `${i.score.effectiveDate}T00:00:00Z`,
-        summary: `${excerpt(i.paper.abstract)} (${i.why})`,
-      })),
+      entries: items.map((i) => {
+        const own = `${siteUrl}/papers/${i.paper.id}`;
+        const facts = paperFacts(i.paper, own);
+        const head = [facts.authorsLine, facts.organization, ...facts.counts, ...facts.dates].filter(Boolean).join(' · ');
+        return {
+          // The id stays our page (an entry's id never changes); the link goes to the paper itself.
+          id: own,
+          title: i.paper.title,
+          url: facts.readUrl,
+          related: facts.links.filter((l) => l.url !== facts.readUrl).map((l) => ({ url: l.url, title: l.label })),
+          authors: i.paper.authorNames,
+          published: i.paper.publishedOn ? `${i.paper.publishedOn}T00:00:00Z` : undefined,
+          updated: `${i.score.effectiveDate}T00:00:00Z`,
+          summary: [head, facts.tldr ? `TL;DR: ${facts.tldr}` : '', `${excerpt(i.paper.abstract)} (${i.why})`].filter(Boolean).join('\n\n'),
+        };
+      }),
     });
     return reply.header('content-type', 'application/atom+xml; charset=utf-8').send(xml);
   });
@@ -164,15 +179,28 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
     const papers = ids.slice(0, limit).map((id) => {
       const c = pool.byId.get(id)!;
       const p = pool.paper(id);
+      const facts = paperFacts(p, `${siteUrl}/papers/${p.id}`);
+      const link = (kind: string) => facts.links.find((l) => l.kind === kind)?.url ?? null;
       return {
         id: p.id,
         title: p.title,
         url: `${siteUrl}/papers/${p.id}`,
+        /** Where "Read the paper" goes: arXiv when the id is known, else `url`. */
+        paper_url: facts.readUrl,
+        arxiv_id: p.arxivId,
+        pdf_url: link('pdf'),
+        daily_papers_url: link('daily-papers'),
+        tldr: p.tldr,
         excerpt: excerpt(p.abstract),
         authors: p.authors,
+        author_names: p.authorNames,
+        organization: p.organization,
         published_on: p.publishedOn,
         listed_on: p.firstListedOn,
         upvotes: p.upvotes ?? 0,
+        upvotes_today: c.score.gains?.day ?? null,
+        upvotes_week: c.score.gains?.week ?? null,
+        comments: p.comments,
         lists: c.score.lists,
         score: Number(c.score.score.toFixed(4)),
         links: p.links,

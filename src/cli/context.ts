@@ -25,6 +25,7 @@ export function lazyApp(env: Record<string, string | undefined> = readEnvironmen
 
 /** Runs a command body; a bad config or a user error ends with its message and a non-zero code, not a stack. */
 export function reportCliError(err: unknown): number {
+  if (err instanceof CommandFailed) return err.exitCode;
   if (err instanceof ConfigError) {
     process.stderr.write(err.message + '\n');
     return 2;
@@ -39,3 +40,10 @@ export function reportCliError(err: unknown): number {
 
 /** An error whose message is meant for the person at the terminal. */
 export class UserError extends Error {}
+
+/** A command that has already said what went wrong (on stderr) and only needs the process to end non-zero. */
+export class CommandFailed extends Error {
+  constructor(readonly exitCode = 1) {
+    super(`exit ${exitCode}`);
+  }
+}

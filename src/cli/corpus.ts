@@ -1,8 +1,9 @@
-// Owns the corpus commands: `paperboy ingest` and `paperboy papers`.
+// Owns the corpus commands: `paperboy ingest`, `paperboy papers` and `paperboy papers remove`.
+import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ingestPaths, formatWarning } from '../corpus/ingest.js';
 import { createPapersRepo, type Paper } from '../corpus/papers-repo.js';
-import type { GetApp } from './context.js';
+import { CommandFailed, UserError, type GetApp } from './context.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -31,7 +32,8 @@ export function registerCorpusCommands(program: Command, getApp: GetApp): void {
     .argument('[paths...]', 'page files or directories')
     .action(async (paths: string[]) => {
       const app = getApp();
-      const report = ingestPaths(app.store, paths.length ? paths : [app.config.SEEDS_DIR], app.clock);
+      const given = paths.length ? paths : [app.config.SEEDS_DIR];
+      const report = ingestPaths(app.store, given, app.clock);
       for (const w of report.warnings) process.stdout.write(`warning: ${formatWarning(w)}\n`);
       process.stdout.write(
         `pages read: ${report.pages}, entries: ${report.entries}, papers added: ${report.added}, ` +
@@ -39,9 +41,15 @@ export function registerCorpusCommands(program: Command, getApp: GetApp): void {
       );
       // The papers are committed already; waiting here only folds the write-ahead log back before the process ends.
       await report.walCheckpoint?.catch(() => 0);
+      // The rest was ingested, but a path that is not there is a mistake the caller (a script) must see.
+      const missing = given.filter((p) => !existsSync(p));
+      if (missing.length) {
+        process.stderr.write(`error: no such file or directory: ${missing.join(', ')}\n`);
+        throw new CommandFailed(1);
+      }
     });
 
-  program
+  const papers = program
     .command('papers')
     .description('list stored papers, newest first, or search them')
     .option('-s, --search <text>', 'full-text search over title and abstract')
@@ -53,5 +61,16 @@ export function registerCorpusCommands(program: Command, getApp: GetApp): void {
       if (opts.json) process.stdout.write(JSON.stringify(papers, null, 2) + '\n');
       else if (papers.length === 0) process.stdout.write(opts.search ? `no paper matches "${opts.search}"\n` : 'no papers yet: run `paperboy ingest`\n');
       else process.stdout.write(formatPaperTable(papers) + '\n');
+    });
+
+  papers
+    .command('remove')
+    .description('delete a paper from the corpus; the seeds and the sources will not bring it back')
+    .argument('<id>', 'the paper id (as `paperboy papers` lists it)', positiveInt)
+    .action((id: number) => {
+      const app = getApp();
+      const removed = createPapersRepo(app.store).remove(id, app.clock.now());
+      if (!removed) throw new UserError(`no paper with id ${id}`);
+      process.stdout.write(`removed paper ${id}: ${removed.title}\n`);
     });
 }

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { lazyApp, reportCliError } from './context.js';
 import { registerCorpusCommands } from './corpus.js';
+import { registerFetchCommand } from './fetch.js';
 import { registerSubscriberCommands } from './subscribers.js';
 import { registerServeCommand } from './serve.js';
 import { registerPreviewCommand } from './preview.js';
@@ -15,6 +16,7 @@ export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Comm
     .showHelpAfterError()
     .exitOverride();
   registerCorpusCommands(program, getApp);
+  registerFetchCommand(program, getApp);
   registerSubscriberCommands(program, getApp);
   registerServeCommand(program, getApp);
   registerPreviewCommand(program, getApp, {

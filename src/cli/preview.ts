@@ -60,10 +60,10 @@ export function registerPreviewCommand(
       }
       if (!opts.out && !opts.text) {
         const lines = previewFacts(r).map((f) => `${f.label.padEnd(13)} ${f.value}`);
-        lines.push('', ' #  score   log2(w)  decay  upvotes lists  date        paper');
+        lines.push('', ' #  score   log2(w)  decay  upvotes  votes  gained               lists  date        paper');
         for (const row of r.rows) {
           lines.push(
-            `${String(row.rank).padStart(2)}  ${row.score.padStart(6)}  ${row.popularity.padStart(7)}  ${row.decay.padStart(5)}  ${String(row.upvotes).padStart(7)} ${String(row.lists).padStart(5)}  ${row.date}  ${row.title.slice(0, 60)}`,
+            `${String(row.rank).padStart(2)}  ${row.score.padStart(6)}  ${row.popularity.padStart(7)}  ${row.decay.padStart(5)}  ${String(row.upvotes).padStart(7)}  ${row.votes.padStart(5)}  ${row.gained.padEnd(19)} ${String(row.lists).padStart(5)}  ${row.date}  ${row.title.slice(0, 60)}`,
             `    ${row.why}`,
           );
         }

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { PageWarning } from './parse-page.js';
-import { mergePaper, samePaperFields, type PaperFields } from './merge.js';
-import { PaperRow, toFields } from './papers-repo.js';
+import { mergePaper, pageFields, samePaperFields, type PaperFields } from './merge.js';
+import { PaperRow, toFields, updatePaperFields } from './papers-repo.js';
 import type { PageResult } from './read-page.js';
 import type { PaperLink } from './links.js';
 import { openPageFeed, pageBytes, WORKER_MIN_BYTES, type ParseMode } from './page-feed.js';
@@ -76,28 +76,15 @@ export function listPageFiles(paths: string[], warnings: PageWarning[]): string[
 }
 
 function entryFields(page: PageResult, i: number): PaperFields {
-  return {
-    title: page.titles[i]!,
-    abstract: page.abstracts[i]!,
-    authors: page.authors[i]!,
-    publishedOn: page.publishedOn[i]!,
-    upvotes: page.upvotes[i]!,
-    firstListedOn: page.listedOn,
-    links: JSON.parse(page.links[i]!) as PaperLink[],
-  };
-}
-
-function updatePaper(store: Store, id: number, f: PaperFields, stamp: string): void {
-  store.q('update-paper').run({
-    id,
-    abstract: f.abstract,
-    authors: f.authors,
-    published_on: f.publishedOn,
-    upvotes: f.upvotes,
-    first_listed_on: f.firstListedOn,
-    links: JSON.stringify(f.links),
-    now: stamp,
-  });
+  return pageFields(
+    page.titles[i]!,
+    page.abstracts[i]!,
+    page.authors[i]!,
+    page.publishedOn[i]!,
+    page.upvotes[i]!,
+    page.listedOn,
+    JSON.parse(page.links[i]!) as PaperLink[],
+  );
 }
 
 /**
@@ -130,6 +117,8 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
     const maxBefore = (q('max-paper-id').get() as { n: number }).n;
     const known = new Set<string>();
     for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) known.add(r.title_key);
+    // Papers an admin removed (`paperboy papers remove`) stay out, whichever page carries them.
+    const removed = new Set((q('removed-title-keys').all() as { title_key: string }[]).map((r) => r.title_key));
     const bulk = startBulkLoad(db, known.size, Math.floor(bytes / BYTES_PER_ENTRY_AT_MOST));
     search.start(bulk.bulk);
     const pending = new Map<string, Pending>();
@@ -147,7 +136,7 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
       const { file, listedOn } = page;
       for (let i = 0; i < page.keys.length; i++) {
         const key = page.keys[i]!;
-        if (!key) continue;
+        if (!key || removed.has(key)) continue;
         if (known.has(key)) {
           const source: Source = { file, line: page.lines[i]!, position: page.positions[i]!, listedOn };
           const seen = pending.get(key);
@@ -188,7 +177,7 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
       if (!a.fields) continue;
       const first = entryFields(a.page, a.at);
       if (samePaperFields(first, a.fields)) continue;
-      updatePaper(store, a.id, a.fields, stamp);
+      updatePaperFields(store, a.id, a.fields, stamp);
       if (first.abstract !== a.fields.abstract) search.replace(a.id, a.fields.title, a.fields.abstract);
     }
 
@@ -198,7 +187,7 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
       const before = toFields(existing);
       const merged = mergePaper(before, p.fields);
       if (!samePaperFields(before, merged)) {
-        updatePaper(store, existing.id, merged, stamp);
+        updatePaperFields(store, existing.id, merged, stamp);
         if (before.abstract !== merged.abstract) search.replace(existing.id, merged.title, merged.abstract);
         changed = true;
       }

@@ -37,6 +37,12 @@ const SYMBOLS: Record<string, string> = {
   sigma: 'σ',
   tau: 'τ',
   theta: 'θ',
+  ell: 'ℓ',
+  rho: 'ρ',
+  phi: 'φ',
+  pi: 'π',
+  omega: 'ω',
+  nabla: '∇',
 };
 
 const SIMPLE: Record<string, string> = {
@@ -59,8 +65,10 @@ const SIMPLE: Record<string, string> = {
 
 /** `Schr\"odinger` -> `Schrödinger`, `{\em labeled}` -> `labeled`, `\%` -> `%`. Unknown commands are left as they are. */
 export function latexToText(input: string): string {
-  if (!input.includes('\\') && !input.includes('{')) return input;
+  if (!input.includes('\\') && !input.includes('{') && !input.includes('$')) return input;
   let s = input;
+  // Inline math keeps its content and loses its delimiters: "$\alpha$-Divergence" reads as "α-Divergence".
+  if (s.includes('$')) s = s.replace(/(?<!\\)\$([^$\n]{1,200}?)(?<!\\)\$/g, '$1');
   // Font switches inside a group keep only their text.
   s = s.replace(/\{\\(?:em|it|bf|sl|sc|tt|rm|sf)\s+([^{}]*)\}/g, '$1');
   s = s.replace(/\\(?:emph|textit|textbf|texttt|textsc|mathrm|mathbf|text)\{([^{}]*)\}/g, '$1');
@@ -72,7 +80,7 @@ export function latexToText(input: string): string {
   s = s.replace(/\\newline\b|\\\\/g, ' ');
   s = s.replace(/\\eg\b,?/g, 'e.g.,').replace(/\\ie\b,?/g, 'i.e.,');
   for (const [from, to] of Object.entries(SIMPLE)) s = s.split(from).join(to);
-  s = s.replace(/\\([A-Za-z]+)\b/g, (m, name: string) => SYMBOLS[name] ?? m);
+  s = s.replace(/\\([A-Za-z]+)(?![A-Za-z])/g, (m, name: string) => SYMBOLS[name] ?? m);
   // Bare groups around a symbol or a single operator: D{=}1, 10{,}000, 64{times}64.
   s = s.replace(/\{([=+,\-<>]|[A-Za-z]+)\}/g, (m, inner: string) => {
     if (inner.length === 1 && /[=+,\-<>]/.test(inner)) return inner;

@@ -4,6 +4,8 @@ export type LinkKind = 'code' | 'project';
 export interface PaperLink {
   url: string;
   kind: LinkKind;
+  /** A code repository's star count, when a source gave one (the daily-papers API's `githubStars`). */
+  stars?: number;
 }
 
 const CODE_HOSTS = /^(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org|huggingface\.co|codeberg\.org|sourceforge\.net|gitee\.com)$/i;
@@ -25,6 +27,15 @@ function trimUrl(raw: string): string {
       continue;
     }
     return url;
+  }
+}
+
+/** The kind a link to this URL is: code hosts give `code`, everything else `project`. */
+export function linkKind(url: string): LinkKind {
+  try {
+    return CODE_HOSTS.test(new URL(url).hostname) ? 'code' : 'project';
+  } catch {
+    return 'project';
   }
 }
 

@@ -40,6 +40,7 @@ export const MESSAGES = {
   garbledMetadata: (text: string) => `unreadable metadata line "${clip(text)}"; kept the entry without it`,
   mergedBlock: (title: string) => `entry "${clip(title)}" has no blank line between title and abstract; read it as title + abstract`,
   noChrome: 'page does not start with the listing header; read it anyway',
+  notListing: 'not a listing page (no listing header and no paper metadata); skipped',
   noEntries: 'no entries found after the page header',
 };
 
@@ -133,6 +134,14 @@ export function parsePage(bytes: Buffer | string, file: string, now: Date): Pars
   const blankLines = body.slice(0, lastText + 1).some((l) => l.text === '');
   if (blankLines) parseBlocks(body, page, now, warn);
   else parseAlternating(body, page, warn);
+  // Any text alternates "title" and "abstract" lines: without the site's header or a single metadata line
+  // (authors, a date), nothing says this is a listing, and its lines would become papers ("hello" as paper 248).
+  if (!sawChrome && !page.entries.some((e) => e.authors !== null || e.publishedOn !== null)) {
+    page.entries = [];
+    page.layout = null;
+    page.warnings = [{ file, line: 1, message: MESSAGES.notListing }];
+    return page;
+  }
   if (page.entries.length === 0 && page.warnings.length === 0) warn(1, MESSAGES.noEntries);
   return page;
 }

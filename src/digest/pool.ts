@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Store } from '../db/open.js';
 import { PaperRow, type Paper } from '../corpus/papers-repo.js';
 import { compareNew, compareTrending, scorePaper, type ScoreBreakdown } from './score.js';
+import { upvoteGains } from './upvote-gains.js';
 
 export type SectionKind = 'trending' | 'new';
 
@@ -62,10 +63,20 @@ export class CandidatePool {
     readonly builtAt: number,
   ) {
     const all: Candidate[] = [];
+    // Votes gained up to the end of the digest's day, or up to now for today's (a past day's page stays as it was).
+    const gains = upvoteGains(store, new Date(Math.min(builtAt, Date.parse(date + 'T00:00:00Z') + 86_400_000)));
     for (const raw of store.q('digest-candidates').all()) {
       const r = CandidateRow.parse(raw);
       const score = scorePaper(
-        { id: r.id, upvotes: r.upvotes, lists: r.lists, publishedOn: r.published_on, firstListedOn: r.first_listed_on, firstSeenAt: r.first_seen_at },
+        {
+          id: r.id,
+          upvotes: r.upvotes,
+          lists: r.lists,
+          publishedOn: r.published_on,
+          firstListedOn: r.first_listed_on,
+          firstSeenAt: r.first_seen_at,
+          gains: gains.get(r.id) ?? null,
+        },
         date,
       );
       // A paper from after the digest date was not news on that day (keeps /digest/:date stable).

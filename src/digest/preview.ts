@@ -47,6 +47,10 @@ export interface ScoreRow {
   title: string;
   url: string;
   upvotes: number;
+  /** "+12 today, +30 week" from the snapshots, or "total" when the score used the total. */
+  gained: string;
+  /** The upvotes the weight counts. */
+  votes: string;
   lists: number;
   date: string;
   dateSource: string;
@@ -115,6 +119,8 @@ export async function buildPreview(deps: PreviewDeps, req: PreviewRequest): Prom
       title: i.paper.title,
       url: `${siteUrl}/papers/${i.paper.id}`,
       upvotes: i.score.upvotes,
+      gained: i.score.gains ? `+${i.score.gains.day} today, +${i.score.gains.week} week` : 'total',
+      votes: i.score.votes.toFixed(1),
       lists: i.score.lists,
       date: i.score.effectiveDate,
       dateSource: i.score.dateSource,

@@ -3,8 +3,15 @@
 /**
  * The formula, in base-2 log units so every term reads as "doublings":
  *
- *   weight = 1 + upvotes + LIST_BONUS × (lists − 1)
+ *   votes  = gained_day + (gained_week − gained_day) × WEEK_SHARE   (papers with upvote snapshots)
+ *   votes  = upvotes                                                 (papers without: the total is all that is known)
+ *   weight = 1 + votes + LIST_BONUS × (lists − 1)
  *   score  = log2(weight) − age_days / HALF_LIFE_DAYS
+ *
+ * `gained_day` and `gained_week` are the upvotes gained in the 24 hours and 7 days before the digest (from the
+ * snapshots each fetch keeps, see upvote-gains.ts): a paper's votes count in full on the day they are cast, at a
+ * seventh for the rest of the week, and not at all after that, so a large total gathered last week does not keep a
+ * paper trending. A paper whose votes all came today has votes = its total, as a seed paper does.
  *
  * which orders papers exactly like `weight × 2^(−age/half-life)` (an exponential decay with a half-life)
  * while staying a readable number. A paper needs twice the weight to rank level with one a half-life
@@ -21,7 +28,15 @@ export const SCORING = {
    * they would all outrank the papers a page actually listed this week.
    */
   UNDATED_PENALTY_DAYS: 7,
+  /** What an upvote gained earlier in the week (not in the last 24 hours) counts for. */
+  WEEK_SHARE: 1 / 7,
 } as const;
+
+/** Upvotes gained before the digest, from the snapshots; null for a paper no fetch has counted. */
+export interface UpvoteGains {
+  day: number;
+  week: number;
+}
 
 export type DateSource = 'published' | 'listed' | 'seen';
 
@@ -32,10 +47,16 @@ export interface ScoreInput {
   publishedOn: string | null;
   firstListedOn: string | null;
   firstSeenAt: string;
+  gains?: UpvoteGains | null;
 }
 
 export interface ScoreBreakdown {
+  /** The paper's total (the most any source showed). */
   upvotes: number;
+  /** Gained in the last day and week; null when no snapshot says (the total is used). */
+  gains: UpvoteGains | null;
+  /** The upvotes the weight counts (see the formula). */
+  votes: number;
   lists: number;
   /** The date the age is counted from: publication, else first listing, else when paperboy first saw it. */
   effectiveDate: string;
@@ -72,13 +93,15 @@ export function scorePaper(p: ScoreInput, asOf: string, opts: { halfLifeDays?: n
   const halfLife = opts.halfLifeDays ?? SCORING.HALF_LIFE_DAYS;
   const listBonus = opts.listBonus ?? SCORING.LIST_BONUS;
   const upvotes = Math.max(0, p.upvotes ?? 0);
+  const gains = p.gains ?? null;
+  const votes = gains ? gains.day + Math.max(0, gains.week - gains.day) * SCORING.WEEK_SHARE : upvotes;
   const lists = Math.max(1, p.lists);
   const { date, source } = effectiveDate(p);
   const ageDays = daysBetween(date, asOf) + (source === 'seen' ? SCORING.UNDATED_PENALTY_DAYS : 0);
-  const weight = 1 + upvotes + listBonus * (lists - 1);
+  const weight = 1 + votes + listBonus * (lists - 1);
   const popularity = Math.log2(weight);
   const decay = ageDays / halfLife;
-  return { upvotes, lists, effectiveDate: date, dateSource: source, ageDays, weight, popularity, decay, score: popularity - decay };
+  return { upvotes, gains, votes, lists, effectiveDate: date, dateSource: source, ageDays, weight, popularity, decay, score: popularity - decay };
 }
 
 /** Trending order: score desc, then the newer date, then the lower id, so equal inputs always give one order. */

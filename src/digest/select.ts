@@ -105,6 +105,16 @@ function ago(days: number, date: string): string {
 
 const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
 
+/** "12 upvotes today (40 in all)", "5 upvotes this week (40 in all)", or the total when no fetch counted them. */
+function votesPhrase(s: ScoreBreakdown): string {
+  if (!s.gains) return s.upvotes > 0 ? plural(s.upvotes, 'upvote') : 'no upvotes yet';
+  if (s.upvotes === 0) return 'no upvotes yet';
+  const all = (n: number) => (n === s.upvotes ? '' : ` (${s.upvotes} in all)`);
+  if (s.gains.day > 0) return `${plural(s.gains.day, 'upvote')} today${all(s.gains.day)}`;
+  if (s.gains.week > 0) return `${plural(s.gains.week, 'upvote')} this week${all(s.gains.week)}`;
+  return `no upvotes this week (${s.upvotes} in all)`;
+}
+
 /** "3 upvotes, on 2 lists, published 4 days ago" (trending) or "published yesterday, on 1 list" (new). */
 export function describeWhy(kind: SectionKind, s: ScoreBreakdown, matched: readonly string[], date: string): string {
   const days = daysBetween(s.effectiveDate, date);
@@ -112,8 +122,8 @@ export function describeWhy(kind: SectionKind, s: ScoreBreakdown, matched: reado
   const lists = `on ${plural(s.lists, 'list')}`;
   const parts =
     kind === 'trending'
-      ? [s.upvotes > 0 ? plural(s.upvotes, 'upvote') : 'no upvotes yet', lists, when]
-      : [when, ...(s.upvotes > 0 ? [plural(s.upvotes, 'upvote')] : []), lists];
+      ? [votesPhrase(s), lists, when]
+      : [when, ...(s.upvotes > 0 ? [votesPhrase(s)] : []), lists];
   const base = parts.join(', ');
   return matched.length ? `matches: ${matched.join(', ')} · ${base}` : base;
 }

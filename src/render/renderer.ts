@@ -8,6 +8,7 @@ import mjml2html from 'mjml';
 import type { Config } from '../config.js';
 import { formatDate, type DigestKind, type Selection } from '../digest/select.js';
 import { excerpt } from './excerpt.js';
+import { paperFacts } from './paper-facts.js';
 import { escapeHtml, fillParts, makePlaceholders, splitParts, type Parts, type PlaceholderName, type Placeholders } from './placeholders.js';
 
 export type RenderConfig = Pick<Config, 'PUBLIC_URL' | 'SENDER_ADDRESS_LINE'>;
@@ -48,11 +49,10 @@ const TEXT = {
   topics: (topics: string[]) => ` Papers matching ${topics.join(', ')} come first.`,
   defaultGreeting: 'Hello!',
   defaultEmail: 'your address',
-  linkLabel: { code: 'Code', project: 'Project page' },
 } as const;
 
-const DATE_LABEL = { published: 'Published', listed: 'Listed', seen: 'Added' } as const;
-const HOST_LABELS: Record<string, string> = { 'github.com': 'GitHub', 'huggingface.co': 'Hugging Face', 'gitlab.com': 'GitLab' };
+/** Buttons under a paper besides "Read the paper": PDF, Daily Papers, code, project page, details. */
+const MAX_BUTTONS = 5;
 
 // Control characters (a corpus page can hold any) show as boxes or break the text part; tabs and newlines aside.
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
@@ -96,6 +96,7 @@ export function createHandlebars(): typeof Handlebars {
   const hb = Handlebars.create();
   hb.registerHelper('upper', (s: unknown) => String(s ?? '').toUpperCase());
   hb.registerHelper('join', (xs: unknown) => (Array.isArray(xs) ? xs.join(', ') : ''));
+  hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map((a) => String(a ?? '')).join(''));
   // wrap: every line indented; hang: the first line follows what precedes it ("1. Title…").
   hb.registerHelper('wrap', (s: unknown, indent: unknown) => wrapText(String(s ?? ''), Number(indent) || 0, false));
   hb.registerHelper('hang', (s: unknown, indent: unknown) => wrapText(String(s ?? ''), Number(indent) || 0, true));
@@ -165,37 +166,29 @@ export function createRenderer(opts: RendererOptions) {
         title: s.title,
         items: s.items.map((i) => {
           const p = i.paper;
-          const meta = [
-            i.score.upvotes > 0 ? `▲ ${i.score.upvotes} upvote${i.score.upvotes === 1 ? '' : 's'}` : null,
-            p.authors ? `${p.authors} author${p.authors === 1 ? '' : 's'}` : null,
-            `${DATE_LABEL[i.score.dateSource]} ${formatDate(i.score.effectiveDate)}`,
-            i.score.lists > 1 ? `on ${i.score.lists} lists` : null,
-          ]
-            .filter((x): x is string => !!x)
-            // Each fact stays on one line when the meta line wraps on a phone ("on 2 lists", not "on / 2 lists").
-            .map((x) => x.replace(/ /g, '\u00A0'));
-          const links = p.links
-            .filter((l) => /^https?:\/\//i.test(l.url))
-            .slice(0, 3)
-            .map((l) => {
-              let host = '';
-              try {
-                host = new URL(l.url).hostname.replace(/^www\./, '');
-              } catch {
-                /* the filter above keeps only parseable URLs in practice */
-              }
-              const label = l.kind === 'code' ? `${TEXT.linkLabel.code}${HOST_LABELS[host] ? ` on ${HOST_LABELS[host]}` : ''}` : TEXT.linkLabel.project;
-              return { url: l.url, label };
-            });
+          const facts = paperFacts(p, paperUrl(p.id));
+          const gainedToday = i.score.gains && i.score.gains.day > 0 && i.score.gains.day < i.score.upvotes ? ` (+${i.score.gains.day} today)` : '';
+          const counts = [...facts.counts.map((c, n) => (n === 0 && c.startsWith('▲') ? c + gainedToday : c)), ...(i.score.lists > 1 ? [`on ${i.score.lists} lists`] : [])];
+          const byline = [facts.authorsLine, facts.organization].filter((x): x is string => !!x).map((x) => clean(x));
+          const read = facts.links.find((l) => l.url === facts.readUrl)!;
           return {
             rank: i.rank,
             title: clean(p.title),
-            url: paperUrl(p.id),
-            meta: meta.join(' · '),
+            url: facts.readUrl,
+            readLabel: facts.readLabel,
+            ownUrl: paperUrl(p.id),
+            byline: byline.join(' · '),
+            // Each fact stays on one line when the meta line wraps on a phone ("on 2 lists", not "on / 2 lists").
+            meta: [...counts, ...facts.dates].map((x) => x.replace(/ /g, '\u00A0')).join(' · '),
+            tldr: facts.tldr ? clean(oneLine(facts.tldr, 300)) : '',
             why: i.why,
             matchedTopics: i.matchedTopics,
             excerpt: clean(excerpt(p.abstract)),
-            links,
+            // Our page last, always: it lists every link and source the buttons leave out.
+            links: [
+              ...facts.links.filter((l) => l !== read && l.kind !== 'details').slice(0, MAX_BUTTONS - 1),
+              ...facts.links.filter((l) => l !== read && l.kind === 'details'),
+            ].map((l) => ({ url: l.url, label: l.label })),
           };
         }),
       })),

@@ -30,6 +30,7 @@ describe('a digest from the running service', () => {
       MAIL_DOMAIN: 'paperboy.test',
       INBOUND_SMTP_ENABLED: 'false',
       SCHEDULER_ENABLED: 'false',
+      FETCH_ENABLED: 'false',
       DKIM_DOMAIN: 'paperboy.test',
       DKIM_SELECTOR: 'mail',
       DKIM_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),

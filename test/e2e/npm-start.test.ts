@@ -30,8 +30,14 @@ describe('npm start on a fresh data directory', () => {
   it('starts, prints the URL and admin token, serves pages and delivers confirmations into the outbox', async () => {
     const port = await freePort();
     const inbound = await freePort();
+    // The live source on its defaults, except the host: a closed local port stands for "no network", so this test
+    // never reaches huggingface.co, and shows what a fresh machine without internet gets.
+    const closed = await freePort();
     child = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dir, PORT: String(port), INBOUND_SMTP_PORT: String(inbound), LOG_LEVEL: 'warn' },
+      env: {
+        PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dir, PORT: String(port), INBOUND_SMTP_PORT: String(inbound), LOG_LEVEL: 'warn',
+        DAILY_PAPERS_URL: `http://127.0.0.1:${closed}`,
+      },
     });
     child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
@@ -70,5 +76,11 @@ describe('npm start on a fresh data directory', () => {
       return undefined;
     }, 'the confirmation for the email subscriber');
     expect(second.subject).toBeTruthy();
+
+    // The fetch at start gave up in the background (after its retries) and said so once; the service kept serving.
+    await waitFor(() => (out.includes('daily-papers: source unreachable') ? true : undefined), 'the unreachable-source warning');
+    expect(out.split('daily-papers: source unreachable').length - 1).toBe(1);
+    expect(out).toContain(`unreachable (connect ECONNREFUSED 127.0.0.1:${closed})`);
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
   });
 });

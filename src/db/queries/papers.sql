@@ -10,8 +10,41 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: update-paper
 UPDATE papers SET abstract = @abstract, authors = @authors, published_on = @published_on, upvotes = @upvotes,
-  first_listed_on = @first_listed_on, links = @links, updated_at = @now
+  first_listed_on = @first_listed_on, links = @links, arxiv_id = @arxiv_id, author_names = @author_names,
+  tldr = @tldr, organization = @organization, comments = @comments, updated_at = @now
 WHERE id = @id;
+
+-- name: get-paper-by-arxiv-id
+-- A fetched paper is looked up by its arXiv id (without version) first, then by its title key.
+SELECT * FROM papers WHERE arxiv_id = ?;
+
+-- name: insert-fetched-paper
+-- A paper an API answer brought that the store did not have (fetch.ts); positional like insert-paper.
+INSERT INTO papers (title_key, title, abstract, authors, published_on, upvotes, first_listed_on, links, first_seen_at, updated_at,
+  arxiv_id, author_names, tldr, organization, comments)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: all-arxiv-ids
+-- A fetch loads the stored ids once, as ingest loads the keys: most of an answer is usually new or already known.
+SELECT id, arxiv_id FROM papers WHERE arxiv_id IS NOT NULL;
+
+-- name: latest-snapshot
+SELECT upvotes FROM upvote_snapshots WHERE paper_id = ? ORDER BY taken_at DESC LIMIT 1;
+
+-- name: insert-snapshot
+INSERT OR REPLACE INTO upvote_snapshots (paper_id, taken_at, upvotes) VALUES (?, ?, ?);
+
+-- name: delete-paper
+DELETE FROM papers WHERE id = ?;
+
+-- name: remember-removed-paper
+INSERT OR REPLACE INTO removed_papers (title_key, arxiv_id, title, removed_at) VALUES (?, ?, ?, ?);
+
+-- name: removed-title-keys
+SELECT title_key FROM removed_papers;
+
+-- name: removed-arxiv-ids
+SELECT arxiv_id FROM removed_papers WHERE arxiv_id IS NOT NULL;
 
 -- name: insert-source
 -- Ignored when the same page line was ingested before: that is what makes ingest idempotent.

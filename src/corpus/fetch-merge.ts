@@ -1,0 +1,160 @@
+// Owns writing fetched papers into the store with ingest's merge rules (merge.ts): identity by arXiv id, else by
+// folded title (so a seed paper and the same paper from an API are one), merged fields, one source per listing, and
+// an upvote snapshot whenever the count a source shows has changed.
+import type { Store } from '../db/open.js';
+import type { Clock } from '../clock.js';
+import { createSearchTriggers, dropSearchTriggers } from '../db/search-index.js';
+import { mergePaper, samePaperFields, titleKey, type PaperFields } from './merge.js';
+import { PaperRow, toFields, updatePaperFields } from './papers-repo.js';
+import { inThreadSearchWriter } from './search-writer.js';
+import { fetchedFields, type FetchedPaper } from './sources/paper.js';
+
+export interface MergeReport {
+  received: number;
+  added: number;
+  updated: number;
+  unchanged: number;
+  /** Papers an admin removed, which the answer still lists. */
+  removed: number;
+  /** Ids of the papers added and updated, for `paperboy fetch` to name them. */
+  addedIds: number[];
+  updatedIds: number[];
+}
+
+export interface MergeOptions {
+  /** Papers per transaction: the write lock is let go (and the event loop runs) between chunks. */
+  chunk?: number;
+}
+
+/** ~0.3 s of writing per transaction on the bench machine: long enough to amortise a commit, short for a lock. */
+const DEFAULT_CHUNK = 5000;
+/** SQLite page cache for a chunk (KiB), as ingest sets for its transaction: a chunk writes ~8 MB of rows and index. */
+const MERGE_CACHE_KIB = 32 * 1024;
+
+interface Incoming {
+  fields: PaperFields;
+  listings: NonNullable<FetchedPaper['listing']>[];
+  /** The count the source showed this time (a snapshot when it changed); null when it shows none. */
+  shown: number | null;
+}
+
+/** One answer can list a paper twice (pages that overlap, v1 and v2): merged here first. */
+function byArxivId(papers: FetchedPaper[]): Map<string, Incoming> {
+  const out = new Map<string, Incoming>();
+  for (const p of papers) {
+    const seen = out.get(p.arxivId);
+    const fields = fetchedFields(p);
+    if (!seen) out.set(p.arxivId, { fields, listings: p.listing ? [p.listing] : [], shown: p.upvotes });
+    else {
+      seen.fields = mergePaper(seen.fields, fields);
+      if (p.listing) seen.listings.push(p.listing);
+      if (p.upvotes !== null) seen.shown = Math.max(seen.shown ?? 0, p.upvotes);
+    }
+  }
+  return out;
+}
+
+const nextTick = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * Merges `papers` into the store in chunks of `chunk` papers, one transaction each, yielding to the event loop between
+ * them: a big answer never holds the write lock (or the loop) for long, and a crash loses at most the chunk in flight
+ * (the next fetch brings it again). Inside a chunk the search index is written as ingest writes it in-thread: new
+ * papers in one statement at the end, changed abstracts replaced.
+ */
+export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: Clock, opts: MergeOptions = {}): Promise<MergeReport> {
+  const { q, db } = store;
+  const report: MergeReport = { received: papers.length, added: 0, updated: 0, unchanged: 0, removed: 0, addedIds: [], updatedIds: [] };
+  const incoming = [...byArxivId(papers)];
+  const chunk = Math.max(1, opts.chunk ?? DEFAULT_CHUNK);
+  const removedKeys = new Set((q('removed-title-keys').all() as { title_key: string }[]).map((r) => r.title_key));
+  const removedIds = new Set((q('removed-arxiv-ids').all() as { arxiv_id: string }[]).map((r) => r.arxiv_id));
+  const insert = q('insert-fetched-paper');
+  const insertSource = q('insert-source');
+  const latest = q('latest-snapshot');
+  const snapshot = q('insert-snapshot');
+
+  for (let from = 0; from < incoming.length; from += chunk) {
+    if (from > 0) await nextTick();
+    const stamp = clock.now().toISOString();
+    const part = incoming.slice(from, from + chunk);
+    const search = inThreadSearchWriter(store);
+    const write = db.transaction(() => {
+      const { generation } = q('bump-corpus-generation').get() as { generation: number };
+      const maxBefore = (q('max-paper-id').get() as { n: number }).n;
+      // Read inside the transaction: another process may have written since the last chunk.
+      const ids = new Map<string, number>();
+      for (const r of q('all-arxiv-ids').iterate() as Iterable<{ id: number; arxiv_id: string }>) ids.set(r.arxiv_id, r.id);
+      const keys = new Map<string, number>();
+      for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) keys.set(r.title_key, r.id);
+      // A chunk as big as the corpus (a first fetch, a backfill) holds back FTS5 merging until its end, as a bulk ingest
+      // does. Its secondary indexes stay: dropped and rebuilt per chunk, they cost more than they save (bench fetch).
+      search.start(part.length >= keys.size);
+      for (const [arxivId, inc] of part) {
+        const folded = titleKey(inc.fields.title);
+        if (removedIds.has(arxivId) || (folded && removedKeys.has(folded))) {
+          report.removed++;
+          continue;
+        }
+        let id = ids.get(arxivId) ?? null;
+        let key = folded || `#${arxivId}`;
+        if (id === null && folded) {
+          const sameTitle = keys.get(folded);
+          if (sameTitle !== undefined) {
+            const other = PaperRow.parse(q('get-paper').get(sameTitle));
+            // The same title under another arXiv id is another paper: it keeps its id in its key.
+            if (other.arxivId === null) id = sameTitle;
+            else key = `${folded}#${arxivId}`;
+          }
+        }
+        let changed = false;
+        const isNew = id === null;
+        if (id === null) {
+          const f = inc.fields;
+          const info = insert.run(
+            key, f.title, f.abstract, f.authors, f.publishedOn, f.upvotes, f.firstListedOn, JSON.stringify(f.links), stamp, stamp,
+            f.arxivId, JSON.stringify(f.authorNames), f.tldr, f.organization, f.comments,
+          );
+          id = Number(info.lastInsertRowid);
+          ids.set(arxivId, id);
+          keys.set(key, id);
+          report.added++;
+          report.addedIds.push(id);
+        } else {
+          const existing = PaperRow.parse(q('get-paper').get(id));
+          const before = toFields(existing);
+          const merged = mergePaper(before, inc.fields);
+          if (!samePaperFields(before, merged)) {
+            updatePaperFields(store, id, merged, stamp);
+            if (before.abstract !== merged.abstract) search.replace(id, merged.title, merged.abstract);
+            changed = true;
+          }
+        }
+        // An API listing's "line" is the paper's id: one source per paper per listing day, whatever its rank that time.
+        for (const l of inc.listings) if (insertSource.run(id, l.name, id, l.position, l.date).changes > 0) changed = true;
+        if (inc.shown !== null) {
+          const last = isNew ? undefined : (latest.get(id) as { upvotes: number } | undefined);
+          if (!last || last.upvotes !== inc.shown) snapshot.run(id, stamp, inc.shown);
+        }
+        if (isNew) continue;
+        if (changed) {
+          report.updated++;
+          report.updatedIds.push(id);
+        } else report.unchanged++;
+      }
+      search.allInserted(maxBefore);
+      search.prepare(generation);
+    });
+    // The triggers would index each row as it is written; the writer does it in one pass (as ingest does).
+    dropSearchTriggers(db);
+    const cacheBefore = db.pragma('cache_size', { simple: true }) as number;
+    try {
+      db.pragma(`cache_size = -${Math.max(MERGE_CACHE_KIB, -cacheBefore)}`);
+      write.deferred();
+    } finally {
+      db.pragma(`cache_size = ${cacheBefore}`);
+      createSearchTriggers(db);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,14 @@
+-- name: start-fetch-run
+INSERT INTO fetch_runs (source, trigger, dates, started_at) VALUES (?, ?, ?, ?);
+
+-- name: finish-fetch-run
+UPDATE fetch_runs SET status = @status, requests = @requests, received = @received, skipped = @skipped, added = @added,
+  updated = @updated, error = @error, finished_at = @at
+WHERE id = @id;
+
+-- name: fetch-health
+-- The dashboard: each source's last fetch, and when it last succeeded.
+SELECT r.*, (SELECT MAX(finished_at) FROM fetch_runs o WHERE o.source = r.source AND o.status = 'ok') AS last_ok_at
+FROM fetch_runs r
+WHERE r.id IN (SELECT MAX(id) FROM fetch_runs GROUP BY source)
+ORDER BY r.source;
