@@ -125,7 +125,7 @@ async function startServer(env: Record<string, string>, logFile: string, cpuProf
   const child = fork(join(here, 'http-server.ts'), [], {
     cwd: root,
     execArgv: ['--import', 'tsx', ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [])],
-    env: { ...process.env, ...env },
+    env: { ...process.env, FETCH_ENABLED: 'false', ...env },
     stdio: ['ignore', log, log, 'ipc'],
   });
   closeSync(log);
