@@ -85,7 +85,11 @@ export class SmtpSession {
   private connect(): Promise<void> {
     const t = this.opts.target;
     return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new SessionError(`cannot connect to ${t.host}:${t.port}: ${err.message}`));
+      // The timer is cleared on every outcome: a pending one keeps a CLI alive for timeoutMs after a refused connect.
+      const onError = (err: Error) => {
+        clearTimeout(timer);
+        reject(new SessionError(`cannot connect to ${t.host}:${t.port}: ${err.message}`));
+      };
       const sock = t.implicitTls
         ? tls.connect({ host: t.host, port: t.port, servername: net.isIP(t.host) ? undefined : t.host, rejectUnauthorized: t.rejectUnauthorized, ...this.opts.tls }, () => done())
         : net.connect({ host: t.host, port: t.port }, () => done());
