@@ -109,7 +109,14 @@ export const envSchema = z.object({
   DIGEST_SIZE_DEFAULT: int(1, 30).default(10),
   SEND_MAX_ATTEMPTS: int(1, 50).default(6),
   SEND_RETRY_BASE_SECONDS: int(1, 86400).default(60),
-  RESEND_UNKNOWN: bool.default(false),
+  // Only messages on the wire at a crash are unknown (src/delivery/wire-journal.ts): resending those few is what
+  // keeps a crash from skipping anyone; docs/delivery.md says why this is the default.
+  RESEND_UNKNOWN: bool.default(true),
+  // A mail server that cannot be reached pauses the run (no attempt spent); it is probed after this, doubling.
+  SEND_PROBE_INITIAL_MS: int(10, 3_600_000).default(1000),
+  SEND_PROBE_MAX_MS: int(10, 3_600_000).default(60_000),
+  // How long one send run waits out an outage before it stops; the rows stay queued for the next run or tick.
+  SEND_OUTAGE_MAX_SECONDS: int(1, 7 * 86400).default(1800),
   SCHEDULER_ENABLED: bool.default(true),
   // The live corpus (src/corpus/fetch.ts). Offline, a fetch fails quietly and the digest goes out from what is stored.
   DAILY_PAPERS_URL: urlOrOff.default('https://huggingface.co'),

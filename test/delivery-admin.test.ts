@@ -88,8 +88,10 @@ describe('racing senders', () => {
     ]);
     expect(post.status).toBe(202);
     const { runId } = (await post.json()) as { runId: string };
-    await waitRun(url, runId);
+    const report = (await waitRun(url, runId)) as unknown as { editions: { sent: number; waiting: number }[] };
     await scheduler.stop();
+    // The run's report carries its edition as a whole, whichever of the three racers sent the rows.
+    expect(report.editions).toEqual([expect.objectContaining({ sent: 150, waiting: 0 })]);
     expect(tick!.plan.queued + cli.plan.queued + service.getRun(runId)!.planned).toBe(150);
     expect(store.db.prepare('SELECT COUNT(*) FROM editions').pluck().get()).toBe(1);
     expect(store.db.prepare("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").pluck().get()).toBe(150);

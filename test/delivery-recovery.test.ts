@@ -31,9 +31,11 @@ async function leftSending(resend: 'true' | 'false') {
   // Plan only (a send to nowhere is not needed): put rows in the ledger, then fake a sender that died mid-send.
   store.db.prepare("INSERT INTO leases (name, holder, expires_at) VALUES ('sender', 'otherhost:1:dead', '2026-11-23T10:00:30.000Z')").run();
   const planned = service.start({ trigger: 'cli', mode: 'due' });
-  // The run waits for the lease; once rows exist, mark two of them as caught mid-send by the dead holder.
+  // The run waits for the lease; once rows exist, mark three of them as caught mid-send by the dead holder: two
+  // with their body on the wire (the wire journal's on_wire_at), one claimed but not yet handed to the socket.
   while ((store.db.prepare('SELECT COUNT(*) FROM deliveries').pluck().get() as number) < 4) await new Promise((r) => setTimeout(r, 5));
-  store.db.prepare("UPDATE deliveries SET status = 'sending', attempts = 1, message_id = '<d' || id || '.e' || edition_id || '@paperboy.example>' WHERE subscriber_id IN (1, 2)").run();
+  store.db.prepare("UPDATE deliveries SET status = 'sending', attempts = 1, message_id = '<d' || id || '.e' || edition_id || '@paperboy.example>' WHERE subscriber_id IN (1, 2, 3)").run();
+  store.db.prepare("UPDATE deliveries SET on_wire_at = '2026-11-23T09:59:59.000Z' WHERE subscriber_id IN (1, 2)").run();
   // The dead holder's lease runs out.
   clock.advance(31_000);
   const summary = await planned.done;
@@ -42,7 +44,16 @@ async function leftSending(resend: 'true' | 'false') {
 }
 
 describe('restart after a crash', () => {
-  it('RESEND_UNKNOWN=false: rows left sending become unknown, are not resent, and their papers count as sent', async () => {
+  it('a row claimed but never on the wire is queued again with its attempt given back, never unknown', async () => {
+    const { store } = await leftSending('false');
+    const row = store.db.prepare('SELECT status, attempts, was_unknown FROM deliveries WHERE subscriber_id = 3').get();
+    // Given back to 0 at recovery, then spent once by the send that delivered it.
+    expect(row).toEqual({ status: 'sent', attempts: 1, was_unknown: 0 });
+    expect(sink!.received.filter((r) => r.to[0] === 'reader3@example.test')).toHaveLength(1);
+    store.close();
+  });
+
+  it('RESEND_UNKNOWN=false: rows left on the wire become unknown, are not resent, and their papers count as sent', async () => {
     const { store, summary } = await leftSending('false');
     expect(summary.counts).toMatchObject({ sent: 2, unknown: 2 });
     expect(sink!.received.map((r) => r.to[0]).sort()).toEqual(['reader3@example.test', 'reader4@example.test']);

@@ -17,10 +17,18 @@ const MESSAGES = {
   summary: (s: RunSummary, seconds: number) =>
     [
       `run ${s.runId} finished in ${seconds.toFixed(1)} s`,
-      `  sent ${s.counts.sent}, failed ${s.counts.failed}, bounced ${s.counts.bounced}, unknown ${s.counts.unknown}`,
+      `  sent ${s.counts.sent}, failed ${s.counts.failed}, bounced ${s.counts.bounced}, unknown ${s.counts.unknown} of the ${s.plan.queued} this run planned`,
+      ...(s.drained.sent !== s.counts.sent ? [`  this process sent ${s.drained.sent} in all (deliveries left by earlier runs included)`] : []),
       `  skipped ${s.plan.skipped} (nothing left to send); ${s.plan.already} already had this edition or one in flight`,
       ...(s.plan.errors > 0 ? [`  ${s.plan.errors} subscriber(s) could not be planned (see the log); the next run tries them again`] : []),
       ...(s.counts.queued > 0 ? [`  ${s.counts.queued} waiting for a retry (the scheduler of the running server sends them)`] : []),
+      ...s.editions.map(
+        (e) =>
+          `  edition ${e.kind} ${e.frequency} ${e.local_date}: sent ${e.sent}, waiting ${e.waiting}` +
+          (e.failed + e.bounced + e.unknown > 0 ? `, failed ${e.failed}, bounced ${e.bounced}, unknown ${e.unknown}` : ''),
+      ),
+      ...(s.heldBy ? [`  the waiting rows are being sent by another process (${s.heldBy.holder}, sending since ${s.heldBy.since ?? 'an unknown time'}); it finishes them`] : []),
+      ...(s.outage ? ['  the mail server could not be reached: the rest stay queued with no attempt spent; the running server or the next send goes on'] : []),
     ].join('\n'),
   testSent: (to: string, response: string) => `test digest sent to ${to}: ${response}`,
   testDry: (to: string) => `would send the current digest to ${to} (the ledger is not touched)`,
@@ -28,6 +36,8 @@ const MESSAGES = {
 
 export interface SendIo {
   out(text: string): void;
+  /** Where --json writes its one object (stdout); set internally. */
+  json?: (text: string) => void;
   /** Where the progress bar draws; null for none (not a terminal). */
   progressStream: NodeJS.WriteStream | null;
 }
@@ -45,6 +55,7 @@ interface SendOptions {
   to?: string;
   testAddress?: string;
   force?: boolean;
+  json?: boolean;
 }
 
 export function requestFromOptions(o: SendOptions): RunRequest {
@@ -67,6 +78,8 @@ export async function runSendCommand(deps: DeliveryDeps, o: SendOptions, io: Sen
     };
   }
   const run = service.start(req);
+  // --json: stdout carries the summary object and nothing else (no progress bar, no lines).
+  if (o.json) io = { out: () => {}, progressStream: null, json: io.out };
   io.out(MESSAGES.started(run.runId) + '\n');
   let bar: cliProgress.SingleBar | null = null;
   const poll = setInterval(() => {
@@ -96,6 +109,8 @@ export async function runSendCommand(deps: DeliveryDeps, o: SendOptions, io: Sen
       if (shown > LIMIT) io.out(MESSAGES.more(shown - LIMIT) + '\n');
       io.out(MESSAGES.dryTotals(summary) + '\n');
     } else io.out(MESSAGES.summary(summary, (Date.now() - started) / 1000) + '\n');
+    const drained = { ...summary.drained, editions: [...summary.drained.editions] };
+    io.json?.(JSON.stringify({ ...summary, drained, seconds: (Date.now() - started) / 1000 }, null, 2) + '\n');
     return summary;
   } finally {
     clearInterval(poll);
@@ -116,6 +131,7 @@ export function registerSendCommand(program: Command, getApp: () => DeliveryDeps
     .option('--to <email>', 'send this subscriber their digest now, whatever their delivery hour')
     .option('--test-address <email>', 'send the current digest to any address without touching the ledger')
     .option('--force', 'send every active subscriber their digest now, whatever their delivery hour (never a second in one edition)')
+    .option('--json', 'print the summary as one JSON object on stdout (the run, its editions, who holds the sender)')
     .action(async (o: SendOptions) => {
       await runSendCommand(await getApp(), o);
     });

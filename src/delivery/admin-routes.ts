@@ -100,9 +100,9 @@ export function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDep
   });
 
   app.get<{ Params: { id: string } }>('/admin/send/:id', { preHandler: deps.guard }, async (req, reply) => {
-    const run = service.getRun(req.params.id);
+    const run = service.runReport(req.params.id);
     if (!run) return reply.code(404).send({ error: MESSAGES.notFound });
-    return { ...run, counts: service.counts(run.id) };
+    return run;
   });
 
   app.get('/admin', { preHandler: deps.guard }, async (req, reply) => {

@@ -35,10 +35,17 @@ export function acquireLease(store: Store, clock: Clock, name: string, holder: s
       const mine = row?.holder === holder;
       const free = !row || Date.parse(row.expires_at) <= now.getTime() || holderIsDeadHere(row.holder);
       if (!mine && !free) return { held: false, fresh: false };
-      store.q('lease-put').run({ name, holder, expires_at: new Date(now.getTime() + ttlMs).toISOString() });
+      store.q('lease-put').run({ name, holder, expires_at: new Date(now.getTime() + ttlMs).toISOString(), now: now.toISOString() });
       return { held: true, fresh: !mine };
     })
     .immediate();
+}
+
+/** Who holds the lease `name` now, and since when; null when nobody does or the lease ran out. */
+export function leaseHolder(store: Store, clock: Clock, name: string): { holder: string; since: string | null } | null {
+  const row = store.q('lease-holder').get(name) as { holder: string; acquired_at: string | null; expires_at: string } | undefined;
+  if (!row || Date.parse(row.expires_at) <= clock.now().getTime()) return null;
+  return { holder: row.holder, since: row.acquired_at };
 }
 
 export function releaseLease(store: Store, name: string, holder: string): void {

@@ -38,6 +38,8 @@ export interface PlanResult {
   errors: number;
   /** Subscribers with a slot who already had their delivery, or whose previous one is still in flight. */
   already: number;
+  /** The ids of the editions the run met (planned into, or found its subscribers already in). */
+  editions: number[];
 }
 
 interface State {
@@ -61,6 +63,16 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
     return p;
   };
 
+  /** An edition's id if it exists, without creating it (for subscribers who already have theirs). */
+  const knownEditionId = (kind: DigestKind, slot: Slot): number | undefined => {
+    const key = `${kind}|${slot.frequency}|${slot.period}`;
+    let id = editions.get(key);
+    if (id === undefined) {
+      id = (store.q('delivery-edition-id').get(kind, slot.frequency, slot.period) as { id: number } | undefined)?.id;
+      if (id !== undefined) editions.set(key, id);
+    }
+    return id;
+  };
   const editionId = (kind: DigestKind, slot: Slot): number => {
     const key = `${kind}|${slot.frequency}|${slot.period}`;
     let id = editions.get(key);
@@ -98,7 +110,8 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
   };
 
   async function plan(opts: PlanOptions): Promise<PlanResult> {
-    const result: PlanResult = { queued: 0, skipped: 0, already: 0, errors: 0 };
+    const result: PlanResult = { queued: 0, skipped: 0, already: 0, errors: 0, editions: [] };
+    const met = new Set<number>();
     const now = clock.now();
     let after = 0;
     for (;;) {
@@ -118,6 +131,8 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
         if (!slot) continue;
         if (state.outstanding || (state.latest_period !== null && state.latest_period >= slot.period)) {
           result.already++;
+          const known = knownEditionId(sub.kind, slot);
+          if (known !== undefined) met.add(known);
           continue;
         }
         let selection: Awaited<ReturnType<PreparedDigest['select']>>;
@@ -128,6 +143,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
           selection = await digestP.select(sub);
           if (!opts.dryRun) {
             edition = editionId(sub.kind, slot);
+            met.add(edition);
             if (!isNothing(selection)) variant = await variantId(edition, slot, digestP, selection);
           }
         } catch (err) {
@@ -177,6 +193,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
       // Let I/O through between pages: a drain running alongside keeps its SMTP connections busy.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    result.editions = [...met].sort((a, b) => a - b);
     return result;
   }
 

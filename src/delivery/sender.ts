@@ -7,6 +7,7 @@ import { SendError, type Messenger } from '../mail/messenger.js';
 import type { RecipientLinks } from './ports.js';
 import { buildTemplate, personaliseForWire, RecipientError, type MessageTemplate, type MessageHeadersConfig } from './mime.js';
 import { RateGate } from './rate.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const PAGE = 500;
 const TEMPLATE_CACHE = 64;
@@ -25,6 +26,7 @@ type Outcome =
   | { id: number; kind: 'sent'; response: string }
   | { id: number; kind: 'retry'; response: string; attempts: number; maybeDelivered: boolean }
   | { id: number; kind: 'failed'; response: string }
+  | { id: number; kind: 'unsent'; response: string }
   | { id: number; kind: 'bounced'; response: string; subscriberId: number };
 
 export interface DrainStats {
@@ -33,6 +35,25 @@ export interface DrainStats {
   failed: number;
   bounced: number;
   skipped: number;
+  /** Sends that found the mail server unreachable: back in the queue, no attempt spent. */
+  unsent: number;
+  /** The editions whose rows were claimed: a run's summary reports them as a whole. */
+  editions: Set<number>;
+}
+
+export function emptyDrainStats(): DrainStats {
+  return { sent: 0, retried: 0, failed: 0, bounced: 0, skipped: 0, unsent: 0, editions: new Set() };
+}
+
+/** Adds `b` into `a`. */
+export function addDrainStats(a: DrainStats, b: DrainStats): void {
+  a.sent += b.sent;
+  a.retried += b.retried;
+  a.failed += b.failed;
+  a.bounced += b.bounced;
+  a.skipped += b.skipped;
+  a.unsent += b.unsent;
+  for (const e of b.editions) a.editions.add(e);
 }
 
 export interface SenderDeps {
@@ -81,6 +102,11 @@ export class Sender {
   private readonly from: string;
   /** Set when the lease is lost mid-drain: stop claiming, finish what is in flight. */
   stopRequested = false;
+  /**
+   * Set while the mail server cannot be reached: since when, and how long until the next probe. Kept across drains,
+   * so the scheduler's next tick goes on probing instead of starting over at full speed.
+   */
+  outage: { since: number; delayMs: number } | null = null;
 
   constructor(private readonly d: SenderDeps) {
     this.maxInFlight = d.maxInFlight ?? d.config.SMTP_POOL_SIZE * 8;
@@ -105,13 +131,28 @@ export class Sender {
     return this.d.config.SEND_RETRY_BASE_SECONDS * 1000 * 2 ** Math.max(0, attempts - 1);
   }
 
+  /** True when the current outage has lasted longer than one run waits (SEND_OUTAGE_MAX_SECONDS). */
+  get outageExceeded(): boolean {
+    return this.outage !== null && this.d.clock.now().getTime() - this.outage.since >= this.d.config.SEND_OUTAGE_MAX_SECONDS * 1000;
+  }
+
+  /**
+   * The wire journal: the row is marked on the wire, in its own committed write, before its body goes to the socket.
+   * A crash leaves every claimed row `sending`; recovery resends those never marked (they cannot have arrived) and
+   * treats only the marked few as unknown. A failing write throws, and the messenger then does not send.
+   */
+  private markOnWire(id: number): void {
+    this.d.store.q('delivery-mark-on-wire').run({ id, now: this.d.clock.now().toISOString() });
+  }
+
   /** One delivery through SMTP; never throws: every end becomes an Outcome. */
   private async sendOne(row: DueRow, messageId: string): Promise<Outcome> {
     const attempts = row.attempts + 1;
     try {
       const template = await this.template(row.variant_id);
       const { raw, dotStuffed } = await personaliseForWire(template, { email: row.email, messageId, links: this.d.links(row.subscriber_id), date: this.d.clock.now() });
-      const res = await this.d.messenger.sendRaw({ envelope: { from: this.from, to: [row.email] }, raw, messageId, dotStuffed });
+      const onWire = () => this.markOnWire(row.id);
+      const res = await this.d.messenger.sendRaw({ envelope: { from: this.from, to: [row.email] }, raw, messageId, dotStuffed, onWire });
       // A server can answer 250 to DATA yet have refused the only recipient at RCPT: that is not a delivery.
       if (res.rejected.length > 0 || res.accepted.length === 0) {
         return { id: row.id, kind: 'failed', response: `recipient rejected: ${res.response}`.slice(0, 500) };
@@ -120,12 +161,14 @@ export class Sender {
     } catch (err) {
       const response = describe(err);
       if (err instanceof RecipientError) return { id: row.id, kind: 'failed', response };
+      if (err instanceof SendError && err.unreachable) return { id: row.id, kind: 'unsent', response };
       if (err instanceof SendError && err.failure === 'permanent') {
         return err.hardBounce ? { id: row.id, kind: 'bounced', response, subscriberId: row.subscriber_id } : { id: row.id, kind: 'failed', response };
       }
       // 4xx, a dropped connection, or anything unexpected: worth another try, until the attempts run out.
       if (attempts >= this.d.config.SEND_MAX_ATTEMPTS) return { id: row.id, kind: 'failed', response: `gave up after ${attempts} attempts: ${response}` };
-      // No SMTP reply at all (connection dropped or timed out): the server may have taken the message.
+      // No SMTP reply at all (connection dropped or timed out): the server may have taken the message, if its body
+      // had gone out (the ledger's on_wire_at says; delivery-mark-retry checks it).
       const maybeDelivered = !(err instanceof SendError && err.responseCode !== undefined);
       return { id: row.id, kind: 'retry', response, attempts, maybeDelivered };
     }
@@ -136,7 +179,7 @@ export class Sender {
   private commit(outcomes: Outcome[], claims: DueRow[], skips: { id: number; reason: string }[], stats: DrainStats): Map<number, string> {
     const { q } = this.d.store;
     const claimed = new Map<number, string>();
-    const counted: DrainStats = { sent: 0, retried: 0, failed: 0, bounced: 0, skipped: 0 };
+    const counted = emptyDrainStats();
     this.d.store.db
       .transaction(() => {
         const now = this.d.clock.now();
@@ -151,6 +194,9 @@ export class Sender {
         for (const o of outcomes) {
           if (o.kind === 'sent') {
             continue;
+          } else if (o.kind === 'unsent') {
+            q('delivery-mark-unsent').run({ id: o.id, response: o.response, now: iso });
+            counted.unsent++;
           } else if (o.kind === 'retry') {
             q('delivery-mark-retry').run({
               id: o.id, response: o.response, now: iso, maybe_delivered: o.maybeDelivered ? 1 : 0,
@@ -176,19 +222,46 @@ export class Sender {
       })
       .immediate();
     outcomes.length = 0;
-    for (const k of Object.keys(counted) as (keyof DrainStats)[]) stats[k] += counted[k];
+    for (const row of claims) if (claimed.has(row.id)) counted.editions.add(row.edition_id);
+    addDrainStats(stats, counted);
     return claimed;
   }
 
-  /** Sends every delivery due now, then returns. Retries scheduled for later are left for a later drain. */
+  /** Notes an outcome: an unreachable server starts (or keeps) an outage; any answer from it ends one. */
+  private observe(o: Outcome): void {
+    if (o.kind === 'unsent') {
+      if (!this.outage) {
+        this.outage = { since: this.d.clock.now().getTime(), delayMs: this.d.config.SEND_PROBE_INITIAL_MS };
+        this.d.log.warn({ reason: o.response }, 'the mail server cannot be reached: sending paused (no attempt spent), probing with backoff');
+      }
+    } else if (this.outage) {
+      const seconds = (this.d.clock.now().getTime() - this.outage.since) / 1000;
+      this.outage = null;
+      this.d.log.info({ seconds }, 'the mail server answers again: sending resumes');
+    }
+  }
+
+  /** Waits out one probe delay (doubling the next, up to SEND_PROBE_MAX_MS); stops early when asked to stop. */
+  private async pauseForProbe(): Promise<void> {
+    const outage = this.outage!;
+    const until = Date.now() + outage.delayMs;
+    outage.delayMs = Math.min(outage.delayMs * 2, this.d.config.SEND_PROBE_MAX_MS);
+    while (!this.stopRequested && Date.now() < until) await sleep(Math.min(100, until - Date.now()));
+  }
+
+  /**
+   * Sends every delivery due now, then returns. Retries scheduled for later are left for a later drain. While the
+   * mail server cannot be reached, sends one message at a time as the probe, with a growing pause before each, and
+   * returns once the outage has lasted SEND_OUTAGE_MAX_SECONDS (the rows stay queued with no attempt spent).
+   */
   async drain(): Promise<DrainStats> {
-    const stats: DrainStats = { sent: 0, retried: 0, failed: 0, bounced: 0, skipped: 0 };
+    const stats = emptyDrainStats();
     const done: Outcome[] = [];
     const inFlight = new Set<Promise<void>>();
     let wake: (() => void) | null = null;
     let after = 0;
 
-    // Outcomes wait at most this long for the next batch: a kill meanwhile turns a finished send into `unknown`.
+    // Outcomes wait at most this long for the next batch: a kill meanwhile leaves a finished send on the wire (unknown).
     let flushTimer: NodeJS.Timeout | null = null;
     const flushSoon = () => {
       flushTimer ??= setTimeout(() => {
@@ -202,6 +275,7 @@ export class Sender {
     };
     const launch = (row: DueRow, messageId: string) => {
       const p = this.sendOne(row, messageId).then((o) => {
+        this.observe(o);
         done.push(o);
         inFlight.delete(p);
         flushSoon();
@@ -212,19 +286,28 @@ export class Sender {
     const waitForSlot = () => new Promise<void>((resolve) => (wake = () => { wake = null; resolve(); }));
 
     try {
-      while (!this.stopRequested) {
+      pages: while (!this.stopRequested) {
         const page = this.d.store.q('delivery-due-page').all({ after, now: this.d.clock.now().toISOString(), limit: PAGE }) as DueRow[];
         if (page.length === 0) break;
         after = page[page.length - 1]!.id;
         let i = 0;
         while (i < page.length && !this.stopRequested) {
-          // Refill when half the window is free: one transaction records the finished half and claims the next,
-          // instead of one per message (the pooled connections still have the other half queued meanwhile).
-          while (inFlight.size > (this.gate.limited ? this.maxInFlight - 1 : Math.floor(this.maxInFlight / 2))) await waitForSlot();
+          if (this.outage) {
+            // Everything in flight comes back first (to an unreachable server, at once), then one probe after a pause.
+            while (inFlight.size > 0) await waitForSlot();
+            this.commit(done, [], [], stats);
+            if (this.outageExceeded) break pages;
+            if (this.outage) await this.pauseForProbe();
+            if (this.stopRequested) break;
+          }
+          // While probing, one message at a time; else refill when half the window is free: one transaction records
+          // the finished half and claims the next (the pooled connections still have the other half queued meanwhile).
+          const window = this.outage ? 1 : this.maxInFlight;
+          while (inFlight.size > (this.outage ? 0 : this.gate.limited ? window - 1 : Math.floor(window / 2))) await waitForSlot();
           // Claim as many as there are free slots, pacing each through the rate gate, in one transaction.
           const claims: DueRow[] = [];
           const skips: { id: number; reason: string }[] = [];
-          while (i < page.length && claims.length < this.maxInFlight - inFlight.size) {
+          while (i < page.length && claims.length < window - inFlight.size) {
             const row = page[i++]!;
             if (row.subscriber_status !== 'active') skips.push({ id: row.id, reason: `subscriber is ${row.subscriber_status}` });
             else claims.push(row);
@@ -251,6 +334,7 @@ export class Sender {
       if (flushTimer) clearTimeout(flushTimer);
       this.commit(done, [], [], stats);
     }
+    if (this.outageExceeded) this.d.log.error({ seconds: this.d.config.SEND_OUTAGE_MAX_SECONDS }, 'the mail server has been unreachable too long for this run: the deliveries stay queued, no attempt spent');
     return stats;
   }
 }

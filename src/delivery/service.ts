@@ -8,11 +8,11 @@ import type { Logger } from '../log.js';
 import type { Messenger } from '../mail/messenger.js';
 import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource } from './ports.js';
 import { createPlanner, type Decision, type PlanResult } from './planner.js';
-import { Sender, headersConfig, envelopeFrom, type DrainStats } from './sender.js';
-import { acquireLease, releaseLease, newHolderId } from './lease.js';
+import { Sender, headersConfig, envelopeFrom, emptyDrainStats, addDrainStats, type DrainStats } from './sender.js';
+import { acquireLease, releaseLease, newHolderId, leaseHolder } from './lease.js';
 import { buildTemplate, personalise, LINK_PLACEHOLDERS } from './mime.js';
 import { localDateOf } from './schedule.js';
-import { RunRow, emptyCounts, DeliveryStatus, type DeliveryCounts, type RunMode, type RunTrigger } from './status.js';
+import { RunRow, EditionState, emptyCounts, DeliveryStatus, type DeliveryCounts, type RunMode, type RunTrigger } from './status.js';
 
 export const SENDER_LEASE = 'sender';
 
@@ -49,7 +49,16 @@ export interface RunRequest {
 export interface RunSummary {
   runId: string;
   plan: PlanResult;
+  /** The run's own rows (the ones it planned), by status. */
   counts: DeliveryCounts;
+  /** What this process sent while the run went on, whoever planned the rows (e.g. an edition a crash left half sent). */
+  drained: DrainStats;
+  /** Each edition the run met, as a whole: sent, still waiting, failed... */
+  editions: EditionState[];
+  /** Another process holds the sender lease while rows wait: who, and since when. */
+  heldBy: { holder: string; since: string | null } | null;
+  /** The run stopped because the mail server stayed unreachable for SEND_OUTAGE_MAX_SECONDS. */
+  outage: boolean;
   dryRun: boolean;
   /** For test sends: the server's reply. */
   testResponse?: string;
@@ -80,16 +89,21 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
   let draining: Promise<DrainStats | null> | null = null;
   let closed = false;
 
-  /** Orphans of a dead sender: `sending` becomes `unknown`, then resent or counted as sent (RESEND_UNKNOWN). */
-  function recoverOrphans(): number {
+  /**
+   * Orphans of a dead sender. Rows whose body never went to the socket (no on_wire_at) were not sent: queued again,
+   * attempt given back. Only rows on the wire become `unknown`, then resent or counted as sent (RESEND_UNKNOWN).
+   */
+  function recoverOrphans(): { requeued: number; unknown: number } {
     return store.db
       .transaction(() => {
         const iso = clock.now().toISOString();
-        const n = store.q('delivery-orphans-to-unknown').run(iso).changes;
-        if (n === 0) return 0;
-        if (config.RESEND_UNKNOWN) store.q('delivery-unknown-requeue').run({ now: iso, recovered_at: iso });
-        else store.q('delivery-unknown-record-papers').run(iso);
-        return n;
+        const requeued = store.q('delivery-orphans-requeue').run({ now: iso }).changes;
+        const unknown = store.q('delivery-orphans-to-unknown').run(iso).changes;
+        if (unknown > 0) {
+          if (config.RESEND_UNKNOWN) store.q('delivery-unknown-requeue').run({ now: iso, recovered_at: iso });
+          else store.q('delivery-unknown-record-papers').run(iso);
+        }
+        return { requeued, unknown };
       })
       .immediate();
   }
@@ -99,8 +113,9 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     const lease = acquireLease(store, clock, SENDER_LEASE, holder, leaseMs);
     if (!lease.held) return null;
     if (lease.fresh) {
-      const n = recoverOrphans();
-      if (n > 0) log.warn({ unknown: n, resend: config.RESEND_UNKNOWN }, 'deliveries left sending by a stopped sender are now unknown');
+      const { requeued, unknown } = recoverOrphans();
+      if (requeued > 0) log.warn({ requeued }, 'deliveries claimed by a stopped sender but never sent are queued again');
+      if (unknown > 0) log.warn({ unknown, resend: config.RESEND_UNKNOWN }, 'deliveries on the wire when a sender stopped have an unknown outcome');
     }
     sender.stopRequested = false;
     const renew = setInterval(() => {
@@ -118,14 +133,36 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     }
   }
 
+  /** Runs in progress in this process: every drain's stats are added to each (a drain sends for all of them). */
+  const listening = new Set<DrainStats>();
+
   /** Sends whatever is due, if this process can take the sender lease; concurrent callers share one drain. */
   function drain(): Promise<DrainStats | null> {
     if (!draining) {
-      draining = drainAsLeader().finally(() => {
-        draining = null;
-      });
+      draining = drainAsLeader()
+        .then((stats) => {
+          if (stats) for (const l of listening) addDrainStats(l, stats);
+          return stats;
+        })
+        .finally(() => {
+          draining = null;
+        });
     }
     return draining;
+  }
+
+  function editionStates(ids: number[]): EditionState[] {
+    return ids.flatMap((id) => {
+      const row = store.q('edition-state').get(id);
+      return row ? [EditionState.parse(row)] : [];
+    });
+  }
+
+  /** The lease holder, when it is another process and rows of these editions still wait for it. */
+  function otherHolder(editions: EditionState[]): RunSummary['heldBy'] {
+    const h = leaseHolder(store, clock, SENDER_LEASE);
+    if (!h || h.holder === holder || !editions.some((e) => e.waiting > 0)) return null;
+    return h;
   }
 
   function counts(runId: string): DeliveryCounts {
@@ -176,13 +213,28 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
 
   async function execute(req: RunRequest, runId: string): Promise<RunSummary> {
     const dryRun = !!req.dryRun;
-    const summary: RunSummary = { runId, plan: { queued: 0, skipped: 0, already: 0, errors: 0 }, counts: emptyCounts(), dryRun };
+    const summary: RunSummary = {
+      runId, plan: { queued: 0, skipped: 0, already: 0, errors: 0, editions: [] }, counts: emptyCounts(), drained: emptyDrainStats(),
+      editions: [], heldBy: null, outage: false, dryRun,
+    };
     if (req.mode === 'test') {
       if (!dryRun) summary.testResponse = await testSend(req, runId);
       return summary;
     }
     const subscriber = req.mode === 'to' ? targetSubscriber(req.target) : undefined;
     const planner = createPlanner(store, clock, deps.digest);
+    listening.add(summary.drained);
+    try {
+      return await executePlanned({ ...req, mode: req.mode }, runId, summary, subscriber, planner);
+    } finally {
+      listening.delete(summary.drained);
+    }
+  }
+
+  async function executePlanned(
+    req: RunRequest & { mode: Exclude<RunMode, 'test'> }, runId: string, summary: RunSummary, subscriber: DeliverySubscriber | undefined, planner: ReturnType<typeof createPlanner>,
+  ): Promise<RunSummary> {
+    const dryRun = summary.dryRun;
     let planning = true;
     // The early drain naps between passes until the planner writes new rows (or pollMs passes, for another
     // process's rows): a fixed sleep would leave the connections idle while the next page waits.
@@ -232,16 +284,24 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       kick();
       await early;
     }
-    if (!dryRun) store.q('run-set-planned').run({ id: runId, planned: summary.plan.queued, skipped: summary.plan.skipped });
+    if (!dryRun) store.q('run-set-planned').run({ id: runId, planned: summary.plan.queued, skipped: summary.plan.skipped, editions: JSON.stringify(summary.plan.editions) });
     if (dryRun) return summary;
     // Until nothing of this run is due: drain here when this process holds the lease, else let the holder do it.
     for (;;) {
       await drain();
+      if (sender.outageExceeded) {
+        summary.outage = true;
+        break;
+      }
       const left = (store.q('run-due-left').get({ id: runId, now: clock.now().toISOString() }) as { n: number }).n;
       if (left === 0 || closed) break;
       await sleep(pollMs);
     }
     summary.counts = counts(runId);
+    // The editions it met, and any other with rows still waiting (e.g. for a hung process that holds the sender).
+    const waiting = (store.q('editions-waiting').all() as { edition_id: number }[]).map((r) => r.edition_id);
+    summary.editions = editionStates([...new Set([...summary.plan.editions, ...summary.drained.editions, ...waiting])].sort((a, b) => a - b));
+    summary.heldBy = otherHolder(summary.editions);
     return summary;
   }
 
@@ -279,14 +339,31 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     const done = (async (): Promise<RunSummary> => {
       while (getRun(prior.id)?.status === 'running' && !closed) await sleep(pollMs);
       const run = getRun(prior.id)!;
-      return { runId: prior.id, plan: { queued: run.planned, skipped: run.skipped, already: 0, errors: 0 }, counts: counts(prior.id), dryRun: run.dry_run === 1 };
+      const editions = editionStates(runEditions(run));
+      return {
+        runId: prior.id, plan: { queued: run.planned, skipped: run.skipped, already: 0, errors: 0, editions: runEditions(run) }, counts: counts(prior.id),
+        drained: emptyDrainStats(), editions, heldBy: otherHolder(editions), outage: false, dryRun: run.dry_run === 1,
+      };
     })();
     return { runId: prior.id, existing: true, done };
+  }
+
+  function runEditions(run: RunRow): number[] {
+    return (JSON.parse(run.editions) as unknown[]).filter((x): x is number => Number.isInteger(x));
+  }
+
+  /** A run's record with its own counts and each of its editions as a whole (GET /admin/send/:id). */
+  function runReport(runId: string) {
+    const run = getRun(runId);
+    if (!run) return undefined;
+    const editions = editionStates(runEditions(run));
+    return { ...run, editions, counts: counts(runId), heldBy: otherHolder(editions) };
   }
 
   return {
     holder,
     start,
+    runReport,
     /** Starts a run and waits for it. */
     run: (req: RunRequest) => start(req).done,
     drain,

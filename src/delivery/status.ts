@@ -28,6 +28,8 @@ export const RunRow = z.object({
   error: z.string().nullable(),
   started_at: z.string(),
   finished_at: z.string().nullable(),
+  /** JSON array of the edition ids the run met. */
+  editions: z.string().default('[]'),
 });
 export type RunRow = z.infer<typeof RunRow>;
 
@@ -37,3 +39,18 @@ export type DeliveryCounts = Record<DeliveryStatus, number> & { retrying: number
 export function emptyCounts(): DeliveryCounts {
   return { queued: 0, sending: 0, sent: 0, failed: 0, bounced: 0, unknown: 0, skipped: 0, retrying: 0, total: 0 };
 }
+
+/** One edition as a whole (every run's rows): the part of a summary that says whether everyone got it. */
+export const EditionState = z.object({
+  id: z.number().int(),
+  kind: z.string(),
+  frequency: z.string(),
+  local_date: z.string(),
+  sent: z.number().int(),
+  waiting: z.number().int(),
+  failed: z.number().int(),
+  bounced: z.number().int(),
+  unknown: z.number().int(),
+  skipped: z.number().int(),
+});
+export type EditionState = z.infer<typeof EditionState>;

@@ -32,6 +32,9 @@ const TEMPORARY_CODES = new Set([
   'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
 ]);
 
+/** Codes of a connection that could not be made at all: the server's state, nothing sent (SendError.unreachable). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'EDNS']);
+
 /** `550 5.1.1 <x>: Recipient address rejected` -> `5.1.1`; also finds the code on a continuation line. */
 export function enhancedCodeOf(response: string | undefined): string | undefined {
   if (!response) return undefined;
@@ -67,7 +70,10 @@ export function classifySendError(err: unknown): SendError {
   // No reply from the server: the connection failed, timed out, or the greeting never came. All retried.
   // A message whose fate is unknown (cut off after DATA) also lands here; the ledger decides about those.
   if ((code && TEMPORARY_CODES.has(code)) || (e.code && TEMPORARY_CODES.has(e.code)) || e.command === 'CONN') {
-    return new SendError(message, 'temporary', undefined, undefined, undefined, code);
+    // nodemailer tags every socket error with command CONN, even mid-DATA; only the connect timeout and the
+    // codes of a refused or unresolvable connection say no session was ever made.
+    const unreachable = (code !== undefined && UNREACHABLE_CODES.has(code)) || (code === 'ETIMEDOUT' && e.command === 'CONN');
+    return new SendError(message, 'temporary', undefined, undefined, undefined, code, unreachable);
   }
   // Anything else (a message nodemailer could not build, a bad address it refused locally) will fail the
   // same way next time.

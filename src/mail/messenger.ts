@@ -26,6 +26,12 @@ export interface RawMessage {
    * messenger writes it as is. Messengers that store messages undo it with smtp-wire `unStuff`.
    */
   dotStuffed?: boolean;
+  /**
+   * The wire journal's hook: called once, synchronously, just before the message body is handed to the connection
+   * (for SMTP: once DATA is answered 354). Until then nothing of the message can have reached the server, so a crash
+   * before it leaves a message that was certainly not sent. If it throws, the message is not sent.
+   */
+  onWire?: () => void;
 }
 
 export interface SendResult {
@@ -55,6 +61,11 @@ export class SendError extends Error {
     public readonly response?: string,
     /** The transport's own code (nodemailer's ECONNECTION, ESOCKET, ETIMEDOUT, EENVELOPE...), for logs. */
     public readonly code?: string,
+    /**
+     * No session could be set up (connection refused or timed out, greeting or EHLO refused): the server's state,
+     * not the message's. Nothing was sent, so it can never be a duplicate, and it spends no attempt.
+     */
+    public readonly unreachable = false,
   ) {
     super(message);
     this.name = 'SendError';

@@ -78,6 +78,8 @@ export function createOutboxMessenger(
       return store({ from: info.envelope.from || '', to: info.envelope.to }, info.message, msg.messageId ?? info.messageId);
     },
     async sendRaw(msg: RawMessage) {
+      // From here a crash may leave the file written but not recorded: on the wire, as SMTP's DATA is.
+      msg.onWire?.();
       return store(msg.envelope, rawBytes(msg), msg.messageId);
     },
     async close() {

@@ -38,6 +38,7 @@ interface Job {
   /** Dot-stuffed, ends with CRLF; the terminating ".\r\n" is written separately. Chunks are written in order. */
   body: readonly Buffer[];
   messageId: string;
+  onWire: (() => void) | undefined;
   resolve(r: SendResult): void;
   reject(e: SendError): void;
   /** A job whose connection died before its body was written goes back to the queue once. */
@@ -63,8 +64,8 @@ function replyError(r: SmtpReply, step: string): SendError {
 }
 
 /** Connection trouble and refused setup steps say nothing about the message: always worth a retry. */
-function sessionError(e: SessionError, when: string): SendError {
-  return new SendError(`${when}: ${e.message}`, 'temporary', e.reply?.code, e.reply?.enhanced, e.reply?.text);
+function sessionError(e: SessionError, when: string, unreachable = false): SendError {
+  return new SendError(`${when}: ${e.message}`, 'temporary', e.reply?.code, e.reply?.enhanced, e.reply?.text, undefined, unreachable);
 }
 
 export class PipeliningMessenger implements Messenger {
@@ -126,7 +127,7 @@ export class PipeliningMessenger implements Messenger {
       body = [dotStuff(Array.isArray(msg.raw) ? Buffer.concat(msg.raw) : (msg.raw as Buffer | string))];
     }
     return new Promise<SendResult>((resolve, reject) => {
-      this.enqueue({ from, to, body, messageId: msg.messageId, resolve, reject, requeued: false }, false);
+      this.enqueue({ from, to, body, messageId: msg.messageId, onWire: msg.onWire, resolve, reject, requeued: false }, false);
     });
   }
 
@@ -217,7 +218,7 @@ export class PipeliningMessenger implements Messenger {
           await session.open();
         } catch (err) {
           session = null;
-          job.reject(sessionError(err as SessionError, 'SMTP connection setup failed'));
+          job.reject(sessionError(err as SessionError, 'SMTP connection setup failed', true));
           // Stop this worker; spawn() replaces it while work is queued, so a dead server costs one job per attempt.
           return;
         }
@@ -276,6 +277,22 @@ export class PipeliningMessenger implements Messenger {
     return { accepted, rejected };
   }
 
+  /**
+   * Runs the job's wire hook before its body is written. When the hook fails the body must not go out, and DATA is
+   * already open on the server: dropping the connection is the one way to abandon it (the server discards a message
+   * whose terminating dot never came).
+   */
+  private wireOk(s: SmtpSession, job: Job): boolean {
+    try {
+      job.onWire?.();
+      return true;
+    } catch (err) {
+      s.fail(new SessionError(`abandoned: ${(err as Error).message}`));
+      job.reject(new SendError(`not sent: recording it as on the wire failed: ${(err as Error).message}`, 'temporary'));
+      return false;
+    }
+  }
+
   private settle(job: Job, rcpt: { accepted: string[]; rejected: string[] }, r: SmtpReply | SessionError): void {
     if (r instanceof SessionError) {
       job.reject(sessionError(r, 'connection lost after the message was sent (outcome unknown)'));
@@ -318,6 +335,7 @@ export class PipeliningMessenger implements Messenger {
       job.reject(verdict instanceof SendError ? verdict : replyError(data, 'DATA'));
       return { carried: null, final: Promise.resolve() };
     }
+    if (!this.wireOk(s, job)) return { carried: null, final: Promise.resolve() };
     s.cork();
     for (const chunk of job.body) s.write(chunk);
     s.write(CRLF_DOT_CRLF);
@@ -352,6 +370,7 @@ export class PipeliningMessenger implements Messenger {
       void s.command('RSET');
       return job.reject(replyError(data, 'DATA'));
     }
+    if (!this.wireOk(s, job)) return;
     s.cork();
     for (const chunk of job.body) s.write(chunk);
     s.write(CRLF_DOT_CRLF);

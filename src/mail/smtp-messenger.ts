@@ -80,6 +80,9 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
     },
     async sendRaw(msg: RawMessage) {
       checkEnvelope(msg.envelope);
+      // nodemailer does not say when DATA was answered: the message counts as on the wire from the hand-over, so a
+      // crash can at worst resend it (never skip it).
+      msg.onWire?.();
       // The envelope is the truth for SMTP; the To: header inside `raw` is only what the reader sees.
       return deliver({ envelope: msg.envelope, raw: rawBytes(msg), messageId: msg.messageId }, msg.messageId);
     },

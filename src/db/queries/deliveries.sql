@@ -52,7 +52,7 @@ LIMIT @limit;
 
 -- name: delivery-claim-batch
 -- delivery-claim for a whole batch in one statement (@batch: JSON [[id, message_id], ...]); returns the ids claimed.
-UPDATE deliveries SET status = 'sending', attempts = attempts + 1, message_id = j.value ->> 1, updated_at = @now
+UPDATE deliveries SET status = 'sending', attempts = attempts + 1, message_id = j.value ->> 1, updated_at = @now, on_wire_at = NULL
 FROM json_each(@batch) j
 -- The unary + keeps SQLite from walking every queued row by the status index: one rowid lookup per batch entry.
 WHERE deliveries.id = j.value ->> 0 AND +deliveries.status = 'queued'
@@ -72,9 +72,9 @@ SELECT d.subscriber_id, p.id, d.id
 FROM json_each(?) k JOIN deliveries d ON d.id = k.value, json_each(d.paper_ids) j JOIN papers p ON p.id = j.value;
 
 -- name: delivery-mark-retry
--- A connection lost with no reply (possibly after the message went out) also flags was_unknown: a retry may duplicate it.
+-- A connection lost with no reply after the body went out also flags was_unknown: a retry may duplicate it.
 UPDATE deliveries SET status = 'queued', next_attempt_at = @next, smtp_response = @response, updated_at = @now,
-  was_unknown = (was_unknown OR @maybe_delivered)
+  was_unknown = (was_unknown OR (@maybe_delivered AND on_wire_at IS NOT NULL))
 WHERE id = @id AND status = 'sending';
 
 -- name: delivery-mark-final
@@ -91,8 +91,18 @@ WHERE id = @id AND status = 'queued';
 UPDATE subscribers SET status = 'bounced', bounced_at = @now, bounce_reason = @reason, updated_at = @now
 WHERE id = @id AND status IN ('active', 'pending');
 
+-- name: delivery-mark-on-wire
+-- The wire journal: written (and committed) before the message body is handed to the socket.
+UPDATE deliveries SET on_wire_at = @now WHERE id = @id AND status = 'sending';
+
+-- name: delivery-orphans-requeue
+-- At lease takeover: a row left `sending` whose body never went to the socket was never sent. It goes back to the
+-- queue with its attempt given back: the crash was ours, not the message's.
+UPDATE deliveries SET status = 'queued', attempts = MAX(0, attempts - 1), next_attempt_at = @now, updated_at = @now
+WHERE status = 'sending' AND on_wire_at IS NULL;
+
 -- name: delivery-orphans-to-unknown
--- At lease takeover: rows left `sending` belong to a dead sender; their SMTP outcome is unknown.
+-- At lease takeover: rows left `sending` after their body went to the socket: the server may have taken them.
 UPDATE deliveries SET status = 'unknown', was_unknown = 1, updated_at = ? WHERE status = 'sending';
 
 -- name: delivery-unknown-requeue
@@ -111,8 +121,13 @@ WHERE d.status = 'unknown' AND d.updated_at = ?;
 SELECT name, holder, expires_at FROM leases WHERE name = ?;
 
 -- name: lease-put
-INSERT INTO leases (name, holder, expires_at) VALUES (@name, @holder, @expires_at)
-ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at;
+-- acquired_at changes only with the holder: a renewal keeps "held since".
+INSERT INTO leases (name, holder, expires_at, acquired_at) VALUES (@name, @holder, @expires_at, @now)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,
+  acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE excluded.acquired_at END;
+
+-- name: lease-holder
+SELECT holder, acquired_at, expires_at FROM leases WHERE name = ?;
 
 -- name: lease-release
 DELETE FROM leases WHERE name = ? AND holder = ?;
@@ -129,7 +144,24 @@ SELECT * FROM send_runs WHERE id = ?;
 SELECT * FROM send_runs WHERE idempotency_key = ?;
 
 -- name: run-set-planned
-UPDATE send_runs SET planned = @planned, skipped = @skipped WHERE id = @id;
+UPDATE send_runs SET planned = @planned, skipped = @skipped, editions = @editions WHERE id = @id;
+
+-- name: editions-waiting
+-- Editions with rows still queued or being sent, whoever planned them: a run reports these too.
+SELECT DISTINCT edition_id FROM deliveries WHERE status IN ('queued', 'sending') ORDER BY edition_id;
+
+-- name: edition-state
+-- One edition as a whole, whichever runs planned its rows: what a run's summary reports besides its own rows.
+SELECT e.id, e.kind, e.frequency, e.local_date,
+  COUNT(d.id) FILTER (WHERE d.status = 'sent') AS sent,
+  COUNT(d.id) FILTER (WHERE d.status IN ('queued', 'sending')) AS waiting,
+  COUNT(d.id) FILTER (WHERE d.status = 'failed') AS failed,
+  COUNT(d.id) FILTER (WHERE d.status = 'bounced') AS bounced,
+  COUNT(d.id) FILTER (WHERE d.status = 'unknown') AS unknown,
+  COUNT(d.id) FILTER (WHERE d.status = 'skipped') AS skipped
+FROM editions e LEFT JOIN deliveries d ON d.edition_id = e.id
+WHERE e.id = ?
+GROUP BY e.id;
 
 -- name: run-finish
 UPDATE send_runs SET status = @status, error = @error, finished_at = @now WHERE id = @id;
@@ -162,3 +194,9 @@ FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
 WHERE d.status IN ('failed', 'bounced') OR (d.status = 'queued' AND d.attempts > 0)
 ORDER BY d.updated_at DESC, d.id DESC
 LIMIT ?;
+
+-- name: delivery-mark-unsent
+-- The mail server could not be reached: nothing was sent, so the row goes back to the queue with its attempt given
+-- back and is never flagged was_unknown (an outage is the server's state, not the message's).
+UPDATE deliveries SET status = 'queued', attempts = MAX(0, attempts - 1), next_attempt_at = @now, smtp_response = @response, updated_at = @now
+WHERE id = @id AND status = 'sending';
