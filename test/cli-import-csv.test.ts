@@ -53,3 +53,21 @@ describe('import refuses a file it cannot read to the end', () => {
     expect(r.stdout).toMatch(/line 5/);
   });
 });
+
+describe('import treats the case of an address as the same mailbox', () => {
+  it('alice and ALICE next to an unsubscribed Alice@Example.org add nobody', () => {
+    const dir = tempDir();
+    expect(paperboy(dir, 'subscribers', 'add', 'Alice@Example.org', '--confirmed').code).toBe(0);
+    expect(paperboy(dir, 'subscribers', 'remove', 'Alice@Example.org').code).toBe(0);
+    const file = join(dir, 'list.csv');
+    writeFileSync(file, 'email\nalice@example.org\nALICE@example.org\nbob@example.org\nBOB@example.org\n');
+    const r = paperboy(dir, 'subscribers', 'import', file, '--confirmed');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('read 4 row(s): added 1 (active), skipped 3, rejected 0');
+    const rows = listed(dir).map((s) => [s.email, s.status]);
+    expect(rows).toEqual([
+      ['Alice@example.org', 'unsubscribed'],
+      ['bob@example.org', 'active'],
+    ]);
+  });
+});

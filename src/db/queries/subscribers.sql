@@ -1,5 +1,6 @@
 -- name: subscriber-get-by-email
-SELECT * FROM subscribers WHERE email = ?;
+-- Case-insensitive, like the unique index of migration 070 (which this comparison uses).
+SELECT * FROM subscribers WHERE email = ? COLLATE NOCASE;
 
 -- name: subscriber-get-by-id
 SELECT * FROM subscribers WHERE id = ?;
