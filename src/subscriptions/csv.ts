@@ -1,52 +1,61 @@
-// Owns CSV in and out for subscriber lists (RFC 4180: quoted fields, doubled quotes, CRLF or LF).
+// Owns CSV in and out for subscriber lists (RFC 4180: quoted fields, doubled quotes, CRLF, LF or CR).
+import { parse, CsvError } from 'csv-parse/sync';
 
-/** Records with the 1-based line each starts on; a BOM and blank lines are ignored. */
-export function parseCsv(text: string): { line: number; cells: string[] }[] {
-  const out: { line: number; cells: string[] }[] = [];
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+/** A file the parser cannot read to the end: `line` is where it stops making sense, so nothing is dropped unseen. */
+export class CsvFormatError extends Error {
+  constructor(
+    readonly line: number,
+    detail: string,
+  ) {
+    super(`line ${line}: ${detail}; nothing was imported, fix the file and import it again`);
+  }
+}
+
+const DETAIL: Record<string, string> = {
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field starts on this line and is never closed',
+  CSV_INVALID_CLOSING_QUOTE: 'text follows a closing quote (a quote inside a quoted field is written "")',
+  INVALID_OPENING_QUOTE: 'a quote in the middle of an unquoted field (quote the whole field and double the quote)',
+};
+
+/** Counts line breaks (CRLF, LF or a lone CR) up to a byte offset; offsets must only grow. */
+function lineCounter(buf: Buffer) {
+  let pos = 0;
   let line = 1;
-  const n = text.length;
-  while (i < n) {
-    const start = line;
-    const cells: string[] = [];
-    for (;;) {
-      let cell = '';
-      if (text[i] === '"') {
-        i++;
-        for (;;) {
-          const q = text.indexOf('"', i);
-          if (q < 0) {
-            cell += text.slice(i);
-            i = n;
-            break;
-          }
-          cell += text.slice(i, q);
-          i = q + 1;
-          if (text[i] === '"') {
-            cell += '"';
-            i++;
-          } else break;
-        }
-        for (const ch of cell) if (ch === '\n') line++;
-        // Anything between the closing quote and the separator is kept, as spreadsheets do.
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') cell += text[i++];
-      } else {
-        let j = i;
-        while (j < n && text[j] !== ',' && text[j] !== '\n' && text[j] !== '\r') j++;
-        cell = text.slice(i, j);
-        i = j;
-      }
-      cells.push(cell);
-      if (i < n && text[i] === ',') {
-        i++;
-        continue;
-      }
-      break;
+  return (offset: number): number => {
+    // Blank lines are skipped by the parser: a record starts at the first byte that is not a line break.
+    while (offset < buf.length && (buf[offset] === 0x0a || buf[offset] === 0x0d)) offset++;
+    for (; pos < offset; pos++) {
+      const b = buf[pos];
+      if (b === 0x0a || (b === 0x0d && buf[pos + 1] !== 0x0a)) line++;
     }
-    if (text[i] === '\r') i++;
-    if (text[i] === '\n') i++;
-    line++;
-    if (!(cells.length === 1 && cells[0]!.trim() === '')) out.push({ line: start, cells });
+    return line;
+  };
+}
+
+/** Records with the 1-based line each starts on; a BOM and blank lines are ignored. Throws CsvFormatError. */
+export function parseCsv(text: string): { line: number; cells: string[] }[] {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lineAt = lineCounter(Buffer.from(body, 'utf8'));
+  const out: { line: number; cells: string[] }[] = [];
+  // csv-parse says how many bytes it has read after each record (its own line count is off for CRLF inside quotes),
+  // so a record starts where the previous one ended.
+  let prevEnd = 0;
+  try {
+    parse(body, {
+      relax_column_count: true,
+      skip_empty_lines: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      on_record: (cells: string[], ctx) => {
+        const line = lineAt(prevEnd);
+        prevEnd = ctx.bytes;
+        if (!(cells.length === 1 && cells[0]!.trim() === '')) out.push({ line, cells });
+        return null;
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err;
+    // The record that fails starts after the last good one (an unclosed quote is only noticed at the end of the file).
+    throw new CsvFormatError(lineAt(prevEnd), DETAIL[err.code] ?? err.message);
   }
   return out;
 }

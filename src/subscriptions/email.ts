@@ -52,6 +52,15 @@ export const emailSchema = z.string({ error: EMAIL_MESSAGES.empty }).transform((
   return r.email;
 });
 
+/**
+ * What identifies a mailbox: the address with its ASCII letters folded, as SQLite's NOCASE compares (the unique index
+ * of migration 070). The local part too, as every large mailbox provider treats it; the typed spelling is still what
+ * is stored and mailed.
+ */
+export function emailKey(email: string): string {
+  return email.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
 export function normaliseEmail(input: string): string {
   return emailSchema.parse(input);
 }

@@ -1,7 +1,7 @@
 // Owns bulk import of a subscriber list: validate each row, insert in one transaction, say what happened and why.
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
-import { checkEmail } from './email.js';
+import { checkEmail, emailKey } from './email.js';
 import { parseCsv, unguardCell } from './csv.js';
 import { preferencesSchema, fieldErrors, type Preferences } from './preferences.js';
 
@@ -75,11 +75,13 @@ export function importSubscribersCsv(
           continue;
         }
         const email = checked.email;
-        if (seen.has(email)) {
+        // One mailbox whatever the case (migration 070): a second spelling in the file is a duplicate too.
+        const key = emailKey(email);
+        if (seen.has(key)) {
           summary.skipped.push({ line, email, reason: IMPORT_MESSAGES.duplicate });
           continue;
         }
-        seen.add(email);
+        seen.add(key);
         const status = statusCol >= 0 ? (cells[statusCol] ?? '').trim().toLowerCase() : '';
         if (status === 'unsubscribed' || status === 'bounced') {
           summary.skipped.push({ line, email, reason: IMPORT_MESSAGES.suppressed(status) });

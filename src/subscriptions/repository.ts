@@ -36,6 +36,8 @@ export const SubscriberRow = z.object({
   last_confirmation_sent_at: z.string().nullable(),
   bounced_at: z.string().nullable(),
   bounce_reason: z.string().nullable(),
+  /** Preferences asked for through the form, applied when the owner confirms (JSON; see migration 071). */
+  pending_preferences: z.string().nullable(),
 });
 export type Subscriber = z.infer<typeof SubscriberRow>;
 
@@ -108,6 +110,8 @@ export function createSubscriberRepository(store: Store) {
     markBounced: (id: number, reason: string, now: string) => q('subscriber-mark-bounced').run({ id, reason, now }).changes === 1,
     updatePreferences: (id: number, p: Preferences, now: string) =>
       q('subscriber-update-preferences').run({ id, now, ...prefParams(p) }).changes === 1,
+    setPendingPreferences: (id: number, p: Preferences, now: string) =>
+      q('subscriber-set-pending-preferences').run({ id, now, prefs: JSON.stringify(p) }).changes === 1,
     remove: (id: number) => q('subscriber-delete').run(id).changes === 1,
     page: (afterId: number, limit: number, status?: SubscriberStatus) =>
       (status ? q('subscriber-page-by-status').all(status, afterId, limit) : q('subscriber-page').all(afterId, limit)).map((r) =>

@@ -33,6 +33,8 @@ export type SubscribeResult =
   | { ok: true; outcome: SubscribeOutcome; subscriberId: number; confirmationQueued: boolean }
   | { ok: false; error: string };
 
+export type ResubscribeResult = { outcome: 'resubscribed' | 'active' | 'bounced'; subscriber: Subscriber };
+
 export type TokenState = 'valid' | 'expired' | 'used' | 'unknown';
 
 export type ConfirmResult = { ok: true; subscriber: Subscriber } | { ok: false; reason: Exclude<TokenState, 'valid'> };
@@ -78,8 +80,8 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
             return { ok: true, outcome: existing.status, subscriberId: existing.id, confirmationQueued: false };
           case 'unsubscribed':
             repo.resubscribe(existing.id, at);
-            // Their new choices replace the old ones; confirming makes them count.
-            repo.updatePreferences(existing.id, { ...existingPrefs(existing), ...prefs }, at);
+            // Anyone can type anyone's address: the new choices wait until the owner confirms from the email.
+            repo.setPendingPreferences(existing.id, { ...existingPrefs(existing), ...prefs }, at);
             return { ok: true, outcome: 'resubscribed', subscriberId: existing.id, confirmationQueued: queueConfirmation(existing.id, at) };
           case 'pending':
             // Preferences of a pending address are not touched: anyone can type anyone's address.
@@ -118,7 +120,10 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
         const sub = repo.byId(row.subscriber_id);
         // A bounced or since-unsubscribed address is not revived by an old link.
         if (!sub || !repo.activate(sub.id, at)) return { ok: false, reason: 'used' };
-        log.info({ subscriberId: sub.id }, 'confirmed');
+        // The owner has now proved the mailbox: what was asked for through the form counts from here.
+        const waiting = pendingPreferences(sub);
+        if (waiting) repo.updatePreferences(sub.id, waiting, at);
+        log.info({ subscriberId: sub.id, preferencesApplied: waiting !== null }, 'confirmed');
         return { ok: true, subscriber: repo.byId(sub.id)! };
       })
       .immediate();
@@ -151,11 +156,18 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
     return repo.byId(sub.id);
   }
 
-  /** "Resubscribe" from the unsubscribed page: back through confirmation, like any other subscribe. */
-  function resubscribeByToken(token: string): SubscribeResult | null {
+  /**
+   * "Resubscribe" from the unsubscribed page. The signed link was mailed to this address, so it already proves the
+   * mailbox: the subscriber is active at once, with the preferences they had (no confirmation email, so no daily cap
+   * to run into). Bounced addresses stay suppressed. Null for a token we did not sign.
+   */
+  function resubscribeByToken(token: string): ResubscribeResult | null {
     const sub = byUnsubscribeToken(token);
     if (!sub) return null;
-    return subscribe(sub.email, sub.source);
+    if (sub.status === 'bounced' || sub.status === 'active') return { outcome: sub.status, subscriber: sub };
+    repo.setActive(sub.id, now());
+    log.info({ subscriberId: sub.id, was: sub.status }, 'resubscribed from signed link');
+    return { outcome: 'resubscribed', subscriber: repo.byId(sub.id)! };
   }
 
   return {
@@ -169,6 +181,19 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
     unsubscribeByToken,
     resubscribeByToken,
   };
+}
+
+/** The preferences waiting for the owner's confirmation, or null (none, or a value no longer valid). */
+export function pendingPreferences(s: Subscriber): Preferences | null {
+  if (s.pending_preferences === null) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(s.pending_preferences);
+  } catch {
+    return null;
+  }
+  const r = preferencesSchema.safeParse(raw);
+  return r.success ? r.data : null;
 }
 
 export function existingPrefs(s: Subscriber): Preferences {

@@ -26,7 +26,7 @@ LIMIT @limit;
 
 -- name: delivery-subscriber-by-email
 SELECT id, email, status, frequency, weekday, kind, topics, digest_size, delivery_hour, time_zone, created_at, confirmed_at
-FROM subscribers WHERE email = ?;
+FROM subscribers WHERE email = ? COLLATE NOCASE;
 
 -- name: delivery-subscriber-state
 -- What the due check needs: the latest period already in the ledger for this frequency, and whether one is still in flight.

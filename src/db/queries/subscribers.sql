@@ -1,5 +1,6 @@
 -- name: subscriber-get-by-email
-SELECT * FROM subscribers WHERE email = ?;
+-- Case-insensitive, like the unique index of migration 070 (which this comparison uses).
+SELECT * FROM subscribers WHERE email = ? COLLATE NOCASE;
 
 -- name: subscriber-get-by-id
 SELECT * FROM subscribers WHERE id = ?;
@@ -41,8 +42,9 @@ UPDATE subscribers SET status = 'active', confirmed_at = COALESCE(confirmed_at, 
 WHERE id = @id AND status IN ('pending', 'unsubscribed');
 
 -- name: subscriber-unsubscribe
--- A bounced address stays bounced: its status says more than "unsubscribed" would.
-UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = @now, updated_at = @now
+-- A bounced address stays bounced: its status says more than "unsubscribed" would. Preferences someone asked for
+-- while it was pending are dropped with it.
+UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = @now, pending_preferences = NULL, updated_at = @now
 WHERE id = @id AND status IN ('pending', 'active');
 
 -- name: subscriber-mark-bounced
@@ -50,9 +52,15 @@ UPDATE subscribers SET status = 'bounced', bounced_at = @now, bounce_reason = @r
 WHERE id = @id;
 
 -- name: subscriber-update-preferences
+-- Only the owner gets here (a signed link, or confirming), so whatever waited in pending_preferences is settled.
 UPDATE subscribers SET frequency = @frequency, weekday = @weekday, kind = @kind, topics = @topics,
-  digest_size = @digest_size, delivery_hour = @delivery_hour, time_zone = @time_zone, updated_at = @now
+  digest_size = @digest_size, delivery_hour = @delivery_hour, time_zone = @time_zone, pending_preferences = NULL,
+  updated_at = @now
 WHERE id = @id;
+
+-- name: subscriber-set-pending-preferences
+-- The form for an existing address: kept aside until the owner confirms (migration 071).
+UPDATE subscribers SET pending_preferences = @prefs, updated_at = @now WHERE id = @id;
 
 -- name: subscriber-delete
 DELETE FROM subscribers WHERE id = ?;

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { renderError, type WebDeps } from '../server.js';
 import { field } from '../form.js';
+import { describeSchedule } from '../describe.js';
 import { subscriberPaths } from '../../subscriptions/links.js';
 import { WEEKDAYS } from '../../subscriptions/preferences.js';
 import type { Subscriber } from '../../subscriptions/repository.js';
@@ -10,6 +11,12 @@ const MESSAGES = {
   prefsTitle: 'Your preferences',
   unsubscribeTitle: 'Unsubscribe',
   unsubscribedTitle: 'You are unsubscribed',
+  resubscribedTitle: 'You are subscribed again',
+  resubscribeBounced: {
+    title: 'Cannot resubscribe',
+    heading: 'Mail to this address bounced',
+    lines: ['Its mail server refused our digests, so we have stopped sending to it and cannot start again from here. Subscribe with another address, or ask the site owner.'],
+  },
   oneClickDone: 'You have been unsubscribed.\n',
   status: {
     pending: { note: 'not confirmed yet: check your inbox', tone: '' },
@@ -117,7 +124,16 @@ export async function registerManageRoutes(app: FastifyInstance, deps: WebDeps):
     async (req, reply) => {
       const r = subscriptions.resubscribeByToken(req.params.token);
       if (!r) return renderError(reply, 404, MESSAGES.badLink);
-      return reply.redirect('/check-inbox', 303);
+      // Say only what happened: active now, or (bounced) nothing we can send.
+      if (r.outcome === 'bounced') return renderError(reply, 409, MESSAGES.resubscribeBounced);
+      const s = r.subscriber;
+      return reply.page('resubscribed', {
+        title: MESSAGES.resubscribedTitle,
+        email: s.email,
+        when: describeSchedule(s),
+        manageUrl: subscriberPaths(secret, s.id).managePath,
+        narrow: true,
+      });
     },
   );
 }
