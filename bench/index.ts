@@ -7,9 +7,10 @@ import { naivePart } from './naive.js';
 import { ingestPart, renderPart } from './parts-main.js';
 import { httpPart } from './http.js';
 import { fetchPart } from './fetch.js';
+import { crashPart } from './crash.js';
 
 /** Every part, in the order `npm run bench` runs them. Add a part: export a BenchPart from bench/<name>.ts, list it here. */
-const parts: BenchPart[] = [postfixPart, sendPart, naivePart, memoryPart, renderPart, ingestPart, fetchPart, httpPart];
+const parts: BenchPart[] = [postfixPart, sendPart, naivePart, memoryPart, renderPart, ingestPart, fetchPart, httpPart, crashPart];
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

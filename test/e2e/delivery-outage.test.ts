@@ -61,6 +61,8 @@ async function listen(port: number) {
       });
     },
   });
+  // A client killed mid-session resets its connection: expected here, not a server failure.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { received, close: () => new Promise<void>((r) => server.close(() => r())) };
 }

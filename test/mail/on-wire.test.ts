@@ -39,6 +39,8 @@ async function startServer(): Promise<Server> {
       });
     },
   });
+  // A client killed mid-session resets its connection: expected here, not a server failure.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.server.address() as AddressInfo).port, events, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
