@@ -62,8 +62,9 @@ describe('enumeration', () => {
     expect(answers[0]!.status).toBe(303);
     for (const a of answers.slice(1)) expect(a).toEqual(answers[0]);
     expect(answers[0]!.headers.find(([k]) => k === 'set-cookie')).toBeUndefined();
-    // The unsubscribed address went back to pending, to confirm again.
-    expect(h.service.repo.byEmail('gone@example.org')!.status).toBe('pending');
+    // The unsubscribed address stays unsubscribed until its owner confirms; the request waits aside.
+    expect(h.service.repo.byEmail('gone@example.org')!.status).toBe('unsubscribed');
+    expect(h.service.repo.byEmail('gone@example.org')!.pending_preferences).not.toBeNull();
   });
 });
 

@@ -70,13 +70,19 @@ describe('the form never changes an existing person\'s preferences before they c
     // Someone else types this address with other choices.
     expect((await subscribe(email, { frequency: 'weekly', kind: 'new', topics: 'spam, more spam' })).status).toBe(303);
     expect(prefsOf(id)).toEqual({ frequency: 'daily', kind: 'trending', topics: '["robotics"]' });
+    // Nor its status: it stays unsubscribed (no digest, not counted as pending) until the owner says otherwise.
+    expect(h.service.repo.byId(id)!.status).toBe('unsubscribed');
     const manage = await fetch(`${h.url}/preferences/${signSubscriberToken(id, 'manage', TEST_SECRET)}`);
     expect(await manage.text()).not.toContain('spam');
 
     // Only the owner's click on the emailed link makes them count.
     await settle();
     const mails = await h.sink.waitFor(2, email);
+    // The link that first confirmed it, mailed before the unsubscribe, does not bring the address back.
+    await postForm(confirmLinkFrom(mails[0]!.parsed.text!), {});
+    expect(h.service.repo.byId(id)!.status).toBe('unsubscribed');
     expect((await postForm(confirmLinkFrom(mails[1]!.parsed.text!), {})).status).toBe(200);
+    expect(h.service.repo.byId(id)!.status).toBe('active');
     expect(prefsOf(id)).toEqual({ frequency: 'weekly', kind: 'new', topics: '["spam","more spam"]' });
     expect(h.service.repo.byId(id)!.pending_preferences).toBeNull();
   });

@@ -53,7 +53,9 @@ export function createConfirmationWorker(deps: ConfirmationWorkerDeps) {
   async function sendOne(job: ConfirmationRow): Promise<void> {
     const at = clock.now();
     const sub = repo.byId(job.subscriber_id);
-    if (!sub || sub.status !== 'pending') {
+    // An unsubscribed address with preferences waiting is someone asking to come back: its owner decides by the link.
+    const asked = sub?.status === 'pending' || (sub?.status === 'unsubscribed' && sub.pending_preferences !== null);
+    if (!sub || !asked) {
       // Confirmed, unsubscribed or gone since it was queued: nothing to confirm any more.
       repo.confirmationFail(job.id, `subscriber is ${sub?.status ?? 'deleted'}`, at.toISOString());
       return;

@@ -100,11 +100,11 @@ export function createSubscriberRepository(store: Store) {
     insert: (s: NewSubscriber, now: string) => SubscriberRow.parse(q('subscriber-insert').get(insertParams(s, now))),
     /** True when the row was added; false when the address already existed. */
     insertOrIgnore: (s: NewSubscriber, now: string) => q('subscriber-insert-or-ignore').run(insertParams(s, now)).changes === 1,
-    resubscribe: (id: number, now: string) => q('subscriber-resubscribe').run({ id, now }).changes === 1,
     /** True for the one caller allowed to send a confirmation now (none sent since `cutoff`). */
     claimConfirmationSlot: (id: number, now: string, cutoff: string) =>
       q('subscriber-claim-confirmation-slot').run({ id, now, cutoff }).changes === 1,
-    activate: (id: number, now: string) => q('subscriber-activate').run({ id, now }).changes === 1,
+    /** `tokenCreatedAt`: when the confirmation token used was made (an unsubscribed address needs a newer one). */
+    activate: (id: number, now: string, tokenCreatedAt: string) => q('subscriber-activate').run({ id, now, token_created_at: tokenCreatedAt }).changes === 1,
     setActive: (id: number, now: string) => q('subscriber-set-active').run({ id, now }).changes === 1,
     unsubscribe: (id: number, now: string) => q('subscriber-unsubscribe').run({ id, now }).changes === 1,
     markBounced: (id: number, reason: string, now: string) => q('subscriber-mark-bounced').run({ id, reason, now }).changes === 1,

@@ -79,8 +79,8 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
             // Active: nothing to do. Bounced: suppressed; an admin clears it by hand.
             return { ok: true, outcome: existing.status, subscriberId: existing.id, confirmationQueued: false };
           case 'unsubscribed':
-            repo.resubscribe(existing.id, at);
-            // Anyone can type anyone's address: the new choices wait until the owner confirms from the email.
+            // Anyone can type anyone's address: the row stays unsubscribed and the new choices wait aside until the
+            // owner confirms from the email (pending_preferences is what lets that email be sent).
             repo.setPendingPreferences(existing.id, { ...existingPrefs(existing), ...prefs }, at);
             return { ok: true, outcome: 'resubscribed', subscriberId: existing.id, confirmationQueued: queueConfirmation(existing.id, at) };
           case 'pending':
@@ -119,7 +119,7 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
         const row = repo.confirmToken(hash)!;
         const sub = repo.byId(row.subscriber_id);
         // A bounced or since-unsubscribed address is not revived by an old link.
-        if (!sub || !repo.activate(sub.id, at)) return { ok: false, reason: 'used' };
+        if (!sub || !repo.activate(sub.id, at, row.created_at)) return { ok: false, reason: 'used' };
         // The owner has now proved the mailbox: what was asked for through the form counts from here.
         const waiting = pendingPreferences(sub);
         if (waiting) repo.updatePreferences(sub.id, waiting, at);

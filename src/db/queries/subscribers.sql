@@ -20,21 +20,19 @@ INSERT OR IGNORE INTO subscribers (email, status, frequency, weekday, kind, topi
 VALUES (@email, @status, @frequency, @weekday, @kind, @topics, @digest_size, @delivery_hour, @time_zone, @source,
   @now, @now, @confirmed_at);
 
--- name: subscriber-resubscribe
--- An unsubscribed address asking again goes back to pending and through confirmation; bounced ones stay suppressed.
-UPDATE subscribers SET status = 'pending', updated_at = @now
-WHERE id = @id AND status = 'unsubscribed';
-
 -- name: subscriber-claim-confirmation-slot
 -- The one-confirmation-a-day cap: only one caller per 24 hours gets a change here, even under concurrent requests.
+-- An unsubscribed address someone asked to subscribe again (pending_preferences set) gets one too, and stays
+-- unsubscribed until its owner confirms from that email.
 UPDATE subscribers SET last_confirmation_sent_at = @now
-WHERE id = @id AND status = 'pending'
+WHERE id = @id AND (status = 'pending' OR (status = 'unsubscribed' AND pending_preferences IS NOT NULL))
   AND (last_confirmation_sent_at IS NULL OR last_confirmation_sent_at <= @cutoff);
 
 -- name: subscriber-activate
--- Confirming twice (another token of the same address) keeps the first confirmed_at.
-UPDATE subscribers SET status = 'active', confirmed_at = COALESCE(confirmed_at, @now), updated_at = @now
-WHERE id = @id AND status IN ('pending', 'active');
+-- Confirming twice (another token of the same address) keeps the first confirmed_at. An unsubscribed address comes
+-- back only through a token mailed after it unsubscribed: an old link does not revive it.
+UPDATE subscribers SET status = 'active', confirmed_at = COALESCE(confirmed_at, @now), unsubscribed_at = NULL, updated_at = @now
+WHERE id = @id AND (status IN ('pending', 'active') OR (status = 'unsubscribed' AND unsubscribed_at <= @token_created_at));
 
 -- name: subscriber-set-active
 -- Admin add/import with --confirmed: no email involved.
@@ -43,9 +41,10 @@ WHERE id = @id AND status IN ('pending', 'unsubscribed');
 
 -- name: subscriber-unsubscribe
 -- A bounced address stays bounced: its status says more than "unsubscribed" would. Preferences someone asked for
--- while it was pending are dropped with it.
+-- while it was pending are dropped with it; so is a request to come back (an unsubscribed address with preferences
+-- waiting), and the new unsubscribed_at makes the confirmation mailed for that request useless.
 UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = @now, pending_preferences = NULL, updated_at = @now
-WHERE id = @id AND status IN ('pending', 'active');
+WHERE id = @id AND (status IN ('pending', 'active') OR (status = 'unsubscribed' AND pending_preferences IS NOT NULL));
 
 -- name: subscriber-mark-bounced
 UPDATE subscribers SET status = 'bounced', bounced_at = @now, bounce_reason = @reason, updated_at = @now
