@@ -2,6 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../src/clock.js';
 import { startHarness, type Harness } from './helpers/web-harness.js';
+import { createConfirmationWorker } from '../src/subscriptions/confirmation-worker.js';
+import { createPipeliningMessenger } from '../src/mail/pipelining-messenger.js';
+import { silentLogger } from '../src/log.js';
+import { freePort } from './helpers/free-port.js';
 
 const clock = new FakeClock(new Date('2026-05-04T07:00:00Z'));
 let h: Harness;
@@ -47,6 +51,31 @@ describe('confirmation worker', () => {
     // A failed confirmation leaves the address pending and no usable token behind.
     expect(h.service.repo.byId(id)!.status).toBe('pending');
     expect(h.store.db.prepare('SELECT COUNT(*) AS n FROM confirm_tokens WHERE subscriber_id = ?').get(id)).toEqual({ n: 0 });
+  });
+
+  it('an unreachable mail server spends no attempt: the confirmation waits, with growing pauses, and goes out later', async () => {
+    const r = h.service.subscribe('outage@example.org', 'web');
+    const id = r.ok ? r.subscriberId : 0;
+    // The same queue, sent through a mail server that refuses connections (nothing listens on the port).
+    const down = createPipeliningMessenger({ url: `smtp://127.0.0.1:${await freePort()}?starttls=never`, poolSize: 1, timeoutMs: 2000 });
+    const worker = createConfirmationWorker({ repo: h.service.repo, messenger: down, renderer: h.renderer, clock, log: silentLogger, config: h.config });
+    try {
+      // Far more tries than SEND_MAX_ATTEMPTS (2): none is counted, none fails the job.
+      for (let i = 0; i < 6; i++) {
+        await worker.runOnce();
+        const [job] = h.service.repo.confirmationsFor(id);
+        expect(job).toMatchObject({ status: 'queued', attempts: 0 });
+        // The wait before the next try doubles (SEND_PROBE_INITIAL_MS 1 s by default, up to SEND_PROBE_MAX_MS).
+        expect(Date.parse(job!.next_attempt_at) - clock.now().getTime()).toBe(Math.min(1000 * 2 ** i, 60_000));
+        clock.advance(Date.parse(job!.next_attempt_at) - clock.now().getTime());
+      }
+    } finally {
+      await down.close();
+    }
+    // The server is back: the harness's worker sends it.
+    await h.worker.runOnce();
+    expect(h.service.repo.confirmationsFor(id)[0]).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(sentTo('outage@example.org')).toBe(1);
   });
 
   it('drops a queued confirmation for someone who unsubscribed before it went out', async () => {

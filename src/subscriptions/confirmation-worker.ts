@@ -15,6 +15,9 @@ export interface ConfirmationWorkerConfig {
   CONFIRM_TOKEN_TTL_HOURS: number;
   SEND_MAX_ATTEMPTS: number;
   SEND_RETRY_BASE_SECONDS: number;
+  /** After an unreachable mail server, the queue waits this long before the next try, doubling up to the max. */
+  SEND_PROBE_INITIAL_MS: number;
+  SEND_PROBE_MAX_MS: number;
 }
 
 export interface ConfirmationWorkerDeps {
@@ -45,6 +48,10 @@ export function createConfirmationWorker(deps: ConfirmationWorkerDeps) {
   let again = false;
   let stopped = true;
   let lastPurge = 0;
+  /** Set while the mail server cannot be reached: the drain stops, and the next try waits this long (doubling). */
+  let probeMs = 0;
+  /** Counts unreachable sends, so a lane can tell its own send met one. */
+  let unreachable = 0;
 
   function backoffMs(attempts: number): number {
     return Math.min(MAX_BACKOFF_MS, config.SEND_RETRY_BASE_SECONDS * 1000 * 2 ** Math.max(0, attempts - 1));
@@ -72,12 +79,21 @@ export function createConfirmationWorker(deps: ConfirmationWorkerDeps) {
       });
       const res = await messenger.send({ to: sub.email, from: config.MAIL_FROM, ...mail, headers: { 'Auto-Submitted': 'auto-generated' } });
       repo.confirmationSent(job.id, clock.now().toISOString());
+      probeMs = 0;
       log.info({ subscriberId: sub.id, messageId: res.messageId }, 'confirmation sent');
     } catch (err) {
       // The link in a message that did not leave must not work later.
       repo.deleteConfirmToken(hash);
       const e = err as Error;
       const nowIso = clock.now().toISOString();
+      if (err instanceof SendError && err.unreachable) {
+        // The server's state, not the message's: no attempt spent; the lanes stop until the next try.
+        unreachable++;
+        probeMs = probeMs === 0 ? config.SEND_PROBE_INITIAL_MS : Math.min(probeMs * 2, config.SEND_PROBE_MAX_MS);
+        repo.confirmationUnsent(job.id, new Date(clock.now().getTime() + probeMs).toISOString(), e.message, nowIso);
+        log.warn({ subscriberId: sub.id, retryInMs: probeMs, err: e.message }, 'mail server unreachable: confirmation waits, no attempt spent');
+        return;
+      }
       const permanent = err instanceof SendError && err.failure === 'permanent';
       if (permanent || job.attempts >= config.SEND_MAX_ATTEMPTS) {
         repo.confirmationFail(job.id, e.message, nowIso);
@@ -101,8 +117,11 @@ export function createConfirmationWorker(deps: ConfirmationWorkerDeps) {
     }
     const lane = async () => {
       for (let job = repo.claimConfirmation(clock.now().toISOString()); job; job = repo.claimConfirmation(clock.now().toISOString())) {
+        const before = unreachable;
         await sendOne(job);
         handled++;
+        // Unreachable on this send: stop, rather than take every due row to a server that is down.
+        if (unreachable > before) break;
       }
     };
     await Promise.all(Array.from({ length: concurrency }, lane));

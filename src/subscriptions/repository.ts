@@ -143,6 +143,8 @@ export function createSubscriberRepository(store: Store) {
     confirmationSent: (id: number, now: string) => void q('subscriber-confirmation-sent').run({ id, now }),
     confirmationRetry: (id: number, next_attempt_at: string, error: string, now: string) =>
       void q('subscriber-confirmation-retry').run({ id, next_attempt_at, error, now }),
+    confirmationUnsent: (id: number, next_attempt_at: string, error: string, now: string) =>
+      void q('subscriber-confirmation-unsent').run({ id, next_attempt_at, error, now }),
     confirmationFail: (id: number, error: string, now: string) => void q('subscriber-confirmation-fail').run({ id, error, now }),
     requeueStuckConfirmations: (now: string) => q('subscriber-confirmation-requeue-stuck').run({ now }).changes,
     nextConfirmationDue: () => (q('subscriber-confirmation-next-due').get() as { at: string | null }).at,

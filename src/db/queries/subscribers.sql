@@ -107,6 +107,11 @@ UPDATE confirmation_queue SET status = 'sent', sent_at = @now, updated_at = @now
 -- name: subscriber-confirmation-retry
 UPDATE confirmation_queue SET status = 'queued', next_attempt_at = @next_attempt_at, last_error = @error, updated_at = @now WHERE id = @id;
 
+-- name: subscriber-confirmation-unsent
+-- The mail server could not be reached: nothing went out, so the attempt is given back (an outage of any length
+-- never fails a confirmation).
+UPDATE confirmation_queue SET status = 'queued', attempts = MAX(0, attempts - 1), next_attempt_at = @next_attempt_at, last_error = @error, updated_at = @now WHERE id = @id;
+
 -- name: subscriber-confirmation-fail
 UPDATE confirmation_queue SET status = 'failed', last_error = @error, updated_at = @now WHERE id = @id;
 
