@@ -73,7 +73,10 @@ describe('a mail server outage', () => {
     seed(dir, 300);
     const port = await freePort();
     const run = send(dir, port, {});
-    // Down for 3 s: three times what the two attempts would last.
+    // Once the run has planned everyone (its sends meeting the closed port), down for 3 s more: three times what
+    // the two attempts would last.
+    const planned = Date.now() + 30_000;
+    while (ledger(dir).length < 300 && Date.now() < planned) await sleep(50);
     await sleep(3000);
     const during = ledger(dir);
     expect(during).toHaveLength(300);
