@@ -103,6 +103,10 @@ export const envSchema = z.object({
   INBOUND_SMTP_PORT: int(0, 65535).default(2525),
   INBOUND_SMTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
   INBOUND_MAX_BYTES: int(1024, 50_000_000).default(256 * 1024),
+  // Each inbound message can start one confirmation email with a forged From, so these bound what a client can cause.
+  INBOUND_MAX_RECIPIENTS: int(1, 1000).default(10),
+  INBOUND_MAX_MESSAGES_PER_CONNECTION: int(1, 100_000).default(10),
+  INBOUND_RATE_LIMIT_PER_MIN: int(1, 1_000_000).default(10),
   CONFIRM_TOKEN_TTL_HOURS: int(1, 24 * 30).default(48),
   SUBSCRIBE_RATE_LIMIT_PER_MIN: int(1, 1_000_000).default(10),
   DEFAULT_TIME_ZONE: timeZone.default('UTC'),

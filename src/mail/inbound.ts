@@ -12,6 +12,11 @@
 // - Junk gets no reply: unknown recipients are refused during RCPT (550 5.1.1), messages without exactly one
 //   valid From, automatic mail (null sender, Auto-Submitted, Precedence: bulk/junk/list) are accepted with
 //   250 and dropped, so nothing here ever sends mail back to an unverified address except the confirmation.
+// - Anyone can forge a new From on every message, so the confirmations a client can cause are capped where the
+//   client cannot vary anything: recipients per message, messages per connection, messages per client address
+//   per minute (the same budget as the web form). Over a cap the answer is a 4xx "try later": nothing is acted on.
+// - A message we can never read (mailparser gives up on it, e.g. multiparts nested thousands deep) gets 554: a 4xx
+//   would have the sending server retry it for days. Only a failure of ours (the database) answers 451.
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AddressInfo } from 'node:net';
@@ -27,9 +32,20 @@ export interface InboundSubscriptions {
 }
 
 export interface InboundDeps {
-  config: Pick<Config, 'INBOUND_SMTP_HOST' | 'INBOUND_SMTP_PORT' | 'INBOUND_MAX_BYTES' | 'MAIL_DOMAIN'>;
+  config: Pick<
+    Config,
+    | 'INBOUND_SMTP_HOST'
+    | 'INBOUND_SMTP_PORT'
+    | 'INBOUND_MAX_BYTES'
+    | 'MAIL_DOMAIN'
+    | 'INBOUND_MAX_RECIPIENTS'
+    | 'INBOUND_MAX_MESSAGES_PER_CONNECTION'
+    | 'INBOUND_RATE_LIMIT_PER_MIN'
+  >;
   subscriptions: InboundSubscriptions;
   log: Logger;
+  /** Milliseconds now, for the per-client window (tests move it). */
+  now?: () => number;
 }
 
 export interface InboundServer {
@@ -43,6 +59,10 @@ const REPLIES = {
   unknownRecipient: (domain: string) => `5.1.1 Recipient unknown: this server takes mail only for subscribe@${domain} and unsubscribe@${domain}`,
   accepted: '2.0.0 Thanks, received',
   tryLater: '4.3.0 Temporary problem, try again later',
+  unreadable: '5.6.0 Message could not be parsed; it will not be accepted in this form',
+  tooManyRecipients: (max: number) => `4.5.3 Too many recipients: at most ${max} per message`,
+  tooManyOnConnection: (max: number) => `4.7.0 Too many messages on one connection (at most ${max}), try later on a new one`,
+  rateLimited: (max: number) => `4.7.1 Too many messages from your address (at most ${max} a minute), try later`,
   banner: 'paperboy subscription mail',
 } as const;
 
@@ -93,10 +113,36 @@ function isAutomatic(mail: ParsedMail, session: SMTPServerSession): boolean {
   return ['bulk', 'junk', 'list', 'auto_reply'].includes(precedence);
 }
 
+/** Messages per client address in the last minute: a small in-memory sliding window (one process serves inbound). */
+export function clientWindow(limit: number, now: () => number, windowMs = 60_000) {
+  const seen = new Map<string, number[]>();
+  let sweepAt = now() + windowMs;
+  return {
+    /** Counts one message for `client`; false (and not counted) when it is over the limit. */
+    take(client: string): boolean {
+      const t = now();
+      // Drop idle clients now and then so a scan from many addresses cannot grow the map without end.
+      if (t >= sweepAt) {
+        for (const [k, times] of seen) if (times[times.length - 1]! <= t - windowMs) seen.delete(k);
+        sweepAt = t + windowMs;
+      }
+      const times = (seen.get(client) ?? []).filter((x) => x > t - windowMs);
+      if (times.length >= limit) {
+        seen.set(client, times);
+        return false;
+      }
+      times.push(t);
+      seen.set(client, times);
+      return true;
+    },
+  };
+}
+
 export function createInboundServer(deps: InboundDeps): InboundServer {
   const { config, subscriptions } = deps;
   const log = deps.log.child({ component: 'inbound-smtp' });
   const domain = config.MAIL_DOMAIN;
+  const perClient = clientWindow(config.INBOUND_RATE_LIMIT_PER_MIN, deps.now ?? Date.now);
 
   function smtpError(code: number, message: string): Error {
     return Object.assign(new Error(message), { responseCode: code });
@@ -151,26 +197,53 @@ export function createInboundServer(deps: InboundDeps): InboundServer {
     maxClients: 100,
     socketTimeout: 30_000,
     logger: false,
-    onRcptTo(address: SMTPServerAddress, _session, cb) {
+    onMailFrom(_address, session, cb) {
+      // session.transaction counts this connection's messages, 1 for the first. 421 also closes the connection.
+      if (session.transaction > config.INBOUND_MAX_MESSAGES_PER_CONNECTION) {
+        log.info({ client: session.remoteAddress }, 'inbound: too many messages on one connection');
+        return cb(smtpError(421, REPLIES.tooManyOnConnection(config.INBOUND_MAX_MESSAGES_PER_CONNECTION)));
+      }
+      // Counted when a message starts, not when it is acted on: parallel connections cannot race past the limit.
+      if (!perClient.take(session.remoteAddress)) {
+        log.info({ client: session.remoteAddress }, 'inbound: client over its rate limit');
+        return cb(smtpError(451, REPLIES.rateLimited(config.INBOUND_RATE_LIMIT_PER_MIN)));
+      }
+      cb();
+    },
+    onRcptTo(address: SMTPServerAddress, session, cb) {
+      if (session.envelope.rcptTo.length >= config.INBOUND_MAX_RECIPIENTS) {
+        return cb(smtpError(452, REPLIES.tooManyRecipients(config.INBOUND_MAX_RECIPIENTS)));
+      }
       if (!targetOf(address.address, domain)) return cb(smtpError(550, REPLIES.unknownRecipient(domain)));
       cb();
     },
     onData(stream: SMTPServerDataStream, session, cb) {
+      const fail = (code: number, message: string) => {
+        if (stream.sizeExceeded) return cb();
+        // Drain what is left so the reply lines up with the end of DATA.
+        stream.resume();
+        if (stream.readableEnded) return cb(smtpError(code, message));
+        stream.once('end', () => cb(smtpError(code, message)));
+      };
       simpleParser(stream, { skipHtmlToText: true, skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: config.INBOUND_MAX_BYTES })
-        .then(async (mail) => {
-          // Over the cap: smtp-server answers 552 itself; the truncated message is not acted on.
-          if (stream.sizeExceeded) return cb();
-          await handle(mail, session);
-          cb(null, REPLIES.accepted);
-        })
-        .catch((err: unknown) => {
-          log.error({ err }, 'inbound mail failed');
-          if (stream.sizeExceeded) return cb();
-          // Drain what is left so the reply lines up with the end of DATA.
-          stream.resume();
-          stream.once('end', () => cb(smtpError(451, REPLIES.tryLater)));
-          if (stream.readableEnded) cb(smtpError(451, REPLIES.tryLater));
-        });
+        .then(
+          async (mail) => {
+            // Over the cap: smtp-server answers 552 itself; the truncated message is not acted on.
+            if (stream.sizeExceeded) return cb();
+            try {
+              await handle(mail, session);
+            } catch (err) {
+              log.error({ err }, 'inbound mail failed');
+              return fail(451, REPLIES.tryLater);
+            }
+            cb(null, REPLIES.accepted);
+          },
+          // The parser gives up on the message itself (too deep, too many parts): sending it again cannot help.
+          (err: unknown) => {
+            log.info({ err: (err as Error)?.message, code: (err as { code?: string })?.code }, 'inbound mail could not be parsed');
+            fail(554, REPLIES.unreadable);
+          },
+        );
     },
   });
   server.on('error', (err) => log.warn({ err }, 'inbound smtp error'));

@@ -74,7 +74,8 @@ async function sendError(mail: Parameters<ReturnType<typeof nodemailer.createTra
 beforeAll(async () => {
   store = openStore(':memory:');
   subs = tableSubscriptions(store);
-  const config = loadConfig({ MAIL_DOMAIN: DOMAIN, INBOUND_SMTP_PORT: '0', INBOUND_MAX_BYTES: '8192' });
+  // This file is not about the per-client limits (inbound-limits.test.ts is): all its mail comes from one address.
+  const config = loadConfig({ MAIL_DOMAIN: DOMAIN, INBOUND_SMTP_PORT: '0', INBOUND_MAX_BYTES: '8192', INBOUND_RATE_LIMIT_PER_MIN: '1000' });
   inbound = createInboundServer({ config, subscriptions: subs, log: silentLogger });
   port = await inbound.start();
 });
