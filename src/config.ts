@@ -78,6 +78,10 @@ export const envSchema = z.object({
   // Off by default: only behind a reverse proxy you run may X-Forwarded-For decide the client IP (rate limits).
   TRUST_PROXY: bool.default(false),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
+  // Fastify's requestTimeout: the most a whole request (headers and body) may take to arrive; 0 turns it off.
+  HTTP_REQUEST_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  // Fastify's connectionTimeout: a socket idle this long is closed (a trickling client is not idle); 0 turns it off.
+  HTTP_CONNECTION_TIMEOUT_MS: int(0, 3_600_000).default(60_000),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_PATH: z.string().trim().min(1).optional(),
   SEEDS_DIR: z.string().trim().min(1).default('./seeds'),

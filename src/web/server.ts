@@ -45,6 +45,18 @@ export function renderError(reply: FastifyReply, status: number, m: { title: str
   return reply.page('error', { ...m, lines: [...m.lines], narrow: true }, status);
 }
 
+/**
+ * Node checks request timeouts on a timer (every 30 s by default), so a short timeout would be enforced late; and
+ * its 60 s headersTimeout would let headers trickle in for longer than the whole request may take.
+ */
+function httpServerOptions(requestTimeoutMs: number): { connectionsCheckingInterval?: number; headersTimeout?: number } {
+  if (requestTimeoutMs === 0) return {};
+  return {
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeoutMs / 4))),
+    headersTimeout: Math.min(60_000, requestTimeoutMs),
+  };
+}
+
 export async function buildServer(
   input: Omit<WebDeps, 'views'> & { views?: Views; routes?: RoutePlugin[] },
 ): Promise<FastifyInstance> {
@@ -57,6 +69,11 @@ export async function buildServer(
     trustProxy: config.TRUST_PROXY,
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    // requestTimeout bounds the whole request (headers and body) however slowly it trickles in; connectionTimeout
+    // is the socket's idle time, so a client sending a byte every few seconds beats it and only requestTimeout ends it.
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.HTTP_CONNECTION_TIMEOUT_MS,
+    http: httpServerOptions(config.HTTP_REQUEST_TIMEOUT_MS),
   });
 
   await app.register(formbody, { bodyLimit: 64 * 1024 });
