@@ -1,5 +1,5 @@
 // Owns the two secrets paperboy needs (admin token, link-signing key): from config, else generated once and kept.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -24,4 +24,13 @@ export function resolveSecrets(cfg: { DATA_DIR: string; ADMIN_TOKEN?: string | u
     ADMIN_TOKEN: cfg.ADMIN_TOKEN ?? persistentSecret(cfg.DATA_DIR, 'admin-token', 24),
     SECRET_KEY: cfg.SECRET_KEY ?? persistentSecret(cfg.DATA_DIR, 'secret-key', 32),
   };
+}
+
+/**
+ * A short per-install tag for Message-IDs: an HMAC of the link-signing key, so two fresh installs never share ids
+ * while the key itself stays unguessable from mail headers. Stable across restarts because the key is.
+ */
+export function installTag(cfg: { DATA_DIR: string; SECRET_KEY?: string | undefined }): string {
+  const key = cfg.SECRET_KEY ?? persistentSecret(cfg.DATA_DIR, 'secret-key', 32);
+  return createHmac('sha256', key).update('paperboy message-id').digest('hex').slice(0, 16);
 }

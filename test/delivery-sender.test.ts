@@ -68,7 +68,7 @@ describe('a sent digest', () => {
     expect(list?.unsubscribe?.url).toContain('/unsubscribe/');
     const lu = msg.raw.toString('latin1').match(/^List-Unsubscribe: (.*(?:\r\n[ \t].*)*)/m)![1]!.replace(/\r\n[ \t]+/g, ' ');
     expect(lu).toBe(`<https://paperboy.example/unsubscribe/${token}>, <mailto:unsubscribe+${token}@paperboy.example>`);
-    expect(mail.messageId).toMatch(/^<d\d+\.e\d+@paperboy\.example>$/);
+    expect(mail.messageId).toMatch(/^<d\d+\.e\d+\.[0-9a-f]{16}@paperboy\.example>$/);
     expect(mail.to && 'text' in mail.to ? mail.to.text : '').toBe('reader1@example.test');
     // The text part reads on its own and holds the real links; the placeholders are gone from both parts.
     expect(mail.text).toContain('Paper 1: Schrödinger bridges & <b>diffusion</b>');

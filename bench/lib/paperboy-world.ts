@@ -15,6 +15,7 @@ import { createDigestSource } from '../../src/delivery/digest-source.js';
 import { DeliverySubscriber, isNothing } from '../../src/delivery/ports.js';
 import { buildTemplate, personalise, LINK_PLACEHOLDERS } from '../../src/delivery/mime.js';
 import { deliveryMessageId, headersConfig } from '../../src/delivery/sender.js';
+import { installTag } from '../../src/secrets.js';
 import { localDateOf } from '../../src/delivery/schedule.js';
 import { setHeapGrowth } from '../../src/heap.js';
 import { benchDir } from './part.js';
@@ -138,7 +139,7 @@ export async function sampleMessage(world: World): Promise<Buffer> {
     const selection = await prepared.select(sub);
     if (isNothing(selection)) throw new Error(`nothing to send: ${selection.nothing}`);
     const template = await buildTemplate(await prepared.render(selection, LINK_PLACEHOLDERS), headersConfig(config));
-    return await personalise(template, { email: sub.email, messageId: deliveryMessageId(1, 1, config.MAIL_DOMAIN), links: digest.links(sub.id), date: new Date() });
+    return await personalise(template, { email: sub.email, messageId: deliveryMessageId(1, 1, config.MAIL_DOMAIN, installTag(config)), links: digest.links(sub.id), date: new Date() });
   } finally {
     store.close();
   }

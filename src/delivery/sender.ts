@@ -8,6 +8,7 @@ import type { RecipientLinks } from './ports.js';
 import { buildTemplate, personaliseForWire, RecipientError, type MessageTemplate, type MessageHeadersConfig } from './mime.js';
 import { RateGate } from './rate.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { installTag } from '../secrets.js';
 
 const PAGE = 500;
 const TEMPLATE_CACHE = 64;
@@ -71,8 +72,9 @@ export interface SenderDeps {
 }
 
 /** The deterministic Message-ID of a delivery: a resend after a crash carries the same one, so receivers can drop the copy. */
-export function deliveryMessageId(deliveryId: number, editionId: number, mailDomain: string): string {
-  return `<d${deliveryId}.e${editionId}@${mailDomain}>`;
+export function deliveryMessageId(deliveryId: number, editionId: number, mailDomain: string, install: string): string {
+  // Delivery ids restart at 1 on every install; the install tag keeps ids from two installs apart.
+  return `<d${deliveryId}.e${editionId}.${install}@${mailDomain}>`;
 }
 
 /** The envelope sender: the address inside MAIL_FROM's angle brackets, or all of it. */
@@ -100,6 +102,7 @@ export class Sender {
   private readonly maxInFlight: number;
   private readonly gate: RateGate;
   private readonly from: string;
+  private readonly install: string;
   /** Set when the lease is lost mid-drain: stop claiming, finish what is in flight. */
   stopRequested = false;
   /**
@@ -112,6 +115,7 @@ export class Sender {
     this.maxInFlight = d.maxInFlight ?? d.config.SMTP_POOL_SIZE * 8;
     this.gate = new RateGate(d.config.SMTP_RATE_PER_SEC);
     this.from = envelopeFrom(d.config.MAIL_FROM);
+    this.install = installTag(d.config);
   }
 
   private template(variantId: number): Promise<MessageTemplate> {
@@ -215,7 +219,7 @@ export class Sender {
           if (q('delivery-mark-skipped').run({ id: s.id, reason: s.reason, now: iso }).changes === 1) counted.skipped++;
         }
         if (claims.length > 0) {
-          const ids = claims.map((row) => [row.id, deliveryMessageId(row.id, row.edition_id, this.d.config.MAIL_DOMAIN)] as const);
+          const ids = claims.map((row) => [row.id, deliveryMessageId(row.id, row.edition_id, this.d.config.MAIL_DOMAIN, this.install)] as const);
           const got = new Set((q('delivery-claim-batch').all({ batch: JSON.stringify(ids), now: iso }) as { id: number }[]).map((r) => r.id));
           for (const [id, messageId] of ids) if (got.has(id)) claimed.set(id, messageId);
         }
