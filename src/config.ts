@@ -89,6 +89,9 @@ export const envSchema = z.object({
     error: 'expected one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
   ADMIN_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  // Wrong tokens one client address may try at /admin/login before it is shut out for the lockout.
+  ADMIN_LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+  ADMIN_LOGIN_LOCKOUT_MINUTES: int(1, 24 * 60).default(15),
   SECRET_KEY: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   MAIL_TRANSPORT: z.enum(['outbox', 'smtp'], { error: 'expected one of outbox, smtp' }).optional(),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
@@ -162,8 +165,15 @@ export class ConfigError extends Error {
   }
 }
 
-function show(value: unknown): string {
+// Whose values an error must never print: they end up in terminals, CI logs and bug reports.
+const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'SECRET_KEY', 'DKIM_PRIVATE_KEY']);
+
+function show(key: string, value: unknown): string {
+  if (value === undefined) return 'nothing';
   const s = String(value);
+  if (SECRET_KEYS.has(key)) return `a value of ${s.length} character${s.length === 1 ? '' : 's'} (not shown: it is a secret)`;
+  // The URL may carry a password (smtp://user:pass@host); anything that could be one is hidden.
+  if (key === 'SMTP_URL' && /[:@]/.test(s.replace(/^[a-z]+:\/\//i, ''))) return 'a value not shown (it may hold a password)';
   return s.length > 40 ? JSON.stringify(s.slice(0, 40) + '…') : JSON.stringify(s);
 }
 
@@ -180,7 +190,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     for (const issue of parsed.error.issues) {
       const key = String(issue.path[0] ?? '(config)');
       if (problems.some((p) => p.key === key)) continue;
-      problems.push({ key, message: `${issue.message}, got ${show(input[key])}` });
+      problems.push({ key, message: `${issue.message}, got ${show(key, input[key])}` });
     }
   }
   const e = parsed.data;

@@ -12,13 +12,14 @@ const MESSAGES = {
   wrongToken: 'That token is not right. It is the ADMIN_TOKEN the server printed at start (or set in .env).',
   disabled: 'The admin pages are off because ADMIN_TOKEN is not set.',
   unauthorizedJson: 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN>',
+  lockedOut: (minutes: number) => `Too many wrong tokens from this address. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
 } as const;
 
 export const ADMIN_COOKIE = 'paperboy_admin';
 const SESSION_HOURS = 12;
 
 export interface AdminAuthDeps {
-  config: Pick<Config, 'ADMIN_TOKEN' | 'PUBLIC_URL'>;
+  config: Pick<Config, 'ADMIN_TOKEN' | 'PUBLIC_URL'> & Partial<Pick<Config, 'ADMIN_LOGIN_MAX_FAILURES' | 'ADMIN_LOGIN_LOCKOUT_MINUTES'>>;
   /** Overrides config.ADMIN_TOKEN (e.g. a token generated at start when none is configured). */
   adminToken?: string;
   clock?: Clock;
@@ -105,11 +106,43 @@ export function requireAdmin(deps: AdminAuthDeps): preHandlerAsyncHookHandler {
   };
 }
 
+/**
+ * Wrong tokens per client address: after `max` failures the address is locked out until `lockoutMs` after the
+ * last one, so guessing the token costs the lockout per handful of tries. In memory: a restart forgives, which
+ * is fine for a token of 16+ random characters.
+ */
+export function createLoginLimiter(max: number, lockoutMs: number, clock: Clock) {
+  const failures = new Map<string, { count: number; last: number }>();
+  const sweep = (now: number) => {
+    for (const [k, v] of failures) if (now - v.last >= lockoutMs) failures.delete(k);
+  };
+  return {
+    /** Milliseconds this address must still wait, or 0 when it may try. */
+    lockedFor(addr: string): number {
+      const f = failures.get(addr);
+      if (!f || f.count < max) return 0;
+      const left = f.last + lockoutMs - clock.now().getTime();
+      if (left <= 0) failures.delete(addr);
+      return Math.max(0, left);
+    },
+    fail(addr: string): void {
+      const now = clock.now().getTime();
+      if (failures.size > 10_000) sweep(now);
+      const f = failures.get(addr);
+      failures.set(addr, { count: (f && now - f.last < lockoutMs ? f.count : 0) + 1, last: now });
+    },
+    succeed(addr: string): void {
+      failures.delete(addr);
+    },
+  };
+}
+
 /** GET/POST /admin/login and POST /admin/logout, in their own context with their own CSP. Register once per server. */
 export async function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDeps): Promise<void> {
   const token = deps.adminToken ?? deps.config.ADMIN_TOKEN;
   const clock = deps.clock ?? systemClock;
   const secure = deps.config.PUBLIC_URL.startsWith('https:');
+  const limiter = createLoginLimiter(deps.config.ADMIN_LOGIN_MAX_FAILURES ?? 5, (deps.config.ADMIN_LOGIN_LOCKOUT_MINUTES ?? 15) * 60_000, clock);
   const cookie = (value: string, maxAge: number) =>
     `${ADMIN_COOKIE}=${value}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
 
@@ -132,12 +165,28 @@ export async function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDe
       const body = (req.body ?? {}) as Record<string, unknown>;
       const next = safeNext(body.next);
       const given = typeof body.token === 'string' ? body.token.trim() : undefined;
+      // Checked before the token, so a locked-out address learns nothing, not even from a right guess.
+      const wait = limiter.lockedFor(req.ip);
+      if (wait > 0) {
+        const minutes = Math.ceil(wait / 60_000);
+        req.log.warn({ ip: req.ip }, 'admin login locked out');
+        return reply
+          .code(429)
+          .header('Retry-After', String(Math.ceil(wait / 1000)))
+          .type('text/html; charset=utf-8')
+          .send(renderAdminPage('admin-login', { title: 'Admin sign in', next, disabled: !token, error: MESSAGES.lockedOut(minutes) }));
+      }
       if (!token || !tokenMatches(given, token)) {
+        if (token) {
+          limiter.fail(req.ip);
+          req.log.warn({ ip: req.ip }, 'admin login with a wrong token');
+        }
         return reply
           .code(token ? 401 : 503)
           .type('text/html; charset=utf-8')
           .send(renderAdminPage('admin-login', { title: 'Admin sign in', next, disabled: !token, error: token ? MESSAGES.wrongToken : MESSAGES.disabled }));
       }
+      limiter.succeed(req.ip);
       const expires = clock.now().getTime() + SESSION_HOURS * 3600_000;
       reply.header('Set-Cookie', cookie(sessionValue(token, expires), SESSION_HOURS * 3600));
       return reply.redirect(next, 303);

@@ -1,6 +1,7 @@
 // Owns the public web archive: /digest/:date, /papers/:id, /feed.xml and /api/papers, mirroring the digest.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { decimalInt } from '../web/params.js';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -39,11 +40,11 @@ export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 
 export const ApiPapersQuery = z.object({
   sort: z.enum(['trending', 'new'], { error: 'sort must be trending or new' }).default('trending'),
   topic: z.string().trim().max(100, { error: 'topic must be at most 100 characters' }).optional(),
-  limit: z.coerce.number({ error: 'limit must be a whole number' }).int({ error: 'limit must be a whole number' }).min(1, { error: 'limit must be from 1 to 100' }).max(100, { error: 'limit must be from 1 to 100' }).default(20),
+  limit: decimalInt(1, 100, 'limit must be a whole number from 1 to 100').default(20),
 });
 
 const IsoDate = z.string().refine(isIsoDay);
-const PaperId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const PaperId = decimalInt(1, Number.MAX_SAFE_INTEGER);
 
 function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
   return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(html);

@@ -16,6 +16,7 @@ const MESSAGES = {
   badKey: 'Idempotency-Key must be 1 to 200 visible characters',
   noTarget: (mode: string) => `mode "${mode}" needs an email address in "to"`,
   notFound: 'no run with this id',
+  badTo: '"to" must be one email address, with no line breaks, spaces or other control characters',
 } as const;
 
 const DASHBOARD = fileURLToPath(new URL('../../templates/admin/dashboard.hbs', import.meta.url));
@@ -33,7 +34,8 @@ const SendBody = z
   .object({
     mode: z.enum(['due', 'force', 'to', 'test']).default('due'),
     kind: DigestKind.optional(),
-    to: z.string().trim().min(3).max(320).optional(),
+    // Checked here, not at send time: a CR/LF would otherwise be accepted (202) and only fail in the run.
+    to: z.string().trim().min(3).max(320).regex(/^[^\s\x00-\x1f\x7f@]+@[^\s\x00-\x1f\x7f@]+$/, { error: MESSAGES.badTo }).optional(),
     // JSON true/false, or "true"/"false" from a form post.
     dryRun: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   })
@@ -78,7 +80,7 @@ export function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDep
 
   app.post('/admin/send', { preHandler: deps.guard }, async (req, reply) => {
     const parsed = SendBody.safeParse(req.body ?? {});
-    if (!parsed.success) return reply.code(400).send({ error: MESSAGES.badBody, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+    if (!parsed.success) return reply.code(400).send({ error: parsed.error.issues.some((i) => i.path[0] === 'to') ? MESSAGES.badTo : MESSAGES.badBody, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
     const body = parsed.data;
     if ((body.mode === 'to' || body.mode === 'test') && !body.to) return reply.code(400).send({ error: MESSAGES.noTarget(body.mode) });
     const keyHeader = req.headers['idempotency-key'];

@@ -5,6 +5,9 @@ import type { Clock } from '../clock.js';
 import { requireAdmin } from '../admin/admin-auth.js';
 import { renderAdminPage } from '../admin/admin-views.js';
 import type { Outbox } from './outbox.js';
+import { decimalInt } from '../web/params.js';
+
+const PageNumber = decimalInt(1, 1_000_000, 'page must be a whole number from 1');
 
 export interface OutboxRouteDeps {
   config: Pick<Config, 'ADMIN_TOKEN' | 'PUBLIC_URL' | 'MAIL_TRANSPORT'>;
@@ -63,8 +66,9 @@ export async function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRou
 
     scope.get('/admin/outbox', async (req, reply) => {
       const q = req.query as Record<string, unknown>;
-      const requested = Number.parseInt(String(q.page ?? '1'), 10);
-      const list = await deps.outbox.list({ page: Number.isFinite(requested) ? requested : 1, perPage });
+      const requested = PageNumber.safeParse(q.page ?? '1');
+      if (!requested.success) return reply.code(400).send({ error: requested.error.issues[0]?.message ?? 'bad page' });
+      const list = await deps.outbox.list({ page: requested.data, perPage });
       if (wantsJson(req)) return reply.send(list);
       return html(
         reply,

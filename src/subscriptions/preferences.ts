@@ -1,5 +1,6 @@
 // Owns a subscriber's choices (what, how often, when) and how they are checked at every edge.
 import { z } from 'zod';
+import { decimalInt } from '../web/params.js';
 
 export const PREFERENCE_MESSAGES = {
   frequency: 'Choose daily, weekly or paused.',
@@ -49,8 +50,9 @@ export const timeZoneSchema = z.string().transform((v, ctx) => {
   return tz;
 });
 
+// Form fields arrive with stray spaces; the number itself must be canonical decimal (src/web/params.ts).
 const intIn = (min: number, max: number, message: string) =>
-  z.coerce.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message });
+  z.union([z.number(), z.string().trim()]).pipe(decimalInt(min, max, message));
 
 /** Keywords from a list or one comma-separated string: trimmed, de-duplicated (case-insensitively), blanks dropped. */
 export const topicsSchema = z
