@@ -2,6 +2,7 @@
 import { latexToText } from './latex.js';
 import { extractLinks, type PaperLink } from './links.js';
 import { DATE_LINE, parseDateLine } from './dates.js';
+import { stripBidiControls } from './bidi.js';
 import { isAscii, isUtf8 } from 'node:buffer';
 
 export interface ParsedEntry {
@@ -82,7 +83,8 @@ export function decodePage(bytes: Buffer): { text: string } | { error: string } 
 
 function normaliseText(text: string): string {
   const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  return t.includes('\r') ? t.replace(/\r\n?/g, '\n') : t;
+  // Here, before any line is read, so no title, author or abstract from a page carries a direction control.
+  return stripBidiControls(t.includes('\r') ? t.replace(/\r\n?/g, '\n') : t);
 }
 
 export function parsePage(bytes: Buffer | string, file: string, now: Date): ParsedPage {

@@ -52,6 +52,9 @@ const parser = new XMLParser({
   trimValues: true,
   isArray: (name) => ['entry', 'author', 'link', 'category'].includes(name),
   processEntities: true,
+  // Without it fast-xml-parser leaves character references (`&#x202E;`, `&#8212;`) as literal text: XML allows them
+  // anywhere, so a title could show `&#8212;` and a direction control would slip past cleanText as five characters.
+  htmlEntities: true,
 });
 
 type Node = Record<string, unknown>;

@@ -1,6 +1,7 @@
 // Owns what every paper source hands the fetch: one paper as an API described it, and its text cleaned the way
 // the seed pages' text is (LaTeX escapes to Unicode, whitespace folded), so both key and merge alike.
 import { latexToText } from '../latex.js';
+import { stripBidiControls } from '../bidi.js';
 import { extractLinks, linkKind, type PaperLink } from '../links.js';
 import { linkKey, type PaperFields } from '../merge.js';
 
@@ -34,7 +35,8 @@ export function cleanText(s: string | null | undefined): string {
   if (!s) return '';
   // Most text has single spaces only: the test is a fraction of the replace (a 10,000-paper answer has 40,000 texts).
   const folded = FOLD.test(s) ? s.replace(/\s+/g, ' ').trim() : s.trim();
-  return latexToText(folded);
+  // After the LaTeX: the same direction controls a seed page may not carry (src/corpus/bidi.ts).
+  return stripBidiControls(latexToText(folded));
 }
 const FOLD = /\s\s|[\t\n\r\f\v\u00a0\u2028\u2029]/;
 
