@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { WebDeps } from '../server.js';
-import { field } from '../form.js';
+import { anyFilled, field } from '../form.js';
 import { homePapers } from '../home-papers.js';
 import { emailSchema } from '../../subscriptions/email.js';
 import { Kind, topicsSchema, fieldErrors, canonicalTimeZone } from '../../subscriptions/preferences.js';
@@ -49,8 +49,9 @@ export async function registerSubscribeRoutes(app: FastifyInstance, deps: WebDep
         kind: field(req.body, 'kind') || 'trending',
         topics: field(req.body, 'topics'),
       };
-      // Honeypot: a person never sees the field. A bot that fills it gets the usual answer and nothing happens.
-      if (field(req.body, 'website') !== '') {
+      // Honeypot: a person never sees the field. A bot that fills it (in any of its repetitions) gets the usual
+      // answer and nothing happens.
+      if (anyFilled(req.body, 'website')) {
         req.log.info({ ip: req.ip }, 'honeypot filled; ignored');
         return reply.redirect('/check-inbox', 303);
       }
