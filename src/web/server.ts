@@ -1,5 +1,5 @@
 // Owns the HTTP server: fastify with forms, rate limits, security headers, the shared pages and the error pages.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import type { Config } from '../config.js';
@@ -18,7 +18,62 @@ const MESSAGES = {
   tooMany: { title: 'Slow down', heading: 'Too many tries', lines: ['You have sent this form several times in a short while. Please wait a minute and try again.'] },
   badRequest: { title: 'Something is off', heading: 'We could not read that request', lines: ['Please go back and try again.'] },
   server: { title: 'Something went wrong', heading: 'Something went wrong on our side', lines: ['Please try again in a moment. If it keeps happening, let the person who runs this site know.'] },
+  tooLarge: { title: 'Too large', heading: 'That was too large to send', lines: ['What you sent is larger than this site takes. Please go back, shorten it and try again.'] },
+  unsupported: { title: 'Unsupported request', heading: 'We could not read that kind of request', lines: ['This site takes forms sent from its own pages. Please go back and use the form.'] },
+  busy: { title: 'Busy', heading: 'We are busy, try again', lines: ['The site is busy for a moment and did not take your request. Please wait a few seconds and try again.'] },
 } as const;
+
+type ErrorMessage = { title: string; heading: string; lines: readonly string[] };
+
+/** What an error answer says: the page for browsers, `error` and `message` for JSON clients. */
+interface ErrorAnswer {
+  status: number;
+  code: string;
+  page: ErrorMessage;
+  /** Seconds, for 429 and 503: when to come back. */
+  retryAfter?: number;
+}
+
+// Seconds a client should wait after SQLITE_BUSY: the writer holding the database is usually done by then.
+const BUSY_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Every error, whoever threw it: a route, the body parser (413, 415, 400), the rate limit (429) or the database
+ * (SQLITE_BUSY, which better-sqlite3 throws with no HTTP status).
+ */
+function classify(err: FastifyError & { code?: string }): ErrorAnswer {
+  const code = typeof err.code === 'string' ? err.code : '';
+  // SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, …), and SQLITE_LOCKED: the same "try again" to a client.
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return { status: 503, code: 'busy', page: MESSAGES.busy, retryAfter: BUSY_RETRY_AFTER_SECONDS };
+  }
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode <= 599 ? err.statusCode : 500;
+  if (status === 404) return { status, code: 'not_found', page: MESSAGES.notFound };
+  if (status === 413) return { status, code: 'too_large', page: MESSAGES.tooLarge };
+  if (status === 415) return { status, code: 'unsupported_media_type', page: MESSAGES.unsupported };
+  if (status === 429) return { status, code: 'too_many_requests', page: MESSAGES.tooMany, retryAfter: 60 };
+  if (status < 500) return { status, code: 'bad_request', page: MESSAGES.badRequest };
+  return { status, code: 'server_error', page: MESSAGES.server };
+}
+
+// The JSON API: these answer JSON to everyone, so their errors do too; elsewhere the Accept header decides.
+const JSON_ROUTES = /^\/(?:api\/|admin\/api\/|admin\/send(?:[/?]|$)|healthz(?:[/?]|$))/;
+
+/** True for a client that asked for JSON (or called the JSON API); browsers, and anyone unsure, get HTML. */
+export function wantsJson(req: FastifyRequest): boolean {
+  if (JSON_ROUTES.test(req.url)) return true;
+  const accept = String(req.headers.accept ?? '');
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+function sendError(req: FastifyRequest, reply: FastifyReply, a: ErrorAnswer) {
+  // A 429's Retry-After is the rate limit's own (seconds until its window ends), set before it threw; keep it.
+  if (a.retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('Retry-After', String(a.retryAfter));
+  if (wantsJson(req)) {
+    return reply.code(a.status).type('application/json; charset=utf-8').send({ error: a.code, message: a.page.lines.join(' ') });
+  }
+  return renderError(reply, a.status, a.page);
+}
 
 export interface WebDeps {
   config: Config;
@@ -41,8 +96,8 @@ declare module 'fastify' {
   }
 }
 
-export function renderError(reply: FastifyReply, status: number, m: { title: string; heading: string; lines: readonly string[] }) {
-  return reply.page('error', { ...m, lines: [...m.lines], narrow: true }, status);
+export function renderError(reply: FastifyReply, status: number, m: ErrorMessage) {
+  return reply.page('error', { ...m, lines: [...m.lines], narrow: true, status }, status);
 }
 
 /**
@@ -74,6 +129,22 @@ export async function buildServer(
     requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
     connectionTimeout: config.HTTP_CONNECTION_TIMEOUT_MS,
     http: httpServerOptions(config.HTTP_REQUEST_TIMEOUT_MS),
+  });
+
+  // Set before anything is registered: a plugin context (every area's routes live in one) takes the handlers its
+  // parent has when it is created, so handlers set last reached only the root's own routes and the rest got
+  // Fastify's bare JSON for a 413, 415, 429 or a busy database.
+  app.setNotFoundHandler((req, reply) => {
+    // Not logged as a warning: scanners probe many addresses, and a 404 needs nobody's attention.
+    req.log.debug({ url: req.url, method: req.method }, 'not found');
+    return sendError(req, reply, classify(Object.assign(new Error('not found'), { statusCode: 404 }) as FastifyError));
+  });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const answer = classify(err);
+    const entry = { err, url: req.url, method: req.method, status: answer.status, code: err.code };
+    if (answer.status >= 500) req.log.error(entry, 'request failed');
+    else req.log.warn(entry, 'request refused');
+    return sendError(req, reply, answer);
   });
 
   await app.register(formbody, { bodyLimit: 64 * 1024 });
@@ -118,13 +189,5 @@ export async function buildServer(
   await registerManageRoutes(app, deps);
   for (const routes of input.routes ?? []) await routes(app, deps);
 
-  app.setNotFoundHandler((_req, reply) => renderError(reply, 404, MESSAGES.notFound));
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status === 429) return renderError(reply, 429, MESSAGES.tooMany);
-    if (status >= 400 && status < 500) return renderError(reply, status, MESSAGES.badRequest);
-    req.log.error({ err, url: req.url }, 'request failed');
-    return renderError(reply, 500, MESSAGES.server);
-  });
   return app;
 }
