@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig, readEnvironment } from './config.js';
 import { createApp } from './app.js';
 import { serveUntilSignal } from './cli/serve.js';
+import { PortUnavailableError } from './port-check.js';
 
 try {
   const app = createApp(loadConfig(readEnvironment()));
@@ -12,6 +13,10 @@ try {
   if (err instanceof ConfigError) {
     process.stderr.write(err.message + '\n');
     process.exit(2);
+  }
+  if (err instanceof PortUnavailableError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exit(1);
   }
   throw err;
 }

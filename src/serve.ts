@@ -16,6 +16,7 @@ import type { SubscriptionService } from './subscriptions/service.js';
 import { startWeb, type RunningWeb } from './web/start.js';
 import { createFetcher, type FetcherDeps } from './corpus/fetch.js';
 import { startFetchScheduler, type FetchScheduler } from './corpus/fetch-scheduler.js';
+import { checkPortsFree, portError, type Listener } from './port-check.js';
 
 export interface Service {
   web: RunningWeb;
@@ -47,6 +48,10 @@ export interface ServiceOptions {
 
 export async function startService(app: App, opts: ServiceOptions = {}): Promise<Service> {
   const { config, log, store, clock } = app;
+  // First of all: a taken port is a one-line error with the setting to change, before anything has started.
+  const webListener: Listener = { setting: 'PORT', host: config.HOST, port: opts.port ?? config.PORT };
+  const inboundListener: Listener = { setting: 'INBOUND_SMTP_PORT', host: config.INBOUND_SMTP_HOST, port: config.INBOUND_SMTP_PORT };
+  await checkPortsFree(config.INBOUND_SMTP_ENABLED ? [webListener, inboundListener] : [webListener]);
   const report = ingestPaths(store, [config.SEEDS_DIR], clock);
   for (const w of report.warnings) log.warn(formatWarning(w));
   log.info({ pages: report.pages, entries: report.entries, added: report.added, updated: report.updated }, 'corpus ingested');
@@ -78,6 +83,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
   };
   try {
     const web = await startWeb(app, app.messenger, {
+      onListenError: (err) => portError(err, webListener),
       ...(opts.port !== undefined ? { port: opts.port } : {}),
       routes: [
         (server) => registerAdminLogin(server, auth),
@@ -101,7 +107,9 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     let inboundPort: number | null = null;
     if (config.INBOUND_SMTP_ENABLED) {
       const inbound = createInboundServer({ config, log, subscriptions: inboundSubscriptions(web.subscriptions.service) });
-      inboundPort = await inbound.start();
+      inboundPort = await inbound.start().catch((err: unknown) => {
+        throw portError(err, inboundListener);
+      });
       stops.push(() => inbound.close());
       log.info({ port: inboundPort, host: config.INBOUND_SMTP_HOST }, 'inbound mail listening');
     }

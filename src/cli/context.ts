@@ -3,6 +3,7 @@ import { createApp, type App } from '../app.js';
 import { ConfigError, loadConfig, readEnvironment } from '../config.js';
 import { createLogger } from '../log.js';
 import { RunError } from '../delivery/service.js';
+import { PortUnavailableError } from '../port-check.js';
 
 export type GetApp = () => App;
 
@@ -30,7 +31,7 @@ export function reportCliError(err: unknown): number {
     process.stderr.write(err.message + '\n');
     return 2;
   }
-  if (err instanceof UserError || err instanceof RunError) {
+  if (err instanceof UserError || err instanceof RunError || err instanceof PortUnavailableError) {
     process.stderr.write(`error: ${err.message}\n`);
     return 1;
   }

@@ -14,13 +14,23 @@ export interface RunningWeb {
   stop(): Promise<void>;
 }
 
-export async function startWeb(app: App, messenger: Messenger, opts: { routes?: RoutePlugin[]; port?: number } = {}): Promise<RunningWeb> {
+export async function startWeb(
+  app: App,
+  messenger: Messenger,
+  opts: { routes?: RoutePlugin[]; port?: number; onListenError?: (err: unknown) => unknown } = {},
+): Promise<RunningWeb> {
   const { config, store, clock, log } = app;
   const secret = config.SECRET_KEY;
   if (!secret) throw new Error('SECRET_KEY must be resolved before the web app starts (createApp does this)');
   const subscriptions = await createSubscriptions({ config, store, clock, log, messenger, secret });
   const server = await buildServer({ config, store, clock, log, secret, subscriptions: subscriptions.service, ...(opts.routes ? { routes: opts.routes } : {}) });
-  const address = await server.listen({ port: opts.port ?? config.PORT, host: config.HOST });
+  let address: string;
+  try {
+    address = await server.listen({ port: opts.port ?? config.PORT, host: config.HOST });
+  } catch (err) {
+    await server.close();
+    throw opts.onListenError ? opts.onListenError(err) : err;
+  }
   subscriptions.worker.start();
   log.info({ address, publicUrl: config.PUBLIC_URL }, 'web app listening');
   return {
