@@ -13,6 +13,7 @@ import { buildPreview } from '../src/digest/preview.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
 import { startPapersApi, dailyItem } from './helpers/papers-api.js';
 import { tempDir } from './helpers/tmp.js';
+import { addPaper } from './helpers/corpus.js';
 
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const RLO = '\u202e';
@@ -118,6 +119,27 @@ describe('bidi controls from a fetch (daily papers and arXiv on a local server)'
       }
     } finally {
       await api.close();
+    }
+  });
+});
+
+describe('a title stored before the corpus stripped bidi controls', () => {
+  it('still never reaches the digest Subject, HTML or text', async () => {
+    const dir = tempDir();
+    const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' });
+    const clock = new FakeClock(new Date('2026-03-10T09:00:00Z'));
+    const store = openStore(config.DATABASE_PATH);
+    try {
+      // Straight into the table, as a row from an older version would be.
+      addPaper(store, { title: `${RLO}fdp.exe${PDF} Old Row Title`, abstract: `An old abstract with ${RLO}an override. It works well.`, upvotes: 50, publishedOn: '2026-03-09', firstListedOn: '2026-03-10' });
+      const renderer = createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR });
+      const r = await buildPreview({ store, clock, config, renderer, selector: createSelector({ store, clock }) }, { date: '2026-03-10' });
+      if (r.status !== 'ready') throw new Error(`preview: ${r.status}`);
+      expect(r.rendered.subject).toBe('“fdp.exe Old Row Title” + your trending paper');
+      expect(r.html).not.toMatch(BIDI);
+      expect(r.text).not.toMatch(BIDI);
+    } finally {
+      store.close();
     }
   });
 });

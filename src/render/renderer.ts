@@ -8,6 +8,7 @@ import mjml2html from 'mjml';
 import type { Config } from '../config.js';
 import { formatDate, type DigestKind, type Selection } from '../digest/select.js';
 import { excerpt } from './excerpt.js';
+import { stripBidiControls } from '../corpus/bidi.js';
 import { paperFacts } from './paper-facts.js';
 import { escapeHtml, fillParts, makePlaceholders, splitParts, type Parts, type PlaceholderName, type Placeholders } from './placeholders.js';
 
@@ -56,8 +57,9 @@ const MAX_BUTTONS = 5;
 
 // Control characters (a corpus page can hold any) show as boxes or break the text part; tabs and newlines aside.
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+// Bidi controls too: the corpus strips them on the way in, and this keeps rows stored before that out of the Subject.
 export function clean(s: string): string {
-  return s.replace(CONTROL, '');
+  return stripBidiControls(s.replace(CONTROL, ''));
 }
 
 function oneLine(s: string, max: number): string {
