@@ -31,6 +31,12 @@ export function portError(err: unknown, listener: Listener): unknown {
   return err;
 }
 
+const WILDCARD = new Set(['0.0.0.0', '::', '']);
+/** Whether two listens on one port would collide: the same host, or either on every address. */
+function sameAddress(a: string, b: string): boolean {
+  return a === b || WILDCARD.has(a) || WILDCARD.has(b);
+}
+
 function probe(l: Listener): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -48,7 +54,7 @@ function probe(l: Listener): Promise<void> {
 export async function checkPortsFree(listeners: Listener[]): Promise<void> {
   const fixed = listeners.filter((l) => l.port !== 0);
   for (let i = 0; i < fixed.length; i++) {
-    const twin = fixed.slice(0, i).find((o) => o.port === fixed[i]!.port);
+    const twin = fixed.slice(0, i).find((o) => o.port === fixed[i]!.port && sameAddress(o.host, fixed[i]!.host));
     if (twin) throw new PortUnavailableError(fixed[i]!, 'same-port', twin.setting);
   }
   for (const l of fixed) await probe(l);
