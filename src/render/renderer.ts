@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import mjml2html from 'mjml';
+import { mjml2html } from './mjml.js';
 import type { Config } from '../config.js';
 import { formatDate, type DigestKind, type Selection } from '../digest/select.js';
 import { excerpt } from './excerpt.js';

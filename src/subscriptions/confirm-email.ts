@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import mjml2html from 'mjml';
+import { mjml2html } from '../render/mjml.js';
 import { compile } from 'html-to-text';
 
 const here = dirname(fileURLToPath(import.meta.url));
