@@ -8,9 +8,10 @@ import { ingestPart, renderPart } from './parts-main.js';
 import { httpPart } from './http.js';
 import { fetchPart } from './fetch.js';
 import { crashPart } from './crash.js';
+import { busyPart } from './busy.js';
 
 /** Every part, in the order `npm run bench` runs them. Add a part: export a BenchPart from bench/<name>.ts, list it here. */
-const parts: BenchPart[] = [postfixPart, sendPart, naivePart, memoryPart, renderPart, ingestPart, fetchPart, httpPart, crashPart];
+const parts: BenchPart[] = [postfixPart, sendPart, naivePart, memoryPart, renderPart, ingestPart, fetchPart, httpPart, crashPart, busyPart];
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

@@ -85,6 +85,8 @@ export const envSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_PATH: z.string().trim().min(1).optional(),
   SEEDS_DIR: z.string().trim().min(1).default('./seeds'),
+  // A big ingest commits this often so other writers (a subscribe, a send) get in between; 0: one transaction.
+  INGEST_CHUNK_MS: int(0, 60_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: 'expected one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),

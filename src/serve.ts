@@ -52,7 +52,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
   const webListener: Listener = { setting: 'PORT', host: config.HOST, port: opts.port ?? config.PORT };
   const inboundListener: Listener = { setting: 'INBOUND_SMTP_PORT', host: config.INBOUND_SMTP_HOST, port: config.INBOUND_SMTP_PORT };
   await checkPortsFree(config.INBOUND_SMTP_ENABLED ? [webListener, inboundListener] : [webListener]);
-  const report = ingestPaths(store, [config.SEEDS_DIR], clock);
+  const report = ingestPaths(store, [config.SEEDS_DIR], clock, { chunkMs: config.INGEST_CHUNK_MS });
   for (const w of report.warnings) log.warn(formatWarning(w));
   log.info({ pages: report.pages, entries: report.entries, added: report.added, updated: report.updated }, 'corpus ingested');
 

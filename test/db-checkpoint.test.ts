@@ -42,13 +42,21 @@ describe('WAL checkpoint on a worker thread', () => {
     const pages = generateCorpus(join(dir, 'pages'), 9_000);
     const store = openStore(join(dir, 'big.db'));
     const auto = store.db.pragma('wal_autocheckpoint', { simple: true });
-    const report = ingestPaths(store, [pages], clock);
+    // One transaction: the whole log waits for the checkpoint after it.
+    const report = ingestPaths(store, [pages], clock, { chunkMs: 0 });
     expect(report.added).toBe(9_000);
     expect(report.walCheckpoint).toBeInstanceOf(Promise);
     expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(auto);
     // The search index's file too: the worker wrote it, and its connection leaves the log for this checkpoint.
     expect(behind(store.db, 'search')).toBeGreaterThan(100);
     expect(await report.walCheckpoint).toBeGreaterThan(1000);
+    expect(behind(store.db)).toBe(0);
+    expect(behind(store.db, 'search')).toBe(0);
+    // In chunks (the default), each chunk's log is checkpointed on the worker meanwhile, and the last one afterwards.
+    const chunked = ingestPaths(store, [generateCorpus(join(dir, 'more'), 9_000, 500, 99)], clock, { chunkMs: 1, pauseMs: 5 });
+    expect(chunked.added).toBeGreaterThan(8_000);
+    expect(chunked.walCheckpoint).toBeInstanceOf(Promise);
+    await chunked.walCheckpoint;
     expect(behind(store.db)).toBe(0);
     expect(behind(store.db, 'search')).toBe(0);
     // A small one (the seeds) keeps SQLite's own checkpoint in its commit.

@@ -1,4 +1,5 @@
 // Owns the corpus commands: `paperboy ingest`, `paperboy papers` and `paperboy papers remove`.
+import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ingestPaths, formatWarning } from '../corpus/ingest.js';
@@ -25,6 +26,9 @@ export function formatPaperTable(papers: Paper[]): string {
   return [head, ...rows].join('\n');
 }
 
+/** Like `nice -n 10`. */
+const INGEST_NICENESS = 10;
+
 export function registerCorpusCommands(program: Command, getApp: GetApp): void {
   program
     .command('ingest')
@@ -33,7 +37,10 @@ export function registerCorpusCommands(program: Command, getApp: GetApp): void {
     .action(async (paths: string[]) => {
       const app = getApp();
       const given = paths.length ? paths : [app.config.SEEDS_DIR];
-      const report = ingestPaths(app.store, given, app.clock);
+      // A bulk load is background work: at a lower CPU priority (its worker threads inherit it) the service and other
+      // commands stay responsive on a small machine while it runs. Raising one's own niceness is always allowed.
+      os.setPriority(INGEST_NICENESS);
+      const report = ingestPaths(app.store, given, app.clock, { chunkMs: app.config.INGEST_CHUNK_MS });
       for (const w of report.warnings) process.stdout.write(`warning: ${formatWarning(w)}\n`);
       process.stdout.write(
         `pages read: ${report.pages}, entries: ${report.entries}, papers added: ${report.added}, ` +

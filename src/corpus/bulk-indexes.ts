@@ -17,8 +17,10 @@ export interface BulkLoad {
  * inserts in random order; pg_restore builds indexes after the data for the same reason). Being part of the
  * transaction, a failed load rolls it back, and other connections never see the tables without their indexes.
  */
-export function startBulkLoad(db: Db, stored: number, incoming: number): BulkLoad {
+export function startBulkLoad(db: Db, stored: number, incoming: number, dropIndexes = true): BulkLoad {
   if (incoming < stored || incoming === 0) return { bulk: false, finish() {} };
+  // A load committed in chunks (ingest.ts) would show other connections, and leave after a crash, tables without them.
+  if (!dropIndexes) return { bulk: true, finish() {} };
   const list = TABLES.map(() => '?').join(', ');
   const indexes = db
     // A UNIQUE index made with CREATE UNIQUE INDEX (papers_arxiv_id) is a constraint too: it stays.

@@ -1,4 +1,4 @@
-// Owns ingesting listing pages into the store: read, parse, merge across pages, write in one transaction.
+// Owns ingesting listing pages into the store: read, parse, merge across pages, write in short transactions.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../db/open.js';
@@ -30,6 +30,10 @@ export interface IngestReport {
 export interface IngestOptions {
   /** Where pages are parsed (see ParseMode); the result is the same either way. */
   parse?: ParseMode;
+  /** A big ingest into a file commits every this many ms (INGEST_CHUNK_MS); 0: one transaction. */
+  chunkMs?: number;
+  /** The pause after each chunk's commit (default CHUNK_PAUSE_MS); only tests with no other process waiting shorten it. */
+  pauseMs?: number;
 }
 
 type Source = { file: string; line: number; position: number; listedOn: string | null };
@@ -53,6 +57,16 @@ interface Added {
  * the pages hold: it only has to tell a bulk load from a few pages added to a big corpus.
  */
 const BYTES_PER_ENTRY_AT_MOST = 2048;
+
+/**
+ * How long one chunk of a big ingest holds the corpus file's write lock by default (INGEST_CHUNK_MS), and the pause
+ * after each commit. Another writer waits at most about one chunk plus one poll of its busy handler, which SQLite
+ * makes every 100 ms once it has waited a while: a shorter pause could fall between two polls (docs/corpus.md,
+ * "A busy database").
+ */
+export const DEFAULT_CHUNK_MS = 250;
+const CHUNK_PAUSE_MS = 100;
+const PAUSE_CELL = new Int32Array(new SharedArrayBuffer(4));
 
 /** SQLite page cache for the ingest transaction (KiB): holds the title_key index (~8 MB at 100,000 papers), which takes inserts in random order. */
 const INGEST_CACHE_KIB = 32 * 1024;
@@ -89,7 +103,9 @@ function entryFields(page: PageResult, i: number): PaperFields {
 
 /**
  * Pages are parsed (for big inputs mostly on a worker thread, see page-feed.ts) while this thread writes the papers
- * already parsed, all in one transaction: a failed ingest leaves the corpus as it was. A new paper is inserted when
+ * already parsed. A small ingest is one transaction: a failed one leaves the corpus as it was. A big one into a file
+ * commits a chunk every CHUNK_MS, so nobody else waits for the whole of it; a failed or killed one keeps the new
+ * papers of the chunks it committed (each with its search index), and running it again finishes it. A new paper is inserted when
  * first seen; what later pages add to it is merged and written at the end, so the stored result is the same as
  * merging everything first.
  *
@@ -111,15 +127,57 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
   const search = feed.search ?? inThreadSearchWriter(store);
   const cacheBefore = db.pragma('cache_size', { simple: true }) as number;
 
-  const write = db.transaction(() => {
+  // A big load into a file commits in chunks, so other writers (a subscribe, a send) get the lock in between.
+  const chunkMs = opts.chunkMs ?? DEFAULT_CHUNK_MS;
+  const chunked = chunkMs > 0 && bytes >= WORKER_MIN_BYTES && !db.memory;
+  let generation = 0;
+  let chunkMaxBefore = 0;
+  let chunkStarted = 0;
+  let bulk: ReturnType<typeof startBulkLoad> = { bulk: false, finish() {} };
+  const maxId = () => (q('max-paper-id').get() as { n: number }).n;
+  const open = () => {
+    db.exec('BEGIN');
     // First, and a write: the transaction takes the corpus file's write lock now, not the search file's (see search.sql).
-    const { generation } = q('bump-corpus-generation').get() as { generation: number };
-    const maxBefore = (q('max-paper-id').get() as { n: number }).n;
+    generation = (q('bump-corpus-generation').get() as { generation: number }).generation;
+    chunkMaxBefore = maxId();
+    chunkStarted = Date.now();
+  };
+  // A big load's WAL is checkpointed on another thread, not inside a commit; a chunked one after every chunk, or a
+  // commit by another process crossing the automatic checkpoint's threshold would copy the whole log on its thread.
+  const background = bytes >= WORKER_MIN_BYTES && !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
+  const logs = [db.name, searchFileFor(db.name)];
+  let checkpointsDone: Int32Array[] = [];
+  const checkpoints: Promise<number>[] = [];
+  /**
+   * Ends a chunk that is not the last: the index catches up with its rows, both files commit (corpus first, each at
+   * one generation, so a crash between the two is seen and repaired at open), and the next chunk starts after a pause.
+   */
+  const commitChunk = () => {
+    search.allInserted(chunkMaxBefore);
+    search.prepare(generation);
+    db.exec('COMMIT');
+    search.commit(false);
+    // This thread does not return to its event loop until the end: the workers say they are through on shared memory.
+    if (background && checkpointsDone.every((d) => Atomics.load(d, 0) === 1)) {
+      checkpointsDone = logs.map(() => new Int32Array(new SharedArrayBuffer(4)));
+      checkpoints.push(...logs.map((f, i) => checkpointInBackground(f, checkpointsDone[i]).catch(() => 0)));
+    }
+    // Another process waiting for the lock polls it (SQLite's busy handler sleeps up to 100 ms between tries): a pause
+    // at least that long lets it in. The worker goes on parsing and indexing meanwhile.
+    Atomics.wait(PAUSE_CELL, 0, 0, opts.pauseMs ?? CHUNK_PAUSE_MS);
+    open();
+    search.start(bulk.bulk);
+  };
+  const chunkFull = () => chunked && Date.now() - chunkStarted >= chunkMs;
+
+  const write = () => {
+    open();
+    const maxBefore = chunkMaxBefore;
     const known = new Set<string>();
     for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) known.add(r.title_key);
     // Papers an admin removed (`paperboy papers remove`) stay out, whichever page carries them.
     const removed = new Set((q('removed-title-keys').all() as { title_key: string }[]).map((r) => r.title_key));
-    const bulk = startBulkLoad(db, known.size, Math.floor(bytes / BYTES_PER_ENTRY_AT_MOST));
+    bulk = startBulkLoad(db, known.size, Math.floor(bytes / BYTES_PER_ENTRY_AT_MOST), !chunked);
     search.start(bulk.bulk);
     const pending = new Map<string, Pending>();
     const added = new Map<string, Added>();
@@ -169,16 +227,21 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
         insertSource.run(mine.id, file, page.lines[i], page.positions[i], listedOn);
       }
       search.written(page, ids);
+      if (chunkFull()) commitChunk();
     }
-    search.allInserted(maxBefore);
+    // The in-thread writer indexes the new papers now, before a merged one among them is indexed again below.
+    search.allInserted(chunkMaxBefore);
+    chunkMaxBefore = Math.max(maxBefore, maxId());
 
     // New papers seen again on a later page: indexed with their first text, so a changed one is indexed again.
+    let n = 0;
     for (const a of added.values()) {
       if (!a.fields) continue;
       const first = entryFields(a.page, a.at);
       if (samePaperFields(first, a.fields)) continue;
       updatePaperFields(store, a.id, a.fields, stamp);
       if (first.abstract !== a.fields.abstract) search.replace(a.id, a.fields.title, a.fields.abstract);
+      if (++n % 256 === 0 && chunkFull()) commitChunk();
     }
 
     for (const [key, p] of pending) {
@@ -194,12 +257,9 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
       // A paper newly seen on a page counts as updated even if no field changed: it gained a source.
       for (const s of p.sources) if (insertSource.run(existing.id, s.file, s.line, s.position, s.listedOn).changes > 0) changed = true;
       if (changed) report.updated++;
+      if (++n % 256 === 0 && chunkFull()) commitChunk();
     }
-    bulk.finish();
-    search.prepare(generation);
-  });
-  // A big load writes a WAL of ~1.2 KB per paper: its checkpoint goes to another thread instead of into the commit.
-  const background = bytes >= WORKER_MIN_BYTES && !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
+  };
   const autoBefore = db.pragma('wal_autocheckpoint', { simple: true }) as number;
   let committed = false;
   let indexFailure: unknown = null;
@@ -208,12 +268,18 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
   try {
     db.pragma(`cache_size = -${Math.max(INGEST_CACHE_KIB, -cacheBefore)}`);
     if (background) db.pragma('wal_autocheckpoint = 0');
-    write.deferred();
+    write();
+    search.allInserted(chunkMaxBefore);
+    bulk.finish();
+    search.prepare(generation);
+    db.exec('COMMIT');
     committed = true;
-    search.commit();
+    search.commit(true);
   } catch (err) {
     if (!committed) {
+      if (db.inTransaction) db.exec('ROLLBACK');
       search.rollback();
+      // The chunks committed before the failure stay, each with its index: running the ingest again finishes it.
       throw err;
     }
     indexFailure = err;
@@ -226,8 +292,10 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
   if (indexFailure) indexAfterFailure(store, indexFailure);
   if (background) {
     // Both files: the worker's connection leaves the search file's log alone for a load this size too (page-feed.ts).
-    const logs = [db.name, searchFileFor(db.name)];
-    report.walCheckpoint = Promise.all(logs.map(checkpointInBackground)).then((frames) => frames.reduce((a, b) => a + b, 0));
+    // The last one after those a chunked load started, which copy their part of the log meanwhile.
+    report.walCheckpoint = Promise.all(checkpoints)
+      .then(() => Promise.all(logs.map((f) => checkpointInBackground(f))))
+      .then((frames) => frames.reduce((a, b) => a + b, 0));
     // Nothing is lost when it fails (the log stays and the next checkpoint folds it back), so no caller has to await it.
     report.walCheckpoint.catch(() => {});
   }

@@ -163,7 +163,8 @@ function workerFeed(files: string[], now: Date, share: boolean, searchFile: stri
     if (got) ready.delete(index);
     return got;
   };
-  const reply = (k: 'ready' | 'committed' | 'rolledBack') => () => (replies.has(k) ? true : undefined);
+  // Taken when seen: each chunk of the ingest waits for its own `ready` and `committed`.
+  const reply = (k: 'ready' | 'committed' | 'rolledBack') => () => (replies.delete(k) ? true : undefined);
   const send = (m: IndexMessage) => {
     inbox!.port1.postMessage(m);
     Atomics.add(sent, 0, 1);
@@ -195,12 +196,15 @@ function workerFeed(files: string[], now: Date, share: boolean, searchFile: stri
     },
     prepare(generation) {
       if (merged.ids.length > 0) send({ rows: { ...merged, ids: Int32Array.from(merged.ids) }, replace: true });
+      merged.ids = [];
+      merged.titles = [];
+      merged.abstracts = [];
       send({ finish: { generation } });
       waitUntil(reply('ready'), 'search index not finished');
     },
-    commit() {
-      ended = true;
-      send({ commit: true });
+    commit(last) {
+      ended = last;
+      send({ commit: { last } });
       waitUntil(reply('committed'), 'search index not committed');
     },
     rollback() {

@@ -15,7 +15,8 @@ export type IndexMessage =
   /** Papers with their text: new ones from a page the ingesting thread parsed, or merged ones (`replace`). */
   | { rows: { ids: Int32Array; titles: string[]; abstracts: string[] }; replace: boolean }
   | { finish: { generation: number } }
-  | { commit: true }
+  /** `last`: the ingest is over and the connection closes; else the next chunk's `start` follows. */
+  | { commit: { last: boolean } }
   | { rollback: true };
 
 export type IndexReply = { ready: true } | { committed: true } | { rolledBack: true };
@@ -48,8 +49,6 @@ export function openWorkerIndex(file: string, checkpointLater: boolean): WorkerI
   const texts = new Map<number, { titles: string[]; abstracts: string[] }>();
   let resumeMerging: (() => void) | null = null;
   let ended = false;
-  // Taken now, while pages are still being parsed: the corpus file's writer never waits on it.
-  db.exec('BEGIN IMMEDIATE');
 
   const insert = (ids: Int32Array, titles: string[], abstracts: string[]) => {
     const ins = st('search-insert');
@@ -78,14 +77,17 @@ export function openWorkerIndex(file: string, checkpointLater: boolean): WorkerI
         if (m.replace) for (const id of m.rows.ids) st('search-delete').run(id);
         insert(m.rows.ids, m.rows.titles, m.rows.abstracts);
       } else if ('start' in m) {
-        if (m.start.bulk) resumeMerging = pauseMerging(db);
+        // Each chunk of the ingest (ingest.ts) starts one: the ingesting thread holds the corpus file's write lock by
+        // now, so whoever else writes both files (corpus first) is not half way in.
+        db.exec('BEGIN IMMEDIATE');
+        resumeMerging = m.start.bulk ? pauseMerging(db) : null;
       } else if ('finish' in m) {
         resumeMerging?.();
         st('search-set-generation').run(m.finish.generation);
         return { ready: true };
       } else if ('commit' in m) {
         db.exec('COMMIT');
-        close();
+        if (m.commit.last) close();
         return { committed: true };
       } else if ('rollback' in m) {
         if (db.inTransaction) db.exec('ROLLBACK');

@@ -6,6 +6,10 @@ import type { PageResult } from './read-page.js';
 /**
  * Ingest calls these in order: `start`, `written` after each page, `allInserted`, `replace` for merged papers,
  * `prepare` last inside the corpus transaction, then `commit` after the corpus commit or `rollback` after a failure.
+ * A big ingest commits in chunks (ingest.ts): at each chunk's end it calls `allInserted`, `prepare`, `commit(false)`,
+ * then `start` for the next, so both files commit together and are free together between chunks. (Another
+ * connection's BEGIN IMMEDIATE takes the write lock of every attached file: an index transaction held across chunks
+ * would lock every writer out for the whole ingest.)
  */
 export interface SearchWriter {
   /** Whether `written` needs each page's new ids (the in-thread writer reads every new paper back in one pass). */
@@ -14,14 +18,14 @@ export interface SearchWriter {
   start(bulk: boolean): void;
   /** After the papers first seen on the page the feed last handed out were inserted: `ids[i]` is entry i's id or -1. */
   written(page: PageResult, ids: Int32Array | null): void;
-  /** After the last page: every paper with an id above `maxBefore` is new. */
+  /** After the last page (or a chunk's): every paper with an id above `maxBefore` is new. */
   allInserted(maxBefore: number): void;
   /** A paper already indexed whose title or abstract changed (a later page merged into it). */
   replace(id: number, title: string, abstract: string): void;
   /** Last step inside the corpus transaction: the index is complete and matches corpus `generation`; throws if not. */
   prepare(generation: number): void;
-  /** After the corpus commit. */
-  commit(): void;
+  /** After the corpus commit; `last`: no chunk follows. */
+  commit(last: boolean): void;
   /** After the corpus transaction failed: nothing this ingest wrote stays in the index. Never throws. */
   rollback(): void;
 }

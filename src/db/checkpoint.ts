@@ -11,8 +11,10 @@ import { createRequire } from 'node:module';
  * is already committed. SQLite's own advice for write-heavy loads is to turn the automatic checkpoint off and run
  * checkpoints on another thread (https://sqlite.org/wal.html#application_initiated_checkpoints). A PASSIVE
  * checkpoint blocks neither readers nor writers; if the process exits first, the log simply stays until the next one.
+ * `done` (on a SharedArrayBuffer) is set to 1 when the worker is through: a thread busy in a long synchronous job
+ * (ingest) sees that without returning to its event loop.
  */
-export function checkpointInBackground(dbPath: string): Promise<number> {
+export function checkpointInBackground(dbPath: string, done?: Int32Array): Promise<number> {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   // Plain CommonJS evaluated in the worker: it needs no TypeScript loader, so it starts in milliseconds.
   const worker = new Worker(
@@ -29,8 +31,10 @@ export function checkpointInBackground(dbPath: string): Promise<number> {
      } catch (err) {
        // The driver's error class does not survive the trip between threads; its words do.
        parentPort.postMessage({ error: String(err && err.message || err) });
+     } finally {
+       if (workerData.done) { Atomics.store(workerData.done, 0, 1); }
      }`,
-    { eval: true, workerData: { driver, dbPath } },
+    { eval: true, workerData: { driver, dbPath, done } },
   );
   worker.unref();
   return new Promise((resolve, reject) => {

@@ -85,9 +85,17 @@ const UNREADABLE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
 
 function openSearchFile(db: Db, file: string): void {
   db.prepare('ATTACH DATABASE ? AS search').run(file);
+  // A file already in WAL mode answers this from its header, with no lock (switching a new file takes one).
   db.pragma('search.journal_mode = WAL');
   db.pragma('search.synchronous = NORMAL');
-  db.exec(SCHEMA);
+  // SCHEMA's INSERT takes the write lock even when it inserts nothing: an open while an ingest holds that lock would
+  // wait for the whole ingest. So a file that has its schema is only read.
+  if (!hasSchema(db)) db.exec(SCHEMA);
+}
+
+function hasSchema(db: Db): boolean {
+  const tables = db.prepare("SELECT name FROM search.sqlite_schema WHERE type = 'table' AND name IN ('papers_fts', 'search_sync')").pluck().all();
+  return tables.length === 2 && db.prepare('SELECT 1 FROM search.search_sync LIMIT 1').get() !== undefined;
 }
 
 function generationsDiffer(db: Db): boolean {
@@ -96,15 +104,29 @@ function generationsDiffer(db: Db): boolean {
   return corpus !== search;
 }
 
-/** Rebuilds under both files' write locks, checking again inside: another process may have just finished it. */
+/**
+ * Rebuilds under both files' write locks, checking again inside: another process may have just finished it. Files
+ * that differ while another process holds a write lock are not torn but being written: a big ingest writes the index
+ * in one transaction on the search file while the corpus commits in chunks (src/corpus/ingest.ts). So no waiting for
+ * the locks: a busy file is left to its writer, and this connection searches what the index has committed.
+ */
 function rebuildIfTorn(db: Db): boolean {
-  return db
-    .transaction(() => {
-      if (!generationsDiffer(db)) return false;
-      rebuild(db);
-      return true;
-    })
-    .immediate();
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  try {
+    return db
+      .transaction(() => {
+        if (!generationsDiffer(db)) return false;
+        rebuild(db);
+        return true;
+      })
+      .immediate();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') return false;
+    throw err;
+  } finally {
+    db.pragma(`busy_timeout = ${timeout}`);
+  }
 }
 
 function rebuild(db: Db): void {
