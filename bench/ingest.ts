@@ -18,7 +18,7 @@ export interface IngestBenchResult {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function runIngestBench(entries = Number(process.env.BENCH_INGEST_ENTRIES ?? 100_000), runs = 3): Promise<IngestBenchResult> {
+export async function runIngestBench(entries = Number(process.env.BENCH_INGEST_ENTRIES ?? 100_000), runs = 3, chunkMs?: number): Promise<IngestBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'paperboy-bench-ingest-'));
   try {
     const pages = generateCorpus(join(dir, 'pages'), entries);
@@ -28,7 +28,7 @@ export async function runIngestBench(entries = Number(process.env.BENCH_INGEST_E
       const dbPath = join(dir, `run${i}.db`);
       const store = openStore(dbPath);
       const t = performance.now();
-      const r = ingestPaths(store, [pages], systemClock);
+      const r = ingestPaths(store, [pages], systemClock, { chunkMs });
       times.push(performance.now() - t);
       papers = r.added;
       if (r.warnings.length) throw new Error(`generated corpus gave warnings: ${r.warnings[0]!.message}`);
