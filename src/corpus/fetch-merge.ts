@@ -3,7 +3,8 @@
 // an upvote snapshot whenever the count a source shows has changed.
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
-import { createSearchTriggers, dropSearchTriggers } from '../db/search-index.js';
+import { checkpointInBackground } from '../db/checkpoint.js';
+import { createSearchTriggers, dropSearchTriggers, searchFileFor } from '../db/search-index.js';
 import { mergePaper, samePaperFields, titleKey, type PaperFields } from './merge.js';
 import { PaperRow, toFields, updatePaperFields } from './papers-repo.js';
 import { inThreadSearchWriter } from './search-writer.js';
@@ -30,6 +31,13 @@ export interface MergeOptions {
 const DEFAULT_CHUNK = 5000;
 /** SQLite page cache for a chunk (KiB), as ingest sets for its transaction: a chunk writes ~8 MB of rows and index. */
 const MERGE_CACHE_KIB = 32 * 1024;
+
+/**
+ * From this many papers an answer's log (~1.2 KB a paper in both files) is checkpointed on another thread after the
+ * merge, as a big ingest's is (db/checkpoint.ts): else SQLite's automatic checkpoint copies it back inside a commit,
+ * on this thread (~80 ms of a 10,000-paper fetch, bench fetch).
+ */
+const BACKGROUND_CHECKPOINT_PAPERS = 3000;
 
 interface Incoming {
   fields: PaperFields;
@@ -73,88 +81,102 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
   const insertSource = q('insert-source');
   const latest = q('latest-snapshot');
   const snapshot = q('insert-snapshot');
-
-  for (let from = 0; from < incoming.length; from += chunk) {
-    if (from > 0) await nextTick();
-    const stamp = clock.now().toISOString();
-    const part = incoming.slice(from, from + chunk);
-    const search = inThreadSearchWriter(store);
-    const write = db.transaction(() => {
-      const { generation } = q('bump-corpus-generation').get() as { generation: number };
-      const maxBefore = (q('max-paper-id').get() as { n: number }).n;
-      // Read inside the transaction: another process may have written since the last chunk.
-      const ids = new Map<string, number>();
-      for (const r of q('all-arxiv-ids').iterate() as Iterable<{ id: number; arxiv_id: string }>) ids.set(r.arxiv_id, r.id);
-      const keys = new Map<string, number>();
-      for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) keys.set(r.title_key, r.id);
-      // A chunk as big as the corpus (a first fetch, a backfill) holds back FTS5 merging until its end, as a bulk ingest
-      // does. Its secondary indexes stay: dropped and rebuilt per chunk, they cost more than they save (bench fetch).
-      search.start(part.length >= keys.size);
-      for (const [arxivId, inc] of part) {
-        const folded = titleKey(inc.fields.title);
-        if (removedIds.has(arxivId) || (folded && removedKeys.has(folded))) {
-          report.removed++;
-          continue;
-        }
-        let id = ids.get(arxivId) ?? null;
-        let key = folded || `#${arxivId}`;
-        if (id === null && folded) {
-          const sameTitle = keys.get(folded);
-          if (sameTitle !== undefined) {
-            const other = PaperRow.parse(q('get-paper').get(sameTitle));
-            // The same title under another arXiv id is another paper: it keeps its id in its key.
-            if (other.arxivId === null) id = sameTitle;
-            else key = `${folded}#${arxivId}`;
-          }
-        }
-        let changed = false;
-        const isNew = id === null;
-        if (id === null) {
-          const f = inc.fields;
-          const info = insert.run(
-            key, f.title, f.abstract, f.authors, f.publishedOn, f.upvotes, f.firstListedOn, JSON.stringify(f.links), stamp, stamp,
-            f.arxivId, JSON.stringify(f.authorNames), f.tldr, f.organization, f.comments,
-          );
-          id = Number(info.lastInsertRowid);
-          ids.set(arxivId, id);
-          keys.set(key, id);
-          report.added++;
-          report.addedIds.push(id);
-        } else {
-          const existing = PaperRow.parse(q('get-paper').get(id));
-          const before = toFields(existing);
-          const merged = mergePaper(before, inc.fields);
-          if (!samePaperFields(before, merged)) {
-            updatePaperFields(store, id, merged, stamp);
-            if (before.abstract !== merged.abstract) search.replace(id, merged.title, merged.abstract);
-            changed = true;
-          }
-        }
-        // An API listing's "line" is the paper's id: one source per paper per listing day, whatever its rank that time.
-        for (const l of inc.listings) if (insertSource.run(id, l.name, id, l.position, l.date).changes > 0) changed = true;
-        if (inc.shown !== null) {
-          const last = isNew ? undefined : (latest.get(id) as { upvotes: number } | undefined);
-          if (!last || last.upvotes !== inc.shown) snapshot.run(id, stamp, inc.shown);
-        }
-        if (isNew) continue;
-        if (changed) {
-          report.updated++;
-          report.updatedIds.push(id);
-        } else report.unchanged++;
-      }
-      search.allInserted(maxBefore);
-      search.prepare(generation);
-    });
-    // The triggers would index each row as it is written; the writer does it in one pass (as ingest does).
-    dropSearchTriggers(db);
-    const cacheBefore = db.pragma('cache_size', { simple: true }) as number;
-    try {
-      db.pragma(`cache_size = -${Math.max(MERGE_CACHE_KIB, -cacheBefore)}`);
-      write.deferred();
-    } finally {
-      db.pragma(`cache_size = ${cacheBefore}`);
-      createSearchTriggers(db);
-    }
+  const background = incoming.length >= BACKGROUND_CHECKPOINT_PAPERS && !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
+  const autoBefore = db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  if (background) db.pragma('wal_autocheckpoint = 0');
+  try {
+    await mergeChunks();
+  } finally {
+    if (background) db.pragma(`wal_autocheckpoint = ${autoBefore}`);
+  }
+  if (background) {
+    // Nothing is lost when it fails (the log stays and the next checkpoint folds it back): nobody has to await it.
+    Promise.all([db.name, searchFileFor(db.name)].map(checkpointInBackground)).catch(() => {});
   }
   return report;
+
+  async function mergeChunks(): Promise<void> {
+    for (let from = 0; from < incoming.length; from += chunk) {
+      if (from > 0) await nextTick();
+      const stamp = clock.now().toISOString();
+      const part = incoming.slice(from, from + chunk);
+      const search = inThreadSearchWriter(store);
+      const write = db.transaction(() => {
+        const { generation } = q('bump-corpus-generation').get() as { generation: number };
+        const maxBefore = (q('max-paper-id').get() as { n: number }).n;
+        // Read inside the transaction: another process may have written since the last chunk.
+        const ids = new Map<string, number>();
+        for (const r of q('all-arxiv-ids').iterate() as Iterable<{ id: number; arxiv_id: string }>) ids.set(r.arxiv_id, r.id);
+        const keys = new Map<string, number>();
+        for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) keys.set(r.title_key, r.id);
+        // A chunk as big as the corpus (a first fetch, a backfill) holds back FTS5 merging until its end, as a bulk ingest
+        // does. Its secondary indexes stay: dropped and rebuilt per chunk, they cost more than they save (bench fetch).
+        search.start(part.length >= keys.size);
+        for (const [arxivId, inc] of part) {
+          const folded = titleKey(inc.fields.title);
+          if (removedIds.has(arxivId) || (folded && removedKeys.has(folded))) {
+            report.removed++;
+            continue;
+          }
+          let id = ids.get(arxivId) ?? null;
+          let key = folded || `#${arxivId}`;
+          if (id === null && folded) {
+            const sameTitle = keys.get(folded);
+            if (sameTitle !== undefined) {
+              const other = PaperRow.parse(q('get-paper').get(sameTitle));
+              // The same title under another arXiv id is another paper: it keeps its id in its key.
+              if (other.arxivId === null) id = sameTitle;
+              else key = `${folded}#${arxivId}`;
+            }
+          }
+          let changed = false;
+          const isNew = id === null;
+          if (id === null) {
+            const f = inc.fields;
+            const info = insert.run(
+              key, f.title, f.abstract, f.authors, f.publishedOn, f.upvotes, f.firstListedOn, JSON.stringify(f.links), stamp, stamp,
+              f.arxivId, JSON.stringify(f.authorNames), f.tldr, f.organization, f.comments,
+            );
+            id = Number(info.lastInsertRowid);
+            ids.set(arxivId, id);
+            keys.set(key, id);
+            report.added++;
+            report.addedIds.push(id);
+          } else {
+            const existing = PaperRow.parse(q('get-paper').get(id));
+            const before = toFields(existing);
+            const merged = mergePaper(before, inc.fields);
+            if (!samePaperFields(before, merged)) {
+              updatePaperFields(store, id, merged, stamp);
+              if (before.abstract !== merged.abstract) search.replace(id, merged.title, merged.abstract);
+              changed = true;
+            }
+          }
+          // An API listing's "line" is the paper's id: one source per paper per listing day, whatever its rank that time.
+          for (const l of inc.listings) if (insertSource.run(id, l.name, id, l.position, l.date).changes > 0) changed = true;
+          if (inc.shown !== null) {
+            const last = isNew ? undefined : (latest.get(id) as { upvotes: number } | undefined);
+            if (!last || last.upvotes !== inc.shown) snapshot.run(id, stamp, inc.shown);
+          }
+          if (isNew) continue;
+          if (changed) {
+            report.updated++;
+            report.updatedIds.push(id);
+          } else report.unchanged++;
+        }
+        search.allInserted(maxBefore);
+        search.prepare(generation);
+      });
+      // The triggers would index each row as it is written; the writer does it in one pass (as ingest does).
+      dropSearchTriggers(db);
+      const cacheBefore = db.pragma('cache_size', { simple: true }) as number;
+      try {
+        db.pragma(`cache_size = -${Math.max(MERGE_CACHE_KIB, -cacheBefore)}`);
+        write.deferred();
+      } finally {
+        db.pragma(`cache_size = ${cacheBefore}`);
+        createSearchTriggers(db);
+      }
+    }
+  }
 }
