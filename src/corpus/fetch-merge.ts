@@ -4,10 +4,10 @@
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import { checkpointInBackground } from '../db/checkpoint.js';
-import { createSearchTriggers, dropSearchTriggers, searchFileFor } from '../db/search-index.js';
+import { createSearchTriggers, dropSearchTriggers, rebuildSearchIndex, searchFileFor } from '../db/search-index.js';
 import { mergePaper, samePaperFields, titleKey, type PaperFields } from './merge.js';
 import { PaperRow, toFields, updatePaperFields } from './papers-repo.js';
-import { inThreadSearchWriter } from './search-writer.js';
+import { inThreadFetchWriter, startFetchSearchWorker, type FetchSearchWorker } from './fetch-search-worker.js';
 import { fetchedFields, type FetchedPaper } from './sources/paper.js';
 
 export interface MergeReport {
@@ -25,6 +25,11 @@ export interface MergeReport {
 export interface MergeOptions {
   /** Papers per transaction: the write lock is let go (and the event loop runs) between chunks. */
   chunk?: number;
+  /**
+   * Where a big answer's search index is written (default `auto`: a worker thread from BACKGROUND_CHECKPOINT_PAPERS
+   * papers into a file); tests compare the two.
+   */
+  searchIndex?: 'auto' | 'in-thread';
 }
 
 /** ~0.3 s of writing per transaction on the bench machine: long enough to amortise a commit, short for a lock. */
@@ -84,9 +89,12 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
   const background = incoming.length >= BACKGROUND_CHECKPOINT_PAPERS && !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
   const autoBefore = db.pragma('wal_autocheckpoint', { simple: true }) as number;
   if (background) db.pragma('wal_autocheckpoint = 0');
+  // The same size repays a second thread for the search index (FTS5 tokenising is a third of the merge's writing).
+  let worker: FetchSearchWorker | null = background && opts.searchIndex !== 'in-thread' ? startFetchSearchWorker(store, searchFileFor(db.name), false) : null;
   try {
     await mergeChunks();
   } finally {
+    worker?.close();
     if (background) db.pragma(`wal_autocheckpoint = ${autoBefore}`);
   }
   if (background) {
@@ -100,7 +108,7 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
       if (from > 0) await nextTick();
       const stamp = clock.now().toISOString();
       const part = incoming.slice(from, from + chunk);
-      const search = inThreadSearchWriter(store);
+      const search = worker ? worker.writer() : inThreadFetchWriter(store);
       const write = db.transaction(() => {
         const { generation } = q('bump-corpus-generation').get() as { generation: number };
         const maxBefore = (q('max-paper-id').get() as { n: number }).n;
@@ -140,6 +148,7 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
             id = Number(info.lastInsertRowid);
             ids.set(arxivId, id);
             keys.set(key, id);
+            search.added(id, f.title, f.abstract);
             report.added++;
             report.addedIds.push(id);
           } else {
@@ -170,9 +179,22 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
       // The triggers would index each row as it is written; the writer does it in one pass (as ingest does).
       dropSearchTriggers(db);
       const cacheBefore = db.pragma('cache_size', { simple: true }) as number;
+      let committed = false;
       try {
         db.pragma(`cache_size = -${Math.max(MERGE_CACHE_KIB, -cacheBefore)}`);
         write.deferred();
+        committed = true;
+        search.commit();
+      } catch (err) {
+        if (!committed) {
+          search.rollback();
+          throw err;
+        }
+        // The rows are stored but the worker's commit of their index failed: the index is built again from the corpus
+        // now (as ingest does), and the chunks left write it in-thread.
+        worker?.close();
+        worker = null;
+        rebuildSearchIndex(db);
       } finally {
         db.pragma(`cache_size = ${cacheBefore}`);
         createSearchTriggers(db);
