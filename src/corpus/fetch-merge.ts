@@ -1,6 +1,7 @@
 // Owns writing fetched papers into the store with ingest's merge rules (merge.ts): identity by arXiv id, else by
 // folded title (so a seed paper and the same paper from an API are one), merged fields, one source per listing, and
 // an upvote snapshot whenever the count a source shows has changed.
+import type { Statement } from 'better-sqlite3';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import { checkpointInBackground } from '../db/checkpoint.js';
@@ -69,6 +70,37 @@ function byArxivId(papers: FetchedPaper[]): Map<string, Incoming> {
 
 const nextTick = () => new Promise<void>((r) => setImmediate(r));
 
+/** New papers' sources per statement: one multi-row INSERT costs a fraction of as many single-row ones (bench fetch). */
+const SOURCE_BATCH = 100;
+const sourceBatches = new WeakMap<Store['db'], Statement>();
+
+/** The sources of a chunk's new papers, written SOURCE_BATCH rows a statement (insert-source's columns and rule). */
+function newSourceWriter(store: Store) {
+  let batch = sourceBatches.get(store.db);
+  if (!batch) {
+    const tuple = '(?, ?, ?, ?, ?)';
+    batch = store.db.prepare(
+      `INSERT OR IGNORE INTO paper_sources (paper_id, file, line, position, listed_on) VALUES ${Array(SOURCE_BATCH).fill(tuple).join(', ')}`,
+    );
+    sourceBatches.set(store.db, batch);
+  }
+  const single = store.q('insert-source');
+  let values: unknown[] = [];
+  return {
+    add(id: number, l: NonNullable<FetchedPaper['listing']>) {
+      values.push(id, l.name, id, l.position, l.date);
+      if (values.length === SOURCE_BATCH * 5) {
+        batch.run(values);
+        values = [];
+      }
+    },
+    flush() {
+      for (let i = 0; i < values.length; i += 5) single.run(values.slice(i, i + 5));
+      values = [];
+    },
+  };
+}
+
 /**
  * Merges `papers` into the store in chunks of `chunk` papers, one transaction each, yielding to the event loop between
  * them: a big answer never holds the write lock (or the loop) for long, and a crash loses at most the chunk in flight
@@ -86,6 +118,8 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
   const insertSource = q('insert-source');
   const latest = q('latest-snapshot');
   const snapshot = q('insert-snapshot');
+  // What this connection knows of the stored ids, kept from chunk to chunk while nobody else commits (data-version).
+  let known: { version: number; ids: Map<string, number>; keys: Map<string, number> } | null = null;
   const background = incoming.length >= BACKGROUND_CHECKPOINT_PAPERS && !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
   const autoBefore = db.pragma('wal_autocheckpoint', { simple: true }) as number;
   if (background) db.pragma('wal_autocheckpoint = 0');
@@ -112,11 +146,17 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
       const write = db.transaction(() => {
         const { generation } = q('bump-corpus-generation').get() as { generation: number };
         const maxBefore = (q('max-paper-id').get() as { n: number }).n;
-        // Read inside the transaction: another process may have written since the last chunk.
-        const ids = new Map<string, number>();
-        for (const r of q('all-arxiv-ids').iterate() as Iterable<{ id: number; arxiv_id: string }>) ids.set(r.arxiv_id, r.id);
-        const keys = new Map<string, number>();
-        for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) keys.set(r.title_key, r.id);
+        // Checked inside the transaction: another process may have written since the last chunk.
+        const version = q('data-version').pluck().get() as number;
+        if (!known || known.version !== version) {
+          const ids = new Map<string, number>();
+          for (const r of q('all-arxiv-ids').iterate() as Iterable<{ id: number; arxiv_id: string }>) ids.set(r.arxiv_id, r.id);
+          const keys = new Map<string, number>();
+          for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) keys.set(r.title_key, r.id);
+          known = { version, ids, keys };
+        }
+        const { ids, keys } = known;
+        const newSources = newSourceWriter(store);
         // A chunk as big as the corpus (a first fetch, a backfill) holds back FTS5 merging until its end, as a bulk ingest
         // does. Its secondary indexes stay: dropped and rebuilt per chunk, they cost more than they save (bench fetch).
         search.start(part.length >= keys.size);
@@ -137,8 +177,6 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
               else key = `${folded}#${arxivId}`;
             }
           }
-          let changed = false;
-          const isNew = id === null;
           if (id === null) {
             const f = inc.fields;
             const info = insert.run(
@@ -151,28 +189,31 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
             search.added(id, f.title, f.abstract);
             report.added++;
             report.addedIds.push(id);
-          } else {
-            const existing = PaperRow.parse(q('get-paper').get(id));
-            const before = toFields(existing);
-            const merged = mergePaper(before, inc.fields);
-            if (!samePaperFields(before, merged)) {
-              updatePaperFields(store, id, merged, stamp);
-              if (before.abstract !== merged.abstract) search.replace(id, merged.title, merged.abstract);
-              changed = true;
-            }
+            // Its first snapshot is written with the other new papers' after the loop (snapshot-new-papers).
+            for (const l of inc.listings) newSources.add(id, l);
+            continue;
+          }
+          let changed = false;
+          const before = toFields(PaperRow.parse(q('get-paper').get(id)));
+          const merged = mergePaper(before, inc.fields);
+          if (!samePaperFields(before, merged)) {
+            updatePaperFields(store, id, merged, stamp);
+            if (before.abstract !== merged.abstract) search.replace(id, merged.title, merged.abstract);
+            changed = true;
           }
           // An API listing's "line" is the paper's id: one source per paper per listing day, whatever its rank that time.
           for (const l of inc.listings) if (insertSource.run(id, l.name, id, l.position, l.date).changes > 0) changed = true;
           if (inc.shown !== null) {
-            const last = isNew ? undefined : (latest.get(id) as { upvotes: number } | undefined);
+            const last = latest.get(id) as { upvotes: number } | undefined;
             if (!last || last.upvotes !== inc.shown) snapshot.run(id, stamp, inc.shown);
           }
-          if (isNew) continue;
           if (changed) {
             report.updated++;
             report.updatedIds.push(id);
           } else report.unchanged++;
         }
+        newSources.flush();
+        q('snapshot-new-papers').run(stamp, maxBefore);
         search.allInserted(maxBefore);
         search.prepare(generation);
       });

@@ -42,7 +42,8 @@ const BATCH = 500;
 
 type ToWorker =
   | { begin: { bulk: boolean } }
-  | { rows: { ids: number[]; titles: string[]; abstracts: string[] }; replace: boolean }
+  // Each title and abstract in one string, cut by `lengths`: one string costs a copy to send, a thousand cost more.
+  | { rows: { ids: number[]; lengths: number[]; text: string }; replace: boolean }
   | { finish: { generation: number } }
   | { commit: true }
   | { rollback: true };
@@ -86,10 +87,13 @@ port.on('message', (m) => {
         resume = () => automerge(before == null ? 4 : before);
       }
     } else if (m.rows) {
-      const { ids, titles, abstracts } = m.rows;
+      const { ids, lengths, text } = m.rows;
+      let at = 0;
       for (let i = 0; i < ids.length; i++) {
+        const title = text.slice(at, (at += lengths[2 * i]));
+        const abstract = text.slice(at, (at += lengths[2 * i + 1]));
         if (m.replace) st.del.run(ids[i]);
-        st.insert.run(ids[i], titles[i], abstracts[i]);
+        st.insert.run(ids[i], title, abstract);
       }
     } else if (m.finish) {
       if (resume) resume();
@@ -165,21 +169,25 @@ export function startFetchSearchWorker(store: Store, searchFile: string, autoChe
 
   return {
     writer() {
-      let batch = { ids: [] as number[], titles: [] as string[], abstracts: [] as string[] };
+      let ids: number[] = [];
+      let lengths: number[] = [];
+      let text = '';
       let batchReplaces = false;
       let ended = false;
       const flush = () => {
-        if (batch.ids.length === 0) return;
-        send({ rows: batch, replace: batchReplaces });
-        batch = { ids: [], titles: [], abstracts: [] };
+        if (ids.length === 0) return;
+        send({ rows: { ids, lengths, text }, replace: batchReplaces });
+        ids = [];
+        lengths = [];
+        text = '';
       };
       const push = (replace: boolean, id: number, title: string, abstract: string) => {
         if (replace !== batchReplaces) flush();
         batchReplaces = replace;
-        batch.ids.push(id);
-        batch.titles.push(title);
-        batch.abstracts.push(abstract);
-        if (batch.ids.length >= BATCH) flush();
+        ids.push(id);
+        lengths.push(title.length, abstract.length);
+        text += title + abstract;
+        if (ids.length >= BATCH) flush();
       };
       return {
         start: (bulk) => send({ begin: { bulk } }),
