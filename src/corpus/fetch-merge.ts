@@ -21,6 +21,11 @@ export interface MergeReport {
   /** Ids of the papers added and updated, for `paperboy fetch` to name them. */
   addedIds: number[];
   updatedIds: number[];
+  /**
+   * Set after a big merge into a file: the WAL checkpoint running on another thread (db/checkpoint.ts). Awaiting it is
+   * optional (the bench does, so the next thing it times does not share the machine with it).
+   */
+  walCheckpoint?: Promise<unknown>;
 }
 
 export interface MergeOptions {
@@ -133,7 +138,8 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
   }
   if (background) {
     // Nothing is lost when it fails (the log stays and the next checkpoint folds it back): nobody has to await it.
-    Promise.all([db.name, searchFileFor(db.name)].map(checkpointInBackground)).catch(() => {});
+    report.walCheckpoint = Promise.all([db.name, searchFileFor(db.name)].map(checkpointInBackground));
+    report.walCheckpoint.catch(() => {});
   }
   return report;
 
