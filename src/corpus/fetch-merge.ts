@@ -26,6 +26,8 @@ export interface MergeReport {
    * optional (the bench does, so the next thing it times does not share the machine with it).
    */
   walCheckpoint?: Promise<unknown>;
+  /** Whether a worker thread wrote the search index (a big answer into a file), for tests to tell the paths apart. */
+  indexWorker?: boolean;
 }
 
 export interface MergeOptions {
@@ -130,6 +132,7 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
   if (background) db.pragma('wal_autocheckpoint = 0');
   // The same size repays a second thread for the search index (FTS5 tokenising is a third of the merge's writing).
   let worker: FetchSearchWorker | null = background && opts.searchIndex !== 'in-thread' ? startFetchSearchWorker(store, searchFileFor(db.name), false) : null;
+  if (worker) report.indexWorker = true;
   try {
     await mergeChunks();
   } finally {
