@@ -108,6 +108,11 @@ function addMerge(r: SourceReport, m: MergeReport): void {
   r.removed += m.removed;
   for (const id of m.addedIds) r.addedIds.push(id);
   for (const id of m.updatedIds) r.updatedIds.push(id);
+  if (m.walCheckpoint) {
+    const before = r.walCheckpoint;
+    r.walCheckpoint = Promise.all([before, m.walCheckpoint]);
+    r.walCheckpoint.catch(() => {});
+  }
 }
 
 export function createFetcher(deps: FetcherDeps) {

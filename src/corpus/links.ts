@@ -30,13 +30,34 @@ function trimUrl(raw: string): string {
   }
 }
 
+/**
+ * An http(s) URL whose host is plain ASCII labels, the last not a number (the URL parser reads those as IPv4) nor
+ * punycode (which it checks), with no port or user: the parser accepts it (it takes any printable path) and its
+ * hostname is the host lowercased. Most links are this; `new URL` costs ~1 µs more each (bench fetch).
+ */
+const PLAIN_URL = /^https?:\/\/((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)(?:[/?#][!-~]*)?$/i;
+
+/** The URL's hostname, or null when it does not parse. */
+export function hostOf(url: string): string | null {
+  const m = PLAIN_URL.exec(url);
+  if (m && !m[1]!.toLowerCase().includes('xn--')) return m[1]!.toLowerCase();
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `url` is an http(s) URL the parser accepts with a dotted host, without parsing it when it is plain. */
+export function isPlainWebUrl(url: string): boolean {
+  const m = PLAIN_URL.exec(url);
+  return m !== null && !m[1]!.toLowerCase().includes('xn--');
+}
+
 /** The kind a link to this URL is: code hosts give `code`, everything else `project`. */
 export function linkKind(url: string): LinkKind {
-  try {
-    return CODE_HOSTS.test(new URL(url).hostname) ? 'code' : 'project';
-  } catch {
-    return 'project';
-  }
+  const host = hostOf(url);
+  return host !== null && CODE_HOSTS.test(host) ? 'code' : 'project';
 }
 
 export function extractLinks(text: string): PaperLink[] {
@@ -44,13 +65,8 @@ export function extractLinks(text: string): PaperLink[] {
   const out: PaperLink[] = [];
   for (const m of text.matchAll(/\bhttps?:\/\/[^\s<>"]+/gi)) {
     const url = trimUrl(m[0]);
-    let host: string;
-    try {
-      host = new URL(url).hostname;
-    } catch {
-      continue;
-    }
-    if (!host.includes('.') || seen.has(url)) continue;
+    const host = hostOf(url);
+    if (host === null || !host.includes('.') || seen.has(url)) continue;
     seen.add(url);
     out.push({ url, kind: CODE_HOSTS.test(host) ? 'code' : 'project' });
   }

@@ -12,3 +12,13 @@ SELECT r.*, (SELECT MAX(finished_at) FROM fetch_runs o WHERE o.source = r.source
 FROM fetch_runs r
 WHERE r.id IN (SELECT MAX(id) FROM fetch_runs GROUP BY source)
 ORDER BY r.source;
+
+-- name: snapshot-new-papers
+-- A fetch merge's new papers (ids above the count before it) get their first upvote snapshot in one statement: their
+-- stored count is the count the answer showed (fetch-merge.ts), and row by row costs twice as much.
+INSERT OR REPLACE INTO upvote_snapshots (paper_id, taken_at, upvotes)
+SELECT id, ?, upvotes FROM papers WHERE id > ? AND upvotes IS NOT NULL;
+
+-- name: data-version
+-- Changes when another connection commits to the corpus file: a merge's next chunk then reads the stored ids again.
+PRAGMA main.data_version;
