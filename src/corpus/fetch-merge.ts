@@ -141,7 +141,7 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
   }
   if (background) {
     // Nothing is lost when it fails (the log stays and the next checkpoint folds it back): nobody has to await it.
-    report.walCheckpoint = Promise.all([db.name, searchFileFor(db.name)].map(checkpointInBackground));
+    report.walCheckpoint = Promise.all([db.name, searchFileFor(db.name)].map((f) => checkpointInBackground(f)));
     report.walCheckpoint.catch(() => {});
   }
   return report;

@@ -30,7 +30,7 @@ export function inThreadFetchWriter(store: Store): FetchSearchWriter {
     allInserted: (maxBefore) => w.allInserted(maxBefore),
     replace: (id, title, abstract) => w.replace(id, title, abstract),
     prepare: (generation) => w.prepare(generation),
-    commit: () => w.commit(),
+    commit: () => w.commit(true),
     rollback: () => w.rollback(),
   };
 }
