@@ -39,7 +39,9 @@ function run(root: string, env: Record<string, string> = {}): string {
 describe('which code the paperboy bin runs', () => {
   const root = scratchTree();
   const stamp = join(root, 'dist', '.built');
-  const files = [join(root, 'src', 'cli', 'index.ts'), join(root, 'src', 'cli', 'deep', 'other.ts')];
+  const entry = join(root, 'src', 'cli', 'index.ts');
+  const deep = join(root, 'src', 'cli', 'deep', 'other.ts');
+  const files = [entry, deep];
 
   it('runs a build stamped after every source file', () => {
     for (const f of files) setTime(f, 1_000_000);
@@ -49,12 +51,12 @@ describe('which code the paperboy bin runs', () => {
   });
 
   it('runs src/ when one source file, however deep, changed after the build', () => {
-    setTime(files[1], 3_000_000);
+    setTime(deep, 3_000_000);
     expect(run(root)).toBe('ran src');
   });
 
   it('runs src/ when PAPERBOY_FROM_SOURCE=1, even with a fresh build', () => {
-    setTime(files[1], 1_000_000);
+    setTime(deep, 1_000_000);
     expect(run(root)).toBe('ran dist');
     expect(run(root, { PAPERBOY_FROM_SOURCE: '1' })).toBe('ran src');
   });
