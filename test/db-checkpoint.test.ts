@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/db/open.js';
-import { checkpointInBackground } from '../src/db/checkpoint.js';
+import { checkpointInBackground, suspendAutoCheckpoint } from '../src/db/checkpoint.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
 import { FakeClock } from '../src/clock.js';
 import { generateCorpus } from '../bench/corpus-gen.js';
@@ -38,7 +38,7 @@ describe('WAL checkpoint on a worker thread', () => {
     await expect(checkpointInBackground(join(dir, 'missing.db'))).rejects.toThrow(/not exist|unable to open/i);
   });
 
-  it('a big ingest leaves its checkpoint to the worker and puts the automatic one back', async () => {
+  it('a big ingest leaves its checkpoint to the worker and puts the automatic one back once that is through', async () => {
     const pages = generateCorpus(join(dir, 'pages'), 9_000);
     const store = openStore(join(dir, 'big.db'));
     const auto = store.db.pragma('wal_autocheckpoint', { simple: true });
@@ -46,10 +46,16 @@ describe('WAL checkpoint on a worker thread', () => {
     const report = ingestPaths(store, [pages], clock, { chunkMs: 0 });
     expect(report.added).toBe(9_000);
     expect(report.walCheckpoint).toBeInstanceOf(Promise);
-    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(auto);
+    // Off until the worker folded the log back: the next small commit here must not copy the whole log itself.
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const framesBefore = behind(store.db);
+    store.db.prepare("UPDATE papers SET upvotes = 1 WHERE id = (SELECT min(id) FROM papers)").run();
+    expect(behind(store.db)).toBeGreaterThanOrEqual(framesBefore);
     // The search index's file too: the worker wrote it, and its connection leaves the log for this checkpoint.
     expect(behind(store.db, 'search')).toBeGreaterThan(100);
     expect(await report.walCheckpoint).toBeGreaterThan(1000);
+    await new Promise((r) => setImmediate(r));
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(auto);
     expect(behind(store.db)).toBe(0);
     expect(behind(store.db, 'search')).toBe(0);
     // In chunks (the default), each chunk's log is checkpointed on the worker meanwhile, and the last one afterwards.
@@ -61,6 +67,34 @@ describe('WAL checkpoint on a worker thread', () => {
     expect(behind(store.db, 'search')).toBe(0);
     // A small one (the seeds) keeps SQLite's own checkpoint in its commit.
     expect(ingestPaths(store, ['seeds'], clock).walCheckpoint).toBeUndefined();
+    store.close();
+  });
+
+  it('holds nest: the setting comes back once the checkpoint of every big write settled, or at once when a write failed', async () => {
+    const store = openStore(join(dir, 'nest.db'));
+    store.db.pragma('wal_autocheckpoint = 777');
+    const auto = () => store.db.pragma('wal_autocheckpoint', { simple: true });
+    const first = suspendAutoCheckpoint(store.db);
+    const second = suspendAutoCheckpoint(store.db);
+    expect(auto()).toBe(0);
+    let settle!: () => void;
+    const firstCheckpoint = new Promise<void>((r) => (settle = r));
+    first(firstCheckpoint);
+    second();
+    second();
+    // The second write failed and gave its hold back (twice: no effect); the first one's checkpoint still runs.
+    expect(auto()).toBe(0);
+    settle();
+    await firstCheckpoint;
+    await new Promise((r) => setImmediate(r));
+    expect(auto()).toBe(777);
+    // A failed checkpoint gives the setting back as well.
+    const third = suspendAutoCheckpoint(store.db);
+    const failed = Promise.reject(new Error('checkpoint failed'));
+    third(failed);
+    await failed.catch(() => {});
+    await new Promise((r) => setImmediate(r));
+    expect(auto()).toBe(777);
     store.close();
   });
 });

@@ -4,7 +4,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
-import { checkpointInBackground } from '../db/checkpoint.js';
+import { checkpointInBackground, suspendAutoCheckpoint } from '../db/checkpoint.js';
 import { createSearchTriggers, dropSearchTriggers, rebuildSearchIndex, searchFileFor } from '../db/search-index.js';
 import { mergePaper, samePaperFields, titleKey, type PaperFields } from './merge.js';
 import { PaperRow, toFields, updatePaperFields } from './papers-repo.js';
@@ -128,21 +128,23 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
   // What this connection knows of the stored ids, kept from chunk to chunk while nobody else commits (data-version).
   let known: { version: number; ids: Map<string, number>; keys: Map<string, number> } | null = null;
   const background = incoming.length >= BACKGROUND_CHECKPOINT_PAPERS && !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
-  const autoBefore = db.pragma('wal_autocheckpoint', { simple: true }) as number;
-  if (background) db.pragma('wal_autocheckpoint = 0');
+  const releaseAutoCheckpoint = background ? suspendAutoCheckpoint(db) : null;
   // The same size repays a second thread for the search index (FTS5 tokenising is a third of the merge's writing).
   let worker: FetchSearchWorker | null = background && opts.searchIndex !== 'in-thread' ? startFetchSearchWorker(store, searchFileFor(db.name), false) : null;
   if (worker) report.indexWorker = true;
   try {
     await mergeChunks();
+  } catch (err) {
+    releaseAutoCheckpoint?.();
+    throw err;
   } finally {
     worker?.close();
-    if (background) db.pragma(`wal_autocheckpoint = ${autoBefore}`);
   }
-  if (background) {
+  if (releaseAutoCheckpoint) {
     // Nothing is lost when it fails (the log stays and the next checkpoint folds it back): nobody has to await it.
     report.walCheckpoint = Promise.all([db.name, searchFileFor(db.name)].map((f) => checkpointInBackground(f)));
     report.walCheckpoint.catch(() => {});
+    releaseAutoCheckpoint(report.walCheckpoint);
   }
   return report;
 

@@ -9,7 +9,7 @@ import { PaperRow, toFields, updatePaperFields } from './papers-repo.js';
 import type { PageResult } from './read-page.js';
 import type { PaperLink } from './links.js';
 import { openPageFeed, pageBytes, WORKER_MIN_BYTES, type ParseMode } from './page-feed.js';
-import { checkpointInBackground } from '../db/checkpoint.js';
+import { checkpointInBackground, suspendAutoCheckpoint } from '../db/checkpoint.js';
 import { createSearchTriggers, dropSearchTriggers, rebuildSearchIndex, searchFileFor } from '../db/search-index.js';
 import { startBulkLoad } from './bulk-indexes.js';
 import { inThreadSearchWriter } from './search-writer.js';
@@ -260,14 +260,14 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
       if (++n % 256 === 0 && chunkFull()) commitChunk();
     }
   };
-  const autoBefore = db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  let releaseAutoCheckpoint: ((settled?: Promise<unknown>) => void) | null = null;
   let committed = false;
   let indexFailure: unknown = null;
   // Ingest writes the index itself: the triggers would write it from this connection, which the worker's would block.
   dropSearchTriggers(db);
   try {
     db.pragma(`cache_size = -${Math.max(INGEST_CACHE_KIB, -cacheBefore)}`);
-    if (background) db.pragma('wal_autocheckpoint = 0');
+    if (background) releaseAutoCheckpoint = suspendAutoCheckpoint(db);
     write();
     search.allInserted(chunkMaxBefore);
     bulk.finish();
@@ -287,10 +287,9 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
     feed.close();
     createSearchTriggers(db);
     db.pragma(`cache_size = ${cacheBefore}`);
-    if (background) db.pragma(`wal_autocheckpoint = ${autoBefore}`);
+    if (!committed) releaseAutoCheckpoint?.();
   }
-  if (indexFailure) indexAfterFailure(store, indexFailure);
-  if (background) {
+  if (releaseAutoCheckpoint) {
     // Both files: the worker's connection leaves the search file's log alone for a load this size too (page-feed.ts).
     // The last one after those a chunked load started, which copy their part of the log meanwhile.
     report.walCheckpoint = Promise.all(checkpoints)
@@ -298,7 +297,9 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
       .then((frames) => frames.reduce((a, b) => a + b, 0));
     // Nothing is lost when it fails (the log stays and the next checkpoint folds it back), so no caller has to await it.
     report.walCheckpoint.catch(() => {});
+    releaseAutoCheckpoint(report.walCheckpoint);
   }
+  if (indexFailure) indexAfterFailure(store, indexFailure);
   return report;
 }
 
