@@ -62,6 +62,9 @@ export interface FetchBenchResult {
   ingest_median_ms: number;
   ingest_papers_per_sec: number;
   ratio_vs_ingest: number;
+  /** The same ingest in one transaction (`--chunk-ms=0`: no pauses between chunks for other writers). */
+  ingest_one_tx_median_ms: number;
+  ratio_vs_one_tx_ingest: number;
   machine: { cpus: number; cpu: string; loadavg_before: number[]; loadavg_after: number[] };
 }
 
@@ -84,6 +87,7 @@ export async function runFetchBench(n = 10_000, runs = 3): Promise<FetchBenchRes
     const readMs: number[] = [];
     const mergeMs: number[] = [];
     const ingestMs: number[] = [];
+    const oneTxMs: number[] = [];
     let papers = 0;
     const pages = generateCorpus(join(dir, 'pages'), n);
     for (let i = 0; i < runs; i++) {
@@ -96,6 +100,12 @@ export async function runFetchBench(n = 10_000, runs = 3): Promise<FetchBenchRes
       // Its log's checkpoint runs on another thread after it returns: settled here, it is not timed as part of the fetch.
       await ing.walCheckpoint?.catch(() => 0);
       ref.close();
+      const one = openStore(join(dir, `ingest-one${i}.db`));
+      t = performance.now();
+      const oneTx = ingestPaths(one, [pages], clock, { chunkMs: 0 });
+      oneTxMs.push(performance.now() - t);
+      await oneTx.walCheckpoint?.catch(() => 0);
+      one.close();
 
       const store = openStore(join(dir, `fetch${i}.db`));
       t = performance.now();
@@ -133,6 +143,8 @@ export async function runFetchBench(n = 10_000, runs = 3): Promise<FetchBenchRes
       ingest_median_ms: Math.round(ingestMed),
       ingest_papers_per_sec: Math.round((n / ingestMed) * 1000),
       ratio_vs_ingest: Number((ingestMed / fetchMed).toFixed(2)),
+      ingest_one_tx_median_ms: Math.round(median(oneTxMs)),
+      ratio_vs_one_tx_ingest: Number((median(oneTxMs) / fetchMed).toFixed(2)),
       machine: {
         cpus: os.cpus().length,
         cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -163,6 +175,8 @@ export const fetchPart: BenchPart = {
       { measure: 'ingest runs, same papers (ms)', value: r.ingest_runs_ms.join(', ') },
       { measure: 'ingest papers/s (median)', value: r.ingest_papers_per_sec },
       { measure: 'fetch speed / ingest speed', value: r.ratio_vs_ingest },
+      { measure: 'ingest in one transaction (median ms)', value: r.ingest_one_tx_median_ms },
+      { measure: 'fetch speed / one-transaction ingest speed', value: r.ratio_vs_one_tx_ingest },
     ]);
     console.log(r.ratio_vs_ingest >= 1 ? 'fetch: AS FAST AS INGEST' : 'fetch: SLOWER THAN INGEST');
     console.log('results:', writeResult('fetch', r));
