@@ -87,7 +87,7 @@ describe('/admin/preview', () => {
     app = Fastify();
     await registerAdminPreviewRoutes(app, {
       store, clock, config,
-      linksFor: (s) => ({ unsubscribeUrl: `https://papers.example.org/u/${s.id}?sig=a&b`, manageUrl: `https://papers.example.org/m/${s.id}` }),
+      linksFor: (s) => ({ unsubscribeUrl: `https://papers.example.org/u/${s.id}?sig=a&b`, unsubscribeMailto: 'mailto:u@papers.example.org', manageUrl: `https://papers.example.org/m/${s.id}` }),
     });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   });
@@ -116,7 +116,8 @@ describe('/admin/preview', () => {
     expect(page.toLowerCase()).not.toContain('<script');
     const html = await (await fetch(`${base}/admin/preview?as=grace@example.org&part=html`, { headers: auth })).text();
     expect(html).toContain(`href="https://papers.example.org/u/`);
-    expect(html).toContain('?sig=a&amp;b"');
+    // Escaped as Handlebars escapes attribute values ('=' too): the same href to a browser.
+    expect(html).toContain('?sig&#x3D;a&amp;b"');
     expect(html).not.toContain('Already sent');
     expect(html).toContain('TRENDING');
     expect(html).toContain('A fresh &lt;script&gt;x&lt;/script&gt; hit');

@@ -1,20 +1,8 @@
 // Owns the digest message bytes: one MIME body built per rendered variant, then per recipient only strings filled in (and DKIM after).
 import MailComposer from 'nodemailer/lib/mail-composer';
 import DKIM from 'nodemailer/lib/dkim';
-import type { RecipientLinks, RecipientSlots, RenderedDigest } from './ports.js';
-
-/**
- * What the renderer gets instead of a recipient's links. URL-shaped (some renderers check), only characters that
- * Handlebars, MJML, html-to-text and quoted-printable all leave alone, and distinct enough never to occur by chance.
- */
-export const LINK_PLACEHOLDERS: RecipientSlots = {
-  unsubscribeUrl: 'https://pbx-placeholder.invalid/pbxUnsubscribeUrlXbp',
-  unsubscribeMailto: 'mailto:pbxUnsubscribeMailtoXbp@pbx-placeholder.invalid',
-  manageUrl: 'https://pbx-placeholder.invalid/pbxManageUrlXbp',
-  email: 'pbxRecipientEmailXbp@pbx-placeholder.invalid',
-};
-const SLOT_NAMES = ['unsubscribeUrl', 'unsubscribeMailto', 'manageUrl', 'email'] as const;
-type SlotName = (typeof SLOT_NAMES)[number];
+import type { DigestMessage, RecipientLinks } from './ports.js';
+import { SLOT_NAMES, SLOT_TOKENS, type SlotName } from '../render/placeholders.js';
 
 export interface MessageHeadersConfig {
   from: string;
@@ -82,7 +70,7 @@ function forceQuotedPrintable(node: { childNodes: unknown[]; getHeader(k: string
 }
 
 /** Builds the message once for a rendered variant. */
-export async function buildTemplate(rendered: RenderedDigest, cfg: MessageHeadersConfig): Promise<MessageTemplate> {
+export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeadersConfig): Promise<MessageTemplate> {
   const root = new MailComposer({
     from: cfg.from,
     subject: rendered.subject,
@@ -106,7 +94,7 @@ export async function buildTemplate(rendered: RenderedDigest, cfg: MessageHeader
   const hits: { start: number; end: number; slot: SlotName }[] = [];
   const found = { unsubscribeUrl: 0, unsubscribeMailto: 0, manageUrl: 0, email: 0 } as Record<SlotName, number>;
   for (const slot of SLOT_NAMES) {
-    const re = new RegExp(placeholderPattern(LINK_PLACEHOLDERS[slot]), 'g');
+    const re = new RegExp(placeholderPattern(SLOT_TOKENS[slot]), 'g');
     for (const m of body.matchAll(re)) {
       hits.push({ start: m.index, end: m.index + m[0].length, slot });
       found[slot]++;

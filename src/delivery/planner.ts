@@ -3,7 +3,6 @@ import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource, type PreparedDigest } from './ports.js';
 import { currentSlot, dueSlot, type Slot } from './schedule.js';
-import { LINK_PLACEHOLDERS } from './mime.js';
 
 const PAGE = 500;
 
@@ -92,7 +91,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
     if (cached !== undefined) return cached;
     let row = store.q('delivery-variant-id').get(edition, key) as { id: number } | undefined;
     if (!row) {
-      const rendered = await digestP.render(selection as never, LINK_PLACEHOLDERS);
+      const rendered = await digestP.render(selection as never);
       store.q('delivery-variant-insert').run({
         edition_id: edition,
         key,

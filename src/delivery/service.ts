@@ -10,7 +10,7 @@ import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource } fro
 import { createPlanner, type Decision, type PlanResult } from './planner.js';
 import { Sender, headersConfig, envelopeFrom, emptyDrainStats, addDrainStats, type DrainStats } from './sender.js';
 import { acquireLease, releaseLease, newHolderId, leaseHolder } from './lease.js';
-import { buildTemplate, personalise, LINK_PLACEHOLDERS } from './mime.js';
+import { buildTemplate, personalise } from './mime.js';
 import { localDateOf } from './schedule.js';
 import { RunRow, EditionState, emptyCounts, DeliveryStatus, type DeliveryCounts, type RunMode, type RunTrigger } from './status.js';
 
@@ -193,7 +193,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     });
     const selection = await digest.select(subscriber);
     if (isNothing(selection)) throw new RunError(`nothing to send: ${selection.nothing}`);
-    const template = await buildTemplate(await digest.render(selection, LINK_PLACEHOLDERS), headersConfig(config));
+    const template = await buildTemplate(await digest.render(selection), headersConfig(config));
     const messageId = `<test.${runId}@${config.MAIL_DOMAIN}>`;
     // Not a subscriber: no signed links exist for it, so the links lead to the site (and the address is not in the ledger).
     const links = { unsubscribeUrl: `${config.PUBLIC_URL}/`, unsubscribeMailto: `mailto:unsubscribe@${config.MAIL_DOMAIN}`, manageUrl: `${config.PUBLIC_URL}/` };

@@ -3,7 +3,8 @@
 import { createHmac } from 'node:crypto';
 import type { Store } from '../../src/db/open.js';
 import type { Config } from '../../src/config.js';
-import type { DigestSource, PreparedDigest, RecipientLinks, RecipientSlots, Selection, DeliverySubscriber, DigestKind } from '../../src/delivery/ports.js';
+import { SLOT_TOKENS } from '../../src/render/placeholders.js';
+import type { DigestSource, PreparedDigest, RecipientLinks, Selection, DeliverySubscriber, DigestKind } from '../../src/delivery/ports.js';
 
 interface PaperRow {
   id: number;
@@ -34,7 +35,8 @@ export function createSimpleDigest(store: Store, config: Config, counters?: { re
           if (ids.length === 0) return { nothing: 'every paper has been sent already' };
           return { key: `${kind}:${ids.join(',')}`, paperIds: ids };
         },
-        render(sel: Selection, links: RecipientSlots) {
+        render(sel: Selection) {
+          const links = SLOT_TOKENS;
           if (counters) counters.renders++;
           const chosen = sel.paperIds.map((id) => byId.get(id)!);
           const cards = chosen
