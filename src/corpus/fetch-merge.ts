@@ -3,6 +3,7 @@
 // an upvote snapshot whenever the count a source shows has changed.
 import type { Statement } from 'better-sqlite3';
 import type { Store } from '../db/open.js';
+import type { QueryParams } from '../db/query-types.js';
 import type { Clock } from '../clock.js';
 import { checkpointInBackground, suspendAutoCheckpoint } from '../db/checkpoint.js';
 import { createSearchTriggers, dropSearchTriggers, rebuildSearchIndex, searchFileFor } from '../db/search-index.js';
@@ -102,7 +103,7 @@ function newSourceWriter(store: Store) {
       }
     },
     flush() {
-      for (let i = 0; i < values.length; i += 5) single.run(values.slice(i, i + 5));
+      for (let i = 0; i < values.length; i += 5) single.run(...(values.slice(i, i + 5) as QueryParams<'insert-source'>));
       values = [];
     },
   };

@@ -209,13 +209,13 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
         else {
           const info = insertPaper.run(
             key,
-            page.titles[i],
-            page.abstracts[i],
-            page.authors[i],
-            page.publishedOn[i],
-            page.upvotes[i],
+            page.titles[i]!,
+            page.abstracts[i]!,
+            page.authors[i]!,
+            page.publishedOn[i]!,
+            page.upvotes[i]!,
             listedOn,
-            page.links[i],
+            page.links[i]!,
             stamp,
             stamp,
           );
@@ -224,7 +224,7 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
           if (ids) ids[i] = mine.id;
           report.added++;
         }
-        insertSource.run(mine.id, file, page.lines[i], page.positions[i], listedOn);
+        insertSource.run(mine.id, file, page.lines[i]!, page.positions[i]!, listedOn);
       }
       search.written(page, ids);
       if (chunkFull()) commitChunk();

@@ -1,5 +1,6 @@
 // Owns putting deliveries in the ledger: who is due, what each gets (selected, rendered once per distinct selection), in batched transactions.
 import type { Store } from '../db/open.js';
+import type { QueryParams } from '../db/query-types.js';
 import type { Clock } from '../clock.js';
 import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource, type PreparedDigest } from './ports.js';
 import { currentSlot, dueSlot, type Slot } from './schedule.js';
@@ -124,7 +125,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
         if (page.length === 0) break;
       }
       after = page[page.length - 1]!.id;
-      const rows: Record<string, unknown>[] = [];
+      const rows: (Omit<QueryParams<'delivery-insert'>[0], 'now'> & { decision: Decision })[] = [];
       for (const sub of page) {
         const state = store.q('delivery-subscriber-state').get({ id: sub.id, frequency: sub.frequency }) as State;
         const slot = opts.mode === 'due' ? dueSlot(sub, now, state.latest_period) : currentSlot(sub, now);
