@@ -41,14 +41,6 @@ const SendBody = z
   })
   .strict();
 
-interface FetchHealthRow {
-  source: string;
-  status: string;
-  started_at: string;
-  last_ok_at: string | null;
-  error: string | null;
-}
-
 /** `2026-11-23T09:00:00.000Z` -> `2026-11-23 09:00` (UTC, as the header says). */
 function minute(iso: string | null): string {
   return iso ? iso.slice(0, 16).replace('T', ' ') : '';
@@ -114,11 +106,11 @@ export function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDep
       now: now.toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
       days: CHART_DAYS,
       subscribers: store.q('dash-subscribers-by-status').all(),
-      chart: chart(store.q('dash-sends-per-day').all(since) as { day: string; n: number }[], now),
+      chart: chart(store.q('dash-sends-per-day').all(since), now),
       runs: service.recentRuns(20).map((r) => ({ ...r, started: minute(r.started_at), dry: r.dry_run === 1, failedRun: r.status === 'failed', counts: service.counts(r.id) })),
-      failures: (store.q('dash-failures').all(50) as { updated_at: string }[]).map((f) => ({ ...f, when: minute(f.updated_at) })),
+      failures: store.q('dash-failures').all(50).map((f) => ({ ...f, when: minute(f.updated_at) })),
       // The live corpus's health (src/corpus/fetch.ts): each source's last fetch, and when one last worked.
-      fetches: (store.q('fetch-health').all() as FetchHealthRow[]).map((f) => ({
+      fetches: store.q('fetch-health').all().map((f) => ({
         ...f,
         started: minute(f.started_at),
         lastOk: f.last_ok_at ? minute(f.last_ok_at) : 'never',

@@ -1,5 +1,6 @@
 // Owns sending the ledger: due deliveries in keyset pages, a bounded number in flight, paced, every outcome written back.
 import type { Store } from '../db/open.js';
+import type { QueryRow } from '../db/query-types.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
@@ -13,15 +14,7 @@ import { installTag } from '../secrets.js';
 const PAGE = 500;
 const TEMPLATE_CACHE = 64;
 
-interface DueRow {
-  id: number;
-  edition_id: number;
-  subscriber_id: number;
-  variant_id: number;
-  attempts: number;
-  email: string;
-  subscriber_status: string;
-}
+type DueRow = QueryRow<'delivery-due-page'>;
 
 type Outcome =
   | { id: number; kind: 'sent'; response: string }
@@ -118,10 +111,12 @@ export class Sender {
     this.install = installTag(d.config);
   }
 
-  private template(variantId: number): Promise<MessageTemplate> {
+  private template(variantId: number | null): Promise<MessageTemplate> {
+    // The planner queues a row only with its variant; NULL is a skipped row's, so this one cannot be sent.
+    if (variantId === null) return Promise.reject(new RecipientError('queued without a variant'));
     let t = this.templates.get(variantId);
     if (!t) {
-      const row = this.d.store.q('delivery-variant-get').get(variantId) as { subject: string; html: string; text: string } | undefined;
+      const row = this.d.store.q('delivery-variant-get').get(variantId);
       if (!row) return Promise.reject(new RecipientError(`variant ${variantId} is missing`));
       t = buildTemplate(row, headersConfig(this.d.config));
       if (this.templates.size >= TEMPLATE_CACHE) this.templates.delete(this.templates.keys().next().value!);
@@ -191,7 +186,7 @@ export class Sender {
         // The common outcome, `sent`, is written for the whole batch in two statements instead of two per message.
         const sent = outcomes.filter((o) => o.kind === 'sent');
         if (sent.length > 0) {
-          const marked = q('delivery-mark-sent-batch').all({ batch: JSON.stringify(sent.map((o) => [o.id, o.response])), now: iso }) as { id: number }[];
+          const marked = q('delivery-mark-sent-batch').all({ batch: JSON.stringify(sent.map((o) => [o.id, o.response])), now: iso });
           if (marked.length > 0) q('delivery-record-sent-papers-batch').run(JSON.stringify(marked.map((r) => r.id)));
           counted.sent += sent.length;
         }
@@ -220,7 +215,7 @@ export class Sender {
         }
         if (claims.length > 0) {
           const ids = claims.map((row) => [row.id, deliveryMessageId(row.id, row.edition_id, this.d.config.MAIL_DOMAIN, this.install)] as const);
-          const got = new Set((q('delivery-claim-batch').all({ batch: JSON.stringify(ids), now: iso }) as { id: number }[]).map((r) => r.id));
+          const got = new Set(q('delivery-claim-batch').all({ batch: JSON.stringify(ids), now: iso }).map((r) => r.id));
           for (const [id, messageId] of ids) if (got.has(id)) claimed.set(id, messageId);
         }
       })
@@ -291,7 +286,7 @@ export class Sender {
 
     try {
       pages: while (!this.stopRequested) {
-        const page = this.d.store.q('delivery-due-page').all({ after, now: this.d.clock.now().toISOString(), limit: PAGE }) as DueRow[];
+        const page = this.d.store.q('delivery-due-page').all({ after, now: this.d.clock.now().toISOString(), limit: PAGE });
         if (page.length === 0) break;
         after = page[page.length - 1]!.id;
         let i = 0;
