@@ -1,6 +1,6 @@
 // Owns the digest message bytes: one MIME body built per rendered variant, then per recipient only strings filled in (and DKIM after).
 import MailComposer from 'nodemailer/lib/mail-composer';
-import DKIM from 'nodemailer/lib/dkim';
+import { createSigner, type DkimKey } from '../mail/dkim.js';
 import type { DigestMessage, RecipientLinks } from './ports.js';
 import { SLOT_NAMES, SLOT_TOKENS, type SlotName } from '../render/placeholders.js';
 
@@ -9,7 +9,7 @@ export interface MessageHeadersConfig {
   mailDomain: string;
   /** `List-Id` value, e.g. `paperboy digest <digest.example.org>`. */
   listId: string;
-  dkim?: { domainName: string; keySelector: string; privateKey: string };
+  dkim?: DkimKey;
 }
 
 export interface Recipient {
@@ -120,24 +120,7 @@ export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeaders
   segments.push(Buffer.from(body.slice(pos), 'latin1'));
   const wire = stuffSegments(segments);
 
-  let sign: MessageTemplate['sign'] = null;
-  if (cfg.dkim) {
-    const signer = new DKIM({
-      ...cfg.dkim,
-      // The default list leaves out List-Unsubscribe-Post; RFC 8058 wants both List headers signed.
-      headerFieldNames:
-        'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
-        'List-Id:List-Unsubscribe:List-Unsubscribe-Post:Auto-Submitted',
-    });
-    sign = (raw) =>
-      new Promise<Buffer>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        const out = signer.sign(raw);
-        out.on('data', (c: Buffer) => chunks.push(c));
-        out.on('end', () => resolve(Buffer.concat(chunks)));
-        out.on('error', reject);
-      });
-  }
+  const sign = cfg.dkim ? createSigner(cfg.dkim) : null;
   return { segments, wire, found, sign };
 }
 

@@ -10,6 +10,7 @@ import { buildTemplate, personaliseForWire, RecipientError, type MessageTemplate
 import { RateGate } from './rate.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installTag } from '../secrets.js';
+import { dkimKey } from '../mail/dkim.js';
 
 const PAGE = 500;
 const TEMPLATE_CACHE = 64;
@@ -77,10 +78,7 @@ export function envelopeFrom(mailFrom: string): string {
 }
 
 export function headersConfig(config: Config): MessageHeadersConfig {
-  const dkim =
-    config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
-      ? { domainName: config.DKIM_DOMAIN, keySelector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY.replace(/\\n/g, '\n') }
-      : undefined;
+  const dkim = dkimKey(config);
   return { from: config.MAIL_FROM, mailDomain: config.MAIL_DOMAIN, listId: `paperboy digest <digest.${config.MAIL_DOMAIN}>`, ...(dkim ? { dkim } : {}) };
 }
 
