@@ -1,6 +1,7 @@
 // Owns the digest message bytes: one MIME body built per rendered variant, then per recipient only strings filled in (and DKIM after).
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { createSigner, type DkimKey } from '../mail/dkim.js';
+import { isMailbox } from '../mail/envelope.js';
 import type { DigestMessage, RecipientLinks } from './ports.js';
 import { SLOT_NAMES, SLOT_TOKENS, type SlotName } from '../render/placeholders.js';
 
@@ -165,8 +166,6 @@ function qpValue(value: string): string {
 }
 
 const UNSAFE_HEADER_VALUE = /[\r\n<>]/;
-// A bare address: one @, no spaces, quotes, brackets, commas or control characters (nothing a header could be split on).
-const SIMPLE_ADDRESS = /^[^\s"<>(),;:\\[\]@\x00-\x1f\x7f]+@[^\s"<>(),;:\\[\]@\x00-\x1f\x7f]+$/;
 
 export class RecipientError extends Error {}
 
@@ -175,7 +174,7 @@ function rfc2822Date(d: Date): string {
 }
 
 function checkRecipient(r: Recipient): void {
-  if (!SIMPLE_ADDRESS.test(r.email)) throw new RecipientError(`not a deliverable address: ${JSON.stringify(r.email)}`);
+  if (!isMailbox(r.email)) throw new RecipientError(`not a deliverable address: ${JSON.stringify(r.email)}`);
   if (!/^<[^<>\s]+@[^<>\s]+>$/.test(r.messageId)) throw new RecipientError(`not a Message-ID: ${JSON.stringify(r.messageId)}`);
   for (const v of [r.links.unsubscribeUrl, r.links.unsubscribeMailto, r.links.manageUrl]) {
     if (UNSAFE_HEADER_VALUE.test(v)) throw new RecipientError('a link holds CR, LF or angle brackets');

@@ -4,7 +4,8 @@ import type { Config } from '../config.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { createSigner, dkimKey, type DkimKey, type Signer } from './dkim.js';
 import { SendError, mailOptions, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
-import { dotStuff, envelopeAddress, parseSmtpUrl, type SmtpReply, type SmtpTarget } from './smtp-wire.js';
+import { checkEnvelope } from './envelope.js';
+import { dotStuff, parseSmtpUrl, type SmtpReply, type SmtpTarget } from './smtp-wire.js';
 import { SessionError, SmtpSession, type Pending } from './smtp-session.js';
 
 export interface PipeliningMessengerOptions {
@@ -94,15 +95,13 @@ export class PipeliningMessenger implements Messenger {
 
   sendRaw(msg: RawMessage): Promise<SendResult> {
     if (this.closing) return Promise.reject(new SendError('messenger is closed', 'temporary'));
-    let from: string;
-    let to: string[];
     try {
-      from = msg.envelope.from === '' ? '' : envelopeAddress(msg.envelope.from);
-      to = msg.envelope.to.map(envelopeAddress);
-      if (to.length === 0) throw new Error('no recipients');
+      // One plain mailbox each (no command injection), as every messenger checks: a permanent SendError otherwise.
+      checkEnvelope(msg.envelope);
     } catch (err) {
-      return Promise.reject(new SendError((err as Error).message, 'permanent'));
+      return Promise.reject(err);
     }
+    const { from, to } = msg.envelope;
     let body: readonly Buffer[];
     if (msg.dotStuffed) {
       body = typeof msg.raw === 'string' ? [Buffer.from(msg.raw, 'utf8')] : Buffer.isBuffer(msg.raw) ? [msg.raw] : msg.raw.filter((b) => b.length > 0);
