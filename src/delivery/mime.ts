@@ -1,5 +1,6 @@
 // Owns the digest message bytes: one MIME body built per rendered variant, then per recipient only strings filled in (and DKIM after).
 import MailComposer from 'nodemailer/lib/mail-composer';
+import * as qp from 'nodemailer/lib/qp';
 import { createSigner, type DkimKey } from '../mail/dkim.js';
 import { isMailbox } from '../mail/envelope.js';
 import type { DigestMessage, RecipientLinks } from './ports.js';
@@ -145,24 +146,9 @@ function stuffSegments(segments: Segment[]): Segment[] {
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Quoted-printable for a value dropped mid-line: soft breaks around it and every 72 characters keep lines short. */
+/** Quoted-printable for a value dropped mid-line: soft breaks around it (nodemailer's encoder and wrap inside). */
 function qpValue(value: string): string {
-  const bytes = Buffer.from(value, 'utf8');
-  const tokens: string[] = [];
-  for (const b of bytes) {
-    tokens.push(b === 0x3d || b < 0x21 || b > 0x7e ? '=' + b.toString(16).toUpperCase().padStart(2, '0') : String.fromCharCode(b));
-  }
-  let out = '=\r\n';
-  let line = 0;
-  for (const t of tokens) {
-    if (line + t.length > 72) {
-      out += '=\r\n';
-      line = 0;
-    }
-    out += t;
-    line += t.length;
-  }
-  return out + '=\r\n';
+  return '=\r\n' + qp.wrap(qp.encode(Buffer.from(value, 'utf8')), 76) + '=\r\n';
 }
 
 const UNSAFE_HEADER_VALUE = /[\r\n<>]/;
