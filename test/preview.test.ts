@@ -6,7 +6,7 @@ import { openStore, type Store } from '../src/db/open.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
-import { registerAdminPreviewRoutes } from '../src/archive/admin-preview.js';
+import { registerAdminPreviewRoutes } from '../src/admin/preview-routes.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
 import { addPaper, addSubscriber, recordSent } from './helpers/corpus.js';

@@ -9,8 +9,8 @@ import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { createOutboxMessenger } from '../../src/mail/outbox-messenger.js';
 import { createOutbox } from '../../src/mail/outbox.js';
-import { registerOutboxRoutes } from '../../src/mail/outbox-routes.js';
-import { registerAdminLogin } from '../../src/admin/admin-auth.js';
+import { registerOutboxRoutes } from '../../src/admin/outbox-routes.js';
+import { registerAdminLogin } from '../../src/admin/auth.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join('test-output', 'mail');

@@ -9,8 +9,8 @@ import { silentLogger } from '../../src/log.js';
 import { FakeClock } from '../../src/clock.js';
 import { createOutboxMessenger } from '../../src/mail/outbox-messenger.js';
 import { createOutbox } from '../../src/mail/outbox.js';
-import { registerOutboxRoutes } from '../../src/mail/outbox-routes.js';
-import { registerAdminLogin, adminCheck, ADMIN_COOKIE } from '../../src/admin/admin-auth.js';
+import { registerOutboxRoutes } from '../../src/admin/outbox-routes.js';
+import { registerAdminLogin, adminCheck, ADMIN_COOKIE } from '../../src/admin/auth.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const EVIL_SUBJECT = '<script>alert(1)</script> & "quoted" digest';

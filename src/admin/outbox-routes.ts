@@ -2,9 +2,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
-import { requireAdmin } from '../admin/admin-auth.js';
-import { renderAdminPage } from '../admin/admin-views.js';
-import type { Outbox } from './outbox.js';
+import { requireAdmin } from './auth.js';
+import { renderAdminPage } from './views.js';
+import type { Outbox } from '../mail/outbox.js';
 import { decimalInt } from '../web/params.js';
 
 const PageNumber = decimalInt(1, 1_000_000, 'page must be a whole number from 1');

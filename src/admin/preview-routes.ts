@@ -7,8 +7,8 @@ import type { Config } from '../config.js';
 import { DigestKind, createSelector, isIsoDay, todayUtc } from '../digest/select.js';
 import { buildPreview, previewFacts, type PreviewDeps } from '../digest/preview.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../render/renderer.js';
-import { createPages } from './pages.js';
-import { useOwnCsp } from './routes.js';
+import { createPages } from '../archive/pages.js';
+import { useOwnCsp } from '../archive/routes.js';
 
 export interface AdminPreviewDeps extends Omit<PreviewDeps, 'renderer' | 'selector' | 'config'> {
   config: Pick<Config, 'PUBLIC_URL' | 'DIGEST_SIZE_DEFAULT' | 'SENDER_ADDRESS_LINE'> & { ADMIN_TOKEN?: string };

@@ -1,15 +1,16 @@
 // Owns the admin HTTP side of delivery: POST /admin/send (bearer token, idempotency key) and the GET /admin dashboard.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { z } from 'zod';
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
-import { DigestKind } from './ports.js';
-import { RunError, type DeliveryService } from './service.js';
-import type { RunMode } from './status.js';
+import { DigestKind } from '../delivery/ports.js';
+import { RunError, type DeliveryService } from '../delivery/service.js';
+import type { RunMode } from '../delivery/status.js';
+import { ADMIN_TEMPLATES_DIR } from './views.js';
 
 const MESSAGES = {
   badBody: 'the request body does not describe a send',
@@ -19,7 +20,7 @@ const MESSAGES = {
   badTo: '"to" must be one email address, with no line breaks, spaces or other control characters',
 } as const;
 
-const DASHBOARD = fileURLToPath(new URL('../../templates/admin/dashboard.hbs', import.meta.url));
+const DASHBOARD = join(ADMIN_TEMPLATES_DIR, 'dashboard.hbs');
 const CHART_DAYS = 30;
 
 export interface AdminSendDeps {
