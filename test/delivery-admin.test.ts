@@ -50,7 +50,7 @@ function open(): Store {
 async function server(d: DeliveryDeps): Promise<{ app: FastifyInstance; url: string; service: ReturnType<typeof createDeliveryService> }> {
   const service = createDeliveryService(d, { pollMs: 10 });
   const app = Fastify();
-  registerAdminSendRoutes(app, { service, store: d.store, clock: d.clock, guard: requireAdmin({ config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } }) });
+  await registerAdminSendRoutes(app, { service, store: d.store, clock: d.clock, guard: requireAdmin({ config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } }) });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   opened.push({ close: () => app.close() }, { close: () => service.close() });
   return { app, url, service };

@@ -37,7 +37,7 @@ describe('GET /admin in Chromium', () => {
     const app = Fastify();
     const auth = { config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } };
     await registerAdminLogin(app, auth);
-    registerAdminSendRoutes(app, { service, store, clock, guard: requireAdmin(auth) });
+    await registerAdminSendRoutes(app, { service, store, clock, guard: requireAdmin(auth) });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     const browser = await chromium.launch({
       executablePath: CHROMIUM,

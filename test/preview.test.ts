@@ -7,6 +7,7 @@ import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
 import { registerAdminPreviewRoutes } from '../src/admin/preview-routes.js';
+import { requireAdmin } from '../src/admin/auth.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
 import { addPaper, addSubscriber, recordSent } from './helpers/corpus.js';
@@ -86,7 +87,7 @@ describe('/admin/preview', () => {
     recordSent(store, sub, [sentId], '2026-03-09');
     app = Fastify();
     await registerAdminPreviewRoutes(app, {
-      store, clock, config,
+      store, clock, config, guard: requireAdmin({ config }),
       linksFor: (s) => ({ unsubscribeUrl: `https://papers.example.org/u/${s.id}?sig=a&b`, manageUrl: `https://papers.example.org/m/${s.id}` }),
     });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
