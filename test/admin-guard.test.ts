@@ -131,8 +131,16 @@ describe('the admin area in one place', () => {
 
   it('keeps every admin template in templates/admin/', () => {
     expect(existsSync(join(root, 'templates', 'web', 'admin'))).toBe(false);
-    for (const t of ['admin-layout', 'admin-login', 'admin-not-found', 'dashboard', 'outbox-list', 'outbox-message']) {
+    for (const t of ['admin-layout', 'admin-login', 'admin-not-found', 'dashboard', 'outbox-list', 'outbox-message', 'preview']) {
       expect(existsSync(join(root, 'templates', 'admin', `${t}.hbs`)), t).toBe(true);
     }
+    // No admin markup left in another area's template (the preview used to be a branch of the archive page).
+    const templates = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? templates(join(d, e.name)) : [join(d, e.name)]));
+    const elsewhere = templates(join(root, 'templates'))
+      .filter((f) => !relative(root, f).startsWith(join('templates', 'admin')))
+      .filter((f) => /\/admin\b|\{\{#if preview\}\}|\bpreview\./.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(root, f));
+    expect(elsewhere).toEqual([]);
   });
 });

@@ -111,6 +111,9 @@ describe('/admin/preview', () => {
     expect(res.status).toBe(200);
     const page = await res.text();
     expect(page).toContain('Preview for grace@example.org');
+    // An admin page like the others: the admin layout (templates/admin/), with its navigation and sign-out.
+    expect(page).toContain('paperboy admin');
+    expect(page).toContain('action="/admin/logout"');
     expect(page).toContain('Score breakdown');
     expect(page).toMatch(/<td><b>-?\d+\.\d{3}<\/b><\/td>/);
     expect(page).toContain('<iframe sandbox=""');

@@ -3,12 +3,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { DigestKind, createSelector, isIsoDay, todayUtc } from '../digest/select.js';
+import { DigestKind, createSelector, isIsoDay } from '../digest/select.js';
 import { buildPreview, previewFacts, type PreviewDeps } from '../digest/preview.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../render/renderer.js';
-import { createPages } from '../archive/pages.js';
 import { useOwnCsp } from '../archive/routes.js';
 import { adminRoutes, type AdminGuard } from './auth.js';
+import { renderAdminPage } from './views.js';
 
 export interface AdminPreviewDeps extends Omit<PreviewDeps, 'renderer' | 'selector' | 'config'> {
   config: Pick<Config, 'PUBLIC_URL' | 'DIGEST_SIZE_DEFAULT' | 'SENDER_ADDRESS_LINE'>;
@@ -50,7 +50,6 @@ function addAdminPreviewRoutes(app: FastifyInstance, deps: AdminPreviewDeps): vo
   const templatesDir = deps.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   const renderer = deps.renderer ?? createRenderer({ templatesDir, config: deps.config });
   const selector = deps.selector ?? createSelector({ store: deps.store, clock: deps.clock, poolMaxAgeMs: 60_000 });
-  const pages = createPages({ templatesDir, config: deps.config, today: () => todayUtc(deps.clock) });
   const previewDeps: PreviewDeps = { ...deps, renderer, selector };
 
   app.get('/admin/preview', async (req, reply) => {
@@ -67,7 +66,9 @@ function addAdminPreviewRoutes(app: FastifyInstance, deps: AdminPreviewDeps): vo
         ? reply.header('content-type', 'text/html; charset=utf-8').send(r.html)
         : reply.header('content-type', 'text/plain; charset=utf-8').send(r.text);
     }
-    const html = pages.render({
+    const html = renderAdminPage('preview', {
+      signedIn: true,
+      navPreview: true,
       title: r.subscriber ? `Preview for ${r.subscriber.email}` : 'Preview of the public digest',
       preview: {
         facts: previewFacts(r),
