@@ -7,7 +7,6 @@ import type { Logger } from '../log.js';
 import { SendError, type Messenger } from '../mail/messenger.js';
 import type { RecipientLinks } from './ports.js';
 import { buildTemplate, personaliseForWire, RecipientError, type MessageTemplate, type MessageHeadersConfig } from './mime.js';
-import { RateGate } from './rate.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installTag } from '../secrets.js';
 import { dkimKey } from '../mail/dkim.js';
@@ -91,7 +90,6 @@ function describe(err: unknown): string {
 export class Sender {
   private readonly templates = new Map<number, Promise<MessageTemplate>>();
   private readonly maxInFlight: number;
-  private readonly gate: RateGate;
   private readonly from: string;
   private readonly install: string;
   /** Set when the lease is lost mid-drain: stop claiming, finish what is in flight. */
@@ -104,7 +102,6 @@ export class Sender {
 
   constructor(private readonly d: SenderDeps) {
     this.maxInFlight = d.maxInFlight ?? d.config.SMTP_POOL_SIZE * 8;
-    this.gate = new RateGate(d.config.SMTP_RATE_PER_SEC);
     this.from = envelopeFrom(d.config.MAIL_FROM);
     this.install = installTag(d.config);
   }
@@ -300,8 +297,8 @@ export class Sender {
           // While probing, one message at a time; else refill when half the window is free: one transaction records
           // the finished half and claims the next (the pooled connections still have the other half queued meanwhile).
           const window = this.outage ? 1 : this.maxInFlight;
-          while (inFlight.size > (this.outage ? 0 : this.gate.limited ? window - 1 : Math.floor(window / 2))) await waitForSlot();
-          // Claim as many as there are free slots, pacing each through the rate gate, in one transaction.
+          while (inFlight.size > (this.outage ? 0 : Math.floor(window / 2))) await waitForSlot();
+          // Claim as many as there are free slots in one transaction (SMTP_RATE_PER_SEC paces them in the messenger).
           const claims: DueRow[] = [];
           const skips: { id: number; reason: string }[] = [];
           while (i < page.length && claims.length < window - inFlight.size) {
@@ -309,18 +306,9 @@ export class Sender {
             if (row.subscriber_status !== 'active') skips.push({ id: row.id, reason: `subscriber is ${row.subscriber_status}` });
             else claims.push(row);
           }
-          if (!this.gate.limited) {
-            const claimed = this.commit(done, claims, skips, stats);
-            for (const row of claims) {
-              const messageId = claimed.get(row.id);
-              if (messageId) launch(row, messageId);
-            }
-            continue;
-          }
-          this.commit(done, [], skips, stats);
+          const claimed = this.commit(done, claims, skips, stats);
           for (const row of claims) {
-            await this.gate.take();
-            const messageId = this.commit(done, [row], [], stats).get(row.id);
+            const messageId = claimed.get(row.id);
             if (messageId) launch(row, messageId);
           }
         }

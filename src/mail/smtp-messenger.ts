@@ -8,7 +8,7 @@ import { checkEnvelope, checkSingleRecipient } from './envelope.js';
 import { rawBytes } from './raw-bytes.js';
 import { DKIM_SIGNED_HEADERS, dkimKey } from './dkim.js';
 
-type SmtpConfig = Pick<Config, 'SMTP_URL' | 'SMTP_POOL_SIZE' | 'SMTP_RATE_PER_SEC' | 'MAIL_FROM' | 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'>;
+type SmtpConfig = Pick<Config, 'SMTP_URL' | 'SMTP_POOL_SIZE' | 'MAIL_FROM' | 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'>;
 
 export interface SmtpMessengerOptions {
   /** Extra nodemailer pool options (timeouts in tests, TLS settings); they win over the defaults. */
@@ -28,7 +28,6 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
     // Connections are reused for many messages; rotating them now and then keeps a relay's per-connection
     // limits from failing a message.
     maxMessages: 100,
-    ...(config.SMTP_RATE_PER_SEC > 0 ? { rateLimit: config.SMTP_RATE_PER_SEC, rateDelta: 1000 } : {}),
     // The pool would otherwise resend a message whose connection dropped mid-DATA on its own, behind the
     // ledger's back: the server may already have it. Report the failure and let the ledger decide.
     maxRequeues: 0,
