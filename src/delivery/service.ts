@@ -1,4 +1,4 @@
-// Owns send runs: plan into the ledger, take the sender lease, drain, report; shared by the scheduler, the CLI and HTTP.
+// Owns send runs: record one (idempotently), plan it into the ledger, drain as it plans, report; shared by the scheduler, the CLI and HTTP.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../db/open.js';
@@ -6,15 +6,16 @@ import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Messenger } from '../mail/messenger.js';
-import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource } from './ports.js';
+import { DeliverySubscriber, type DigestKind, type DigestSource } from './ports.js';
 import { createPlanner, type Decision, type PlanResult } from './planner.js';
-import { Sender, headersConfig, envelopeFrom, emptyDrainStats, addDrainStats, type DrainStats } from './sender.js';
-import { acquireLease, releaseLease, newHolderId, leaseHolder } from './lease.js';
-import { buildTemplate, personalise } from './mime.js';
-import { localDateOf } from './schedule.js';
-import { RunRow, EditionState, emptyCounts, DeliveryStatus, type DeliveryCounts, type RunMode, type RunTrigger } from './status.js';
+import { Sender, emptyDrainStats, type DrainStats } from './sender.js';
+import { newHolderId } from './lease.js';
+import { createLeaderDrain } from './leader-drain.js';
+import { createRunRecords } from './run-records.js';
+import { sendTestDigest, NothingToSendError } from './test-send.js';
+import { RunRow, EditionState, emptyCounts, type DeliveryCounts, type RunMode, type RunTrigger } from './status.js';
 
-export const SENDER_LEASE = 'sender';
+export { SENDER_LEASE } from './leader-drain.js';
 
 /** What people see when a run cannot start; the CLI and the HTTP route show these. */
 export const RUN_MESSAGES = {
@@ -86,120 +87,17 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
   const leaseMs = opts.leaseMs ?? 30_000;
   const pollMs = opts.pollMs ?? 200;
   const sender = new Sender({ ...deps, links: (id) => deps.digest.links(id), ...(opts.maxInFlight ? { maxInFlight: opts.maxInFlight } : {}) });
-  let draining: Promise<DrainStats | null> | null = null;
   let closed = false;
-
-  /**
-   * Orphans of a dead sender. Rows whose body never went to the socket (no on_wire_at) were not sent: queued again,
-   * attempt given back. Only rows on the wire become `unknown`, then resent or counted as sent (RESEND_UNKNOWN).
-   */
-  function recoverOrphans(): { requeued: number; unknown: number } {
-    return store.db
-      .transaction(() => {
-        const iso = clock.now().toISOString();
-        const requeued = store.q('delivery-orphans-requeue').run({ now: iso }).changes;
-        const unknown = store.q('delivery-orphans-to-unknown').run(iso).changes;
-        if (unknown > 0) {
-          if (config.RESEND_UNKNOWN) store.q('delivery-unknown-requeue').run({ now: iso, recovered_at: iso });
-          else store.q('delivery-unknown-record-papers').run(iso);
-        }
-        return { requeued, unknown };
-      })
-      .immediate();
-  }
-
-  async function drainAsLeader(): Promise<DrainStats | null> {
-    if (closed) return null;
-    const lease = acquireLease(store, clock, SENDER_LEASE, holder, leaseMs);
-    if (!lease.held) return null;
-    if (lease.fresh) {
-      const { requeued, unknown } = recoverOrphans();
-      if (requeued > 0) log.warn({ requeued }, 'deliveries claimed by a stopped sender but never sent are queued again');
-      if (unknown > 0) log.warn({ unknown, resend: config.RESEND_UNKNOWN }, 'deliveries on the wire when a sender stopped have an unknown outcome');
-    }
-    sender.stopRequested = false;
-    const renew = setInterval(() => {
-      try {
-        if (!acquireLease(store, clock, SENDER_LEASE, holder, leaseMs).held) sender.stopRequested = true;
-      } catch (err) {
-        log.error({ err }, 'lease renewal failed');
-      }
-    }, Math.max(50, Math.floor(leaseMs / 3)));
-    try {
-      return await sender.drain();
-    } finally {
-      clearInterval(renew);
-      releaseLease(store, SENDER_LEASE, holder);
-    }
-  }
-
-  /** Runs in progress in this process: every drain's stats are added to each (a drain sends for all of them). */
-  const listening = new Set<DrainStats>();
-
-  /** Sends whatever is due, if this process can take the sender lease; concurrent callers share one drain. */
-  function drain(): Promise<DrainStats | null> {
-    if (!draining) {
-      draining = drainAsLeader()
-        .then((stats) => {
-          if (stats) for (const l of listening) addDrainStats(l, stats);
-          return stats;
-        })
-        .finally(() => {
-          draining = null;
-        });
-    }
-    return draining;
-  }
-
-  function editionStates(ids: number[]): EditionState[] {
-    return ids.flatMap((id) => {
-      const row = store.q('edition-state').get(id);
-      return row ? [EditionState.parse(row)] : [];
-    });
-  }
-
-  /** The lease holder, when it is another process and rows of these editions still wait for it. */
-  function otherHolder(editions: EditionState[]): RunSummary['heldBy'] {
-    const h = leaseHolder(store, clock, SENDER_LEASE);
-    if (!h || h.holder === holder || !editions.some((e) => e.waiting > 0)) return null;
-    return h;
-  }
-
-  function counts(runId: string): DeliveryCounts {
-    const c = emptyCounts();
-    for (const r of store.q('run-delivery-counts').all(runId)) {
-      c[DeliveryStatus.parse(r.status)] = r.n;
-      c.retrying += r.retrying ?? 0;
-      c.total += r.n;
-    }
-    return c;
-  }
-
-  function getRun(runId: string): RunRow | undefined {
-    const row = store.q('run-get').get(runId);
-    return row ? RunRow.parse(row) : undefined;
-  }
+  const leader = createLeaderDrain({ store, clock, config, log, sender, holder, leaseMs });
+  const drain = () => leader.drain();
+  const { editionStates, otherHolder, counts, getRun, runEditions, runReport } = createRunRecords(store, clock, holder);
 
   async function testSend(req: RunRequest, runId: string): Promise<string> {
-    const kind = req.kind ?? 'trending';
-    const now = clock.now();
-    const date = localDateOf(now, config.DEFAULT_TIME_ZONE);
-    const digest = await deps.digest.prepare(kind, date);
-    const iso = now.toISOString();
-    // A stand-in subscriber with nothing sent yet: the digest a new subscriber would get today.
-    const subscriber = DeliverySubscriber.parse({
-      id: 0, email: req.target!, status: 'active', frequency: 'daily', weekday: 1, kind, topics: '[]',
-      digest_size: config.DIGEST_SIZE_DEFAULT, delivery_hour: 0, time_zone: config.DEFAULT_TIME_ZONE, created_at: iso, confirmed_at: iso,
-    });
-    const selection = await digest.select(subscriber);
-    if (isNothing(selection)) throw new RunError(`nothing to send: ${selection.nothing}`);
-    const template = await buildTemplate(await digest.render(selection), headersConfig(config));
-    const messageId = `<test.${runId}@${config.MAIL_DOMAIN}>`;
-    // Not a subscriber: no signed links exist for it, so the links lead to the site (and the address is not in the ledger).
-    const links = { unsubscribeUrl: `${config.PUBLIC_URL}/`, unsubscribeMailto: `mailto:unsubscribe@${config.MAIL_DOMAIN}`, manageUrl: `${config.PUBLIC_URL}/` };
-    const raw = await personalise(template, { email: req.target!, messageId, links, date: now });
-    const res = await deps.messenger.sendRaw({ envelope: { from: envelopeFrom(config.MAIL_FROM), to: [req.target!] }, raw, messageId });
-    return res.response;
+    try {
+      return await sendTestDigest(deps, req.target!, req.kind ?? 'trending', runId);
+    } catch (err) {
+      throw err instanceof NothingToSendError ? new RunError(err.message) : err;
+    }
   }
 
   /** The one subscriber of a `to` run; throws a RunError the CLI and HTTP show as is. */
@@ -223,12 +121,8 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     }
     const subscriber = req.mode === 'to' ? targetSubscriber(req.target) : undefined;
     const planner = createPlanner(store, clock, deps.digest);
-    listening.add(summary.drained);
-    try {
-      return await executePlanned({ ...req, mode: req.mode }, runId, summary, subscriber, planner);
-    } finally {
-      listening.delete(summary.drained);
-    }
+    const planned = { ...req, mode: req.mode };
+    return leader.collect(summary.drained, () => executePlanned(planned, runId, summary, subscriber, planner));
   }
 
   async function executePlanned(
@@ -239,26 +133,16 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     // The early drain naps between passes until the planner writes new rows (or pollMs passes, for another
     // process's rows): a fixed sleep would leave the connections idle while the next page waits.
     let newRows = false;
-    let wakeEarly: (() => void) | null = null;
+    let wake = new AbortController();
     const kick = () => {
       newRows = true;
-      const w = wakeEarly;
-      wakeEarly = null;
-      w?.();
+      wake.abort();
     };
-    const nap = () =>
-      newRows
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => {
-            const t = setTimeout(() => {
-              wakeEarly = null;
-              resolve();
-            }, pollMs);
-            wakeEarly = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
+    const nap = async () => {
+      if (newRows) return;
+      wake = new AbortController();
+      await sleep(pollMs, undefined, { signal: wake.signal }).catch(() => {});
+    };
     const planned = planner.plan({
       mode: req.mode, runId: dryRun ? null : runId, kind: req.kind, subscriber, dryRun,
       onDecision: (d) => {
@@ -348,18 +232,6 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     return { runId: prior.id, existing: true, done };
   }
 
-  function runEditions(run: RunRow): number[] {
-    return (JSON.parse(run.editions) as unknown[]).filter((x): x is number => Number.isInteger(x));
-  }
-
-  /** A run's record with its own counts and each of its editions as a whole (GET /admin/send/:id). */
-  function runReport(runId: string) {
-    const run = getRun(runId);
-    if (!run) return undefined;
-    const editions = editionStates(runEditions(run));
-    return { ...run, editions, counts: counts(runId), heldBy: otherHolder(editions) };
-  }
-
   return {
     holder,
     start,
@@ -373,8 +245,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     /** Stops waiting loops; in-flight sends finish on their own. */
     async close() {
       closed = true;
-      sender.stopRequested = true;
-      await draining;
+      await leader.close();
     },
   };
 }
