@@ -21,6 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 npm ci --no-audit --no-fund
 npm run typecheck
+npm run lint
 # The compiled build runs (migrations, queries and templates found from dist/).
 npm run build
 build_data=$(mktemp -d)

@@ -52,7 +52,7 @@ describe('paperboy preview (CLI)', () => {
     const r = runCli(['preview', '--kind', 'new', '--date', '2026-11-21'], env);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Audience');
-    expect(r.stdout).toMatch(/ #  score\s+log2\(w\)\s+decay/);
+    expect(r.stdout).toMatch(/ # {2}score\s+log2\(w\)\s+decay/);
     expect(r.stdout).toMatch(/\n 1 +-?\d+\.\d{3} /);
   });
 

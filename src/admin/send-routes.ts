@@ -105,7 +105,7 @@ function addRoutes(app: FastifyInstance, service: DeliveryService, store: Store,
     return run;
   });
 
-  app.get('/admin', async (req, reply) => {
+  app.get('/admin', async (_req, reply) => {
     const now = clock.now();
     const since = new Date(now.getTime() - (CHART_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
     const html = dashboard({

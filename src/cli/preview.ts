@@ -1,6 +1,6 @@
 // Owns `paperboy preview`: the digest one subscriber (or everyone) would get, to a file, as text, or summarised.
 import { writeFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { App } from '../app.js';
 import { UserError } from './context.js';
 import { DigestKind, createSelector, isIsoDay } from '../digest/select.js';

@@ -236,7 +236,7 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
       } catch (err) {
         return fail(`cannot read ${file}: ${(err as Error).message}`);
       }
-      let summary;
+      let summary: ReturnType<typeof importSubscribersCsv>;
       try {
         summary = importSubscribersCsv(app.store, app.clock, text, { confirmed: o.confirmed === true, defaults: defaults(app) });
       } catch (err) {

@@ -150,7 +150,7 @@ export function startFetchSearchWorker(store: Store, searchFile: string, autoChe
 
   const send = (m: ToWorker) => port1.postMessage(m);
   const waitFor = (k: 'ready' | 'committed' | 'rolledBack', what: string): void => {
-    let deadline = Date.now() + QUIET_LIMIT_MS;
+    const deadline = Date.now() + QUIET_LIMIT_MS;
     for (;;) {
       const m = receiveMessageOnPort(port1);
       if (m) {

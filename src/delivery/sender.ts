@@ -187,7 +187,6 @@ export class Sender {
         }
         for (const o of outcomes) {
           if (o.kind === 'sent') {
-            continue;
           } else if (o.kind === 'unsent') {
             q('delivery-mark-unsent').run({ id: o.id, response: o.response, now: iso });
             counted.unsent++;

@@ -13,7 +13,7 @@ import { newHolderId } from './lease.js';
 import { createLeaderDrain } from './leader-drain.js';
 import { createRunRecords } from './run-records.js';
 import { sendTestDigest, NothingToSendError } from './test-send.js';
-import { RunRow, EditionState, emptyCounts, type DeliveryCounts, type RunMode, type RunTrigger } from './status.js';
+import { RunRow, type EditionState, emptyCounts, type DeliveryCounts, type RunMode, type RunTrigger } from './status.js';
 
 export { SENDER_LEASE } from './leader-drain.js';
 

@@ -106,7 +106,8 @@ function senderOf(mail: ParsedMail): string | null {
 
 /** Mail no person typed: bounces, vacation replies, list traffic. Answering it is how loops start. */
 function isAutomatic(mail: ParsedMail, session: SMTPServerSession): boolean {
-  if (!session.envelope.mailFrom || !session.envelope.mailFrom.address) return true;
+  const from = session.envelope.mailFrom;
+  if (from === false || !from.address) return true;
   const auto = String(mail.headers.get('auto-submitted') ?? 'no').trim().toLowerCase();
   if (auto !== 'no') return true;
   const precedence = String(mail.headers.get('precedence') ?? '').trim().toLowerCase();

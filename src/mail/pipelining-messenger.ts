@@ -127,7 +127,10 @@ export class PipeliningMessenger implements Messenger {
 
   private enqueue(job: Job, front: boolean): void {
     const taker = this.takers.shift();
-    if (taker) return taker(job);
+    if (taker) {
+      taker(job);
+      return;
+    }
     if (front) {
       if (this.queueHead > 0) this.queue[--this.queueHead] = job;
       else this.queue.unshift(job);

@@ -56,7 +56,7 @@ async function listen(port: number) {
       let raw = '';
       stream.on('data', (c: Buffer) => (raw += c.toString('latin1')));
       stream.on('end', () => {
-        received.push({ to: session.envelope.rcptTo[0]!.address, messageId: /^Message-ID: (.+)$/im.exec(raw)?.[1]!.trim() ?? '' });
+        received.push({ to: session.envelope.rcptTo[0]!.address, messageId: (/^Message-ID: (.+)$/im.exec(raw)?.[1] ?? '').trim() });
         cb();
       });
     },

@@ -2,7 +2,6 @@
 // by the real selector/renderer/sender, and the message's one-click unsubscribe POSTed back to the running server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
-import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createApp, type App } from '../../src/app.js';
 import { startService, type Service } from '../../src/serve.js';

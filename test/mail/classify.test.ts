@@ -86,7 +86,7 @@ describe('classifySendError on real failures', () => {
     const held: import('node:net').Socket[] = [];
     const s = await listen((sock) => held.push(sock));
     const e = classifySendError(await rawError((s.address() as AddressInfo).port, { greetingTimeout: 200 }));
-    held.forEach((h) => h.destroy());
+    for (const h of held) h.destroy();
     s.close();
     expect(e.failure).toBe('temporary');
     expect(e.code).toBe('ETIMEDOUT');

@@ -9,7 +9,7 @@ import { createInboundServer, type InboundServer } from '../../src/mail/inbound.
 import { classifySendError } from '../../src/mail/classify.js';
 
 const DOMAIN = 'paperboy.test';
-let running: InboundServer[] = [];
+const running: InboundServer[] = [];
 afterEach(async () => {
   for (const s of running.splice(0)) await s.close();
 });

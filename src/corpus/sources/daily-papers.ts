@@ -159,7 +159,7 @@ export function readItem(raw: unknown, date: string, position: number): FetchedP
  */
 export async function fetchDailyPapersDay(date: string, opts: DailyPapersOptions, http: HttpDeps): Promise<DayResult> {
   const out: DayResult = { date, papers: [], warnings: [], skipped: 0, requests: 0 };
-  let firstIdOfLast: unknown = undefined;
+  let firstIdOfLast: unknown;
   let position = 0;
   for (let page = 0; page < opts.maxPages; page++) {
     const { value: items, attempts } = await getWithRetry(dailyPapersUrl(opts.baseUrl, date, page, opts.pageSize), http, parseAnswer);
