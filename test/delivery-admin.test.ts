@@ -14,7 +14,7 @@ import { registerAdminSendRoutes } from '../src/delivery/admin-routes.js';
 import { Command } from 'commander';
 import { runSendCommand, registerSendCommand, type SendIo } from '../src/cli/send.js';
 import type { Messenger } from '../src/mail/messenger.js';
-import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
+import { replies, startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { createSimpleDigest } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
@@ -22,13 +22,13 @@ import { spawnSender } from './helpers/delivery-spawn-sender.js';
 
 const TOKEN = 'admin-token-0123456789';
 let tmp: ReturnType<typeof tempDir>;
-let sink: SmtpSink;
+let sink: SmtpReceiver;
 let config: Config;
 const opened: { close(): unknown }[] = [];
 
 beforeEach(async () => {
   tmp = tempDir();
-  sink = await startSmtpSink();
+  sink = await startSmtpReceiver();
   config = testConfig(tmp.dir);
 });
 afterEach(async () => {
@@ -221,7 +221,7 @@ describe('GET /admin', () => {
     insertPapers(store, 5);
     insertSubscribers(store, 4);
     store.db.prepare("UPDATE subscribers SET status = 'unsubscribed' WHERE id = 4").run();
-    sink.answer = (rcpt) => (rcpt === 'reader2@example.test' ? 'hardbounce' : 'accept');
+    sink.rcpt = (rcpt) => (rcpt === 'reader2@example.test' ? replies.userUnknown(rcpt) : null);
     const { url, service } = await server(deps(store));
     await service.run({ trigger: 'cli', mode: 'due' });
     expect((await fetch(`${url}/admin`)).status).toBe(401);

@@ -8,7 +8,7 @@ import { silentLogger } from '../src/log.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { registerAdminSendRoutes } from '../src/delivery/admin-routes.js';
 import { registerAdminLogin, requireAdmin } from '../src/admin/admin-auth.js';
-import { startSmtpSink } from './helpers/delivery-smtp-sink.js';
+import { replies, startSmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { createSimpleDigest } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
@@ -20,7 +20,9 @@ describe('GET /admin in Chromium', () => {
   it('shows a week of sends as bars, the runs and the failures', async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
     const tmp = tempDir();
-    const sink = await startSmtpSink((rcpt, attempt) => (rcpt.startsWith('gone') ? 'hardbounce' : rcpt.startsWith('slow') && attempt < 9 ? 'tempfail' : 'accept'));
+    const sink = await startSmtpReceiver();
+    sink.rcpt = (rcpt) => (rcpt.startsWith('gone') ? replies.userUnknown(rcpt) : null);
+    sink.data = (m, attempt) => (m.to[0]!.startsWith('slow') && attempt < 9 ? replies.tryLater : 'accept');
     const config = testConfig(tmp.dir);
     const store = openTestStore(config);
     insertPapers(store, 40);

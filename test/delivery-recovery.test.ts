@@ -6,12 +6,12 @@ import { silentLogger } from '../src/log.js';
 import type { Messenger, RawMessage } from '../src/mail/messenger.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { acquireLease } from '../src/delivery/lease.js';
-import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
+import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { createSimpleDigest } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 
-let sink: SmtpSink | undefined;
+let sink: SmtpReceiver | undefined;
 let tmp: ReturnType<typeof tempDir> | undefined;
 afterEach(async () => {
   await sink?.close();
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 async function leftSending(resend: 'true' | 'false') {
   tmp = tempDir();
-  sink = await startSmtpSink();
+  sink = await startSmtpReceiver();
   const config = testConfig(tmp.dir, { RESEND_UNKNOWN: resend });
   const store = openTestStore(config);
   insertPapers(store, 5);

@@ -5,7 +5,7 @@ import { silentLogger } from '../src/log.js';
 import { dueSlot, latestSlot, zonedInstant, localDateOf, localParts, isoWeekKey } from '../src/delivery/schedule.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { startScheduler } from '../src/delivery/scheduler.js';
-import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
+import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { createSimpleDigest } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
@@ -121,7 +121,7 @@ describe('dueSlot over DST changes', () => {
 });
 
 describe('the scheduler with the ledger', () => {
-  let sink: SmtpSink | undefined;
+  let sink: SmtpReceiver | undefined;
   let tmp: ReturnType<typeof tempDir> | undefined;
   afterEach(async () => {
     await sink?.close();
@@ -130,7 +130,7 @@ describe('the scheduler with the ledger', () => {
 
   it('over a DST weekend with a 6-hour outage: one delivery and one message per subscriber per local date', async () => {
     tmp = tempDir();
-    sink = await startSmtpSink();
+    sink = await startSmtpReceiver();
     const config = testConfig(tmp.dir);
     const store = openTestStore(config);
     insertPapers(store, 60);
@@ -182,7 +182,7 @@ describe('the scheduler with the ledger', () => {
 
   it('weekly subscribers: one delivery per ISO week on their weekday; --force cannot add a second that week', async () => {
     tmp = tempDir();
-    sink = await startSmtpSink();
+    sink = await startSmtpReceiver();
     const config = testConfig(tmp.dir);
     const store = openTestStore(config);
     insertPapers(store, 60);

@@ -7,19 +7,19 @@ import { silentLogger } from '../src/log.js';
 import type { Store } from '../src/db/open.js';
 import type { Config } from '../src/config.js';
 import { createDeliveryService } from '../src/delivery/service.js';
-import { startSmtpSink, type SmtpSink, type Answer } from './helpers/delivery-smtp-sink.js';
+import { replies, startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { createSimpleDigest, testToken } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
-let sink: SmtpSink;
+let sink: SmtpReceiver;
 let store: Store | undefined;
 let clock: FakeClock;
 
 beforeEach(async () => {
   tmp = tempDir();
-  sink = await startSmtpSink();
+  sink = await startSmtpReceiver();
   clock = new FakeClock(new Date('2026-11-23T10:00:00.000Z'));
 });
 afterEach(async () => {
@@ -29,8 +29,7 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-function service(config: Config, answer?: (rcpt: string, attempt: number) => Answer) {
-  if (answer) sink.answer = answer;
+function service(config: Config) {
   const st = (store = store ?? openTestStore(config));
   const messenger = createSmtpTestMessenger(sink.port);
   const svc = createDeliveryService({ config, store: st, clock, log: silentLogger, messenger, digest: createSimpleDigest(st, config) }, { pollMs: 10 });
@@ -126,13 +125,15 @@ describe('a sent digest', () => {
 describe('failures', () => {
   it('retries 4xx and dropped connections with exponential backoff, then gives up; 5.1.1 suppresses; 5xx fails once', async () => {
     const config = testConfig(tmp.dir); // SEND_MAX_ATTEMPTS=4, SEND_RETRY_BASE_SECONDS=60
-    const { svc, messenger } = service(config, (rcpt, attempt) => {
-      if (rcpt === 'reader1@example.test') return 'tempfail';
-      if (rcpt === 'reader2@example.test') return 'hardbounce';
-      if (rcpt === 'reader3@example.test') return 'reject';
+    const { svc, messenger } = service(config);
+    sink.rcpt = (rcpt) => (rcpt === 'reader2@example.test' ? replies.userUnknown(rcpt) : null);
+    sink.data = (m, attempt) => {
+      const rcpt = m.to[0];
+      if (rcpt === 'reader1@example.test') return replies.tryLater;
+      if (rcpt === 'reader3@example.test') return replies.refused;
       if (rcpt === 'reader4@example.test') return attempt === 1 ? 'drop' : 'accept';
       return 'accept';
-    });
+    };
     insertPapers(store!, 4);
     insertSubscribers(store!, 8);
     const start = clock.now().getTime();
