@@ -103,7 +103,6 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
-    size: 10 * 1024 * 1024,
     ...options.server,
     onConnect(session, cb) {
       r.sessions.add(session.id);
