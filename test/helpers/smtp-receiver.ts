@@ -45,6 +45,8 @@ export interface SmtpReceiver {
   url: string;
   /** Every message the server accepted, in order. Tests may empty it (`received.length = 0`). */
   received: ReceivedMessage[];
+  /** Every message whose body arrived, with what the server answered (accepted, refused or dropped alike). */
+  arrived: (ReceivedMessage & { answer: DataAnswer })[];
   /**
    * Per RCPT TO: null accepts, a reply refuses. `attempt` counts the tries for this address (see `attempts`), this
    * one included. A 421 makes smtp-server close the connection after replying, as a server going away does.
@@ -137,6 +139,7 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
         };
         const counts = message.to.map(tick);
         const answer = r.data(message, counts[0] ?? 1);
+        r.arrived.push({ ...message, answer });
         if (answer === 'drop') {
           // The body arrived whole but the client never hears back: the "outcome unknown" case.
           sockets.get(keyOf(session.remoteAddress, session.remotePort))?.destroy();
@@ -180,6 +183,7 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
     port: 0,
     url: '',
     received: [],
+    arrived: [],
     rcpt: () => null,
     data: () => 'accept',
     delayMs: 0,
