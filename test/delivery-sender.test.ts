@@ -11,6 +11,9 @@ import { replies, startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-re
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { createSimpleDigest, testToken } from './helpers/delivery-digest.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
+import { runCli } from './helpers/cli.js';
+import { createDigestSource } from '../src/delivery/digest-source.js';
+import { subscriberLinks } from '../src/subscriptions/links.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sink: SmtpReceiver;
@@ -92,6 +95,46 @@ describe('a sent digest', () => {
     expect(again.plan.queued).toBe(0);
     expect(sink.received).toHaveLength(3);
   });
+
+  it('from the real digest source over the seeded corpus, carries each recipient\'s real links in headers, HTML and text', async () => {
+    // The corpus a fresh install starts with, ingested by the real CLI; then the real selector, renderer and links.
+    const ingest = runCli(['ingest', 'seeds'], { DATA_DIR: tmp.dir, FETCH_ENABLED: 'false', LOG_LEVEL: 'warn' });
+    expect(ingest.code, ingest.stderr).toBe(0);
+    const config = testConfig(tmp.dir);
+    const secret = config.SECRET_KEY!;
+    const st = (store = openTestStore(config));
+    const ids = insertSubscribers(st, 2, { digest_size: 3 });
+    const messenger = createSmtpTestMessenger(sink.port);
+    const digest = createDigestSource({ store: st, clock, config: { ...config, ADMIN_TOKEN: config.ADMIN_TOKEN!, SECRET_KEY: secret } });
+    const svc = createDeliveryService({ config, store: st, clock, log: silentLogger, messenger, digest }, { pollMs: 10 });
+    const summary = await svc.run({ trigger: 'cli', mode: 'due' });
+    await messenger.close();
+    expect(summary.counts.sent).toBe(2);
+    expect(sink.received).toHaveLength(2);
+    const all = ids.map((id) => subscriberLinks(config, secret, id));
+    for (const i of ids.keys()) {
+      const email = `reader${i + 1}@example.test`;
+      const links = all[i]!;
+      const msg = sink.received.find((r) => r.to[0] === email)!;
+      const raw = msg.raw.toString('latin1');
+      const head = raw.split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ');
+      expect(/^List-Unsubscribe: (.*)$/m.exec(head)![1]).toBe(links.headers['List-Unsubscribe']);
+      expect(head).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
+      const mail = await simpleParser(msg.raw);
+      expect(mail.html).toContain(`href="${links.unsubscribeUrl}"`);
+      expect(mail.html).toContain(`href="${links.manageUrl}"`);
+      expect(mail.html).toContain(email);
+      expect(mail.text).toContain(`Unsubscribe: ${links.unsubscribeUrl}`);
+      expect(mail.text).toContain(links.manageUrl);
+      expect(`${mail.html}${mail.text}`).not.toMatch(/pbx/i);
+      // Nobody gets another reader's links.
+      const other = all[1 - i]!;
+      expect(raw).not.toContain(other.unsubscribeUrl.slice(other.unsubscribeUrl.lastIndexOf('/') + 1));
+      expect(`${mail.html}${mail.text}`).not.toContain(other.manageUrl);
+      const body = raw.split('\r\n\r\n').slice(1).join('\r\n\r\n');
+      expect(Math.max(...body.split('\r\n').map((l) => l.length))).toBeLessThanOrEqual(76);
+    }
+  }, 30_000);
 
   it('is DKIM-signed after personalisation, with both List headers in h=', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
