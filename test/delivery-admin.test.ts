@@ -16,8 +16,7 @@ import { runSendCommand, registerSendCommand, type SendIo } from '../src/cli/sen
 import type { Messenger } from '../src/mail/messenger.js';
 import { replies, startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest } from './helpers/delivery-digest.js';
-import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
+import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
 import { spawnSender } from './helpers/delivery-spawn-sender.js';
 
 const TOKEN = 'admin-token-0123456789';
@@ -40,7 +39,7 @@ afterEach(async () => {
 function deps(store: Store): DeliveryDeps {
   const messenger: Messenger = createSmtpTestMessenger(sink.port);
   opened.push(messenger);
-  return { config, store, clock: systemClock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) };
+  return { config, store, clock: systemClock, log: silentLogger, messenger, digest: testDigest(store, config, systemClock) };
 }
 function open(): Store {
   const s = openTestStore(config);
@@ -181,7 +180,7 @@ describe('paperboy send', () => {
     expect(store.db.prepare('SELECT COUNT(*) FROM deliveries').pluck().get()).toBe(before);
     expect(store.db.prepare('SELECT COUNT(*) FROM sent_papers WHERE subscriber_id NOT IN (SELECT id FROM subscribers)').pluck().get()).toBe(0);
     const mail = await simpleParser(sink.received.at(-1)!.raw);
-    expect(mail.subject).toMatch(/^6 papers for /); // DIGEST_SIZE_DEFAULT is 10; the corpus has 6
+    expect(mail.subject).toBe('“Paper 1: Schrödinger bridges & <b>diffusion</b>” + 5 more trending papers'); // DIGEST_SIZE_DEFAULT is 10; the corpus has 6
     expect(mail.text).toContain('Paper 1');
 
     // --force now reaches the other two, and never r2 a second time in this edition.
@@ -210,7 +209,7 @@ describe('registerSendCommand', () => {
     expect(writes.join('')).toContain('test digest sent to me@example.test');
     expect(sink.received.map((r) => r.to[0])).toEqual(['me@example.test']);
     const mail = await simpleParser(sink.received[0]!.raw);
-    expect(mail.subject).toMatch(/^4 papers for /);
+    expect(mail.subject).toBe('“Paper 4: Schrödinger bridges & <b>diffusion</b>” + 3 more new papers');
     expect(mail.text!.indexOf('Paper 4')).toBeLessThan(mail.text!.indexOf('Paper 1')); // kind new: newest first
   });
 });

@@ -10,8 +10,7 @@ import { registerAdminSendRoutes } from '../src/delivery/admin-routes.js';
 import { registerAdminLogin, requireAdmin } from '../src/admin/admin-auth.js';
 import { replies, startSmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest } from './helpers/delivery-digest.js';
-import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
+import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'admin-token-0123456789';
@@ -29,7 +28,7 @@ describe('GET /admin in Chromium', () => {
     insertSubscribers(store, 30, (i) => ({ email: i === 7 ? 'gone@example.test' : i === 9 ? 'slow@example.test' : `reader${i}@example.test`, digest_size: 2 }));
     const clock = new FakeClock(new Date('2026-11-17T09:00:00Z'));
     const messenger = createSmtpTestMessenger(sink.port);
-    const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) }, { pollMs: 5 });
+    const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: testDigest(store, config, clock) }, { pollMs: 5 });
     // A week of daily sends, with a few readers leaving along the way.
     for (let day = 0; day < 7; day++) {
       if (day === 3) store.db.prepare("UPDATE subscribers SET status = 'unsubscribed' WHERE id IN (20, 21, 22)").run();

@@ -6,8 +6,7 @@ import type { Store } from '../src/db/open.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { replies, startSmtpReceiver } from './helpers/smtp-receiver.js';
-import { createSimpleDigest } from './helpers/delivery-digest.js';
-import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
+import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
 
 const messageIdOf = (raw: Buffer) => /^Message-ID:\s*(<[^>\r\n]+>)/im.exec(raw.toString('latin1'))?.[1] ?? null;
 
@@ -26,7 +25,7 @@ async function install(port: number) {
   const clock = new FakeClock(new Date('2026-11-23T10:00:00.000Z'));
   const messenger = createSmtpTestMessenger(port);
   cleanups.push(() => messenger.close());
-  const svc = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) }, { pollMs: 10 });
+  const svc = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: testDigest(store, config, clock) }, { pollMs: 10 });
   insertPapers(store, 3);
   insertSubscribers(store, 1);
   return { svc, store, clock };

@@ -8,8 +8,7 @@ import { createDeliveryService } from '../src/delivery/service.js';
 import { acquireLease } from '../src/delivery/lease.js';
 import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest } from './helpers/delivery-digest.js';
-import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
+import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
 
 let sink: SmtpReceiver | undefined;
 let tmp: ReturnType<typeof tempDir> | undefined;
@@ -27,7 +26,7 @@ async function leftSending(resend: 'true' | 'false') {
   insertSubscribers(store, 4);
   const clock = new FakeClock(new Date('2026-11-23T10:00:00.000Z'));
   const messenger = createSmtpTestMessenger(sink.port);
-  const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) });
+  const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: testDigest(store, config, clock) });
   // Plan only (a send to nowhere is not needed): put rows in the ledger, then fake a sender that died mid-send.
   store.db.prepare("INSERT INTO leases (name, holder, expires_at) VALUES ('sender', 'otherhost:1:dead', '2026-11-23T10:00:30.000Z')").run();
   const planned = service.start({ trigger: 'cli', mode: 'due' });
@@ -89,7 +88,8 @@ describe('partial rejects', () => {
           : { accepted: m.envelope.to, rejected: [], response: '250 2.0.0 Ok', messageId: m.messageId },
       close: async () => {},
     };
-    const service = createDeliveryService({ config, store, clock: new FakeClock(new Date('2026-11-23T10:00:00Z')), log: silentLogger, messenger, digest: createSimpleDigest(store, config) });
+    const recoveryClock = new FakeClock(new Date('2026-11-23T10:00:00Z'));
+    const service = createDeliveryService({ config, store, clock: recoveryClock, log: silentLogger, messenger, digest: testDigest(store, config, recoveryClock) });
     const summary = await service.run({ trigger: 'cli', mode: 'due' });
     expect(summary.counts).toMatchObject({ sent: 1, failed: 1 });
     expect(store.db.prepare('SELECT smtp_response FROM deliveries WHERE subscriber_id = 1').pluck().get()).toMatch(/recipient rejected/);
