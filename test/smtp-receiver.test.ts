@@ -40,6 +40,7 @@ describe('SMTP receiver', () => {
     const [parsed] = await server.waitFor(1, 'r2@example.org');
     expect(parsed!.parsed.subject).toBe('Grüße');
     expect(server.attempts.get('r1@example.org')).toBe(1);
+    expect(server.events).toEqual(['data:r1@example.org', 'end:r1@example.org']);
     expect(server.url).toBe(`smtp://127.0.0.1:${server.port}`);
   });
 

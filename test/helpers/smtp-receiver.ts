@@ -56,6 +56,11 @@ export interface SmtpReceiver {
   data: (message: ReceivedMessage, attempt: number) => DataAnswer;
   /** The slow server: each RCPT and DATA reply waits this long first. */
   delayMs: number;
+  /**
+   * What the server saw of each body, in order: `data:<first recipient>` at its first byte, `end:<first recipient>`
+   * once whole (whatever the answer). Tests may push their own markers in between.
+   */
+  events: string[];
   /** Per address, how many transactions reached a verdict for it: a refused RCPT, or its DATA (whatever the answer). */
   attempts: Map<string, number>;
   /** Connections accepted so far, open now, and the most open at once; the ids of the SMTP sessions opened. */
@@ -124,8 +129,11 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
     },
     onData(stream, session: SMTPServerSession, cb) {
       const chunks: Buffer[] = [];
+      const first = session.envelope.rcptTo[0]?.address ?? '';
+      stream.once('data', () => r.events.push(`data:${first}`));
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        r.events.push(`end:${first}`);
         const raw = Buffer.concat(chunks);
         const message: ReceivedMessage = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -187,6 +195,7 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
     rcpt: () => null,
     data: () => 'accept',
     delayMs: 0,
+    events: [],
     attempts: new Map(),
     connections: { total: 0, open: 0, maxOpen: 0 },
     sessions: new Set(),
