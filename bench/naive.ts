@@ -4,7 +4,7 @@ import nodemailer from 'nodemailer';
 import { openStore } from '../src/db/open.js';
 import { systemClock } from '../src/clock.js';
 import { createSelector } from '../src/digest/select.js';
-import { createRenderer, personalize, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
+import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
 import { subscriberLinks } from '../src/subscriptions/links.js';
 import { localDateOf } from '../src/delivery/schedule.js';
 import { envelopeFrom } from '../src/delivery/sender.js';
@@ -44,13 +44,13 @@ async function naiveSend(world: World, connections: number, window: number): Pro
     const failed = await bounded(emails.length, window, async (i) => {
       const { id, email } = emails[i]!;
       const links = subscriberLinks(config, config.SECRET_KEY, id);
-      const rendered = await renderer.renderDigest(selection);
-      const body = personalize(rendered, { unsubscribeUrl: links.unsubscribeUrl, manageUrl: links.manageUrl, email });
+      // The naive way: a whole render per recipient, with their links in.
+      const body = await renderer.renderDigest(selection, { slots: { ...links, email } });
       return transport.sendMail({
         from,
         to: email,
         envelope: { from: envelopeFrom(from), to: [email] },
-        subject: rendered.subject,
+        subject: body.subject,
         html: body.html,
         text: body.text,
         messageId: `<naive${id}@${config.MAIL_DOMAIN}>`,

@@ -3,7 +3,7 @@ import nodemailer from 'nodemailer';
 import { PipeliningMessenger } from '../src/mail/pipelining-messenger.js';
 import type { SendResult } from '../src/mail/messenger.js';
 import { median, num, options, table, writeResult, type BenchPart } from './lib/part.js';
-import { PLACEHOLDERS, buildDigestFixture, type DigestFixture } from './lib/digest-fixture.js';
+import { buildDigestFixture, type DigestFixture } from './lib/digest-fixture.js';
 import { runSmtpSource, sinkReached, startSink, type SourceRun } from './postfix.js';
 import type { Store } from '../src/db/open.js';
 import { buildWorld, checkLedger, realSend, sampleMessage, type World } from './lib/paperboy-world.js';
@@ -121,9 +121,9 @@ export const paperboyMessenger: Contender = {
   label: 'paperboy messenger alone, stuffed once',
   async send({ n, connections, window, fixture: fx }, port) {
     const m = new PipeliningMessenger({ url: `smtp://127.0.0.1:${port}?starttls=never`, poolSize: connections });
-    const failed = await bounded(n, window, (i): Promise<SendResult> => {
-      const values = fx.values(i);
-      return m.sendRaw({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw: fx.stuffed.render(values), messageId: values[PLACEHOLDERS.messageId]!, dotStuffed: true });
+    const failed = await bounded(n, window, async (i): Promise<SendResult> => {
+      const { raw, dotStuffed } = await fx.wire(i);
+      return m.sendRaw({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw, messageId: fx.messageId(i), dotStuffed });
     });
     return { failed, close: () => m.close() };
   },
@@ -135,10 +135,7 @@ export const paperboyUnstuffed: Contender = {
   label: 'paperboy messenger, stuffed per message',
   async send({ n, connections, window, fixture: fx }, port) {
     const m = new PipeliningMessenger({ url: `smtp://127.0.0.1:${port}?starttls=never`, poolSize: connections });
-    const failed = await bounded(n, window, (i): Promise<SendResult> => {
-      const values = fx.values(i);
-      return m.sendRaw({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw: fx.plain.render(values), messageId: values[PLACEHOLDERS.messageId]! });
-    });
+    const failed = await bounded(n, window, async (i): Promise<SendResult> => m.sendRaw({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw: await fx.plain(i), messageId: fx.messageId(i) }));
     return { failed, close: () => m.close() };
   },
 };
@@ -149,7 +146,7 @@ export const nodemailerRaw: Contender = {
   label: 'stock nodemailer pooled, raw',
   async send({ n, connections, window, fixture: fx }, port) {
     const t = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, ignoreTLS: true, maxConnections: connections, maxMessages: Infinity });
-    const failed = await bounded(n, window, (i) => t.sendMail({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw: fx.plain.render(fx.values(i)) }));
+    const failed = await bounded(n, window, async (i) => t.sendMail({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw: await fx.plain(i) }));
     return { failed, close: async () => t.close() };
   },
 };

@@ -1,5 +1,6 @@
 // Owns the runtime configuration: one zod schema, read once, every bad key reported together.
 import { z } from 'zod';
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import cron from 'node-cron';
@@ -70,6 +71,15 @@ const categories = z
   .string()
   .trim()
   .regex(/^$|^[a-z-]+(\.[A-Za-z-]+)?(\s*,\s*[a-z-]+(\.[A-Za-z-]+)?)*$/, { error: 'expected arXiv categories separated by commas, such as cs.LG,cs.CL' });
+
+function isPrivateKey(pem: string): boolean {
+  try {
+    createPrivateKey(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Every key paperboy reads. `.env.example` mirrors this list; keep them in step. */
 export const envSchema = z.object({
@@ -145,7 +155,13 @@ export const envSchema = z.object({
   HEAP_GROWTH_PERCENT: int(0, 400).default(50),
   DKIM_DOMAIN: z.string().trim().min(1).optional(),
   DKIM_SELECTOR: z.string().trim().min(1).optional(),
-  DKIM_PRIVATE_KEY: z.string().min(1).optional(),
+  // A one-line .env holds the PEM with `\n` escapes: turned into line breaks here, once, for every signer.
+  DKIM_PRIVATE_KEY: z
+    .string()
+    .min(1)
+    .transform((k) => (k.includes('\\n') && !k.includes('\n') ? k.replace(/\\n/g, '\n') : k))
+    .refine(isPrivateKey, 'not a PEM private key (-----BEGIN PRIVATE KEY----- or RSA PRIVATE KEY; `\\n` escapes are fine)')
+    .optional(),
 });
 
 type Env = z.infer<typeof envSchema>;

@@ -3,10 +3,10 @@ import type { App } from './app.js';
 import { ingestPaths, formatWarning } from './corpus/ingest.js';
 import { createInboundServer, type InboundSubscriptions } from './mail/inbound.js';
 import { createOutbox } from './mail/outbox.js';
-import { registerOutboxRoutes } from './mail/outbox-routes.js';
-import { registerAdminLogin, requireAdmin } from './admin/admin-auth.js';
+import { registerOutboxRoutes } from './admin/outbox-routes.js';
+import { registerAdminLogin, requireAdmin } from './admin/auth.js';
 import { registerArchiveRoutes } from './archive/routes.js';
-import { registerAdminPreviewRoutes } from './archive/admin-preview.js';
+import { registerAdminPreviewRoutes } from './admin/preview-routes.js';
 import { createSelector } from './digest/select.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
 import { createDigestSource } from './delivery/digest-source.js';
@@ -60,7 +60,9 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
   // Pools older than a minute are rebuilt, so pages and runs see papers ingested while the service runs.
   const selector = createSelector({ store, clock, poolMaxAgeMs: 60_000 });
   const renderer = createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR });
+  // One guard for every admin route: sign-in (cookie) or Bearer, one lockout, one set of answers.
   const auth = { config };
+  const guard = requireAdmin(auth);
   const delivery = startDelivery({
     config,
     store,
@@ -68,7 +70,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     log,
     messenger: app.messenger,
     digest: createDigestSource({ store, clock, config, selector, renderer }),
-    guard: requireAdmin(auth),
+    guard,
   });
 
   // The live sources: fetched in the background (a fetch that fails, or never answers, delays nothing here).
@@ -87,7 +89,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       ...(opts.port !== undefined ? { port: opts.port } : {}),
       routes: [
         (server) => registerAdminLogin(server, auth),
-        (server) => registerOutboxRoutes(server, { config, outbox: createOutbox(config.OUTBOX_DIR) }),
+        (server) => registerOutboxRoutes(server, { config, outbox: createOutbox(config.OUTBOX_DIR), guard }),
         (server) => registerArchiveRoutes(server, { store, clock, config, selector, renderer }),
         (server) =>
           registerAdminPreviewRoutes(server, {
@@ -96,8 +98,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
             config,
             selector,
             renderer,
-            // requireAdmin rather than adminCheck: a browser without a session gets the sign-in form, not a bare 401.
-            guard: requireAdmin(auth),
+            guard,
             linksFor: (s) => subscriberLinks(config, config.SECRET_KEY, s.id),
           }),
         (server) => delivery.routes(server),

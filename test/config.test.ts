@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, envSchema } from '../src/config.js';
 import { readFileSync } from 'node:fs';
@@ -45,6 +46,14 @@ describe('config', () => {
     expect(() => loadConfig({ DKIM_DOMAIN: 'example.org' })).toThrow(
       '  DKIM_SELECTOR: required when any DKIM_* key is set\n  DKIM_PRIVATE_KEY: required when any DKIM_* key is set',
     );
+  });
+
+  it('reads DKIM_PRIVATE_KEY once: a one-line value with \\n escapes becomes the PEM, and a value that is no key is named', () => {
+    const pem = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const dkim = { DKIM_DOMAIN: 'example.org', DKIM_SELECTOR: 'pb' };
+    expect(loadConfig({ ...dkim, DKIM_PRIVATE_KEY: pem.trim().replace(/\n/g, '\\n') }).DKIM_PRIVATE_KEY).toBe(pem.trim());
+    expect(loadConfig({ ...dkim, DKIM_PRIVATE_KEY: pem }).DKIM_PRIVATE_KEY).toBe(pem);
+    expect(() => loadConfig({ ...dkim, DKIM_PRIVATE_KEY: 'not-a-key' })).toThrow(/DKIM_PRIVATE_KEY: not a PEM private key/);
   });
 
   it('takes the live sources\' keys, with offline-safe defaults, and names a bad one', () => {

@@ -1,5 +1,5 @@
 // Admin sends: the cron tick, `paperboy send` and POST /admin/send at once, two processes at once, the CLI modes, the dashboard.
-import { requireAdmin } from '../src/admin/admin-auth.js';
+import { requireAdmin } from '../src/admin/auth.js';
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
@@ -10,7 +10,7 @@ import type { Store } from '../src/db/open.js';
 import type { Config } from '../src/config.js';
 import { createDeliveryService, type DeliveryDeps } from '../src/delivery/service.js';
 import { startScheduler } from '../src/delivery/scheduler.js';
-import { registerAdminSendRoutes } from '../src/delivery/admin-routes.js';
+import { registerAdminSendRoutes } from '../src/admin/send-routes.js';
 import { Command } from 'commander';
 import { runSendCommand, registerSendCommand, type SendIo } from '../src/cli/send.js';
 import type { Messenger } from '../src/mail/messenger.js';
@@ -49,7 +49,7 @@ function open(): Store {
 async function server(d: DeliveryDeps): Promise<{ app: FastifyInstance; url: string; service: ReturnType<typeof createDeliveryService> }> {
   const service = createDeliveryService(d, { pollMs: 10 });
   const app = Fastify();
-  registerAdminSendRoutes(app, { service, store: d.store, clock: d.clock, guard: requireAdmin({ config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } }) });
+  await registerAdminSendRoutes(app, { service, store: d.store, clock: d.clock, guard: requireAdmin({ config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } }) });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   opened.push({ close: () => app.close() }, { close: () => service.close() });
   return { app, url, service };

@@ -6,8 +6,8 @@ import { chromium } from 'playwright-core';
 import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import { createDeliveryService } from '../src/delivery/service.js';
-import { registerAdminSendRoutes } from '../src/delivery/admin-routes.js';
-import { registerAdminLogin, requireAdmin } from '../src/admin/admin-auth.js';
+import { registerAdminSendRoutes } from '../src/admin/send-routes.js';
+import { registerAdminLogin, requireAdmin } from '../src/admin/auth.js';
 import { replies, startSmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
@@ -38,7 +38,7 @@ describe('GET /admin in Chromium', () => {
     const app = Fastify();
     const auth = { config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } };
     await registerAdminLogin(app, auth);
-    registerAdminSendRoutes(app, { service, store, clock, guard: requireAdmin(auth) });
+    await registerAdminSendRoutes(app, { service, store, clock, guard: requireAdmin(auth) });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     const browser = await chromium.launch({
       executablePath: CHROMIUM,

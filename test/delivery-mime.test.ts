@@ -1,8 +1,9 @@
 // The prebuilt message: placeholders found wherever quoted-printable put them, filled in per recipient, parsed back intact.
+import { SLOT_TOKENS } from '../src/render/placeholders.js';
 import { describe, it, expect } from 'vitest';
 import { simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { buildTemplate, personalise, LINK_PLACEHOLDERS, RecipientError } from '../src/delivery/mime.js';
+import { buildTemplate, personalise, RecipientError } from '../src/delivery/mime.js';
 
 const cfg = { from: 'paperboy <digest@paperboy.example>', mailDomain: 'paperboy.example', listId: 'paperboy digest <digest.paperboy.example>' };
 const links = {
@@ -16,11 +17,11 @@ describe('buildTemplate + personalise', () => {
     let split = 0;
     for (let pad = 0; pad < 90; pad += 7) {
       const filler = 'é'.repeat(pad % 5) + 'x'.repeat(pad);
-      const html = `<p>${filler}<a href="${LINK_PLACEHOLDERS.unsubscribeUrl}">unsubscribe</a>${filler}<a href="${LINK_PLACEHOLDERS.manageUrl}">prefs</a></p>`;
-      const text = `${filler}${LINK_PLACEHOLDERS.unsubscribeUrl} ${filler}${LINK_PLACEHOLDERS.unsubscribeMailto}\nbye`;
+      const html = `<p>${filler}<a href="${SLOT_TOKENS.unsubscribeUrl}">unsubscribe</a>${filler}<a href="${SLOT_TOKENS.manageUrl}">prefs</a></p>`;
+      const text = `${filler}${SLOT_TOKENS.unsubscribeUrl} ${filler}${SLOT_TOKENS.unsubscribeMailto}\nbye`;
       // Count the cases where quoted-printable's own line breaking cut a placeholder: those are the hard ones.
       const plain = (await new MailComposer({ from: cfg.from, subject: 's', html, text, textEncoding: 'quoted-printable' }).compile().build()).toString('latin1');
-      split += Object.values(LINK_PLACEHOLDERS).filter((p) => !plain.includes(p)).length;
+      split += Object.values(SLOT_TOKENS).filter((p) => !plain.includes(p)).length;
       const t = await buildTemplate({ subject: 'Digest — 3 papers', html, text }, cfg);
       expect(t.found).toEqual({ unsubscribeUrl: 2, unsubscribeMailto: 1, manageUrl: 1, email: 0 });
       const raw = await personalise(t, { email: 'a@example.test', messageId: '<d1.e1@paperboy.example>', links, date: new Date('2026-11-23T10:00:00Z') });

@@ -1,8 +1,9 @@
 // The dot-stuffed message the sender hands to SMTP: byte for byte what stuffing the personalised message would give,
 // whatever dots the template, the links or the address put at line starts; and it reads back as the same mail.
+import { SLOT_TOKENS } from '../src/render/placeholders.js';
 import { describe, it, expect } from 'vitest';
 import { simpleParser } from 'mailparser';
-import { buildTemplate, personalise, personaliseForWire, LINK_PLACEHOLDERS } from '../src/delivery/mime.js';
+import { buildTemplate, personalise, personaliseForWire } from '../src/delivery/mime.js';
 import { dotStuff } from '../src/mail/smtp-wire.js';
 import { rawBytes } from '../src/mail/raw-bytes.js';
 
@@ -14,8 +15,8 @@ describe('personaliseForWire', () => {
     for (let pad = 0; pad < 80; pad += 3) {
       const filler = 'x'.repeat(pad);
       // Dots right after line breaks (text part), and a dot-only line; QP keeps text lines, so they stay at line starts.
-      const text = `.starts with a dot\n${filler}${LINK_PLACEHOLDERS.unsubscribeUrl}\n.\n..two\n${LINK_PLACEHOLDERS.email}\n${filler}.${LINK_PLACEHOLDERS.manageUrl}`;
-      const html = `<p>${filler}<a href="${LINK_PLACEHOLDERS.unsubscribeUrl}">u</a>\n.dot line <a href="${LINK_PLACEHOLDERS.manageUrl}">m</a> ${LINK_PLACEHOLDERS.email}</p>`;
+      const text = `.starts with a dot\n${filler}${SLOT_TOKENS.unsubscribeUrl}\n.\n..two\n${SLOT_TOKENS.email}\n${filler}.${SLOT_TOKENS.manageUrl}`;
+      const html = `<p>${filler}<a href="${SLOT_TOKENS.unsubscribeUrl}">u</a>\n.dot line <a href="${SLOT_TOKENS.manageUrl}">m</a> ${SLOT_TOKENS.email}</p>`;
       const t = await buildTemplate({ subject: 'Digest', html, text }, cfg);
       // Links full of dots, so quoted-printable's soft breaks put some of them at line starts.
       const links = {
@@ -39,7 +40,7 @@ describe('personaliseForWire', () => {
   it('leaves stuffing to the SMTP client when DKIM signs (a signature covers the unstuffed bytes)', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    const t = await buildTemplate({ subject: 's', html: '<p>x</p>', text: `.dot\n${LINK_PLACEHOLDERS.unsubscribeUrl}` }, {
+    const t = await buildTemplate({ subject: 's', html: '<p>x</p>', text: `.dot\n${SLOT_TOKENS.unsubscribeUrl}` }, {
       ...cfg,
       dkim: { domainName: 'paperboy.example', keySelector: 'k', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
     });

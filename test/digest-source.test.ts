@@ -1,9 +1,9 @@
+import { SLOT_TOKENS } from '../src/render/placeholders.js';
 import { describe, it, expect } from 'vitest';
 import { openStore } from '../src/db/open.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { createDigestSource } from '../src/delivery/digest-source.js';
-import { LINK_PLACEHOLDERS } from '../src/delivery/mime.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
 import { addPaper, addSubscriber, recordSent } from './helpers/corpus.js';
 
@@ -30,12 +30,12 @@ describe('digest source for delivery', () => {
     if ('nothing' in sel) throw new Error(sel.nothing);
     expect(sel.paperIds).toEqual([a, b]);
     expect(await prepared.select(row(done))).toEqual({ nothing: 'every paper on or before 2026-03-10 has already been sent to this subscriber' });
-    const out = await prepared.render(sel, LINK_PLACEHOLDERS);
+    const out = await prepared.render(sel);
     expect(out.subject).toBe('“Paper A & co” + 1 more trending paper');
-    expect(out.html).toContain(`href="${LINK_PLACEHOLDERS.unsubscribeUrl}"`);
-    expect(out.html).toContain(`href="${LINK_PLACEHOLDERS.manageUrl}"`);
-    expect(out.html).toContain(LINK_PLACEHOLDERS.email);
-    expect(out.text).toContain(`Unsubscribe: ${LINK_PLACEHOLDERS.unsubscribeUrl}`);
+    expect(out.html).toContain(`href="${SLOT_TOKENS.unsubscribeUrl}"`);
+    expect(out.html).toContain(`href="${SLOT_TOKENS.manageUrl}"`);
+    expect(out.html).toContain(SLOT_TOKENS.email);
+    expect(out.text).toContain(`Unsubscribe: ${SLOT_TOKENS.unsubscribeUrl}`);
     expect(out.html).not.toContain('PBX');
     const links = source.links(42);
     expect(links.unsubscribeUrl).toMatch(/^https:\/\/p\.example\.org\/unsubscribe\/[A-Za-z0-9._-]+$/);

@@ -18,7 +18,7 @@ describe('ingest of the seed pages', () => {
     const r = ingestPaths(store, ['seeds'], clock);
     expect(r).toMatchObject({ pages: 5, entries: 302, added: 247, updated: 0, warnings: [] });
     expect(repo.count()).toBe(247);
-    expect((store.q('count-sources').get() as { n: number }).n).toBe(302);
+    expect(store.q('count-sources').get()!.n).toBe(302);
   });
 
   it('adds and updates nothing on a second run', () => {

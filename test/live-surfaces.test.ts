@@ -12,7 +12,7 @@ import { startService, type Service } from '../src/serve.js';
 import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import { createSelector } from '../src/digest/select.js';
-import { createRenderer, DEFAULT_TEMPLATES_DIR, personalize } from '../src/render/renderer.js';
+import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
 import { freePort } from './helpers/free-port.js';
 import { tempDir } from './helpers/tmp.js';
 import { launchChromium } from './helpers/chromium.js';
@@ -127,8 +127,8 @@ describe('what every surface shows of a fetched paper', () => {
 
     const sel = createSelector({ store: app.store, clock: app.clock }).select({ kind: 'trending', size: 5 }, DAY);
     if (sel.status !== 'selected') throw new Error(sel.message);
-    const mail = personalize(await createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config: app.config, validationLevel: 'strict' }).renderDigest(sel.selection), {
-      unsubscribeUrl: `${base}/u`, manageUrl: `${base}/m`,
+    const mail = await createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config: app.config, validationLevel: 'strict' }).renderDigest(sel.selection, {
+      slots: { unsubscribeUrl: `${base}/u`, manageUrl: `${base}/m`, unsubscribeMailto: 'mailto:u@example.org', email: 'reader@example.org' },
     });
     expect(mail.html).toMatch(/<a href="https:\/\/arxiv.org\/abs\/2412.01234" style="[^"]*">Sparse Attention Is All You Need for Long Video<\/a>/);
     expect(mail.html).toContain('Ada Lovelace, Alan Turing, Grace Hopper et al. · Example Lab');

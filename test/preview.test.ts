@@ -6,7 +6,8 @@ import { openStore, type Store } from '../src/db/open.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
-import { registerAdminPreviewRoutes } from '../src/archive/admin-preview.js';
+import { registerAdminPreviewRoutes } from '../src/admin/preview-routes.js';
+import { requireAdmin } from '../src/admin/auth.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
 import { addPaper, addSubscriber, recordSent } from './helpers/corpus.js';
@@ -86,8 +87,8 @@ describe('/admin/preview', () => {
     recordSent(store, sub, [sentId], '2026-03-09');
     app = Fastify();
     await registerAdminPreviewRoutes(app, {
-      store, clock, config,
-      linksFor: (s) => ({ unsubscribeUrl: `https://papers.example.org/u/${s.id}?sig=a&b`, manageUrl: `https://papers.example.org/m/${s.id}` }),
+      store, clock, config, guard: requireAdmin({ config }),
+      linksFor: (s) => ({ unsubscribeUrl: `https://papers.example.org/u/${s.id}?sig=a&b`, unsubscribeMailto: 'mailto:u@papers.example.org', manageUrl: `https://papers.example.org/m/${s.id}` }),
     });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   });
@@ -110,13 +111,17 @@ describe('/admin/preview', () => {
     expect(res.status).toBe(200);
     const page = await res.text();
     expect(page).toContain('Preview for grace@example.org');
+    // An admin page like the others: the admin layout (templates/admin/), with its navigation and sign-out.
+    expect(page).toContain('paperboy admin');
+    expect(page).toContain('action="/admin/logout"');
     expect(page).toContain('Score breakdown');
     expect(page).toMatch(/<td><b>-?\d+\.\d{3}<\/b><\/td>/);
     expect(page).toContain('<iframe sandbox=""');
     expect(page.toLowerCase()).not.toContain('<script');
     const html = await (await fetch(`${base}/admin/preview?as=grace@example.org&part=html`, { headers: auth })).text();
     expect(html).toContain(`href="https://papers.example.org/u/`);
-    expect(html).toContain('?sig=a&amp;b"');
+    // Escaped as Handlebars escapes attribute values ('=' too): the same href to a browser.
+    expect(html).toContain('?sig&#x3D;a&amp;b"');
     expect(html).not.toContain('Already sent');
     expect(html).toContain('TRENDING');
     expect(html).toContain('A fresh &lt;script&gt;x&lt;/script&gt; hit');

@@ -6,7 +6,8 @@ import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
 import { createSelector, type Selection } from '../src/digest/select.js';
-import { createRenderer, personalize, limitLineLength, MAX_LINE_BYTES, DEFAULT_TEMPLATES_DIR, type RenderedDigest } from '../src/render/renderer.js';
+import { SLOT_TOKENS } from '../src/render/placeholders.js';
+import { createRenderer, limitLineLength, MAX_LINE_BYTES, DEFAULT_TEMPLATES_DIR, type RenderedDigest } from '../src/render/renderer.js';
 import { excerpt } from '../src/render/excerpt.js';
 import { addPaper } from './helpers/corpus.js';
 import { tempDir } from './helpers/tmp.js';
@@ -56,6 +57,8 @@ beforeAll(async () => {
 afterAll(() => store.close());
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+const slotsFor = (unsubscribeUrl: string, manageUrl: string) => ({ unsubscribeUrl, manageUrl, unsubscribeMailto: 'mailto:u@example.org', email: 'reader@example.org' });
 
 describe('rendered digest', () => {
   it('has 10 papers, each title and link in the HTML and the text part', () => {
@@ -111,25 +114,30 @@ describe('rendered digest', () => {
     expect(rendered.html).toContain(esc(rendered.preheader).slice(0, 30));
   });
 
-  it('fills per-recipient links into the footer, escaped in HTML, raw in text, leaving no token', () => {
-    const out = personalize(rendered, {
-      unsubscribeUrl: 'https://papers.example.org/unsubscribe?t=abc&s=1',
-      manageUrl: 'https://papers.example.org/manage?t=abc&s=1',
-      email: 'ada+<x>@example.org',
+  it('puts the slot tokens where the links go, or the recipient values, escaped in HTML, raw in text', async () => {
+    const out = await renderer.renderDigest(selection, {
+      slots: {
+        unsubscribeUrl: 'https://papers.example.org/unsubscribe?t=abc&s=1',
+        unsubscribeMailto: 'mailto:unsubscribe+abc@papers.example.org',
+        manageUrl: 'https://papers.example.org/manage?t=abc&s=1',
+        email: 'ada+<x>@example.org',
+      },
     });
-    expect(out.html).toContain('href="https://papers.example.org/unsubscribe?t=abc&amp;s=1"');
-    expect(out.html).toContain('href="https://papers.example.org/manage?t=abc&amp;s=1"');
+    // Handlebars escapes '=' too (&#x3D;): the same attribute value to a browser.
+    expect(out.html).toContain('href="https://papers.example.org/unsubscribe?t&#x3D;abc&amp;s&#x3D;1"');
+    expect(out.html).toContain('href="https://papers.example.org/manage?t&#x3D;abc&amp;s&#x3D;1"');
     expect(out.html).toContain('ada+&lt;x&gt;@example.org');
     expect(out.html).toContain('Paperboy Labs, 1 Example Street, Springfield');
     expect(out.html).toMatch(/Manage preferences<\/a> · <a [^>]*>Unsubscribe</);
     expect(out.text).toContain('Unsubscribe: https://papers.example.org/unsubscribe?t=abc&s=1');
     expect(out.text).toContain('Manage preferences: https://papers.example.org/manage?t=abc&s=1');
-    for (const token of Object.values(rendered.placeholders)) {
-      expect(rendered.html).toContain(token);
-      expect(out.html).not.toContain(token);
-      expect(out.text).not.toContain(token);
+    for (const name of ['unsubscribeUrl', 'manageUrl', 'email'] as const) {
+      expect(rendered.html).toContain(SLOT_TOKENS[name]);
+      expect(rendered.text).toContain(SLOT_TOKENS[name]);
+      expect(out.html).not.toContain(SLOT_TOKENS[name]);
+      expect(out.text).not.toContain(SLOT_TOKENS[name]);
     }
-    expect(out.html).not.toContain('PBX');
+    expect(out.html).not.toContain('pbx');
   });
 
   it('keeps every line short enough for 8bit SMTP bodies, without changing what is shown', () => {
@@ -143,14 +151,14 @@ describe('rendered digest', () => {
     expect(broken).toContain('<a href="https://x.org/a b">');
   });
 
-  it('stays under 102 KB for 10 papers with long abstracts and validates strictly', () => {
-    const out = personalize(rendered, { unsubscribeUrl: 'https://x.example/u/' + 'a'.repeat(120), manageUrl: 'https://x.example/m/' + 'b'.repeat(120) });
+  it('stays under 102 KB for 10 papers with long abstracts and validates strictly', async () => {
+    const out = await renderer.renderDigest(selection, { slots: slotsFor('https://x.example/u/' + 'a'.repeat(120), 'https://x.example/m/' + 'b'.repeat(120)) });
     expect(Buffer.byteLength(out.html)).toBeLessThan(102 * 1024);
     expect(rendered.warnings).toEqual([]);
   });
 
   it('looks right in Chromium at phone and desktop width (screenshots in test-output/screenshots)', async () => {
-    const out = personalize(rendered, { unsubscribeUrl: 'https://papers.example.org/u', manageUrl: 'https://papers.example.org/m', email: 'ada@example.org' });
+    const out = await renderer.renderDigest(selection, { slots: { ...slotsFor('https://papers.example.org/u', 'https://papers.example.org/m'), email: 'ada@example.org' } });
     const dir = join(process.cwd(), 'test-output', 'screenshots');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'digest.html'), out.html);
@@ -171,7 +179,7 @@ describe('rendered digest', () => {
       // The two-section layout with topics, as a "both" subscriber with keywords sees it.
       const both = createSelector({ store, clock }).select({ kind: 'both', size: 6, topics: ['Schrödinger', 'scaling laws'] }, '2026-03-10');
       if (both.status !== 'selected') throw new Error(both.message);
-      const bothOut = personalize(await renderer.renderDigest(both.selection), { unsubscribeUrl: 'https://papers.example.org/u', manageUrl: 'https://papers.example.org/m' });
+      const bothOut = await renderer.renderDigest(both.selection, { slots: slotsFor('https://papers.example.org/u', 'https://papers.example.org/m') });
       expect(bothOut.html).toContain('NEW');
       expect(bothOut.html).toContain('Papers matching Schrödinger, scaling laws come first.');
       const page = await browser.newPage({ viewport: { width: 800, height: 1000 } });

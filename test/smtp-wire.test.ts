@@ -75,20 +75,3 @@ describe('ReplyParser', () => {
     expect(got[2]).toMatchObject({ code: 354, enhanced: undefined, text: '354 go ahead' });
   });
 });
-
-describe('compileRawTemplate', () => {
-  it('substitutes every placeholder, doubles a dot landing at a stuffed line start, refuses line breaks', async () => {
-    const { compileRawTemplate } = await import('../src/mail/raw-template.js');
-    const body = dotStuff('To: %%TO%%\nMessage-ID: <%%ID%%>\n\n%%TO%%\nlink %%U%% and %%U%%\n');
-    const t = compileRawTemplate(body, ['%%TO%%', '%%ID%%', '%%U%%'], { dotStuffed: true });
-    expect(t.slots).toEqual(['%%TO%%', '%%ID%%', '%%TO%%', '%%U%%', '%%U%%']);
-    expect(t.render({ '%%TO%%': 'a@b.c', '%%ID%%': 'x@y', '%%U%%': 'https://u/1' }).toString()).toBe(
-      'To: a@b.c\r\nMessage-ID: <x@y>\r\n\r\na@b.c\r\nlink https://u/1 and https://u/1\r\n',
-    );
-    expect(t.render({ '%%TO%%': '.dot', '%%ID%%': 'é', '%%U%%': '.' }).toString()).toBe(
-      'To: .dot\r\nMessage-ID: <é>\r\n\r\n..dot\r\nlink . and .\r\n',
-    );
-    expect(() => t.render({ '%%TO%%': 'a\r\nBcc: evil@x', '%%ID%%': '', '%%U%%': '' })).toThrow(/line break/);
-    expect(() => t.render({ '%%TO%%': 'a' } as Record<string, string>)).toThrow(/no value/);
-  });
-});

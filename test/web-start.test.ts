@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
 import { startWeb } from '../src/web/start.js';
-import type { RoutePlugin } from '../src/web/server.js';
+import type { RoutePlugin } from '../src/web/route-context.js';
 import { startSmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { postForm } from './helpers/web-harness.js';

@@ -13,7 +13,7 @@ import { pipeliningMessengerFromConfig } from '../../src/mail/pipelining-messeng
 import { createDeliveryService, type RunSummary } from '../../src/delivery/service.js';
 import { createDigestSource } from '../../src/delivery/digest-source.js';
 import { DeliverySubscriber, isNothing } from '../../src/delivery/ports.js';
-import { buildTemplate, personalise, LINK_PLACEHOLDERS } from '../../src/delivery/mime.js';
+import { buildTemplate, personalise } from '../../src/delivery/mime.js';
 import { deliveryMessageId, headersConfig } from '../../src/delivery/sender.js';
 import { installTag } from '../../src/secrets.js';
 import { localDateOf } from '../../src/delivery/schedule.js';
@@ -138,7 +138,7 @@ export async function sampleMessage(world: World): Promise<Buffer> {
     const prepared = await digest.prepare(sub.kind, localDateOf(systemClock.now(), 'UTC'));
     const selection = await prepared.select(sub);
     if (isNothing(selection)) throw new Error(`nothing to send: ${selection.nothing}`);
-    const template = await buildTemplate(await prepared.render(selection, LINK_PLACEHOLDERS), headersConfig(config));
+    const template = await buildTemplate(await prepared.render(selection), headersConfig(config));
     return await personalise(template, { email: sub.email, messageId: deliveryMessageId(1, 1, config.MAIL_DOMAIN, installTag(config)), links: digest.links(sub.id), date: new Date() });
   } finally {
     store.close();

@@ -1,4 +1,4 @@
-// Owns the web archive's HTML pages (paper page, messages, admin preview): one project template, compiled once.
+// Owns the web archive's HTML pages (paper page, messages): one project template, compiled once.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';

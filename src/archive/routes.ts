@@ -103,7 +103,7 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
     const pool = selector.pool(todayUtc(clock));
     const paper = id.success ? (() => { try { return pool.paper(id.data); } catch { return null; } })() : null;
     if (!id.success || !paper) return sendPage(reply, 404, pages.render({ title: 'No such paper', message: MESSAGES.noPaper }));
-    const sources = (store.q('digest-paper-sources').all(paper.id) as unknown[]).map((s) => SourceRow.parse(s));
+    const sources = store.q('digest-paper-sources').all(paper.id).map((s) => SourceRow.parse(s));
     const facts = paperFacts(paper, `${siteUrl}/papers/${paper.id}`);
     const listings = new Set(sources.map((s) => s.listed_on ?? s.file)).size;
     const meta = [...facts.counts, ...facts.dates, ...(listings > 0 ? [`on ${listings === 1 ? '1 listing' : `${listings} listings`}`] : [])].join(' · ');

@@ -73,7 +73,7 @@ export async function runFetchCommand(deps: FetcherDeps & Pick<App, 'clock'>, o:
   });
   (bar as cliProgress.SingleBar | null)?.stop();
 
-  const title = (id: number) => (deps.store.q('get-paper').get(id) as { title: string } | undefined)?.title ?? '(removed)';
+  const title = (id: number) => deps.store.q('get-paper').get(id)?.title ?? '(removed)';
   let failed = false;
   for (const r of report.sources) {
     for (const w of r.warnings) io.out(`warning: ${formatSourceWarning(r.source, w)}\n`);

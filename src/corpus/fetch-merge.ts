@@ -3,6 +3,7 @@
 // an upvote snapshot whenever the count a source shows has changed.
 import type { Statement } from 'better-sqlite3';
 import type { Store } from '../db/open.js';
+import type { QueryParams } from '../db/query-types.js';
 import type { Clock } from '../clock.js';
 import { checkpointInBackground, suspendAutoCheckpoint } from '../db/checkpoint.js';
 import { createSearchTriggers, dropSearchTriggers, rebuildSearchIndex, searchFileFor } from '../db/search-index.js';
@@ -102,7 +103,7 @@ function newSourceWriter(store: Store) {
       }
     },
     flush() {
-      for (let i = 0; i < values.length; i += 5) single.run(values.slice(i, i + 5));
+      for (let i = 0; i < values.length; i += 5) single.run(...(values.slice(i, i + 5) as QueryParams<'insert-source'>));
       values = [];
     },
   };
@@ -119,8 +120,8 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
   const report: MergeReport = { received: papers.length, added: 0, updated: 0, unchanged: 0, removed: 0, addedIds: [], updatedIds: [] };
   const incoming = [...byArxivId(papers)];
   const chunk = Math.max(1, opts.chunk ?? DEFAULT_CHUNK);
-  const removedKeys = new Set((q('removed-title-keys').all() as { title_key: string }[]).map((r) => r.title_key));
-  const removedIds = new Set((q('removed-arxiv-ids').all() as { arxiv_id: string }[]).map((r) => r.arxiv_id));
+  const removedKeys = new Set(q('removed-title-keys').all().map((r) => r.title_key));
+  const removedIds = new Set(q('removed-arxiv-ids').all().map((r) => r.arxiv_id));
   const insert = q('insert-fetched-paper');
   const insertSource = q('insert-source');
   const latest = q('latest-snapshot');
@@ -155,15 +156,15 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
       const part = incoming.slice(from, from + chunk);
       const search = worker ? worker.writer() : inThreadFetchWriter(store);
       const write = db.transaction(() => {
-        const { generation } = q('bump-corpus-generation').get() as { generation: number };
-        const maxBefore = (q('max-paper-id').get() as { n: number }).n;
+        const { generation } = q('bump-corpus-generation').get()!;
+        const maxBefore = q('max-paper-id').get()!.n;
         // Checked inside the transaction: another process may have written since the last chunk.
-        const version = q('data-version').pluck().get() as number;
+        const version = q('data-version').pluck().get()!;
         if (!known || known.version !== version) {
           const ids = new Map<string, number>();
-          for (const r of q('all-arxiv-ids').iterate() as Iterable<{ id: number; arxiv_id: string }>) ids.set(r.arxiv_id, r.id);
+          for (const r of q('all-arxiv-ids').iterate()) ids.set(r.arxiv_id, r.id);
           const keys = new Map<string, number>();
-          for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) keys.set(r.title_key, r.id);
+          for (const r of q('all-paper-keys').iterate()) keys.set(r.title_key, r.id);
           known = { version, ids, keys };
         }
         const { ids, keys } = known;
@@ -215,7 +216,7 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
           // An API listing's "line" is the paper's id: one source per paper per listing day, whatever its rank that time.
           for (const l of inc.listings) if (insertSource.run(id, l.name, id, l.position, l.date).changes > 0) changed = true;
           if (inc.shown !== null) {
-            const last = latest.get(id) as { upvotes: number } | undefined;
+            const last = latest.get(id);
             if (!last || last.upvotes !== inc.shown) snapshot.run(id, stamp, inc.shown);
           }
           if (changed) {

@@ -134,11 +134,11 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
   let chunkMaxBefore = 0;
   let chunkStarted = 0;
   let bulk: ReturnType<typeof startBulkLoad> = { bulk: false, finish() {} };
-  const maxId = () => (q('max-paper-id').get() as { n: number }).n;
+  const maxId = () => q('max-paper-id').get()!.n;
   const open = () => {
     db.exec('BEGIN');
     // First, and a write: the transaction takes the corpus file's write lock now, not the search file's (see search.sql).
-    generation = (q('bump-corpus-generation').get() as { generation: number }).generation;
+    generation = q('bump-corpus-generation').get()!.generation;
     chunkMaxBefore = maxId();
     chunkStarted = Date.now();
   };
@@ -174,9 +174,9 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
     open();
     const maxBefore = chunkMaxBefore;
     const known = new Set<string>();
-    for (const r of q('all-paper-keys').iterate() as Iterable<{ id: number; title_key: string }>) known.add(r.title_key);
+    for (const r of q('all-paper-keys').iterate()) known.add(r.title_key);
     // Papers an admin removed (`paperboy papers remove`) stay out, whichever page carries them.
-    const removed = new Set((q('removed-title-keys').all() as { title_key: string }[]).map((r) => r.title_key));
+    const removed = new Set(q('removed-title-keys').all().map((r) => r.title_key));
     bulk = startBulkLoad(db, known.size, Math.floor(bytes / BYTES_PER_ENTRY_AT_MOST), !chunked);
     search.start(bulk.bulk);
     const pending = new Map<string, Pending>();
@@ -209,13 +209,13 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
         else {
           const info = insertPaper.run(
             key,
-            page.titles[i],
-            page.abstracts[i],
-            page.authors[i],
-            page.publishedOn[i],
-            page.upvotes[i],
+            page.titles[i]!,
+            page.abstracts[i]!,
+            page.authors[i]!,
+            page.publishedOn[i]!,
+            page.upvotes[i]!,
             listedOn,
-            page.links[i],
+            page.links[i]!,
             stamp,
             stamp,
           );
@@ -224,7 +224,7 @@ export function ingestPaths(store: Store, paths: string[], clock: Clock, opts: I
           if (ids) ids[i] = mine.id;
           report.added++;
         }
-        insertSource.run(mine.id, file, page.lines[i], page.positions[i], listedOn);
+        insertSource.run(mine.id, file, page.lines[i]!, page.positions[i]!, listedOn);
       }
       search.written(page, ids);
       if (chunkFull()) commitChunk();

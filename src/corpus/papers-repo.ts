@@ -129,7 +129,7 @@ export function createPapersRepo(store: Store) {
       return q('list-sources').all(id).map((r) => SourceRow.parse(r));
     },
     count(): number {
-      return (q('count-papers').get() as { n: number }).n;
+      return q('count-papers').get()!.n;
     },
     /**
      * Deletes a paper (its sources, snapshots and sent-paper records go with it) and remembers its keys, so the next

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attachSearch, type SearchOpened } from './search-index.js';
+import type { QueryName, TypedStatement } from './query-types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const MIGRATIONS_DIR = join(here, 'migrations');
@@ -14,8 +15,11 @@ export type Db = Database.Database;
 
 /** Named statements from `src/db/queries/*.sql`, all prepared when the store opens. */
 export interface Queries {
-  /** The prepared statement named `name`; throws on a name no `.sql` file defines. */
-  (name: string): Statement;
+  /**
+   * The prepared statement named `name`, typed by the registry (db/query-types.ts): an unknown name is a type error.
+   * Still throws at run time on a name no `.sql` file defines.
+   */
+  <N extends QueryName>(name: N): TypedStatement<N>;
   readonly names: readonly string[];
 }
 
@@ -85,7 +89,7 @@ function prepareAll(db: Db, dir: string): Queries {
     const s = statements.get(name);
     if (!s) throw new QueryFileError(`no query named "${name}" in ${dir}`);
     return s;
-  }) as Queries;
+  }) as unknown as Queries;
   Object.defineProperty(q, 'names', { value: [...statements.keys()] });
   return q;
 }

@@ -31,7 +31,7 @@ export function acquireLease(store: Store, clock: Clock, name: string, holder: s
   return store.db
     .transaction((): LeaseResult => {
       const now = clock.now();
-      const row = store.q('lease-get').get(name) as { holder: string; expires_at: string } | undefined;
+      const row = store.q('lease-get').get(name);
       const mine = row?.holder === holder;
       const free = !row || Date.parse(row.expires_at) <= now.getTime() || holderIsDeadHere(row.holder);
       if (!mine && !free) return { held: false, fresh: false };
@@ -43,7 +43,7 @@ export function acquireLease(store: Store, clock: Clock, name: string, holder: s
 
 /** Who holds the lease `name` now, and since when; null when nobody does or the lease ran out. */
 export function leaseHolder(store: Store, clock: Clock, name: string): { holder: string; since: string | null } | null {
-  const row = store.q('lease-holder').get(name) as { holder: string; acquired_at: string | null; expires_at: string } | undefined;
+  const row = store.q('lease-holder').get(name);
   if (!row || Date.parse(row.expires_at) <= clock.now().getTime()) return null;
   return { holder: row.holder, since: row.acquired_at };
 }

@@ -1,27 +1,17 @@
 // Owns the digest message bytes: one MIME body built per rendered variant, then per recipient only strings filled in (and DKIM after).
 import MailComposer from 'nodemailer/lib/mail-composer';
-import DKIM from 'nodemailer/lib/dkim';
-import type { RecipientLinks, RecipientSlots, RenderedDigest } from './ports.js';
-
-/**
- * What the renderer gets instead of a recipient's links. URL-shaped (some renderers check), only characters that
- * Handlebars, MJML, html-to-text and quoted-printable all leave alone, and distinct enough never to occur by chance.
- */
-export const LINK_PLACEHOLDERS: RecipientSlots = {
-  unsubscribeUrl: 'https://pbx-placeholder.invalid/pbxUnsubscribeUrlXbp',
-  unsubscribeMailto: 'mailto:pbxUnsubscribeMailtoXbp@pbx-placeholder.invalid',
-  manageUrl: 'https://pbx-placeholder.invalid/pbxManageUrlXbp',
-  email: 'pbxRecipientEmailXbp@pbx-placeholder.invalid',
-};
-const SLOT_NAMES = ['unsubscribeUrl', 'unsubscribeMailto', 'manageUrl', 'email'] as const;
-type SlotName = (typeof SLOT_NAMES)[number];
+import * as qp from 'nodemailer/lib/qp';
+import { createSigner, type DkimKey } from '../mail/dkim.js';
+import { isMailbox } from '../mail/envelope.js';
+import type { DigestMessage, RecipientLinks } from './ports.js';
+import { SLOT_NAMES, SLOT_TOKENS, type SlotName } from '../render/placeholders.js';
 
 export interface MessageHeadersConfig {
   from: string;
   mailDomain: string;
   /** `List-Id` value, e.g. `paperboy digest <digest.example.org>`. */
   listId: string;
-  dkim?: { domainName: string; keySelector: string; privateKey: string };
+  dkim?: DkimKey;
 }
 
 export interface Recipient {
@@ -82,7 +72,7 @@ function forceQuotedPrintable(node: { childNodes: unknown[]; getHeader(k: string
 }
 
 /** Builds the message once for a rendered variant. */
-export async function buildTemplate(rendered: RenderedDigest, cfg: MessageHeadersConfig): Promise<MessageTemplate> {
+export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeadersConfig): Promise<MessageTemplate> {
   const root = new MailComposer({
     from: cfg.from,
     subject: rendered.subject,
@@ -106,7 +96,7 @@ export async function buildTemplate(rendered: RenderedDigest, cfg: MessageHeader
   const hits: { start: number; end: number; slot: SlotName }[] = [];
   const found = { unsubscribeUrl: 0, unsubscribeMailto: 0, manageUrl: 0, email: 0 } as Record<SlotName, number>;
   for (const slot of SLOT_NAMES) {
-    const re = new RegExp(placeholderPattern(LINK_PLACEHOLDERS[slot]), 'g');
+    const re = new RegExp(placeholderPattern(SLOT_TOKENS[slot]), 'g');
     for (const m of body.matchAll(re)) {
       hits.push({ start: m.index, end: m.index + m[0].length, slot });
       found[slot]++;
@@ -132,24 +122,7 @@ export async function buildTemplate(rendered: RenderedDigest, cfg: MessageHeader
   segments.push(Buffer.from(body.slice(pos), 'latin1'));
   const wire = stuffSegments(segments);
 
-  let sign: MessageTemplate['sign'] = null;
-  if (cfg.dkim) {
-    const signer = new DKIM({
-      ...cfg.dkim,
-      // The default list leaves out List-Unsubscribe-Post; RFC 8058 wants both List headers signed.
-      headerFieldNames:
-        'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
-        'List-Id:List-Unsubscribe:List-Unsubscribe-Post:Auto-Submitted',
-    });
-    sign = (raw) =>
-      new Promise<Buffer>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        const out = signer.sign(raw);
-        out.on('data', (c: Buffer) => chunks.push(c));
-        out.on('end', () => resolve(Buffer.concat(chunks)));
-        out.on('error', reject);
-      });
-  }
+  const sign = cfg.dkim ? createSigner(cfg.dkim) : null;
   return { segments, wire, found, sign };
 }
 
@@ -173,29 +146,12 @@ function stuffSegments(segments: Segment[]): Segment[] {
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Quoted-printable for a value dropped mid-line: soft breaks around it and every 72 characters keep lines short. */
+/** Quoted-printable for a value dropped mid-line: soft breaks around it (nodemailer's encoder and wrap inside). */
 function qpValue(value: string): string {
-  const bytes = Buffer.from(value, 'utf8');
-  const tokens: string[] = [];
-  for (const b of bytes) {
-    tokens.push(b === 0x3d || b < 0x21 || b > 0x7e ? '=' + b.toString(16).toUpperCase().padStart(2, '0') : String.fromCharCode(b));
-  }
-  let out = '=\r\n';
-  let line = 0;
-  for (const t of tokens) {
-    if (line + t.length > 72) {
-      out += '=\r\n';
-      line = 0;
-    }
-    out += t;
-    line += t.length;
-  }
-  return out + '=\r\n';
+  return '=\r\n' + qp.wrap(qp.encode(Buffer.from(value, 'utf8')), 76) + '=\r\n';
 }
 
 const UNSAFE_HEADER_VALUE = /[\r\n<>]/;
-// A bare address: one @, no spaces, quotes, brackets, commas or control characters (nothing a header could be split on).
-const SIMPLE_ADDRESS = /^[^\s"<>(),;:\\[\]@\x00-\x1f\x7f]+@[^\s"<>(),;:\\[\]@\x00-\x1f\x7f]+$/;
 
 export class RecipientError extends Error {}
 
@@ -204,7 +160,7 @@ function rfc2822Date(d: Date): string {
 }
 
 function checkRecipient(r: Recipient): void {
-  if (!SIMPLE_ADDRESS.test(r.email)) throw new RecipientError(`not a deliverable address: ${JSON.stringify(r.email)}`);
+  if (!isMailbox(r.email)) throw new RecipientError(`not a deliverable address: ${JSON.stringify(r.email)}`);
   if (!/^<[^<>\s]+@[^<>\s]+>$/.test(r.messageId)) throw new RecipientError(`not a Message-ID: ${JSON.stringify(r.messageId)}`);
   for (const v of [r.links.unsubscribeUrl, r.links.unsubscribeMailto, r.links.manageUrl]) {
     if (UNSAFE_HEADER_VALUE.test(v)) throw new RecipientError('a link holds CR, LF or angle brackets');

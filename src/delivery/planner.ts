@@ -1,9 +1,9 @@
 // Owns putting deliveries in the ledger: who is due, what each gets (selected, rendered once per distinct selection), in batched transactions.
 import type { Store } from '../db/open.js';
+import type { QueryParams } from '../db/query-types.js';
 import type { Clock } from '../clock.js';
 import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource, type PreparedDigest } from './ports.js';
 import { currentSlot, dueSlot, type Slot } from './schedule.js';
-import { LINK_PLACEHOLDERS } from './mime.js';
 
 const PAGE = 500;
 
@@ -42,11 +42,6 @@ export interface PlanResult {
   editions: number[];
 }
 
-interface State {
-  latest_period: string | null;
-  outstanding: number;
-}
-
 /** Creates the planner for one run; caches prepared digests, edition ids and variant ids for the run's length. */
 export function createPlanner(store: Store, clock: Clock, digest: DigestSource) {
   const prepared = new Map<string, Promise<PreparedDigest>>();
@@ -68,7 +63,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
     const key = `${kind}|${slot.frequency}|${slot.period}`;
     let id = editions.get(key);
     if (id === undefined) {
-      id = (store.q('delivery-edition-id').get(kind, slot.frequency, slot.period) as { id: number } | undefined)?.id;
+      id = store.q('delivery-edition-id').get(kind, slot.frequency, slot.period)?.id;
       if (id !== undefined) editions.set(key, id);
     }
     return id;
@@ -78,7 +73,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
     let id = editions.get(key);
     if (id === undefined) {
       store.q('delivery-edition-ensure').run(kind, slot.frequency, slot.period, clock.now().toISOString());
-      id = (store.q('delivery-edition-id').get(kind, slot.frequency, slot.period) as { id: number }).id;
+      id = store.q('delivery-edition-id').get(kind, slot.frequency, slot.period)!.id;
       editions.set(key, id);
     }
     return id;
@@ -90,9 +85,9 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
     const cacheKey = `${edition}|${key}`;
     const cached = variants.get(cacheKey);
     if (cached !== undefined) return cached;
-    let row = store.q('delivery-variant-id').get(edition, key) as { id: number } | undefined;
+    let row = store.q('delivery-variant-id').get(edition, key);
     if (!row) {
-      const rendered = await digestP.render(selection as never, LINK_PLACEHOLDERS);
+      const rendered = await digestP.render(selection as never);
       store.q('delivery-variant-insert').run({
         edition_id: edition,
         key,
@@ -102,7 +97,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
         paper_count: selection.paperIds.length,
         now: clock.now().toISOString(),
       });
-      row = store.q('delivery-variant-id').get(edition, key) as { id: number };
+      row = store.q('delivery-variant-id').get(edition, key)!;
     }
     if (variants.size > 10_000) variants.clear();
     variants.set(cacheKey, row.id);
@@ -120,13 +115,13 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
         if (after > 0 || !opts.subscriber) break;
         page = [opts.subscriber];
       } else {
-        page = (store.q('delivery-subscribers-page').all({ after, kind: opts.kind ?? null, limit: PAGE }) as unknown[]).map((r) => DeliverySubscriber.parse(r));
+        page = store.q('delivery-subscribers-page').all({ after, kind: opts.kind ?? null, limit: PAGE }).map((r) => DeliverySubscriber.parse(r));
         if (page.length === 0) break;
       }
       after = page[page.length - 1]!.id;
-      const rows: Record<string, unknown>[] = [];
+      const rows: (Omit<QueryParams<'delivery-insert'>[0], 'now'> & { decision: Decision })[] = [];
       for (const sub of page) {
-        const state = store.q('delivery-subscriber-state').get({ id: sub.id, frequency: sub.frequency }) as State;
+        const state = store.q('delivery-subscriber-state').get({ id: sub.id, frequency: sub.frequency })!;
         const slot = opts.mode === 'due' ? dueSlot(sub, now, state.latest_period) : currentSlot(sub, now);
         if (!slot) continue;
         if (state.outstanding || (state.latest_period !== null && state.latest_period >= slot.period)) {

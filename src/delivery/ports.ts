@@ -1,5 +1,9 @@
 // Owns the small contracts delivery needs from its neighbours: the digest (selection + rendering + links) and the subscriber row.
 import { z } from 'zod';
+import type { RenderedDigest } from '../render/renderer.js';
+import type { RecipientLinks } from '../render/placeholders.js';
+
+export type { RecipientLinks };
 
 export const DigestKind = z.enum(['trending', 'new', 'both']);
 export type DigestKind = z.infer<typeof DigestKind>;
@@ -37,36 +41,17 @@ export interface NothingToSend {
   nothing: string;
 }
 
-export interface RenderedDigest {
-  subject: string;
-  html: string;
-  text: string;
-}
-
-/** The per-recipient links. The sender renders with placeholder values and fills in the real ones per message. */
-export interface RecipientLinks {
-  /** `${PUBLIC_URL}/unsubscribe/<signed token>`: the https List-Unsubscribe target (GET shows a page, POST unsubscribes). */
-  unsubscribeUrl: string;
-  /** `mailto:unsubscribe+<signed token>@MAIL_DOMAIN`. */
-  unsubscribeMailto: string;
-  manageUrl: string;
-}
-
-/** What `render` gets: placeholder strings for everything that differs per recipient. */
-export interface RecipientSlots extends RecipientLinks {
-  /** The recipient's address, e.g. for "sent to x@y" in the footer. */
-  email: string;
-}
+/** What delivery needs of a rendered digest (src/render/renderer.ts owns the type). */
+export type DigestMessage = Pick<RenderedDigest, 'subject' | 'html' | 'text'>;
 
 /** A digest for one (kind, local date): selects per subscriber, renders per distinct selection. */
 export interface PreparedDigest<S extends Selection = Selection> {
   select(subscriber: DeliverySubscriber): S | NothingToSend | Promise<S | NothingToSend>;
   /**
-   * Renders a selection. `slots` holds placeholder strings (URL- or address-shaped: ASCII letters, digits, ':', '/',
-   * '.', '-', '@'); the renderer puts them in verbatim (escaping leaves them unchanged) wherever the recipient's links
-   * and address go, in HTML and text. The sender fills in the real values per message.
+   * Renders a selection with the slot tokens of src/render/placeholders.ts wherever the recipient's links and
+   * address go, in HTML and text; the sender fills in the real values per message.
    */
-  render(selection: S, slots: RecipientSlots): RenderedDigest | Promise<RenderedDigest>;
+  render(selection: S): DigestMessage | Promise<DigestMessage>;
 }
 
 export interface DigestSource {

@@ -1,27 +1,20 @@
 // Owns sending the ledger: due deliveries in keyset pages, a bounded number in flight, paced, every outcome written back.
 import type { Store } from '../db/open.js';
+import type { QueryRow } from '../db/query-types.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { SendError, type Messenger } from '../mail/messenger.js';
 import type { RecipientLinks } from './ports.js';
 import { buildTemplate, personaliseForWire, RecipientError, type MessageTemplate, type MessageHeadersConfig } from './mime.js';
-import { RateGate } from './rate.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installTag } from '../secrets.js';
+import { dkimKey } from '../mail/dkim.js';
 
 const PAGE = 500;
 const TEMPLATE_CACHE = 64;
 
-interface DueRow {
-  id: number;
-  edition_id: number;
-  subscriber_id: number;
-  variant_id: number;
-  attempts: number;
-  email: string;
-  subscriber_status: string;
-}
+type DueRow = QueryRow<'delivery-due-page'>;
 
 type Outcome =
   | { id: number; kind: 'sent'; response: string }
@@ -84,10 +77,7 @@ export function envelopeFrom(mailFrom: string): string {
 }
 
 export function headersConfig(config: Config): MessageHeadersConfig {
-  const dkim =
-    config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
-      ? { domainName: config.DKIM_DOMAIN, keySelector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY.replace(/\\n/g, '\n') }
-      : undefined;
+  const dkim = dkimKey(config);
   return { from: config.MAIL_FROM, mailDomain: config.MAIL_DOMAIN, listId: `paperboy digest <digest.${config.MAIL_DOMAIN}>`, ...(dkim ? { dkim } : {}) };
 }
 
@@ -100,7 +90,6 @@ function describe(err: unknown): string {
 export class Sender {
   private readonly templates = new Map<number, Promise<MessageTemplate>>();
   private readonly maxInFlight: number;
-  private readonly gate: RateGate;
   private readonly from: string;
   private readonly install: string;
   /** Set when the lease is lost mid-drain: stop claiming, finish what is in flight. */
@@ -113,15 +102,16 @@ export class Sender {
 
   constructor(private readonly d: SenderDeps) {
     this.maxInFlight = d.maxInFlight ?? d.config.SMTP_POOL_SIZE * 8;
-    this.gate = new RateGate(d.config.SMTP_RATE_PER_SEC);
     this.from = envelopeFrom(d.config.MAIL_FROM);
     this.install = installTag(d.config);
   }
 
-  private template(variantId: number): Promise<MessageTemplate> {
+  private template(variantId: number | null): Promise<MessageTemplate> {
+    // The planner queues a row only with its variant; NULL is a skipped row's, so this one cannot be sent.
+    if (variantId === null) return Promise.reject(new RecipientError('queued without a variant'));
     let t = this.templates.get(variantId);
     if (!t) {
-      const row = this.d.store.q('delivery-variant-get').get(variantId) as { subject: string; html: string; text: string } | undefined;
+      const row = this.d.store.q('delivery-variant-get').get(variantId);
       if (!row) return Promise.reject(new RecipientError(`variant ${variantId} is missing`));
       t = buildTemplate(row, headersConfig(this.d.config));
       if (this.templates.size >= TEMPLATE_CACHE) this.templates.delete(this.templates.keys().next().value!);
@@ -191,7 +181,7 @@ export class Sender {
         // The common outcome, `sent`, is written for the whole batch in two statements instead of two per message.
         const sent = outcomes.filter((o) => o.kind === 'sent');
         if (sent.length > 0) {
-          const marked = q('delivery-mark-sent-batch').all({ batch: JSON.stringify(sent.map((o) => [o.id, o.response])), now: iso }) as { id: number }[];
+          const marked = q('delivery-mark-sent-batch').all({ batch: JSON.stringify(sent.map((o) => [o.id, o.response])), now: iso });
           if (marked.length > 0) q('delivery-record-sent-papers-batch').run(JSON.stringify(marked.map((r) => r.id)));
           counted.sent += sent.length;
         }
@@ -220,7 +210,7 @@ export class Sender {
         }
         if (claims.length > 0) {
           const ids = claims.map((row) => [row.id, deliveryMessageId(row.id, row.edition_id, this.d.config.MAIL_DOMAIN, this.install)] as const);
-          const got = new Set((q('delivery-claim-batch').all({ batch: JSON.stringify(ids), now: iso }) as { id: number }[]).map((r) => r.id));
+          const got = new Set(q('delivery-claim-batch').all({ batch: JSON.stringify(ids), now: iso }).map((r) => r.id));
           for (const [id, messageId] of ids) if (got.has(id)) claimed.set(id, messageId);
         }
       })
@@ -291,7 +281,7 @@ export class Sender {
 
     try {
       pages: while (!this.stopRequested) {
-        const page = this.d.store.q('delivery-due-page').all({ after, now: this.d.clock.now().toISOString(), limit: PAGE }) as DueRow[];
+        const page = this.d.store.q('delivery-due-page').all({ after, now: this.d.clock.now().toISOString(), limit: PAGE });
         if (page.length === 0) break;
         after = page[page.length - 1]!.id;
         let i = 0;
@@ -307,8 +297,8 @@ export class Sender {
           // While probing, one message at a time; else refill when half the window is free: one transaction records
           // the finished half and claims the next (the pooled connections still have the other half queued meanwhile).
           const window = this.outage ? 1 : this.maxInFlight;
-          while (inFlight.size > (this.outage ? 0 : this.gate.limited ? window - 1 : Math.floor(window / 2))) await waitForSlot();
-          // Claim as many as there are free slots, pacing each through the rate gate, in one transaction.
+          while (inFlight.size > (this.outage ? 0 : Math.floor(window / 2))) await waitForSlot();
+          // Claim as many as there are free slots in one transaction (SMTP_RATE_PER_SEC paces them in the messenger).
           const claims: DueRow[] = [];
           const skips: { id: number; reason: string }[] = [];
           while (i < page.length && claims.length < window - inFlight.size) {
@@ -316,18 +306,9 @@ export class Sender {
             if (row.subscriber_status !== 'active') skips.push({ id: row.id, reason: `subscriber is ${row.subscriber_status}` });
             else claims.push(row);
           }
-          if (!this.gate.limited) {
-            const claimed = this.commit(done, claims, skips, stats);
-            for (const row of claims) {
-              const messageId = claimed.get(row.id);
-              if (messageId) launch(row, messageId);
-            }
-            continue;
-          }
-          this.commit(done, [], skips, stats);
+          const claimed = this.commit(done, claims, skips, stats);
           for (const row of claims) {
-            await this.gate.take();
-            const messageId = this.commit(done, [row], [], stats).get(row.id);
+            const messageId = claimed.get(row.id);
             if (messageId) launch(row, messageId);
           }
         }

@@ -10,7 +10,7 @@ import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource } fro
 import { createPlanner, type Decision, type PlanResult } from './planner.js';
 import { Sender, headersConfig, envelopeFrom, emptyDrainStats, addDrainStats, type DrainStats } from './sender.js';
 import { acquireLease, releaseLease, newHolderId, leaseHolder } from './lease.js';
-import { buildTemplate, personalise, LINK_PLACEHOLDERS } from './mime.js';
+import { buildTemplate, personalise } from './mime.js';
 import { localDateOf } from './schedule.js';
 import { RunRow, EditionState, emptyCounts, DeliveryStatus, type DeliveryCounts, type RunMode, type RunTrigger } from './status.js';
 
@@ -167,7 +167,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
 
   function counts(runId: string): DeliveryCounts {
     const c = emptyCounts();
-    for (const r of store.q('run-delivery-counts').all(runId) as { status: string; n: number; retrying: number | null }[]) {
+    for (const r of store.q('run-delivery-counts').all(runId)) {
       c[DeliveryStatus.parse(r.status)] = r.n;
       c.retrying += r.retrying ?? 0;
       c.total += r.n;
@@ -193,7 +193,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     });
     const selection = await digest.select(subscriber);
     if (isNothing(selection)) throw new RunError(`nothing to send: ${selection.nothing}`);
-    const template = await buildTemplate(await digest.render(selection, LINK_PLACEHOLDERS), headersConfig(config));
+    const template = await buildTemplate(await digest.render(selection), headersConfig(config));
     const messageId = `<test.${runId}@${config.MAIL_DOMAIN}>`;
     // Not a subscriber: no signed links exist for it, so the links lead to the site (and the address is not in the ledger).
     const links = { unsubscribeUrl: `${config.PUBLIC_URL}/`, unsubscribeMailto: `mailto:unsubscribe@${config.MAIL_DOMAIN}`, manageUrl: `${config.PUBLIC_URL}/` };
@@ -293,13 +293,13 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
         summary.outage = true;
         break;
       }
-      const left = (store.q('run-due-left').get({ id: runId, now: clock.now().toISOString() }) as { n: number }).n;
+      const left = store.q('run-due-left').get({ id: runId, now: clock.now().toISOString() })!.n;
       if (left === 0 || closed) break;
       await sleep(pollMs);
     }
     summary.counts = counts(runId);
     // The editions it met, and any other with rows still waiting (e.g. for a hung process that holds the sender).
-    const waiting = (store.q('editions-waiting').all() as { edition_id: number }[]).map((r) => r.edition_id);
+    const waiting = store.q('editions-waiting').all().map((r) => r.edition_id);
     summary.editions = editionStates([...new Set([...summary.plan.editions, ...summary.drained.editions, ...waiting])].sort((a, b) => a - b));
     summary.heldBy = otherHolder(summary.editions);
     return summary;
@@ -369,7 +369,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     drain,
     counts,
     getRun,
-    recentRuns: (limit = 20) => (store.q('runs-recent').all(limit) as unknown[]).map((r) => RunRow.parse(r)),
+    recentRuns: (limit = 20) => store.q('runs-recent').all(limit).map((r) => RunRow.parse(r)),
     /** Stops waiting loops; in-flight sends finish on their own. */
     async close() {
       closed = true;

@@ -2,7 +2,7 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { createDeliveryService, type DeliveryDeps, type DeliveryServiceOptions } from './service.js';
 import { startScheduler, type Scheduler } from './scheduler.js';
-import { registerAdminSendRoutes } from './admin-routes.js';
+import { registerAdminSendRoutes } from '../admin/send-routes.js';
 
 export interface Delivery {
   service: ReturnType<typeof createDeliveryService>;

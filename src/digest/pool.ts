@@ -109,7 +109,7 @@ export class CandidatePool {
       hit = new Set<number>();
       let rows: { id: number }[] = [];
       try {
-        rows = this.store.q('digest-topic-matches').all(ftsPhrase(topic)) as { id: number }[];
+        rows = this.store.q('digest-topic-matches').all(ftsPhrase(topic));
       } catch {
         // A phrase FTS5 still refuses matches nothing: one odd keyword must not fail a subscriber's digest.
       }

@@ -5,7 +5,8 @@ import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { DigestKind, parseTopics, todayUtc, type Selection, type Selector } from './select.js';
-import { personalize, type Personalization, type RenderedDigest, type Renderer } from '../render/renderer.js';
+import type { RenderedDigest, Renderer } from '../render/renderer.js';
+import type { RecipientLinks } from '../render/placeholders.js';
 
 export interface PreviewDeps {
   store: Store;
@@ -17,7 +18,7 @@ export interface PreviewDeps {
    * The real per-recipient links (signed manage/unsubscribe URLs) when the app provides them; without it
    * the preview shows clearly marked stand-ins.
    */
-  linksFor?: (subscriber: { id: number; email: string }) => Pick<Personalization, 'unsubscribeUrl' | 'manageUrl'>;
+  linksFor?: (subscriber: { id: number; email: string }) => RecipientLinks;
 }
 
 export interface PreviewRequest {
@@ -106,11 +107,12 @@ export async function buildPreview(deps: PreviewDeps, req: PreviewRequest): Prom
     : selector.select({ kind: req.kind ?? 'trending', size: config.DIGEST_SIZE_DEFAULT }, date);
   if (result.status === 'empty') return { status: 'empty', date, subscriber, message: PREVIEW_MESSAGES.nothingToSend(result.message) };
   const selection = result.selection;
-  const rendered = await renderer.renderDigest(selection);
   const links = subscriber && deps.linksFor
     ? deps.linksFor({ id: subscriber.id, email: subscriber.email })
-    : { unsubscribeUrl: `${siteUrl}/unsubscribe?preview=1`, manageUrl: `${siteUrl}/manage?preview=1` };
-  const { html, text } = personalize(rendered, { ...links, email: subscriber?.email ?? 'preview@example.org' });
+    : { unsubscribeUrl: `${siteUrl}/unsubscribe?preview=1`, unsubscribeMailto: `mailto:unsubscribe@example.org`, manageUrl: `${siteUrl}/manage?preview=1` };
+  // One recipient: rendered with their real values, so the preview is exactly what they would get.
+  const rendered = await renderer.renderDigest(selection, { slots: { ...links, email: subscriber?.email ?? 'preview@example.org' } });
+  const { html, text } = rendered;
   const rows = selection.sections.flatMap((s) =>
     s.items.map((i) => ({
       rank: i.rank,

@@ -229,7 +229,7 @@ export function createSelector(opts: SelectorOptions) {
 
   /** Paper ids already sent to a subscriber: one read on the sent_papers primary key. */
   function sentPaperIds(subscriberId: number): Set<number> {
-    const rows = store.q('digest-sent-paper-ids').all(subscriberId) as { paper_id: number }[];
+    const rows = store.q('digest-sent-paper-ids').all(subscriberId);
     return new Set(rows.map((r) => r.paper_id));
   }
 

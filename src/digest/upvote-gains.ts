@@ -4,17 +4,6 @@ import type { UpvoteGains } from './score.js';
 
 const DAY_MS = 86_400_000;
 
-interface WindowRow {
-  id: number;
-  first_listed_on: string | null;
-  published_on: string | null;
-  first_at: string;
-  first_v: number;
-  now_v: number;
-  day_v: number | null;
-  week_v: number | null;
-}
-
 /**
  * Gains before `at` for every paper with a snapshot taken by then. A paper's first snapshot holds what it had
  * gathered before paperboy first counted it; those votes are placed on its listing (else publication) day when that
@@ -26,8 +15,7 @@ export function upvoteGains(store: Store, at: Date): Map<number, UpvoteGains> {
   const dayAgo = new Date(at.getTime() - DAY_MS).toISOString();
   const weekAgo = new Date(at.getTime() - 7 * DAY_MS).toISOString();
   const out = new Map<number, UpvoteGains>();
-  for (const raw of store.q('digest-upvote-windows').iterate({ t, day: dayAgo, week: weekAgo })) {
-    const r = raw as WindowRow;
+  for (const r of store.q('digest-upvote-windows').iterate({ t, day: dayAgo, week: weekAgo })) {
     const anchorDay = r.first_listed_on ?? r.published_on;
     const anchor = anchorDay && anchorDay + 'T00:00:00.000Z' < r.first_at ? anchorDay + 'T00:00:00.000Z' : r.first_at;
     // Before the first snapshot: the first count from its anchor on, nothing before.

@@ -2,9 +2,10 @@
 import type tls from 'node:tls';
 import type { Config } from '../config.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import DKIM from 'nodemailer/lib/dkim';
+import { createSigner, dkimKey, type DkimKey, type Signer } from './dkim.js';
 import { SendError, mailOptions, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
-import { dotStuff, envelopeAddress, parseSmtpUrl, type SmtpReply, type SmtpTarget } from './smtp-wire.js';
+import { checkEnvelope } from './envelope.js';
+import { dotStuff, parseSmtpUrl, type SmtpReply, type SmtpTarget } from './smtp-wire.js';
 import { SessionError, SmtpSession, type Pending } from './smtp-session.js';
 
 export interface PipeliningMessengerOptions {
@@ -24,13 +25,8 @@ export interface PipeliningMessengerOptions {
    * DKIM for mail composed by `send()` (confirmations and the like). `sendRaw()` sends bytes as given: digests are
    * signed by whoever builds them, before stuffing (a signature over stuffed bytes would not verify).
    */
-  dkim?: { domainName: string; keySelector: string; privateKey: string; headerFieldNames?: string };
+  dkim?: DkimKey;
 }
-
-/** Signed header fields: nodemailer's defaults leave out List-Unsubscribe-Post, which RFC 8058 wants signed. */
-export const DKIM_SIGNED_HEADERS =
-  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
-  'In-Reply-To:References:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Auto-Submitted';
 
 interface Job {
   from: string;
@@ -77,29 +73,18 @@ export class PipeliningMessenger implements Messenger {
   private workers = 0;
   private closing = false;
   private readonly done = new Set<Promise<void>>();
-  private readonly signer: DKIM | null;
+  private readonly signer: Signer | null;
 
   constructor(private readonly opts: PipeliningMessengerOptions) {
     this.target = parseSmtpUrl(opts.url);
     if (!(opts.poolSize >= 1)) throw new Error('poolSize must be at least 1');
-    this.signer = opts.dkim ? new DKIM({ headerFieldNames: DKIM_SIGNED_HEADERS, ...opts.dkim }) : null;
-  }
-
-  private sign(raw: Buffer): Promise<Buffer> {
-    const signer = this.signer;
-    if (!signer) return Promise.resolve(raw);
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      const out = signer.sign(raw);
-      out.on('data', (c: Buffer) => chunks.push(c));
-      out.on('end', () => resolve(Buffer.concat(chunks)));
-      out.on('error', reject);
-    });
+    this.signer = opts.dkim ? createSigner(opts.dkim) : null;
   }
 
   async send(msg: OutgoingMessage): Promise<SendResult> {
     const node = new MailComposer(mailOptions(msg, this.opts.defaultFrom)).compile();
-    const raw = await this.sign(await node.build());
+    const built = await node.build();
+    const raw = this.signer ? await this.signer(built) : built;
     const env = node.getEnvelope();
     return this.sendRaw({
       envelope: { from: env.from || '', to: env.to },
@@ -110,15 +95,13 @@ export class PipeliningMessenger implements Messenger {
 
   sendRaw(msg: RawMessage): Promise<SendResult> {
     if (this.closing) return Promise.reject(new SendError('messenger is closed', 'temporary'));
-    let from: string;
-    let to: string[];
     try {
-      from = msg.envelope.from === '' ? '' : envelopeAddress(msg.envelope.from);
-      to = msg.envelope.to.map(envelopeAddress);
-      if (to.length === 0) throw new Error('no recipients');
+      // One plain mailbox each (no command injection), as every messenger checks: a permanent SendError otherwise.
+      checkEnvelope(msg.envelope);
     } catch (err) {
-      return Promise.reject(new SendError((err as Error).message, 'permanent'));
+      return Promise.reject(err);
     }
+    const { from, to } = msg.envelope;
     let body: readonly Buffer[];
     if (msg.dotStuffed) {
       body = typeof msg.raw === 'string' ? [Buffer.from(msg.raw, 'utf8')] : Buffer.isBuffer(msg.raw) ? [msg.raw] : msg.raw.filter((b) => b.length > 0);
@@ -389,12 +372,10 @@ export function pipeliningMessengerFromConfig(
   config: Pick<Config, 'SMTP_URL' | 'SMTP_POOL_SIZE' | 'MAIL_FROM' | 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'>,
 ): PipeliningMessenger {
   if (!config.SMTP_URL) throw new Error('SMTP_URL is required for the SMTP messenger');
-  const { DKIM_DOMAIN: domainName, DKIM_SELECTOR: keySelector, DKIM_PRIVATE_KEY: key } = config;
   return new PipeliningMessenger({
     url: config.SMTP_URL,
     poolSize: config.SMTP_POOL_SIZE,
     defaultFrom: config.MAIL_FROM,
-    // A one-line .env holds the PEM with \n escapes.
-    dkim: domainName && keySelector && key ? { domainName, keySelector, privateKey: key.includes('\\n') && !key.includes('\n') ? key.replace(/\\n/g, '\n') : key } : undefined,
+    dkim: dkimKey(config),
   });
 }

@@ -1,4 +1,4 @@
-// Owns sending over real SMTP: one pooled nodemailer transport, optional DKIM, results classified.
+// Owns sending over real SMTP with stock nodemailer: one pooled transport, DKIM for composed mail, results classified.
 import nodemailer from 'nodemailer';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -6,40 +6,21 @@ import { classifySendError, resultOfInfo, type TransportInfo } from './classify.
 import { mailOptions, type Messenger, type OutgoingMessage, type RawMessage, type SendResult } from './messenger.js';
 import { checkEnvelope, checkSingleRecipient } from './envelope.js';
 import { rawBytes } from './raw-bytes.js';
+import { DKIM_SIGNED_HEADERS, dkimKey } from './dkim.js';
 
-/**
- * nodemailer signs only the headers it is told to. Its default list has List-Unsubscribe but not
- * List-Unsubscribe-Post, and RFC 8058 one-click needs both under the signature (Gmail and Yahoo check).
- */
-export const DKIM_HEADER_FIELDS = [
-  'From', 'Sender', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'To', 'Cc', 'MIME-Version', 'Content-Type',
-  'Content-Transfer-Encoding', 'In-Reply-To', 'References', 'List-Id', 'List-Help', 'List-Unsubscribe',
-  'List-Unsubscribe-Post', 'List-Subscribe', 'List-Post', 'List-Owner', 'List-Archive', 'Feedback-ID',
-].join(':');
-
-type SmtpConfig = Pick<Config, 'SMTP_URL' | 'SMTP_POOL_SIZE' | 'SMTP_RATE_PER_SEC' | 'MAIL_FROM' | 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'>;
+type SmtpConfig = Pick<Config, 'SMTP_URL' | 'SMTP_POOL_SIZE' | 'MAIL_FROM' | 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'>;
 
 export interface SmtpMessengerOptions {
   /** Extra nodemailer pool options (timeouts in tests, TLS settings); they win over the defaults. */
   transport?: Record<string, unknown>;
 }
 
-/** DKIM_PRIVATE_KEY may hold the PEM itself or, in a one-line .env, the PEM with `\n` escapes. */
-function pem(key: string): string {
-  return key.includes('\\n') && !key.includes('\n') ? key.replace(/\\n/g, '\n') : key;
-}
-
 export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpMessengerOptions = {}): Messenger {
   if (!config.SMTP_URL) throw new Error('SMTP_URL is required for the smtp transport');
-  const dkim =
-    config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
-      ? {
-          domainName: config.DKIM_DOMAIN,
-          keySelector: config.DKIM_SELECTOR,
-          privateKey: pem(config.DKIM_PRIVATE_KEY),
-          headerFieldNames: DKIM_HEADER_FIELDS,
-        }
-      : undefined;
+  const key = dkimKey(config);
+  // Per composed message, not on the transport: a transport-wide key would sign a digest handed over by sendRaw()
+  // again, and it comes signed from its builder (src/delivery/mime.ts) over the same fields.
+  const dkim = key ? { ...key, headerFieldNames: DKIM_SIGNED_HEADERS } : undefined;
   const transport = nodemailer.createTransport({
     url: config.SMTP_URL,
     pool: true,
@@ -47,13 +28,11 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
     // Connections are reused for many messages; rotating them now and then keeps a relay's per-connection
     // limits from failing a message.
     maxMessages: 100,
-    ...(config.SMTP_RATE_PER_SEC > 0 ? { rateLimit: config.SMTP_RATE_PER_SEC, rateDelta: 1000 } : {}),
     // The pool would otherwise resend a message whose connection dropped mid-DATA on its own, behind the
     // ledger's back: the server may already have it. Report the failure and let the ledger decide.
     maxRequeues: 0,
     // nodemailer waits 10 minutes on a silent socket by default; a stuck relay should free the slot sooner.
     socketTimeout: 120_000,
-    ...(dkim ? { dkim } : {}),
     ...opts.transport,
   } as Parameters<typeof nodemailer.createTransport>[0] & { pool: true });
   const smtpLog = log.child({ component: 'smtp' });
@@ -76,7 +55,7 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
     name: 'smtp',
     async send(msg: OutgoingMessage) {
       checkSingleRecipient(msg.to);
-      return deliver(mailOptions(msg, config.MAIL_FROM), msg.messageId);
+      return deliver({ ...mailOptions(msg, config.MAIL_FROM), ...(dkim ? { dkim } : {}) }, msg.messageId);
     },
     async sendRaw(msg: RawMessage) {
       checkEnvelope(msg.envelope);

@@ -215,9 +215,3 @@ export function unStuff(stuffed: Buffer): Buffer {
   parts.push(stuffed.subarray(from));
   return Buffer.concat(parts);
 }
-
-/** An address for MAIL FROM / RCPT TO: no brackets, spaces or line breaks (no command injection). */
-export function envelopeAddress(addr: string): string {
-  if (/[\r\n<>\s]/.test(addr) || addr.length > 320) throw new Error(`invalid envelope address ${JSON.stringify(addr.slice(0, 80))}`);
-  return addr;
-}

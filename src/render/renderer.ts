@@ -1,5 +1,5 @@
 // Owns turning a Selection into a digest email: Handlebars fills the project's templates (compiled once),
-// MJML lays it out once per distinct selection, and personalize() fills per-recipient slots by string joins.
+// MJML lays it out once per distinct selection, with the recipient's slots as tokens (placeholders.ts) or values.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,33 +10,27 @@ import { formatDate, type DigestKind, type Selection } from '../digest/select.js
 import { excerpt } from './excerpt.js';
 import { stripBidiControls } from '../corpus/bidi.js';
 import { paperFacts } from './paper-facts.js';
-import { escapeHtml, fillParts, makePlaceholders, splitParts, type Parts, type PlaceholderName, type Placeholders } from './placeholders.js';
+import { SLOT_TOKENS, type RecipientSlots } from './placeholders.js';
 
 export type RenderConfig = Pick<Config, 'PUBLIC_URL' | 'SENDER_ADDRESS_LINE'>;
 export type ValidationLevel = 'strict' | 'soft' | 'skip';
 
+/** A rendered digest. For email, its HTML and text hold the slots it was rendered with (tokens, or real values). */
 export interface RenderedDigest {
   key: string;
   subject: string;
   preheader: string;
-  /** HTML and text with placeholder tokens still in them (see `placeholders`). */
   html: string;
   text: string;
-  placeholders: Placeholders;
   /** MJML validation messages (empty when the templates are valid). */
   warnings: string[];
-  /** Pre-split for personalize(): joining is all the per-recipient work. */
-  htmlParts: Parts;
-  textParts: Parts;
 }
 
-export interface Personalization {
-  unsubscribeUrl: string;
-  manageUrl: string;
-  /** Shown in "You get this because … subscribed". */
-  email?: string;
-  /** Opens the intro ("Good morning!"). */
-  greeting?: string;
+export interface RenderOptions {
+  /** 'web' renders the public archive page: no per-recipient slots, subscribe links instead. */
+  audience?: 'email' | 'web';
+  /** What goes where the recipient's links and address go; delivery's tokens unless given (a preview's real links). */
+  slots?: RecipientSlots;
 }
 
 /** Words the templates show, kept in one place. */
@@ -48,8 +42,7 @@ const TEXT = {
     both: (n: number) => `${n} papers: what is trending, then what is new.`,
   } satisfies Record<DigestKind, (n: number) => string>,
   topics: (topics: string[]) => ` Papers matching ${topics.join(', ')} come first.`,
-  defaultGreeting: 'Hello!',
-  defaultEmail: 'your address',
+  greeting: 'Hello!',
 } as const;
 
 /** Buttons under a paper besides "Read the paper": PDF, Daily Papers, code, project page, details. */
@@ -112,11 +105,6 @@ export interface RendererOptions {
   validationLevel?: ValidationLevel;
 }
 
-export interface RenderOptions {
-  /** 'web' renders the public archive page: no per-recipient slots, subscribe links instead. */
-  audience?: 'email' | 'web';
-}
-
 export function createRenderer(opts: RendererOptions) {
   const { config } = opts;
   const hb = createHandlebars();
@@ -124,7 +112,6 @@ export function createRenderer(opts: RendererOptions) {
   const mjmlTemplate = hb.compile(readFileSync(join(opts.templatesDir, 'email', 'digest.mjml.hbs'), 'utf8'), { strict: false });
   // Plain text is not HTML: no entity escaping there (nothing in it is interpreted).
   const textTemplate = hb.compile(readFileSync(join(opts.templatesDir, 'email', 'digest.txt.hbs'), 'utf8'), { noEscape: true });
-  const placeholders = makePlaceholders();
   const siteUrl = config.PUBLIC_URL.replace(/\/+$/, '');
   const siteHost = new URL(siteUrl).host;
 
@@ -146,9 +133,8 @@ export function createRenderer(opts: RendererOptions) {
     return oneLine(rest.length ? `${head}. Also: ${rest.join(' · ')}` : `${head}.`, 180);
   }
 
-  function viewModel(sel: Selection, audience: 'email' | 'web') {
+  function viewModel(sel: Selection, audience: 'email' | 'web', slots: RecipientSlots) {
     const web = audience === 'web';
-    const slot = (name: PlaceholderName) => placeholders[name];
     return {
       web,
       subject: subjectFor(sel),
@@ -162,7 +148,7 @@ export function createRenderer(opts: RendererOptions) {
             ? `Top ${sel.count === 1 ? 'paper' : `${sel.count} papers`} of ${formatDate(sel.date)}` // an archive page is read on other days
             : `${sel.frequency === 'weekly' ? "This week's" : "Today's"} top ${sel.count === 1 ? 'paper' : `${sel.count} papers`}`,
       intro: TEXT.intro[sel.kind](sel.count) + (sel.topics.length ? TEXT.topics(sel.topics) : ''),
-      greeting: web ? '' : slot('GREETING'),
+      greeting: web ? '' : TEXT.greeting,
       showSectionTitles: sel.sections.length > 1,
       sections: sel.sections.map((s) => ({
         title: s.title,
@@ -199,16 +185,16 @@ export function createRenderer(opts: RendererOptions) {
       feedUrl: `${siteUrl}/feed.xml`,
       archiveUrl: sel.kind === 'trending' && sel.topics.length === 0 ? `${siteUrl}/digest/${sel.date}` : web ? `${siteUrl}/digest/${sel.date}` : '',
       senderLine: config.SENDER_ADDRESS_LINE,
-      email: web ? '' : slot('EMAIL'),
-      manageUrl: web ? '' : slot('MANAGE_URL'),
-      unsubscribeUrl: web ? '' : slot('UNSUBSCRIBE_URL'),
+      email: web ? '' : slots.email,
+      manageUrl: web ? '' : slots.manageUrl,
+      unsubscribeUrl: web ? '' : slots.unsubscribeUrl,
     };
   }
 
-  /** Compiles one selection to HTML (MJML, the slow part) and text, with per-recipient slots left as tokens. */
+  /** Compiles one selection to HTML (MJML, the slow part) and text, with the recipient's slots as `ropts.slots`. */
   async function renderDigest(sel: Selection, ropts: RenderOptions = {}): Promise<RenderedDigest> {
     const audience = ropts.audience ?? 'email';
-    const vm = viewModel(sel, audience);
+    const vm = viewModel(sel, audience, ropts.slots ?? SLOT_TOKENS);
     const result = await mjml2html(mjmlTemplate(vm), {
       validationLevel: opts.validationLevel ?? 'soft',
       fonts: {},
@@ -222,22 +208,19 @@ export function createRenderer(opts: RendererOptions) {
       preheader: vm.preheader,
       html,
       text,
-      placeholders,
       warnings: result.errors.map((e) => e.formattedMessage),
-      htmlParts: splitParts(html, placeholders),
-      textParts: splitParts(text, placeholders),
     };
   }
 
-  return { renderDigest, personalize, paperUrl, placeholders, siteUrl };
+  return { renderDigest, paperUrl, siteUrl };
 }
 export type Renderer = ReturnType<typeof createRenderer>;
 
 /**
- * SMTP caps a line at 998 bytes. Keeping every HTML line well under that lets a sender use 8bit transfer
- * encoding and substitute the placeholder tokens straight into a prebuilt MIME body (quoted-printable would
- * soft-wrap lines, and could split a token). Long lines are broken at spaces outside tags, where a newline
- * means the same as a space in HTML (MJML emits no <pre>).
+ * SMTP caps a line at 998 bytes. Delivery writes quoted-printable, which wraps anyway; the HTML also goes out through
+ * the outbox and the stock nodemailer client as it is, and is stored for the archive, so its lines stay well under
+ * the cap everywhere. Long lines are broken at spaces outside tags, where a newline means the same as a space in
+ * HTML (MJML emits no <pre>).
  */
 export const MAX_LINE_BYTES = 900;
 
@@ -269,23 +252,6 @@ function breakLine(line: string, max: number): string {
   }
   out.push(line.slice(start));
   return out.join('\n');
-}
-
-/** Fills one recipient's links and greeting into a rendered digest; values are HTML-escaped in the HTML. */
-export function personalize(rendered: RenderedDigest, p: Personalization): { html: string; text: string } {
-  const raw: Record<PlaceholderName, string> = {
-    UNSUBSCRIBE_URL: p.unsubscribeUrl,
-    MANAGE_URL: p.manageUrl,
-    EMAIL: p.email ?? TEXT.defaultEmail,
-    GREETING: p.greeting ?? TEXT.defaultGreeting,
-  };
-  const escaped: Record<PlaceholderName, string> = {
-    UNSUBSCRIBE_URL: escapeHtml(raw.UNSUBSCRIBE_URL),
-    MANAGE_URL: escapeHtml(raw.MANAGE_URL),
-    EMAIL: escapeHtml(raw.EMAIL),
-    GREETING: escapeHtml(raw.GREETING),
-  };
-  return { html: fillParts(rendered.htmlParts, escaped), text: fillParts(rendered.textParts, raw) };
 }
 
 /** The project's templates directory (resolved from this file, so it works from any working directory). */

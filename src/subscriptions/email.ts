@@ -1,6 +1,7 @@
 // Owns what counts as a subscriber's email address: one address, normalised, nothing that could break a mail header.
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
+import { isMailbox } from '../mail/envelope.js';
 
 export const EMAIL_MESSAGES = {
   empty: 'Enter your email address.',
@@ -39,7 +40,10 @@ export function checkEmail(input: string): { email: string } | { error: string }
   if (!domain || labels.length < 2 || !labels.every((l) => LABEL.test(l)) || !/^(xn--[a-z0-9-]+|[a-z]{2,63})$/.test(labels.at(-1)!)) {
     return { error: EMAIL_MESSAGES.domain };
   }
-  return { email: `${local}@${domain}` };
+  const email = `${local}@${domain}`;
+  // What people type is checked above with messages for them; what may reach an SMTP command is decided in one place.
+  if (!isMailbox(email)) return { error: EMAIL_MESSAGES.shape };
+  return { email };
 }
 
 /** The zod form of `checkEmail`, for schemas at the edges (forms, CLI, CSV, inbound mail). */

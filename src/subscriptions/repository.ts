@@ -119,7 +119,7 @@ export function createSubscriberRepository(store: Store) {
       ),
     countByStatus(): Record<SubscriberStatus, number> {
       const out: Record<SubscriberStatus, number> = { pending: 0, active: 0, unsubscribed: 0, bounced: 0 };
-      for (const r of q('subscriber-count-by-status').all() as { status: SubscriberStatus; n: number }[]) out[r.status] = r.n;
+      for (const r of q('subscriber-count-by-status').all()) out[SubscriberStatus.parse(r.status)] = r.n;
       return out;
     },
 
@@ -147,7 +147,7 @@ export function createSubscriberRepository(store: Store) {
       void q('subscriber-confirmation-unsent').run({ id, next_attempt_at, error, now }),
     confirmationFail: (id: number, error: string, now: string) => void q('subscriber-confirmation-fail').run({ id, error, now }),
     requeueStuckConfirmations: (now: string) => q('subscriber-confirmation-requeue-stuck').run({ now }).changes,
-    nextConfirmationDue: () => (q('subscriber-confirmation-next-due').get() as { at: string | null }).at,
+    nextConfirmationDue: () => q('subscriber-confirmation-next-due').get()!.at,
     confirmationsFor: (subscriberId: number) => q('subscriber-confirmation-get').all(subscriberId).map((r) => ConfirmationRow.parse(r)),
   };
 }

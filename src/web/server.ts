@@ -2,12 +2,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
-import type { Config } from '../config.js';
-import type { Store } from '../db/open.js';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
-import type { SubscriptionService } from '../subscriptions/service.js';
 import { loadViews, type PageData, type Views } from './views.js';
+import { renderError, type ErrorMessage, type RoutePlugin, type WebDeps } from './route-context.js';
 import { registerSubscribeRoutes } from './routes/subscribe.js';
 import { registerConfirmRoutes } from './routes/confirm.js';
 import { registerManageRoutes } from './routes/manage.js';
@@ -22,8 +18,6 @@ const MESSAGES = {
   unsupported: { title: 'Unsupported request', heading: 'We could not read that kind of request', lines: ['This site takes forms sent from its own pages. Please go back and use the form.'] },
   busy: { title: 'Busy', heading: 'We are busy, try again', lines: ['The site is busy for a moment and did not take your request. Please wait a few seconds and try again.'] },
 } as const;
-
-type ErrorMessage = { title: string; heading: string; lines: readonly string[] };
 
 /** What an error answer says: the page for browsers, `error` and `message` for JSON clients. */
 interface ErrorAnswer {
@@ -73,31 +67,6 @@ function sendError(req: FastifyRequest, reply: FastifyReply, a: ErrorAnswer) {
     return reply.code(a.status).type('application/json; charset=utf-8').send({ error: a.code, message: a.page.lines.join(' ') });
   }
   return renderError(reply, a.status, a.page);
-}
-
-export interface WebDeps {
-  config: Config;
-  store: Store;
-  clock: Clock;
-  log: Logger;
-  /** Link-signing key (SECRET_KEY, resolved). */
-  secret: string;
-  subscriptions: SubscriptionService;
-  views: Views;
-}
-
-/** Another area's pages: called with the app and the same deps, after the built-in routes. */
-export type RoutePlugin = (app: FastifyInstance, deps: WebDeps) => void | Promise<void>;
-
-declare module 'fastify' {
-  interface FastifyReply {
-    /** Renders templates/web/<name>.hbs in the layout as this reply's HTML body. */
-    page(name: string, data: PageData, status?: number): FastifyReply;
-  }
-}
-
-export function renderError(reply: FastifyReply, status: number, m: ErrorMessage) {
-  return reply.page('error', { ...m, lines: [...m.lines], narrow: true, status }, status);
 }
 
 /**

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import type { Messenger } from '../mail/messenger.js';
 import { createSubscriptions, type Subscriptions } from '../subscriptions/setup.js';
-import { buildServer, type RoutePlugin } from './server.js';
+import { buildServer } from './server.js';
+import type { RoutePlugin } from './route-context.js';
 
 export interface RunningWeb {
   server: FastifyInstance;

@@ -44,6 +44,19 @@ describe('createMessenger', () => {
     expect((await server.parsed(before)).subject).toBe('pick');
   });
 
+  it.each(['pipelining', 'nodemailer'])('SMTP_RATE_PER_SEC paces every message, composed and raw alike (SMTP_CLIENT=%s)', async (client) => {
+    const before = server.received.length;
+    const m = createMessenger(loadConfig({ DATA_DIR: dir, SMTP_URL: server.url, SMTP_CLIENT: client, SMTP_RATE_PER_SEC: '10', SMTP_POOL_SIZE: '4' }), silentLogger);
+    const raw = (i: number) => ({ envelope: { from: 'b@example.org', to: [`d${i}@example.org`] }, raw: `Subject: d${i}\r\n\r\nx\r\n`, messageId: `<d${i}@x>` });
+    const started = performance.now();
+    // A confirmation and digests at once: 7 messages at 10 a second take at least 6 intervals of 100 ms.
+    await Promise.all([m.send(msg), ...[1, 2, 3, 4, 5, 6].map((i) => m.sendRaw(raw(i)))]);
+    const took = performance.now() - started;
+    await m.close();
+    expect(server.received.length - before).toBe(7);
+    expect(took).toBeGreaterThanOrEqual(600 - 5);
+  });
+
   it('MAIL_TRANSPORT=outbox wins over a set SMTP_URL', () => {
     const m = createMessenger(loadConfig({ DATA_DIR: dir, SMTP_URL: server.url, MAIL_TRANSPORT: 'outbox' }), silentLogger);
     expect(m.name).toBe('outbox');

@@ -27,7 +27,7 @@ afterEach(async () => {
 
 describe.each([
   ['pipelining', (port: number) => createPipeliningMessenger({ url: `smtp://127.0.0.1:${port}?starttls=never`, poolSize: 2, timeoutMs: 5000 })],
-  ['nodemailer', (port: number) => createSmtpMessenger({ SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_POOL_SIZE: 2, SMTP_RATE_PER_SEC: 0, MAIL_FROM: 'a@example.test' }, silentLogger, { transport: { ignoreTLS: true } })],
+  ['nodemailer', (port: number) => createSmtpMessenger({ SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_POOL_SIZE: 2, MAIL_FROM: 'a@example.test' }, silentLogger, { transport: { ignoreTLS: true } })],
 ] as const)('%s client', (name, make) => {
   it('calls onWire once per message, before the server sees any of its body', async () => {
     server = await startServer();

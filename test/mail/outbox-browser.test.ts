@@ -9,8 +9,8 @@ import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { createOutboxMessenger } from '../../src/mail/outbox-messenger.js';
 import { createOutbox } from '../../src/mail/outbox.js';
-import { registerOutboxRoutes } from '../../src/mail/outbox-routes.js';
-import { registerAdminLogin } from '../../src/admin/admin-auth.js';
+import { registerOutboxRoutes } from '../../src/admin/outbox-routes.js';
+import { registerAdminLogin, requireAdmin } from '../../src/admin/auth.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join('test-output', 'mail');
@@ -49,7 +49,7 @@ beforeAll(async () => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('Content-Security-Policy', "default-src 'none'; style-src 'self'");
   });
   await registerAdminLogin(app, { config });
-  await registerOutboxRoutes(app, { config, outbox: createOutbox(config.OUTBOX_DIR) });
+  await registerOutboxRoutes(app, { config, outbox: createOutbox(config.OUTBOX_DIR), guard: requireAdmin({ config }) });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -9,8 +9,8 @@ import { silentLogger } from '../../src/log.js';
 import { FakeClock } from '../../src/clock.js';
 import { createOutboxMessenger } from '../../src/mail/outbox-messenger.js';
 import { createOutbox } from '../../src/mail/outbox.js';
-import { registerOutboxRoutes } from '../../src/mail/outbox-routes.js';
-import { registerAdminLogin, adminCheck, ADMIN_COOKIE } from '../../src/admin/admin-auth.js';
+import { registerOutboxRoutes } from '../../src/admin/outbox-routes.js';
+import { registerAdminLogin, adminCheck, requireAdmin, ADMIN_COOKIE } from '../../src/admin/auth.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const EVIL_SUBJECT = '<script>alert(1)</script> & "quoted" digest';
@@ -51,7 +51,7 @@ beforeAll(async () => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('Content-Security-Policy', "default-src 'none'; style-src 'self'");
   });
   await registerAdminLogin(app, { config });
-  await registerOutboxRoutes(app, { config, outbox });
+  await registerOutboxRoutes(app, { config, outbox, guard: requireAdmin({ config }) });
   const isAdmin = adminCheck({ config });
   app.get('/admin/elsewhere', async (req, reply) => (isAdmin(req) ? { ok: true } : reply.code(401).send({ ok: false })));
   base = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -163,7 +163,7 @@ describe('admin outbox routes', () => {
   it('is closed (503) when no ADMIN_TOKEN is configured', async () => {
     const closed = Fastify();
     const config = loadConfig({ DATA_DIR: dir });
-    await registerOutboxRoutes(closed, { config, outbox: createOutbox(config.OUTBOX_DIR) });
+    await registerOutboxRoutes(closed, { config, outbox: createOutbox(config.OUTBOX_DIR), guard: requireAdmin({ config }) });
     const url = await closed.listen({ port: 0, host: '127.0.0.1' });
     const res = await fetch(url + '/admin/outbox', { headers: bearer('') });
     expect(res.status).toBe(503);

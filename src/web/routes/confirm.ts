@@ -1,6 +1,6 @@
 // Owns the confirmation pages: GET shows a button (link scanners change nothing), POST confirms.
 import type { FastifyInstance } from 'fastify';
-import { renderError, type WebDeps } from '../server.js';
+import { renderError, type WebDeps } from '../route-context.js';
 import { describeSchedule } from '../describe.js';
 import { subscriberPaths } from '../../subscriptions/links.js';
 import type { TokenState } from '../../subscriptions/service.js';

@@ -1,6 +1,6 @@
 // Owns the signed-link pages: preferences, unsubscribe (page and RFC 8058 one-click) and resubscribe.
 import type { FastifyInstance } from 'fastify';
-import { renderError, type WebDeps } from '../server.js';
+import { renderError, type WebDeps } from '../route-context.js';
 import { field } from '../form.js';
 import { describeSchedule } from '../describe.js';
 import { subscriberPaths } from '../../subscriptions/links.js';

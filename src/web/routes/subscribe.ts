@@ -1,7 +1,7 @@
 // Owns the home page, the subscribe form and "check your inbox".
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
-import type { WebDeps } from '../server.js';
+import type { WebDeps } from '../route-context.js';
 import { anyFilled, field } from '../form.js';
 import { homePapers } from '../home-papers.js';
 import { emailSchema } from '../../subscriptions/email.js';

@@ -1,15 +1,17 @@
-// Owns the admin HTTP side of delivery: POST /admin/send (bearer token, idempotency key) and the GET /admin dashboard.
+// Owns the admin HTTP side of delivery: POST /admin/send (idempotency key), GET /admin/send/:id (a run) and the GET /admin dashboard.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { z } from 'zod';
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
-import { DigestKind } from './ports.js';
-import { RunError, type DeliveryService } from './service.js';
-import type { RunMode } from './status.js';
+import { DigestKind } from '../delivery/ports.js';
+import { RunError, type DeliveryService } from '../delivery/service.js';
+import type { RunMode } from '../delivery/status.js';
+import { ADMIN_TEMPLATES_DIR } from './views.js';
+import { adminRoutes, type AdminGuard } from './auth.js';
 
 const MESSAGES = {
   badBody: 'the request body does not describe a send',
@@ -19,15 +21,15 @@ const MESSAGES = {
   badTo: '"to" must be one email address, with no line breaks, spaces or other control characters',
 } as const;
 
-const DASHBOARD = fileURLToPath(new URL('../../templates/admin/dashboard.hbs', import.meta.url));
+const DASHBOARD = join(ADMIN_TEMPLATES_DIR, 'dashboard.hbs');
 const CHART_DAYS = 30;
 
 export interface AdminSendDeps {
   service: DeliveryService;
   store: Store;
   clock: Clock;
-  /** The app's admin guard (bearer token or login cookie), shared by every admin page. */
-  guard: preHandlerAsyncHookHandler;
+  /** The admin guard (`requireAdmin`: bearer token or login cookie), shared by every admin page. */
+  guard: AdminGuard;
 }
 
 const SendBody = z
@@ -40,14 +42,6 @@ const SendBody = z
     dryRun: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   })
   .strict();
-
-interface FetchHealthRow {
-  source: string;
-  status: string;
-  started_at: string;
-  last_ok_at: string | null;
-  error: string | null;
-}
 
 /** `2026-11-23T09:00:00.000Z` -> `2026-11-23 09:00` (UTC, as the header says). */
 function minute(iso: string | null): string {
@@ -74,11 +68,15 @@ function chart(rows: { day: string; n: number }[], today: Date) {
   };
 }
 
-export function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDeps): void {
+export async function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDeps): Promise<void> {
   const { service, store, clock } = deps;
   const dashboard = Handlebars.compile(readFileSync(DASHBOARD, 'utf8'), { strict: false });
+  await adminRoutes(app, deps.guard, (scope) => addRoutes(scope, service, store, clock, dashboard));
+}
 
-  app.post('/admin/send', { preHandler: deps.guard }, async (req, reply) => {
+function addRoutes(app: FastifyInstance, service: DeliveryService, store: Store, clock: Clock, dashboard: Handlebars.TemplateDelegate): void {
+
+  app.post('/admin/send', async (req, reply) => {
     const parsed = SendBody.safeParse(req.body ?? {});
     if (!parsed.success) return reply.code(400).send({ error: parsed.error.issues.some((i) => i.path[0] === 'to') ? MESSAGES.badTo : MESSAGES.badBody, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
     const body = parsed.data;
@@ -101,24 +99,24 @@ export function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDep
     }
   });
 
-  app.get<{ Params: { id: string } }>('/admin/send/:id', { preHandler: deps.guard }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/admin/send/:id', async (req, reply) => {
     const run = service.runReport(req.params.id);
     if (!run) return reply.code(404).send({ error: MESSAGES.notFound });
     return run;
   });
 
-  app.get('/admin', { preHandler: deps.guard }, async (req, reply) => {
+  app.get('/admin', async (req, reply) => {
     const now = clock.now();
     const since = new Date(now.getTime() - (CHART_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
     const html = dashboard({
       now: now.toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
       days: CHART_DAYS,
       subscribers: store.q('dash-subscribers-by-status').all(),
-      chart: chart(store.q('dash-sends-per-day').all(since) as { day: string; n: number }[], now),
+      chart: chart(store.q('dash-sends-per-day').all(since), now),
       runs: service.recentRuns(20).map((r) => ({ ...r, started: minute(r.started_at), dry: r.dry_run === 1, failedRun: r.status === 'failed', counts: service.counts(r.id) })),
-      failures: (store.q('dash-failures').all(50) as { updated_at: string }[]).map((f) => ({ ...f, when: minute(f.updated_at) })),
+      failures: store.q('dash-failures').all(50).map((f) => ({ ...f, when: minute(f.updated_at) })),
       // The live corpus's health (src/corpus/fetch.ts): each source's last fetch, and when one last worked.
-      fetches: (store.q('fetch-health').all() as FetchHealthRow[]).map((f) => ({
+      fetches: store.q('fetch-health').all().map((f) => ({
         ...f,
         started: minute(f.started_at),
         lastOk: f.last_ok_at ? minute(f.last_ok_at) : 'never',

@@ -1,11 +1,11 @@
-// Owns rendering the admin pages: the project's own Handlebars templates under templates/web/admin/, nothing else.
+// Owns rendering the admin pages: the project's own Handlebars templates under templates/admin/, nothing else.
 import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const ADMIN_TEMPLATES_DIR = join(here, '..', '..', 'templates', 'web', 'admin');
+export const ADMIN_TEMPLATES_DIR = join(here, '..', '..', 'templates', 'admin');
 
 // A private instance: helpers and partials here do not leak into the email or public page renderers.
 const hbs = Handlebars.create();

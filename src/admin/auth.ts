@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHook
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import { renderAdminPage } from './admin-views.js';
+import { renderAdminPage } from './views.js';
 
 /** Every message the login flow shows, in one place. */
 const MESSAGES = {
@@ -80,8 +80,8 @@ async function deny(req: FastifyRequest, reply: FastifyReply, token: string | un
 
 /**
  * Is this request an admin's? A Bearer header (API, curl) or the login cookie (browser). A wrong header is
- * refused even when a good cookie is also present: the caller said who it is. Usable as another admin
- * area's `authorize(req)` so one sign-in opens every admin page.
+ * refused even when a good cookie is also present: the caller said who it is. The only credential check:
+ * `requireAdmin` is built on it.
  */
 export function adminCheck(deps: AdminAuthDeps): (req: FastifyRequest) => boolean {
   const token = deps.adminToken ?? deps.config.ADMIN_TOKEN;
@@ -97,13 +97,32 @@ export function adminCheck(deps: AdminAuthDeps): (req: FastifyRequest) => boolea
   };
 }
 
-/** preHandler for every admin route: 401 (login form for browsers) unless adminCheck passes. */
-export function requireAdmin(deps: AdminAuthDeps): preHandlerAsyncHookHandler {
+/** The admin guard: a preHandler that answers 401 (the login form for browsers), or 503 without ADMIN_TOKEN. */
+export type AdminGuard = preHandlerAsyncHookHandler;
+
+/** The one guard in front of every admin route (dashboard, runs, sends, outbox, preview): see `adminRoutes`. */
+export function requireAdmin(deps: AdminAuthDeps): AdminGuard {
   const token = deps.adminToken ?? deps.config.ADMIN_TOKEN;
   const isAdmin = adminCheck(deps);
   return async function adminOnly(req, reply) {
     if (!isAdmin(req)) return deny(req, reply, token);
   };
+}
+
+/**
+ * How every admin route module registers: in its own encapsulated context with the guard as that context's
+ * preHandler hook, so a route added there, now or later, cannot be reached without it (a per-route preHandler
+ * would have to be remembered on each one). Only /admin/login and /admin/logout live outside.
+ */
+export async function adminRoutes(
+  app: FastifyInstance,
+  guard: AdminGuard,
+  routes: (scope: FastifyInstance) => void | Promise<void>,
+): Promise<void> {
+  await app.register(async (scope) => {
+    scope.addHook('preHandler', guard);
+    await routes(scope);
+  });
 }
 
 /**

@@ -1,20 +1,18 @@
 // Owns the admin outbox pages: list the embedded transport's messages and show one, safely.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
-import type { Clock } from '../clock.js';
-import { requireAdmin } from '../admin/admin-auth.js';
-import { renderAdminPage } from '../admin/admin-views.js';
-import type { Outbox } from './outbox.js';
+import { adminRoutes, type AdminGuard } from './auth.js';
+import { renderAdminPage } from './views.js';
+import type { Outbox } from '../mail/outbox.js';
 import { decimalInt } from '../web/params.js';
 
 const PageNumber = decimalInt(1, 1_000_000, 'page must be a whole number from 1');
 
 export interface OutboxRouteDeps {
-  config: Pick<Config, 'ADMIN_TOKEN' | 'PUBLIC_URL' | 'MAIL_TRANSPORT'>;
+  config: Pick<Config, 'MAIL_TRANSPORT'>;
   outbox: Outbox;
-  /** Overrides config.ADMIN_TOKEN (a token generated at start). */
-  adminToken?: string;
-  clock?: Clock;
+  /** The admin guard (`requireAdmin`), shared by every admin page. */
+  guard: AdminGuard;
   perPage?: number;
 }
 
@@ -46,14 +44,13 @@ function html(reply: FastifyReply, body: string): FastifyReply {
 
 /**
  * GET /admin/outbox, /admin/outbox/:id, /admin/outbox/:id/raw — all behind the admin token. Registered in its
- * own encapsulated context: its onSend runs after the app-wide one and sets this area's CSP over it.
+ * own encapsulated context (`adminRoutes`): its onSend runs after the app-wide one and sets this area's CSP over it.
  */
 export async function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps): Promise<void> {
   const perPage = deps.perPage ?? 25;
   const page = (name: string, data: Record<string, unknown>) => renderAdminPage(name, { signedIn: true, navOutbox: true, ...data });
 
-  await app.register(async (scope) => {
-    scope.addHook('preHandler', requireAdmin(deps));
+  await adminRoutes(app, deps.guard, (scope) => {
     scope.addHook('onSend', async (_req, reply) => {
       reply.header('Cache-Control', 'no-store');
       reply.header('X-Content-Type-Options', 'nosniff');

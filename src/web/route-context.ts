@@ -1,0 +1,36 @@
+// Owns what a route module gets from the web server: its deps, the plugin shape, reply.page and the error page.
+// Kept apart from server.ts so routes never import the server that imports them.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Config } from '../config.js';
+import type { Store } from '../db/open.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { SubscriptionService } from '../subscriptions/service.js';
+import type { PageData, Views } from './views.js';
+
+export type ErrorMessage = { title: string; heading: string; lines: readonly string[] };
+
+export interface WebDeps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  /** Link-signing key (SECRET_KEY, resolved). */
+  secret: string;
+  subscriptions: SubscriptionService;
+  views: Views;
+}
+
+/** Another area's pages: called with the app and the same deps, after the built-in routes. */
+export type RoutePlugin = (app: FastifyInstance, deps: WebDeps) => void | Promise<void>;
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Renders templates/web/<name>.hbs in the layout as this reply's HTML body. */
+    page(name: string, data: PageData, status?: number): FastifyReply;
+  }
+}
+
+export function renderError(reply: FastifyReply, status: number, m: ErrorMessage) {
+  return reply.page('error', { ...m, lines: [...m.lines], narrow: true, status }, status);
+}
