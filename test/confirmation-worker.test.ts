@@ -16,7 +16,7 @@ afterAll(async () => {
   await h.close();
 });
 
-const sentTo = (email: string) => h.sink.mails.filter((m) => m.envelope.to.includes(email)).length;
+const sentTo = (email: string) => h.sink.received.filter((m) => m.to.includes(email)).length;
 
 describe('confirmation worker', () => {
   it('sends what a crash left mid-send when it starts again', async () => {

@@ -1,7 +1,7 @@
 // Kill a sending process with SIGKILL at random points, restart it: nobody is skipped, only `unknown` rows may arrive twice.
 import { describe, it, expect } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSmtpSink } from './helpers/delivery-smtp-sink.js';
+import { startSmtpReceiver } from './helpers/smtp-receiver.js';
 import { spawnSender } from './helpers/delivery-spawn-sender.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 
@@ -18,7 +18,7 @@ function completeIds(received: { raw: Buffer; messageId: string | null }[]): str
 describe('crash safety', () => {
   it('survives SIGKILL at random points: zero missing, duplicates only among unknown rows', async () => {
     const tmp = tempDir();
-    const sink = await startSmtpSink();
+    const sink = await startSmtpReceiver();
     const config = testConfig(tmp.dir);
     const store = openTestStore(config);
     insertPapers(store, 20);

@@ -8,10 +8,9 @@ import { silentLogger } from '../src/log.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { registerAdminSendRoutes } from '../src/admin/send-routes.js';
 import { registerAdminLogin, requireAdmin } from '../src/admin/auth.js';
-import { startSmtpSink } from './helpers/delivery-smtp-sink.js';
+import { replies, startSmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest } from './helpers/delivery-digest.js';
-import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
+import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'admin-token-0123456789';
@@ -20,14 +19,16 @@ describe('GET /admin in Chromium', () => {
   it('shows a week of sends as bars, the runs and the failures', async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
     const tmp = tempDir();
-    const sink = await startSmtpSink((rcpt, attempt) => (rcpt.startsWith('gone') ? 'hardbounce' : rcpt.startsWith('slow') && attempt < 9 ? 'tempfail' : 'accept'));
+    const sink = await startSmtpReceiver();
+    sink.rcpt = (rcpt) => (rcpt.startsWith('gone') ? replies.userUnknown(rcpt) : null);
+    sink.data = (m, attempt) => (m.to[0]!.startsWith('slow') && attempt < 9 ? replies.tryLater : 'accept');
     const config = testConfig(tmp.dir);
     const store = openTestStore(config);
     insertPapers(store, 40);
     insertSubscribers(store, 30, (i) => ({ email: i === 7 ? 'gone@example.test' : i === 9 ? 'slow@example.test' : `reader${i}@example.test`, digest_size: 2 }));
     const clock = new FakeClock(new Date('2026-11-17T09:00:00Z'));
     const messenger = createSmtpTestMessenger(sink.port);
-    const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) }, { pollMs: 5 });
+    const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: testDigest(store, config, clock) }, { pollMs: 5 });
     // A week of daily sends, with a few readers leaving along the way.
     for (let day = 0; day < 7; day++) {
       if (day === 3) store.db.prepare("UPDATE subscribers SET status = 'unsubscribed' WHERE id IN (20, 21, 22)").run();

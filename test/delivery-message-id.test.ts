@@ -1,52 +1,14 @@
 // Message-IDs on the wire (issue 13 defect 5): unique across installs, the same for one delivery across retries.
 import { describe, it, expect, afterEach } from 'vitest';
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
 import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import type { Store } from '../src/db/open.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest } from './helpers/delivery-digest.js';
-import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
+import { replies, startSmtpReceiver } from './helpers/smtp-receiver.js';
+import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
 
-interface Attempt {
-  rcpt: string;
-  raw: string;
-  accepted: boolean;
-}
-
-/** A real smtp-server that keeps the raw text of every DATA, including the ones it answers 451. */
-async function recordingServer(answer: (rcpt: string, n: number) => 'accept' | 'tempfail') {
-  const attempts: Attempt[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const rcpt = session.envelope.rcptTo[0]?.address ?? '';
-        const n = attempts.filter((a) => a.rcpt === rcpt).length + 1;
-        const what = answer(rcpt, n);
-        attempts.push({ rcpt, raw: Buffer.concat(chunks).toString('latin1'), accepted: what === 'accept' });
-        if (what === 'tempfail') {
-          const err = new Error('4.3.0 Try again later') as Error & { responseCode: number };
-          err.responseCode = 451;
-          return cb(err);
-        }
-        cb(null, 'Ok: queued');
-      });
-    },
-  });
-  server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, attempts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-const messageIdOf = (raw: string) => /^Message-ID:\s*(<[^>\r\n]+>)/im.exec(raw)?.[1] ?? null;
+const messageIdOf = (raw: Buffer) => /^Message-ID:\s*(<[^>\r\n]+>)/im.exec(raw.toString('latin1'))?.[1] ?? null;
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -63,7 +25,7 @@ async function install(port: number) {
   const clock = new FakeClock(new Date('2026-11-23T10:00:00.000Z'));
   const messenger = createSmtpTestMessenger(port);
   cleanups.push(() => messenger.close());
-  const svc = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) }, { pollMs: 10 });
+  const svc = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: testDigest(store, config, clock) }, { pollMs: 10 });
   insertPapers(store, 3);
   insertSubscribers(store, 1);
   return { svc, store, clock };
@@ -71,7 +33,7 @@ async function install(port: number) {
 
 describe('Message-ID', () => {
   it('differs between two fresh installs sending their delivery 1 of edition 1', async () => {
-    const smtp = await recordingServer(() => 'accept');
+    const smtp = await startSmtpReceiver();
     cleanups.push(() => smtp.close());
     const a = await install(smtp.port);
     const b = await install(smtp.port);
@@ -81,15 +43,17 @@ describe('Message-ID', () => {
     for (const s of [a, b]) {
       expect(s.store.db.prepare('SELECT id, edition_id FROM deliveries').all()).toEqual([{ id: 1, edition_id: 1 }]);
     }
-    expect(smtp.attempts).toHaveLength(2);
-    const [ida, idb] = smtp.attempts.map((x) => messageIdOf(x.raw));
+    expect(smtp.arrived).toHaveLength(2);
+    const [ida, idb] = smtp.arrived.map((x) => messageIdOf(x.raw));
     expect(ida).toMatch(/^<[^<>\s]+@paperboy\.example>$/);
     expect(idb).toMatch(/^<[^<>\s]+@paperboy\.example>$/);
     expect(ida).not.toBe(idb);
   });
 
   it('stays the same when one delivery is retried after a 4xx', async () => {
-    const smtp = await recordingServer((_rcpt, n) => (n === 1 ? 'tempfail' : 'accept'));
+    // The server keeps the text of every DATA, including the one it answers 451.
+    const smtp = await startSmtpReceiver();
+    smtp.data = (_m, n) => (n === 1 ? replies.tryLater : 'accept');
     cleanups.push(() => smtp.close());
     const a = await install(smtp.port);
     await a.svc.run({ trigger: 'cli', mode: 'due' });
@@ -98,8 +62,8 @@ describe('Message-ID', () => {
     a.clock.set(new Date(row().next_attempt_at));
     await a.svc.drain();
     expect(row().status).toBe('sent');
-    expect(smtp.attempts.map((x) => x.accepted)).toEqual([false, true]);
-    const ids = smtp.attempts.map((x) => messageIdOf(x.raw));
+    expect(smtp.arrived.map((x) => x.answer === 'accept')).toEqual([false, true]);
+    const ids = smtp.arrived.map((x) => messageIdOf(x.raw));
     expect(ids[0]).toMatch(/^<[^<>\s]+@paperboy\.example>$/);
     expect(ids[1]).toBe(ids[0]);
   });

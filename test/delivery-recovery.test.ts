@@ -6,12 +6,11 @@ import { silentLogger } from '../src/log.js';
 import type { Messenger, RawMessage } from '../src/mail/messenger.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { acquireLease } from '../src/delivery/lease.js';
-import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
+import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest } from './helpers/delivery-digest.js';
-import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
+import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
 
-let sink: SmtpSink | undefined;
+let sink: SmtpReceiver | undefined;
 let tmp: ReturnType<typeof tempDir> | undefined;
 afterEach(async () => {
   await sink?.close();
@@ -20,14 +19,14 @@ afterEach(async () => {
 
 async function leftSending(resend: 'true' | 'false') {
   tmp = tempDir();
-  sink = await startSmtpSink();
+  sink = await startSmtpReceiver();
   const config = testConfig(tmp.dir, { RESEND_UNKNOWN: resend });
   const store = openTestStore(config);
   insertPapers(store, 5);
   insertSubscribers(store, 4);
   const clock = new FakeClock(new Date('2026-11-23T10:00:00.000Z'));
   const messenger = createSmtpTestMessenger(sink.port);
-  const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) });
+  const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: testDigest(store, config, clock) });
   // Plan only (a send to nowhere is not needed): put rows in the ledger, then fake a sender that died mid-send.
   store.db.prepare("INSERT INTO leases (name, holder, expires_at) VALUES ('sender', 'otherhost:1:dead', '2026-11-23T10:00:30.000Z')").run();
   const planned = service.start({ trigger: 'cli', mode: 'due' });
@@ -89,7 +88,8 @@ describe('partial rejects', () => {
           : { accepted: m.envelope.to, rejected: [], response: '250 2.0.0 Ok', messageId: m.messageId },
       close: async () => {},
     };
-    const service = createDeliveryService({ config, store, clock: new FakeClock(new Date('2026-11-23T10:00:00Z')), log: silentLogger, messenger, digest: createSimpleDigest(store, config) });
+    const recoveryClock = new FakeClock(new Date('2026-11-23T10:00:00Z'));
+    const service = createDeliveryService({ config, store, clock: recoveryClock, log: silentLogger, messenger, digest: testDigest(store, config, recoveryClock) });
     const summary = await service.run({ trigger: 'cli', mode: 'due' });
     expect(summary.counts).toMatchObject({ sent: 1, failed: 1 });
     expect(store.db.prepare('SELECT smtp_response FROM deliveries WHERE subscriber_id = 1').pluck().get()).toMatch(/recipient rejected/);

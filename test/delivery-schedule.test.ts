@@ -5,10 +5,9 @@ import { silentLogger } from '../src/log.js';
 import { dueSlot, latestSlot, zonedInstant, localDateOf, localParts, isoWeekKey } from '../src/delivery/schedule.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { startScheduler } from '../src/delivery/scheduler.js';
-import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
+import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest } from './helpers/delivery-digest.js';
-import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
+import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
 
 const ZONES = ['America/New_York', 'Europe/London', 'Asia/Kolkata'] as const;
 // Windows around 2026's changes: New York springs forward Mar 8 and falls back Nov 1; London Mar 29 and Oct 25.
@@ -121,7 +120,7 @@ describe('dueSlot over DST changes', () => {
 });
 
 describe('the scheduler with the ledger', () => {
-  let sink: SmtpSink | undefined;
+  let sink: SmtpReceiver | undefined;
   let tmp: ReturnType<typeof tempDir> | undefined;
   afterEach(async () => {
     await sink?.close();
@@ -130,7 +129,7 @@ describe('the scheduler with the ledger', () => {
 
   it('over a DST weekend with a 6-hour outage: one delivery and one message per subscriber per local date', async () => {
     tmp = tempDir();
-    sink = await startSmtpSink();
+    sink = await startSmtpReceiver();
     const config = testConfig(tmp.dir);
     const store = openTestStore(config);
     insertPapers(store, 60);
@@ -139,7 +138,7 @@ describe('the scheduler with the ledger', () => {
     insertSubscribers(store, subs.length, (i) => ({ time_zone: subs[i - 1]!.zone, delivery_hour: subs[i - 1]!.hour, digest_size: 1, confirmed_at: '2026-10-01T00:00:00Z' }));
     const clock = new FakeClock(new Date('2026-10-31T00:00:00Z'));
     const messenger = createSmtpTestMessenger(sink.port);
-    const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) }, { pollMs: 5 });
+    const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: testDigest(store, config, clock) }, { pollMs: 5 });
     const scheduler = startScheduler(service, silentLogger, { cron: false });
     const end = Date.parse('2026-11-03T00:00:00Z');
     const outage = [Date.parse('2026-11-01T10:00:00Z'), Date.parse('2026-11-01T16:00:00Z')];
@@ -182,7 +181,7 @@ describe('the scheduler with the ledger', () => {
 
   it('weekly subscribers: one delivery per ISO week on their weekday; --force cannot add a second that week', async () => {
     tmp = tempDir();
-    sink = await startSmtpSink();
+    sink = await startSmtpReceiver();
     const config = testConfig(tmp.dir);
     const store = openTestStore(config);
     insertPapers(store, 60);
@@ -190,7 +189,7 @@ describe('the scheduler with the ledger', () => {
     insertSubscribers(store, 2, (i) => ({ frequency: 'weekly', weekday: i === 1 ? 3 : 5, delivery_hour: i === 1 ? 7 : 18, time_zone: i === 1 ? 'America/New_York' : 'Asia/Kolkata', digest_size: 2, confirmed_at: '2026-10-01T00:00:00Z' }));
     const clock = new FakeClock(new Date('2026-11-16T00:00:00Z')); // a Monday
     const messenger = createSmtpTestMessenger(sink.port);
-    const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createSimpleDigest(store, config) }, { pollMs: 5 });
+    const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: testDigest(store, config, clock) }, { pollMs: 5 });
     const scheduler = startScheduler(service, silentLogger, { cron: false });
     while (clock.now().getTime() < Date.parse('2026-11-30T00:00:00Z')) {
       await scheduler.tick();

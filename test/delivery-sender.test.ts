@@ -7,19 +7,21 @@ import { silentLogger } from '../src/log.js';
 import type { Store } from '../src/db/open.js';
 import type { Config } from '../src/config.js';
 import { createDeliveryService } from '../src/delivery/service.js';
-import { startSmtpSink, type SmtpSink, type Answer } from './helpers/delivery-smtp-sink.js';
+import { replies, startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
-import { createSimpleDigest, testToken } from './helpers/delivery-digest.js';
-import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
+import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
+import { runCli } from './helpers/cli.js';
+import { createDigestSource } from '../src/delivery/digest-source.js';
+import { subscriberLinks } from '../src/subscriptions/links.js';
 
 let tmp: ReturnType<typeof tempDir>;
-let sink: SmtpSink;
+let sink: SmtpReceiver;
 let store: Store | undefined;
 let clock: FakeClock;
 
 beforeEach(async () => {
   tmp = tempDir();
-  sink = await startSmtpSink();
+  sink = await startSmtpReceiver();
   clock = new FakeClock(new Date('2026-11-23T10:00:00.000Z'));
 });
 afterEach(async () => {
@@ -29,11 +31,10 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-function service(config: Config, answer?: (rcpt: string, attempt: number) => Answer) {
-  if (answer) sink.answer = answer;
+function service(config: Config) {
   const st = (store = store ?? openTestStore(config));
   const messenger = createSmtpTestMessenger(sink.port);
-  const svc = createDeliveryService({ config, store: st, clock, log: silentLogger, messenger, digest: createSimpleDigest(st, config) }, { pollMs: 10 });
+  const svc = createDeliveryService({ config, store: st, clock, log: silentLogger, messenger, digest: testDigest(st, config, clock) }, { pollMs: 10 });
   return { svc, messenger };
 }
 
@@ -59,7 +60,7 @@ describe('a sent digest', () => {
 
     const msg = sink.received.find((r) => r.to[0] === 'reader1@example.test')!;
     const mail = await simpleParser(msg.raw);
-    const token = testToken(config.SECRET_KEY!, first!);
+    const links = subscriberLinks(config, config.SECRET_KEY!, first!);
     const head = msg.raw.toString('latin1').split('\r\n\r\n')[0]!;
     expect(head).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
     expect(head).toMatch(/^List-ID: paperboy digest <digest\.paperboy\.example>$/im);
@@ -67,32 +68,74 @@ describe('a sent digest', () => {
     const list = mail.headers.get('list') as { unsubscribe?: { url?: string; mail?: string } } | undefined;
     expect(list?.unsubscribe?.url).toContain('/unsubscribe/');
     const lu = msg.raw.toString('latin1').match(/^List-Unsubscribe: (.*(?:\r\n[ \t].*)*)/m)![1]!.replace(/\r\n[ \t]+/g, ' ');
-    expect(lu).toBe(`<https://paperboy.example/unsubscribe/${token}>, <mailto:unsubscribe+${token}@paperboy.example>`);
+    expect(lu).toBe(links.headers['List-Unsubscribe']);
+    expect(lu).toMatch(/^<https:\/\/paperboy\.example\/unsubscribe\/[^>]+>, <mailto:unsubscribe\+[^>]+@paperboy\.example>$/);
     expect(mail.messageId).toMatch(/^<d\d+\.e\d+\.[0-9a-f]{16}@paperboy\.example>$/);
     expect(mail.to && 'text' in mail.to ? mail.to.text : '').toBe('reader1@example.test');
     // The text part reads on its own and holds the real links; the placeholders are gone from both parts.
     expect(mail.text).toContain('Paper 1: Schrödinger bridges & <b>diffusion</b>');
-    expect(mail.text).toContain(`Unsubscribe: https://paperboy.example/unsubscribe/${token}`);
-    expect(mail.text).toContain('Sent to reader1@example.test.');
-    expect(mail.html).toContain('sent to reader1@example.test');
-    expect(mail.html).toContain(`href="https://paperboy.example/unsubscribe/${token}"`);
-    expect(mail.html).toContain(`href="https://paperboy.example/manage/${token}"`);
+    expect(mail.text).toContain(`Unsubscribe: ${links.unsubscribeUrl}`);
+    expect(mail.text!.replace(/\s+/g, ' ')).toContain('You get this because reader1@example.test subscribed');
+    expect(mail.html).toContain('You get this because reader1@example.test subscribed');
+    expect(mail.html).toContain(`href="${links.unsubscribeUrl}"`);
+    expect(mail.html).toContain(`href="${links.manageUrl}"`);
     expect(mail.html).toContain('&lt;b&gt;diffusion&lt;/b&gt;');
     expect(`${mail.html}${mail.text}`).not.toMatch(/pbx/i);
-    expect(mail.subject).toBe('3 papers for 2026-11-23: Paper 1: Schrödinger bridges & <b>diffusion</b>');
+    expect(mail.subject).toBe('“Paper 1: Schrödinger bridges & <b>diffusion</b>” + 2 more trending papers');
     // Quoted-printable lines stay within RFC 2045's 76 characters after personalisation.
     const body = msg.raw.toString('latin1').split('\r\n\r\n').slice(1).join('\r\n\r\n');
     expect(Math.max(...body.split('\r\n').map((l) => l.length))).toBeLessThanOrEqual(76);
 
     // Every recipient got their own links.
     const other = await simpleParser(sink.received.find((r) => r.to[0] === 'reader2@example.test')!.raw);
-    expect(other.text).not.toContain(token);
+    expect(other.text).not.toContain(links.unsubscribeUrl);
+    expect(other.text).not.toContain(links.manageUrl);
     // sent_papers written with the sent mark; a second run sends nothing (one per edition, never a paper twice).
     expect(db().prepare('SELECT COUNT(*) FROM sent_papers').pluck().get()).toBe(9);
     const again = await svc.run({ trigger: 'cli', mode: 'force' });
     expect(again.plan.queued).toBe(0);
     expect(sink.received).toHaveLength(3);
   });
+
+  it('from the real digest source over the seeded corpus, carries each recipient\'s real links in headers, HTML and text', async () => {
+    // The corpus a fresh install starts with, ingested by the real CLI; then the real selector, renderer and links.
+    const ingest = runCli(['ingest', 'seeds'], { DATA_DIR: tmp.dir, FETCH_ENABLED: 'false', LOG_LEVEL: 'warn' });
+    expect(ingest.code, ingest.stderr).toBe(0);
+    const config = testConfig(tmp.dir);
+    const secret = config.SECRET_KEY!;
+    const st = (store = openTestStore(config));
+    const ids = insertSubscribers(st, 2, { digest_size: 3 });
+    const messenger = createSmtpTestMessenger(sink.port);
+    const digest = createDigestSource({ store: st, clock, config: { ...config, ADMIN_TOKEN: config.ADMIN_TOKEN!, SECRET_KEY: secret } });
+    const svc = createDeliveryService({ config, store: st, clock, log: silentLogger, messenger, digest }, { pollMs: 10 });
+    const summary = await svc.run({ trigger: 'cli', mode: 'due' });
+    await messenger.close();
+    expect(summary.counts.sent).toBe(2);
+    expect(sink.received).toHaveLength(2);
+    const all = ids.map((id) => subscriberLinks(config, secret, id));
+    for (const i of ids.keys()) {
+      const email = `reader${i + 1}@example.test`;
+      const links = all[i]!;
+      const msg = sink.received.find((r) => r.to[0] === email)!;
+      const raw = msg.raw.toString('latin1');
+      const head = raw.split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ');
+      expect(/^List-Unsubscribe: (.*)$/m.exec(head)![1]).toBe(links.headers['List-Unsubscribe']);
+      expect(head).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
+      const mail = await simpleParser(msg.raw);
+      expect(mail.html).toContain(`href="${links.unsubscribeUrl}"`);
+      expect(mail.html).toContain(`href="${links.manageUrl}"`);
+      expect(mail.html).toContain(email);
+      expect(mail.text).toContain(`Unsubscribe: ${links.unsubscribeUrl}`);
+      expect(mail.text).toContain(links.manageUrl);
+      expect(`${mail.html}${mail.text}`).not.toMatch(/pbx/i);
+      // Nobody gets another reader's links.
+      const other = all[1 - i]!;
+      expect(raw).not.toContain(other.unsubscribeUrl.slice(other.unsubscribeUrl.lastIndexOf('/') + 1));
+      expect(`${mail.html}${mail.text}`).not.toContain(other.manageUrl);
+      const body = raw.split('\r\n\r\n').slice(1).join('\r\n\r\n');
+      expect(Math.max(...body.split('\r\n').map((l) => l.length))).toBeLessThanOrEqual(76);
+    }
+  }, 30_000);
 
   it('is DKIM-signed after personalisation, with both List headers in h=', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
@@ -126,13 +169,15 @@ describe('a sent digest', () => {
 describe('failures', () => {
   it('retries 4xx and dropped connections with exponential backoff, then gives up; 5.1.1 suppresses; 5xx fails once', async () => {
     const config = testConfig(tmp.dir); // SEND_MAX_ATTEMPTS=4, SEND_RETRY_BASE_SECONDS=60
-    const { svc, messenger } = service(config, (rcpt, attempt) => {
-      if (rcpt === 'reader1@example.test') return 'tempfail';
-      if (rcpt === 'reader2@example.test') return 'hardbounce';
-      if (rcpt === 'reader3@example.test') return 'reject';
+    const { svc, messenger } = service(config);
+    sink.rcpt = (rcpt) => (rcpt === 'reader2@example.test' ? replies.userUnknown(rcpt) : null);
+    sink.data = (m, attempt) => {
+      const rcpt = m.to[0];
+      if (rcpt === 'reader1@example.test') return replies.tryLater;
+      if (rcpt === 'reader3@example.test') return replies.refused;
       if (rcpt === 'reader4@example.test') return attempt === 1 ? 'drop' : 'accept';
       return 'accept';
-    });
+    };
     insertPapers(store!, 4);
     insertSubscribers(store!, 8);
     const start = clock.now().getTime();
@@ -206,7 +251,7 @@ describe('failures', () => {
     insertPapers(st, 4);
     insertSubscribers(st, 4);
     db().prepare("UPDATE subscribers SET time_zone = 'Mars/Olympus_Mons' WHERE id = 3").run();
-    const real = createSimpleDigest(st, config);
+    const real = testDigest(st, config, clock);
     const digest = {
       ...real,
       async prepare(kind: Parameters<typeof real.prepare>[0], date: string) {
@@ -234,6 +279,7 @@ describe('failures', () => {
     expect(second.plan).toMatchObject({ queued: 0, skipped: 2 });
     expect(sink.received).toHaveLength(2);
     const reasons = db().prepare("SELECT skip_reason FROM deliveries WHERE status = 'skipped'").pluck().all();
-    expect(reasons).toEqual(['every paper has been sent already', 'every paper has been sent already']);
+    const reason = 'every paper on or before 2026-11-24 has already been sent to this subscriber';
+    expect(reasons).toEqual([reason, reason]);
   });
 });

@@ -11,7 +11,7 @@ import { startFetchScheduler } from '../src/corpus/fetch-scheduler.js';
 import { createDeliveryService } from '../src/delivery/service.js';
 import { createDigestSource } from '../src/delivery/digest-source.js';
 import type { Store } from '../src/db/open.js';
-import { startSmtpSink, type SmtpSink } from './helpers/delivery-smtp-sink.js';
+import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { tempDir, testConfig, insertSubscribers, openTestStore } from './helpers/delivery-fixtures.js';
 import { startPapersApi, dailyItem, type PapersApi } from './helpers/papers-api.js';
@@ -36,13 +36,13 @@ describe('sixty days of a daily subscriber with a fetch each day', () => {
   const { dir, cleanup } = tempDir('paperboy-60-days-');
   const clock = new FakeClock(new Date(`${DAYS[0]}T06:00:00Z`));
   let api: PapersApi;
-  let sink: SmtpSink;
+  let sink: SmtpReceiver;
   let store: Store;
   let config: AppConfig;
 
   beforeAll(async () => {
     api = await startPapersApi();
-    sink = await startSmtpSink();
+    sink = await startSmtpReceiver();
     config = testConfig(dir, { DAILY_PAPERS_URL: api.url, FETCH_DAYS: '3', FETCH_RETRIES: '0' }) as AppConfig;
     store = openTestStore(config);
     // The seeds too, as `npm start` has them: old papers the live ones should outrank.

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createApp, type App } from '../src/app.js';
 import { startService, type Service } from '../src/serve.js';
-import { startTestSmtpServer, type TestSmtpServer } from './mail/smtp-test-server.js';
+import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { freePort } from './helpers/free-port.js';
 import { tempDir } from './helpers/tmp.js';
 import { addSubscriber } from './helpers/corpus.js';
@@ -17,7 +17,7 @@ const TOKEN = 'admin-token-for-offline-test';
 describe('a service whose paper source is unreachable', () => {
   const dir = tempDir();
   const lines: { level: number; msg: string; source?: string }[] = [];
-  let smtp: TestSmtpServer;
+  let smtp: SmtpReceiver;
   let app: App;
   let service: Service;
   let base: string;
@@ -26,7 +26,7 @@ describe('a service whose paper source is unreachable', () => {
   const retryGate = new Promise<void>((r) => (release = r));
 
   beforeAll(async () => {
-    smtp = await startTestSmtpServer();
+    smtp = await startSmtpReceiver();
     const port = await freePort();
     const closed = await freePort();
     const log = pino(

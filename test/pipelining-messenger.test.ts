@@ -3,90 +3,42 @@ import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createHash, generateKeyPairSync, verify } from 'node:crypto';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { SMTPServerOptions } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { PipeliningMessenger, pipeliningMessengerFromConfig } from '../src/mail/pipelining-messenger.js';
 import { loadConfig } from '../src/config.js';
 import { SendError, type SendResult } from '../src/mail/messenger.js';
 import { dotStuff } from '../src/mail/smtp-wire.js';
+import { startSmtpReceiver, type Reply } from './helpers/smtp-receiver.js';
 
 const key = readFileSync(new URL('./fixtures/smtp-test.key', import.meta.url));
 const cert = readFileSync(new URL('./fixtures/smtp-test.crt', import.meta.url));
 
-interface Received {
-  from: string;
-  to: string[];
-  raw: Buffer;
-  secure: boolean;
-  user?: string;
-  sessionId: string;
-}
-
-function smtpError(code: number, message: string): Error {
-  return Object.assign(new Error(message), { responseCode: code });
+function reply(code: number, message: string): Reply {
+  return { code, message };
 }
 
 /**
  * A receiving server that answers by address and subject: RCPT bounce@ -> 550 5.1.1, later@ -> 451, closing@ -> 421;
  * Subject DROP -> connection dropped after DATA, REJECT -> 554 5.7.1, TEMPFAIL -> 451 4.3.0, else 250.
+ * STARTTLS and AUTH stay on (with the test certificate) for the TLS and AUTH tests.
  */
 async function startServer(options: Partial<SMTPServerOptions> = {}) {
-  const received: Received[] = [];
-  const sessions = new Set<string>();
-  const server: SMTPServer = new SMTPServer({
-    authOptional: true,
-    logger: false,
-    key,
-    cert,
-    onConnect(session, cb) {
-      sessions.add(session.id);
-      cb();
-    },
-    onRcptTo(addr, _session, cb) {
-      if (addr.address.startsWith('bounce@')) return cb(smtpError(550, `5.1.1 <${addr.address}>: Recipient address rejected: User unknown`));
-      if (addr.address.startsWith('later@')) return cb(smtpError(451, '4.3.0 Try again later'));
-      // smtp-server closes the connection after a 421, as a server going away does.
-      if (addr.address.startsWith('closing@')) return cb(smtpError(421, '4.7.0 Busy, closing'));
-      cb();
-    },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        const subject = /^Subject: (.*)$/m.exec(raw.toString('latin1'))?.[1] ?? '';
-        if (subject.includes('DROP')) {
-          const conns = (server as unknown as { connections: Set<{ id: string; _socket: net.Socket }> }).connections;
-          for (const c of conns) if (c.id === session.id) c._socket.destroy();
-          return;
-        }
-        if (subject.includes('REJECT')) return cb(smtpError(554, '5.7.1 Message content rejected'));
-        if (subject.includes('TEMPFAIL')) return cb(smtpError(451, '4.3.0 Temporary local problem'));
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw,
-          secure: session.secure,
-          user: session.user as string | undefined,
-          sessionId: session.id,
-        });
-        cb(null, 'Ok: queued');
-      });
-    },
-    ...options,
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as net.AddressInfo).port;
-  return {
-    port,
-    received,
-    sessions,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    dropAll() {
-      const conns = (server as unknown as { connections: Set<{ _socket: net.Socket }> }).connections;
-      for (const c of conns) c._socket.destroy();
-    },
+  const server = await startSmtpReceiver({ server: { key, cert, disabledCommands: [], ...options } });
+  server.rcpt = (address) => {
+    if (address.startsWith('bounce@')) return reply(550, `5.1.1 <${address}>: Recipient address rejected: User unknown`);
+    if (address.startsWith('later@')) return reply(451, '4.3.0 Try again later');
+    // smtp-server closes the connection after a 421, as a server going away does.
+    if (address.startsWith('closing@')) return reply(421, '4.7.0 Busy, closing');
+    return null;
   };
+  server.data = (m) => {
+    if (m.subject.includes('DROP')) return 'drop';
+    if (m.subject.includes('REJECT')) return reply(554, '5.7.1 Message content rejected');
+    if (m.subject.includes('TEMPFAIL')) return reply(451, '4.3.0 Temporary local problem');
+    return 'accept';
+  };
+  return server;
 }
 
 /** A TCP relay that records what the client writes in each chunk, to see commands travel together. */
@@ -429,7 +381,7 @@ describe('PipeliningMessenger security', () => {
     authMethods: ['PLAIN', 'LOGIN'],
     onAuth(a, _s, cb) {
       if (a.username === 'paper boy' && a.password === 's3cr:t') return cb(null, { user: a.username });
-      cb(smtpError(535, '5.7.8 Authentication credentials invalid'));
+      cb(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
     },
   };
 

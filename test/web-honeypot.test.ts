@@ -33,7 +33,7 @@ const base = (email: string) => `email=${encodeURIComponent(email)}&frequency=da
 
 describe('the honeypot', () => {
   it('catches website=&website=spam in a urlencoded body: the usual answer, no row, no confirmation', async () => {
-    const before = { rows: rows(), queued: queued(), mails: h.sink.mails.length };
+    const before = { rows: rows(), queued: queued(), mails: h.sink.received.length };
     for (const tail of ['&website=&website=http%3A%2F%2Fspam.example', '&website=&website=&website=x', '&website=x&website=']) {
       const res = await urlencoded(base('bot1@example.org') + tail);
       expect(res.status).toBe(303);
@@ -41,17 +41,17 @@ describe('the honeypot', () => {
     }
     await settle();
     expect(h.service.repo.byEmail('bot1@example.org')).toBeNull();
-    expect({ rows: rows(), queued: queued(), mails: h.sink.mails.length }).toEqual(before);
+    expect({ rows: rows(), queued: queued(), mails: h.sink.received.length }).toEqual(before);
   });
 
   it('catches a repeated website in a multipart body too', async () => {
-    const before = { rows: rows(), queued: queued(), mails: h.sink.mails.length };
+    const before = { rows: rows(), queued: queued(), mails: h.sink.received.length };
     const res = await multipart([['email', 'bot2@example.org'], ['frequency', 'daily'], ['kind', 'trending'], ['website', ''], ['website', 'spam']]);
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/check-inbox');
     await settle();
     expect(h.service.repo.byEmail('bot2@example.org')).toBeNull();
-    expect({ rows: rows(), queued: queued(), mails: h.sink.mails.length }).toEqual(before);
+    expect({ rows: rows(), queued: queued(), mails: h.sink.received.length }).toEqual(before);
   });
 
   it('lets a person through whose website fields are all empty, in either encoding', async () => {

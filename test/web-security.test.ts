@@ -77,7 +77,7 @@ describe('one confirmation per address per day', () => {
     }
     await settle();
     await h.sink.waitFor(1, email);
-    expect(h.sink.mails.filter((m) => m.envelope.to.includes(email))).toHaveLength(1);
+    expect(h.sink.received.filter((m) => m.to.includes(email))).toHaveLength(1);
     const id = h.service.repo.byEmail(email)!.id;
     expect(h.service.repo.confirmationsFor(id)).toHaveLength(1);
 
@@ -97,14 +97,14 @@ describe('one confirmation per address per day', () => {
 describe('honeypot', () => {
   it('answers a filled honeypot like a success and stores and sends nothing', async () => {
     const before = snapshot();
-    const mailsBefore = h.sink.mails.length;
+    const mailsBefore = h.sink.received.length;
     const res = await subscribe('bot@example.org', { website: 'http://spam.example' });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/check-inbox');
     await settle();
     expect(h.service.repo.byEmail('bot@example.org')).toBeNull();
     expect(snapshot()).toBe(before);
-    expect(h.sink.mails.length).toBe(mailsBefore);
+    expect(h.sink.received.length).toBe(mailsBefore);
   });
 });
 
@@ -188,7 +188,7 @@ describe('unsubscribe', () => {
     expect(res.status).toBe(200);
     expect(h.service.repo.byId(id)!.status).toBe('active');
     await settle();
-    expect(h.sink.mails.filter((m) => m.envelope.to.includes('again@example.org'))).toHaveLength(1);
+    expect(h.sink.received.filter((m) => m.to.includes('again@example.org'))).toHaveLength(1);
   });
 });
 

@@ -9,7 +9,7 @@ import { silentLogger } from '../src/log.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
 import { startWeb } from '../src/web/start.js';
 import type { RoutePlugin } from '../src/web/route-context.js';
-import { startSmtpSink } from './helpers/smtp-sink.js';
+import { startSmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { postForm } from './helpers/web-harness.js';
 
@@ -20,7 +20,7 @@ describe('startWeb', () => {
   it('serves the corpus, takes plugins from other areas, sends confirmations, and stops', async () => {
     const app = createApp(loadConfig({ DATA_DIR: dir, SEEDS_DIR: 'seeds', PUBLIC_URL: 'https://papers.example.org' }), { log: silentLogger });
     ingestPaths(app.store, [app.config.SEEDS_DIR], app.clock);
-    const sink = await startSmtpSink();
+    const sink = await startSmtpReceiver();
     const messenger = createSmtpTestMessenger(sink.port);
     let sawDeps = false;
     const archive: RoutePlugin = (server, deps) => {

@@ -23,7 +23,7 @@ async function settle(): Promise<void> {
   await h.worker.idle();
 }
 
-const mailsTo = (lower: string) => h.sink.mails.filter((m) => m.envelope.to.some((t) => t.toLowerCase() === lower));
+const mailsTo = (lower: string) => h.sink.received.filter((m) => m.to.some((t) => t.toLowerCase() === lower));
 
 describe('address identity is case-insensitive', () => {
   it('three spellings of one mailbox make one row and one confirmation', async () => {
@@ -111,7 +111,7 @@ describe('resubscribing from the signed link', () => {
     const html = await page.text();
     expect(html).toContain(`/resubscribe/${token}`);
     expect(html).not.toMatch(/confirmation email/i);
-    const mailsBefore = h.sink.mails.length;
+    const mailsBefore = h.sink.received.length;
 
     const res = await postForm(`${h.url}/resubscribe/${token}`, {});
     expect(res.status).toBe(200);
@@ -122,7 +122,7 @@ describe('resubscribing from the signed link', () => {
     const s = h.service.repo.byId(id)!;
     expect(s.status).toBe('active');
     await settle();
-    expect(h.sink.mails.length).toBe(mailsBefore);
+    expect(h.sink.received.length).toBe(mailsBefore);
 
     // Pressing it again is harmless.
     expect((await postForm(`${h.url}/resubscribe/${token}`, {})).status).toBe(200);

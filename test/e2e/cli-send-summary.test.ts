@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../../src/db/open.js';
-import { startSmtpSink } from '../helpers/delivery-smtp-sink.js';
+import { startSmtpReceiver } from '../helpers/smtp-receiver.js';
 import { insertPapers, insertSubscribers } from '../helpers/delivery-fixtures.js';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/free-port.js';
@@ -76,7 +76,7 @@ describe('paperboy send summary', () => {
     const s = openStore(dbPath);
     s.db.prepare("UPDATE leases SET holder = ? WHERE name = 'sender'").run(`${hostname()}:${gone}:dead`);
     s.close();
-    const sink = await startSmtpSink();
+    const sink = await startSmtpReceiver();
     try {
       const take = await run(['send'], env(dir, sink.port));
       expect(take.status, take.stderr).toBe(0);

@@ -4,11 +4,11 @@ import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SMTPServer } from 'smtp-server';
 import { openStore } from '../../src/db/open.js';
 import { insertPapers, insertSubscribers } from '../helpers/delivery-fixtures.js';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/free-port.js';
+import { startSmtpReceiver } from '../helpers/smtp-receiver.js';
 
 const BIN = fileURLToPath(new URL('../../bin/paperboy.js', import.meta.url));
 
@@ -48,25 +48,6 @@ function ledger(dir: string) {
   }
 }
 
-async function listen(port: number) {
-  const received: { to: string; messageId: string }[] = [];
-  const server = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
-    onData(stream, session, cb) {
-      let raw = '';
-      stream.on('data', (c: Buffer) => (raw += c.toString('latin1')));
-      stream.on('end', () => {
-        received.push({ to: session.envelope.rcptTo[0]!.address, messageId: (/^Message-ID: (.+)$/im.exec(raw)?.[1] ?? '').trim() });
-        cb();
-      });
-    },
-  });
-  // A client killed mid-session resets its connection: expected here, not a server failure.
-  server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { received, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
 describe('a mail server outage', () => {
   it('longer than all retries: paused, probed, then everyone gets exactly one digest and nothing is failed or unknown', async () => {
     const dir = tempDir();
@@ -81,7 +62,7 @@ describe('a mail server outage', () => {
     const during = ledger(dir);
     expect(during).toHaveLength(300);
     expect(during.filter((r) => r.status === 'failed' || r.status === 'unknown')).toEqual([]);
-    const server = await listen(port);
+    const server = await startSmtpReceiver({ port });
     try {
       expect(await run.exit, run.stderr()).toBe(0);
       expect(run.stderr()).toMatch(/cannot be reached: sending paused/);
@@ -91,7 +72,7 @@ describe('a mail server outage', () => {
       expect(rows.filter((r) => r.attempts !== 1)).toEqual([]);
       expect(rows.filter((r) => r.was_unknown !== 0)).toEqual([]);
       const per = new Map<string, number>();
-      for (const m of server.received) per.set(m.to, (per.get(m.to) ?? 0) + 1);
+      for (const m of server.received) per.set(m.to[0]!, (per.get(m.to[0]!) ?? 0) + 1);
       expect(per.size).toBe(300);
       expect([...per.values()].filter((n) => n !== 1)).toEqual([]);
       expect(run.stdout()).toMatch(/sent 300, failed 0, bounced 0, unknown 0/);

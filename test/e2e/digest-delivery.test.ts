@@ -7,19 +7,19 @@ import { createApp, type App } from '../../src/app.js';
 import { startService, type Service } from '../../src/serve.js';
 import { FakeClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
-import { startTestSmtpServer, type TestSmtpServer } from '../mail/smtp-test-server.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
 import { freePort } from '../helpers/free-port.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('a digest from the running service', () => {
   const dir = tempDir();
-  let smtp: TestSmtpServer;
+  let smtp: SmtpReceiver;
   let app: App;
   let service: Service;
   let base: string;
 
   beforeAll(async () => {
-    smtp = await startTestSmtpServer();
+    smtp = await startSmtpReceiver();
     const port = await freePort();
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const config = loadConfig({

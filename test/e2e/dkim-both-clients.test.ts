@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/db/open.js';
 import { ingestPaths } from '../../src/corpus/ingest.js';
 import { FakeClock } from '../../src/clock.js';
-import { startTestSmtpServer, type TestSmtpServer } from '../mail/smtp-test-server.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
 import { verifyDkim } from '../mail/dkim-verify.js';
 import { addSubscriber } from '../helpers/corpus.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -31,7 +31,7 @@ describe('DKIM with either SMTP client', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   // One line with \n escapes, as a .env holds it: the config turns it into the PEM once for both clients.
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().trim().replace(/\n/g, '\\n');
-  const servers: TestSmtpServer[] = [];
+  const servers: SmtpReceiver[] = [];
   afterAll(async () => {
     for (const s of servers) await s.close();
   });
@@ -42,7 +42,7 @@ describe('DKIM with either SMTP client', () => {
     ingestPaths(store, [SEEDS], new FakeClock(new Date()));
     addSubscriber(store, { email: 'reader@example.org', digestSize: 3 });
     store.close();
-    const smtp = await startTestSmtpServer();
+    const smtp = await startSmtpReceiver();
     servers.push(smtp);
     const env = {
       PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dir, FETCH_ENABLED: 'false', LOG_LEVEL: 'warn',

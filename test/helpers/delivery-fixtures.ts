@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openStore, type Store } from '../../src/db/open.js';
+import type { Clock } from '../../src/clock.js';
+import type { DigestSource } from '../../src/delivery/ports.js';
+import { createDigestSource } from '../../src/delivery/digest-source.js';
+import { resolveSecrets } from '../../src/secrets.js';
 
 export function tempDir(prefix = 'paperboy-delivery-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -85,4 +89,9 @@ export function insertSubscribers(store: Store, n: number, seed: SubscriberSeed 
 
 export function openTestStore(config: Config): Store {
   return openStore(config.DATABASE_PATH);
+}
+
+/** The digest source `paperboy send` uses (real selector, renderer, signed links and placeholders), over this store; secrets as the app resolves them. */
+export function testDigest(store: Store, config: Config, clock: Clock): DigestSource {
+  return createDigestSource({ store, clock, config: { ...config, ...resolveSecrets(config) } });
 }

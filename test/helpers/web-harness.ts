@@ -10,7 +10,7 @@ import { systemClock, type Clock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { createSubscriptions, type Subscriptions } from '../../src/subscriptions/setup.js';
 import { buildServer } from '../../src/web/server.js';
-import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { startSmtpReceiver, type SmtpReceiver } from './smtp-receiver.js';
 import { createSmtpTestMessenger } from './smtp-messenger.js';
 
 export const TEST_SECRET = 'test-secret-key-0123456789abcdefghijklmnop';
@@ -19,7 +19,7 @@ export interface Harness extends Subscriptions {
   url: string;
   config: Config;
   store: Store;
-  sink: SmtpSink;
+  sink: SmtpReceiver;
   app: FastifyInstance;
   dir: string;
   close(): Promise<void>;
@@ -47,7 +47,7 @@ export async function startHarness(env: Record<string, string> = {}, opts: { clo
     ...env,
   });
   const store = openStore(config.DATABASE_PATH);
-  const sink = await startSmtpSink();
+  const sink = await startSmtpReceiver();
   const messenger = createSmtpTestMessenger(sink.port);
   const clock = opts.clock ?? systemClock;
   const subs = await createSubscriptions({ config, store, clock, log: silentLogger, messenger, secret: TEST_SECRET, pollMs: 200 });

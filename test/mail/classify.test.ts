@@ -4,11 +4,11 @@ import nodemailer from 'nodemailer';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { classifySendError, enhancedCodeOf, resultOfInfo } from '../../src/mail/classify.js';
 import { SendError } from '../../src/mail/messenger.js';
-import { startTestSmtpServer, type TestSmtpServer } from './smtp-test-server.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
 
-let server: TestSmtpServer;
+let server: SmtpReceiver;
 beforeAll(async () => {
-  server = await startTestSmtpServer();
+  server = await startSmtpReceiver();
 });
 afterAll(async () => {
   await server.close();
@@ -52,18 +52,18 @@ describe('classifySendError on real failures', () => {
   });
 
   it('a 5xx with no enhanced code is permanent but not a hard bounce', async () => {
-    server.data = { kind: 'reply', reply: { code: 552, message: 'too big for this mailbox' } };
+    server.data = () => ({ code: 552, message: 'too big for this mailbox' });
     const e = classifySendError(await rawError(server.port));
     expect([e.failure, e.responseCode, e.enhancedCode, e.hardBounce]).toEqual(['permanent', 552, undefined, false]);
-    server.data = { kind: 'accept' };
+    server.data = () => 'accept';
   });
 
   it('connection dropped after DATA: temporary', async () => {
-    server.data = { kind: 'drop' };
+    server.data = () => 'drop';
     const e = classifySendError(await rawError(server.port));
     expect(e.failure).toBe('temporary');
     expect(e.code).toBe('ECONNECTION');
-    server.data = { kind: 'accept' };
+    server.data = () => 'accept';
   });
 
   it('connection refused: temporary', async () => {

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { createMessenger } from '../../src/mail/create-messenger.js';
-import { startTestSmtpServer, type TestSmtpServer } from './smtp-test-server.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
 
-let server: TestSmtpServer;
+let server: SmtpReceiver;
 let dir: string;
 beforeAll(async () => {
-  server = await startTestSmtpServer();
+  server = await startSmtpReceiver();
   dir = mkdtempSync(join(tmpdir(), 'paperboy-cm-'));
 });
 afterAll(async () => {

@@ -1,53 +1,23 @@
 // The wire journal's hook: each SMTP client calls onWire after DATA is answered 354 and before any body byte leaves,
 // never for a message refused before it, and a connection that cannot be made is marked unreachable.
 import { afterEach, describe, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
 import { createPipeliningMessenger } from '../../src/mail/pipelining-messenger.js';
 import { createSmtpMessenger } from '../../src/mail/smtp-messenger.js';
 import { SendError, type Messenger } from '../../src/mail/messenger.js';
 import { silentLogger } from '../../src/log.js';
 import { freePort } from '../helpers/free-port.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
 
-interface Server {
-  port: number;
-  /** What the server saw, in order: `data:<rcpt>` when the first body byte arrived, `end:<rcpt>` when it was whole. */
-  events: string[];
-  close(): Promise<void>;
-}
-
-async function startServer(): Promise<Server> {
-  const events: string[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onRcptTo(address, _s, cb) {
-      if (address.address.startsWith('refused')) return cb(Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 }));
-      cb();
-    },
-    onData(stream, session, cb) {
-      const rcpt = session.envelope.rcptTo[0]!.address;
-      let first = true;
-      stream.on('data', () => {
-        if (first) events.push(`data:${rcpt}`);
-        first = false;
-      });
-      stream.on('end', () => {
-        events.push(`end:${rcpt}`);
-        cb();
-      });
-    },
-  });
-  // A client killed mid-session resets its connection: expected here, not a server failure.
-  server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.server.address() as AddressInfo).port, events, close: () => new Promise<void>((r) => server.close(() => r())) };
+/** The receiver, refusing RCPT for refused@ addresses; its `events` hold data:/end: per body, and the test's wire: marks. */
+async function startServer(): Promise<SmtpReceiver> {
+  const server = await startSmtpReceiver();
+  server.rcpt = (address) => (address.startsWith('refused') ? { code: 550, message: '5.1.1 no such user' } : null);
+  return server;
 }
 
 const raw = (to: string) => `From: a@example.test\r\nTo: ${to}\r\nSubject: hi\r\nMessage-ID: <${to}>\r\n\r\nhello ${to}\r\n`;
 
-let server: Server | undefined;
+let server: SmtpReceiver | undefined;
 let messenger: Messenger | undefined;
 afterEach(async () => {
   await messenger?.close();

@@ -5,10 +5,10 @@ import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { SendError, type Messenger, type RawMessage } from '../../src/mail/messenger.js';
 import { createSmtpMessenger } from '../../src/mail/smtp-messenger.js';
-import { startTestSmtpServer, type TestSmtpServer } from './smtp-test-server.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
 import { verifyDkim } from './dkim-verify.js';
 
-let server: TestSmtpServer;
+let server: SmtpReceiver;
 let messenger: Messenger;
 
 function config(extra: Record<string, string> = {}) {
@@ -25,7 +25,7 @@ async function failureOf(p: Promise<unknown>): Promise<SendError> {
 }
 
 beforeAll(async () => {
-  server = await startTestSmtpServer();
+  server = await startSmtpReceiver();
   messenger = createSmtpMessenger(config(), silentLogger);
 });
 afterAll(async () => {
@@ -35,7 +35,7 @@ afterAll(async () => {
 beforeEach(() => {
   server.received.length = 0;
   server.rcpt = () => null;
-  server.data = { kind: 'accept' };
+  server.data = () => 'accept';
 });
 
 describe('smtp messenger', () => {
@@ -158,7 +158,7 @@ describe('smtp messenger', () => {
   });
 
   it('reports a 554 after DATA as permanent but not a hard bounce', async () => {
-    server.data = { kind: 'reply', reply: { code: 554, message: '5.7.1 message refused as spam' } };
+    server.data = () => ({ code: 554, message: '5.7.1 message refused as spam' });
     const err = await failureOf(messenger.send({ to: 'x@example.org', subject: 's', html: 'h', text: 't' }));
     expect(err.failure).toBe('permanent');
     expect(err.enhancedCode).toBe('5.7.1');
@@ -166,12 +166,12 @@ describe('smtp messenger', () => {
   });
 
   it('reports a connection dropped after DATA as temporary, and does not resend on its own', async () => {
-    server.data = { kind: 'drop' };
+    server.data = () => 'drop';
     const err = await failureOf(messenger.send({ to: 'x@example.org', subject: 's', html: 'h', text: 't' }));
     expect(err.failure).toBe('temporary');
     expect(err.responseCode).toBeUndefined();
     // the pool's own requeue is off: nothing was delivered twice behind the caller's back
-    server.data = { kind: 'accept' };
+    server.data = () => 'accept';
     await messenger.send({ to: 'y@example.org', subject: 'after', html: 'h', text: 't' });
     expect(server.received.map((r) => r.to[0])).toEqual(['y@example.org']);
   });
