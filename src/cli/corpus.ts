@@ -5,15 +5,12 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { ingestPaths, formatWarning } from '../corpus/ingest.js';
 import { createPapersRepo, type Paper } from '../corpus/papers-repo.js';
 import { CommandFailed, UserError, type GetApp } from './context.js';
+import { pad } from './table.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
   return n;
-}
-
-function pad(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n - 1) + '…' : s.padEnd(n);
 }
 
 export function formatPaperTable(papers: Paper[]): string {

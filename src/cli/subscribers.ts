@@ -8,6 +8,7 @@ import { importSubscribersCsv, type ImportProblem } from '../subscriptions/impor
 import { defaultPreferences, fieldErrors, preferencesSchema, WEEKDAYS, type Preferences } from '../subscriptions/preferences.js';
 import { createSubscriberRepository, SubscriberStatus, type Subscriber } from '../subscriptions/repository.js';
 import { createSubscriptionService } from '../subscriptions/service.js';
+import { pad } from './table.js';
 
 const MESSAGES = {
   notFound: (email: string) => `no subscriber with address ${email}`,
@@ -48,10 +49,6 @@ function statusArg(value: string) {
 
 function schedule(s: Subscriber): string {
   return s.frequency === 'weekly' ? `weekly/${WEEKDAYS[s.weekday]!.slice(0, 3)}` : s.frequency;
-}
-
-function pad(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n - 1) + '…' : s.padEnd(n);
 }
 
 export function formatSubscriberTable(rows: Subscriber[]): string {
