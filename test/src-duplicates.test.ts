@@ -20,7 +20,7 @@ function meaningful(line: string): boolean {
   return t !== '' && !/^(\/\/|\/\*|\*)/.test(t) && !/^import\b/.test(t) && !/^[\s{}()[\];,]*$/.test(t) && !/^(\w+): \w+\.\1,$/.test(t);
 }
 
-export function repeatedBlocks(sources: { file: string; text: string }[], window = WINDOW): string[] {
+function repeatedBlocks(sources: { file: string; text: string }[], window = WINDOW): string[] {
   const seen = new Map<string, string>();
   const found: string[] = [];
   for (const { file, text } of sources) {
