@@ -8,7 +8,7 @@ import { systemClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import type { Store } from '../src/db/open.js';
 import type { Config } from '../src/config.js';
-import { createDeliveryService, type DeliveryDeps } from '../src/delivery/service.js';
+import { createDeliveryService, type DeliveryDeps } from '../src/delivery/send-runs.js';
 import { startScheduler } from '../src/delivery/scheduler.js';
 import { registerAdminSendRoutes } from '../src/admin/send-routes.js';
 import { Command } from 'commander';

@@ -5,7 +5,7 @@ import Fastify from 'fastify';
 import { chromium } from 'playwright-core';
 import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
-import { createDeliveryService } from '../src/delivery/service.js';
+import { createDeliveryService } from '../src/delivery/send-runs.js';
 import { registerAdminSendRoutes } from '../src/admin/send-routes.js';
 import { registerAdminLogin, requireAdmin } from '../src/admin/auth.js';
 import { replies, startSmtpReceiver } from './helpers/smtp-receiver.js';

@@ -3,7 +3,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import type { Store } from '../src/db/open.js';
-import { createDeliveryService } from '../src/delivery/service.js';
+import { createDeliveryService } from '../src/delivery/send-runs.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { replies, startSmtpReceiver } from './helpers/smtp-receiver.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';

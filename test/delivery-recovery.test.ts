@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import type { Messenger, RawMessage } from '../src/mail/messenger.js';
-import { createDeliveryService } from '../src/delivery/service.js';
+import { createDeliveryService } from '../src/delivery/send-runs.js';
 import { acquireLease } from '../src/delivery/lease.js';
 import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';

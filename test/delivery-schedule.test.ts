@@ -3,7 +3,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import { dueSlot, latestSlot, zonedInstant, localDateOf, localParts, isoWeekKey } from '../src/delivery/schedule.js';
-import { createDeliveryService } from '../src/delivery/service.js';
+import { createDeliveryService } from '../src/delivery/send-runs.js';
 import { startScheduler } from '../src/delivery/scheduler.js';
 import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';

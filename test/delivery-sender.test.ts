@@ -6,7 +6,7 @@ import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import type { Store } from '../src/db/open.js';
 import type { Config } from '../src/config.js';
-import { createDeliveryService } from '../src/delivery/service.js';
+import { createDeliveryService } from '../src/delivery/send-runs.js';
 import { replies, startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';

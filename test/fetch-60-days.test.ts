@@ -8,7 +8,7 @@ import type { AppConfig } from '../src/app.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
 import { createFetcher, datesBetween } from '../src/corpus/fetch.js';
 import { startFetchScheduler } from '../src/corpus/fetch-scheduler.js';
-import { createDeliveryService } from '../src/delivery/service.js';
+import { createDeliveryService } from '../src/delivery/send-runs.js';
 import { createDigestSource } from '../src/delivery/digest-source.js';
 import type { Store } from '../src/db/open.js';
 import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';

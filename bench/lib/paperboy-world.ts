@@ -10,7 +10,7 @@ import { ingestPaths } from '../../src/corpus/ingest.js';
 import { systemClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { pipeliningMessengerFromConfig } from '../../src/mail/pipelining-messenger.js';
-import { createDeliveryService, type RunSummary } from '../../src/delivery/service.js';
+import { createDeliveryService, type RunSummary } from '../../src/delivery/send-runs.js';
 import { createDigestSource } from '../../src/delivery/digest-source.js';
 import { DeliverySubscriber, isNothing } from '../../src/delivery/ports.js';
 import { buildTemplate, personalise } from '../../src/delivery/mime.js';

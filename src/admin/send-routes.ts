@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import { DigestKind } from '../delivery/ports.js';
-import { RunError, type DeliveryService } from '../delivery/service.js';
+import { RunError, type DeliveryService } from '../delivery/send-runs.js';
 import type { RunMode } from '../delivery/status.js';
 import { ADMIN_TEMPLATES_DIR } from './views.js';
 import { adminRoutes, type AdminGuard } from './auth.js';

@@ -2,7 +2,7 @@
 import { createApp, type App } from '../app.js';
 import { ConfigError, loadConfig, readEnvironment } from '../config.js';
 import { createLogger } from '../log.js';
-import { RunError } from '../delivery/service.js';
+import { RunError } from '../delivery/send-runs.js';
 import { PortUnavailableError } from '../port-check.js';
 
 export type GetApp = () => App;

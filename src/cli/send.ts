@@ -2,7 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { DigestKind } from '../delivery/ports.js';
-import { createDeliveryService, RunError, type DeliveryDeps, type RunRequest, type RunSummary } from '../delivery/service.js';
+import { createDeliveryService, RunError, type DeliveryDeps, type RunRequest, type RunSummary } from '../delivery/send-runs.js';
 import type { Decision } from '../delivery/planner.js';
 import type { RunMode } from '../delivery/status.js';
 

@@ -7,7 +7,7 @@ import { csvRow } from '../subscriptions/csv.js';
 import { importSubscribersCsv, type ImportProblem } from '../subscriptions/import.js';
 import { defaultPreferences, fieldErrors, preferencesSchema, WEEKDAYS, type Preferences } from '../subscriptions/preferences.js';
 import { createSubscriberRepository, SubscriberStatus, type Subscriber } from '../subscriptions/repository.js';
-import { createSubscriptionService } from '../subscriptions/service.js';
+import { createSubscriptionService } from '../subscriptions/lifecycle.js';
 import { pad } from './table.js';
 
 const MESSAGES = {

@@ -1,7 +1,7 @@
 // Owns the clock tick: node-cron every minute plans everyone due (see schedule.ts for "due") and sends, one tick at a time.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../log.js';
-import type { DeliveryService, RunSummary } from './service.js';
+import type { DeliveryService, RunSummary } from './send-runs.js';
 
 export interface Scheduler {
   /** One tick by hand (tests, and the first tick at start so a restart catches up at once). */

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { SubscriptionService } from '../subscriptions/service.js';
+import type { SubscriptionService } from '../subscriptions/lifecycle.js';
 import type { PageData, Views } from './views.js';
 
 export type ErrorMessage = { title: string; heading: string; lines: readonly string[] };

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { renderError, type WebDeps } from '../route-context.js';
 import { describeSchedule } from '../describe.js';
 import { subscriberPaths } from '../../subscriptions/links.js';
-import type { TokenState } from '../../subscriptions/service.js';
+import type { TokenState } from '../../subscriptions/lifecycle.js';
 
 const MESSAGES = {
   confirmTitle: 'Confirm your subscription',

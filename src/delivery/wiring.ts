@@ -1,6 +1,6 @@
 // Owns wiring delivery into a running server: one service, the cron scheduler (with a catch-up tick at start), the admin routes.
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
-import { createDeliveryService, type DeliveryDeps, type DeliveryServiceOptions } from './service.js';
+import { createDeliveryService, type DeliveryDeps, type DeliveryServiceOptions } from './send-runs.js';
 import { startScheduler, type Scheduler } from './scheduler.js';
 import { registerAdminSendRoutes } from '../admin/send-routes.js';
 

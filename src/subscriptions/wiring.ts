@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { Messenger } from '../mail/messenger.js';
 import { loadConfirmEmail, type ConfirmEmailRenderer } from './confirm-email.js';
 import { createConfirmationWorker, type ConfirmationWorker } from './confirmation-worker.js';
-import { createSubscriptionService, type SubscriptionService } from './service.js';
+import { createSubscriptionService, type SubscriptionService } from './lifecycle.js';
 
 export interface Subscriptions {
   service: SubscriptionService;
