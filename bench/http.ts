@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import autocannon, { type Request as LoadRequest } from 'autocannon';
-import { subscriberLinks } from '../src/subscriptions/links.js';
+import { subscriberLinks } from '../src/subscriptions/subscriber-links.js';
 import { generateCorpus } from './corpus-gen.js';
 import { num, options, writeResult, type BenchPart } from './lib/part.js';
 import type { ChildMessage, ParentMessage, ServerStats } from './http-server.js';

@@ -5,7 +5,7 @@ import { openStore } from '../src/db/open.js';
 import { systemClock } from '../src/clock.js';
 import { createSelector } from '../src/digest/select.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
-import { subscriberLinks } from '../src/subscriptions/links.js';
+import { subscriberLinks } from '../src/subscriptions/subscriber-links.js';
 import { localDateOf } from '../src/delivery/schedule.js';
 import { envelopeFrom } from '../src/delivery/sender.js';
 import { median, num, options, table, writeResult, type BenchPart } from './lib/part.js';

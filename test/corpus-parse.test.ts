@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { decodePage, parsePage } from '../src/corpus/parse-page.js';
 import { titleKey } from '../src/corpus/merge.js';
 import { latexToText } from '../src/corpus/latex.js';
-import { extractLinks } from '../src/corpus/links.js';
+import { extractLinks } from '../src/corpus/paper-links.js';
 import { parseDateLine } from '../src/corpus/dates.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');

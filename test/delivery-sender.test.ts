@@ -12,7 +12,7 @@ import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
 import { runCli } from './helpers/cli.js';
 import { createDigestSource } from '../src/delivery/digest-source.js';
-import { subscriberLinks } from '../src/subscriptions/links.js';
+import { subscriberLinks } from '../src/subscriptions/subscriber-links.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sink: SmtpReceiver;

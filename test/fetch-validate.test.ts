@@ -3,7 +3,7 @@
 // URL parser is the parser's.
 import { describe, expect, it } from 'vitest';
 import { readItem, validateItem } from '../src/corpus/sources/daily-papers.js';
-import { hostOf } from '../src/corpus/links.js';
+import { hostOf } from '../src/corpus/paper-links.js';
 import { webUrl } from '../src/corpus/sources/paper.js';
 
 const base = () => ({

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHook
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import { renderAdminPage } from './views.js';
+import { renderAdminPage } from './console-views.js';
 
 /** Every message the login flow shows, in one place. */
 const MESSAGES = {

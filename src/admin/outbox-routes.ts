@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { adminRoutes, type AdminGuard } from './auth.js';
-import { renderAdminPage } from './views.js';
+import { renderAdminPage } from './console-views.js';
 import type { Outbox } from '../mail/outbox.js';
 import { decimalInt } from '../web/params.js';
 

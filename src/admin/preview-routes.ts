@@ -8,7 +8,7 @@ import { buildPreview, previewFacts, type PreviewDeps } from '../digest/preview.
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../render/renderer.js';
 import { useOwnCsp } from '../archive/routes.js';
 import { adminRoutes, type AdminGuard } from './auth.js';
-import { renderAdminPage } from './views.js';
+import { renderAdminPage } from './console-views.js';
 
 export interface AdminPreviewDeps extends Omit<PreviewDeps, 'renderer' | 'selector' | 'config'> {
   config: Pick<Config, 'PUBLIC_URL' | 'DIGEST_SIZE_DEFAULT' | 'SENDER_ADDRESS_LINE'>;

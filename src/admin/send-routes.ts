@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import { DigestKind } from '../delivery/ports.js';
 import { RunError, type DeliveryService } from '../delivery/send-runs.js';
 import type { RunMode } from '../delivery/status.js';
-import { ADMIN_TEMPLATES_DIR } from './views.js';
+import { ADMIN_TEMPLATES_DIR } from './console-views.js';
 import { adminRoutes, type AdminGuard } from './auth.js';
 
 const MESSAGES = {

@@ -8,7 +8,7 @@ import { registerServeCommand } from './serve.js';
 import { registerPreviewCommand } from './preview.js';
 import { registerSendCommand } from './send.js';
 import { createDigestSource } from '../delivery/digest-source.js';
-import { subscriberLinks } from '../subscriptions/links.js';
+import { subscriberLinks } from '../subscriptions/subscriber-links.js';
 
 export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Command {
   const program = new Command('paperboy')

@@ -7,7 +7,7 @@ import type { PageWarning } from './parse-page.js';
 import { mergePaper, pageFields, samePaperFields, type PaperFields } from './merge.js';
 import { PaperRow, toFields, updatePaperFields } from './papers-repo.js';
 import type { PageResult } from './read-page.js';
-import type { PaperLink } from './links.js';
+import type { PaperLink } from './paper-links.js';
 import { openPageFeed, pageBytes, WORKER_MIN_BYTES, type ParseMode } from './page-feed.js';
 import { checkpointInBackground, suspendAutoCheckpoint } from '../db/checkpoint.js';
 import { createSearchTriggers, dropSearchTriggers, rebuildSearchIndex, searchFileFor } from '../db/search-index.js';

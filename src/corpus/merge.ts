@@ -1,5 +1,5 @@
 // Owns the rule for one paper seen in several places (seed pages, API answers): one identity, merged metadata.
-import type { PaperLink } from './links.js';
+import type { PaperLink } from './paper-links.js';
 
 export interface PaperFields {
   title: string;

@@ -1,6 +1,6 @@
 // Owns reading one listing page (any of the three layouts in DESIGN.md) into entries and warnings.
 import { latexToText } from './latex.js';
-import { extractLinks, type PaperLink } from './links.js';
+import { extractLinks, type PaperLink } from './paper-links.js';
 import { DATE_LINE, parseDateLine } from './dates.js';
 import { stripBidiControls } from './bidi.js';
 import { isAscii, isUtf8 } from 'node:buffer';

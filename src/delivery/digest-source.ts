@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { AppConfig } from '../app.js';
 import { createSelector, type Selection, type Selector } from '../digest/select.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from '../render/renderer.js';
-import { subscriberLinks } from '../subscriptions/links.js';
+import { subscriberLinks } from '../subscriptions/subscriber-links.js';
 
 /** Templates are compiled here, once; the selector scores the corpus once per date and reuses it. */
 export function createDigestSource(deps: { store: Store; clock: Clock; config: AppConfig; selector?: Selector; renderer?: Renderer }): DigestSource {

@@ -1,7 +1,7 @@
 // Owns what every surface (email HTML and text, archive, paper page, home page, feed, JSON API) says about one paper:
 // who wrote it, when it was listed and put on arXiv, its votes, and its links, in one place so they all agree.
 import { arxivAbsUrl, arxivPdfUrl, dailyPapersPageUrl } from '../corpus/arxiv-id.js';
-import type { PaperLink } from '../corpus/links.js';
+import type { PaperLink } from '../corpus/paper-links.js';
 
 /** The fields of a paper the facts come from (a stored Paper has them all). */
 export interface PaperLike {

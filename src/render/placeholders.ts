@@ -4,7 +4,7 @@
 // once per rendered variant around them (src/delivery/mime.ts finds them, through quoted-printable soft breaks) and
 // fills in each recipient's values as it writes the message. Previews render with the real values instead.
 
-/** The per-recipient links (signed tokens, src/subscriptions/links.ts). */
+/** The per-recipient links (signed tokens, src/subscriptions/subscriber-links.ts). */
 export interface RecipientLinks {
   /** `${PUBLIC_URL}/unsubscribe/<signed token>`: the https List-Unsubscribe target (GET shows a page, POST unsubscribes). */
   unsubscribeUrl: string;

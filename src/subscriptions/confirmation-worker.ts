@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { SendError, type Messenger } from '../mail/messenger.js';
 import type { ConfirmEmailRenderer } from './confirm-email.js';
-import { confirmUrl } from './links.js';
+import { confirmUrl } from './subscriber-links.js';
 import type { ConfirmationRow, SubscriberRepository } from './repository.js';
 import { newConfirmToken } from './tokens.js';
 

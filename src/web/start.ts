@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import type { Messenger } from '../mail/messenger.js';
-import { createSubscriptions, type Subscriptions } from '../subscriptions/wiring.js';
+import { createSubscriptions, type Subscriptions } from '../subscriptions/subscription-wiring.js';
 import { buildServer } from './server.js';
 import type { RoutePlugin } from './route-context.js';
 

@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openStore, type Store } from '../../src/db/open.js';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
-import { createSubscriptions, type Subscriptions } from '../../src/subscriptions/wiring.js';
+import { createSubscriptions, type Subscriptions } from '../../src/subscriptions/subscription-wiring.js';
 import { buildServer } from '../../src/web/server.js';
 import { startSmtpReceiver, type SmtpReceiver } from './smtp-receiver.js';
 import { createSmtpTestMessenger } from './smtp-messenger.js';

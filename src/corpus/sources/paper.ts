@@ -2,7 +2,7 @@
 // the seed pages' text is (LaTeX escapes to Unicode, whitespace folded), so both key and merge alike.
 import { latexToText } from '../latex.js';
 import { stripBidiControls } from '../bidi.js';
-import { extractLinks, isPlainWebUrl, linkKind, type PaperLink } from '../links.js';
+import { extractLinks, isPlainWebUrl, linkKind, type PaperLink } from '../paper-links.js';
 import { linkKey, type PaperFields } from '../merge.js';
 
 export interface FetchedPaper {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { renderError, type WebDeps } from '../route-context.js';
 import { describeSchedule } from '../describe.js';
-import { subscriberPaths } from '../../subscriptions/links.js';
+import { subscriberPaths } from '../../subscriptions/subscriber-links.js';
 import type { TokenState } from '../../subscriptions/lifecycle.js';
 
 const MESSAGES = {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { renderError, type WebDeps } from '../route-context.js';
 import { field } from '../form.js';
 import { describeSchedule } from '../describe.js';
-import { subscriberPaths } from '../../subscriptions/links.js';
+import { subscriberPaths } from '../../subscriptions/subscriber-links.js';
 import { WEEKDAYS } from '../../subscriptions/preferences.js';
 import type { Subscriber } from '../../subscriptions/repository.js';
 
