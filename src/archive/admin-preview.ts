@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { DigestKind, createSelector, isIsoDay, todayUtc } from '../digest/select.js';
-import { buildPreview, previewFacts, type PreviewDeps } from '../digest/preview.js';
+import { buildPreview, previewFacts, type PreviewDeps } from '../render/preview.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../render/renderer.js';
 import { createPages } from './pages.js';
 import { useOwnCsp } from './routes.js';

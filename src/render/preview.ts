@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import { DigestKind, parseTopics, todayUtc, type Selection, type Selector } from './select.js';
-import { personalize, type Personalization, type RenderedDigest, type Renderer } from '../render/renderer.js';
+import { DigestKind, parseTopics, todayUtc, type Selection, type Selector } from '../digest/select.js';
+import { personalize, type Personalization, type RenderedDigest, type Renderer } from './renderer.js';
 
 export interface PreviewDeps {
   store: Store;
