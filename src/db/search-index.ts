@@ -1,7 +1,8 @@
 // Owns the search index's own database file: attaching it, its schema, the triggers that keep it in step with the
 // corpus, and the generation rule that rebuilds it after a crash between the two files' commits.
 import { renameSync, rmSync } from 'node:fs';
-import type { Db } from './open.js';
+// The driver's type, not open.ts's alias of it: open.ts imports this module.
+import type { Database as Db } from 'better-sqlite3';
 
 /**
  * Why a second file: a bulk ingest spends half its time in FTS5 tokenising, and one SQLite file has one writer. With
