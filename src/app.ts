@@ -8,6 +8,11 @@ import { resolveSecrets } from './secrets.js';
 import { createMessenger } from './mail/create-messenger.js';
 import type { Messenger } from './mail/messenger.js';
 import { setHeapGrowth } from './heap.js';
+import { createSelector, type Selector } from './digest/select.js';
+import { createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from './render/renderer.js';
+import { createDigestSource } from './delivery/digest-source.js';
+import type { DigestSource } from './delivery/ports.js';
+import { subscriberLinks } from './subscriptions/subscriber-links.js';
 
 /** The config with its secrets resolved: both are always present once the app is built. */
 export type AppConfig = Config & { ADMIN_TOKEN: string; SECRET_KEY: string };
@@ -45,4 +50,20 @@ export function createApp(baseConfig: Config, opts: { log?: Logger; clock?: Cloc
       store.close();
     },
   };
+}
+
+/**
+ * Delivery's digest from the real selector, renderer and signed links. The service passes the selector and renderer
+ * it shares with its pages; otherwise they are made here (templates compiled once per source).
+ */
+export function digestSourceFor(
+  app: Pick<App, 'store' | 'clock' | 'config'>,
+  shared: { selector?: Selector; renderer?: Renderer } = {},
+): DigestSource {
+  const { store, clock, config } = app;
+  return createDigestSource({
+    selector: shared.selector ?? createSelector({ store, clock }),
+    renderer: shared.renderer ?? createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR }),
+    links: (id) => subscriberLinks(config, config.SECRET_KEY, id),
+  });
 }

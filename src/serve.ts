@@ -1,5 +1,5 @@
 // Owns running paperboy as a service: ingest the seeds, then start every long-running part, and stop them in order.
-import type { App } from './app.js';
+import { digestSourceFor, type App } from './app.js';
 import { ingestPaths, formatWarning } from './corpus/ingest.js';
 import { createInboundServer, type InboundSubscriptions } from './mail/inbound.js';
 import { createOutbox } from './mail/outbox.js';
@@ -9,7 +9,6 @@ import { registerArchiveRoutes } from './archive/routes.js';
 import { registerAdminPreviewRoutes } from './admin/preview-routes.js';
 import { createSelector } from './digest/select.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
-import { createDigestSource } from './delivery/digest-source.js';
 import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
 import { subscriberLinks } from './subscriptions/subscriber-links.js';
 import type { SubscriptionService } from './subscriptions/lifecycle.js';
@@ -69,7 +68,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     clock,
     log,
     messenger: app.messenger,
-    digest: createDigestSource({ store, clock, config, selector, renderer }),
+    digest: digestSourceFor({ store, clock, config }, { selector, renderer }),
     guard,
   });
 

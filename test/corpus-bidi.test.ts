@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.js';
 import { FakeClock } from '../src/clock.js';
 import { createFetcher } from '../src/corpus/fetch.js';
 import { createSelector } from '../src/digest/select.js';
-import { buildPreview } from '../src/digest/preview.js';
+import { buildPreview } from '../src/render/preview.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
 import { startPapersApi, dailyItem } from './helpers/papers-api.js';
 import { tempDir } from './helpers/tmp.js';

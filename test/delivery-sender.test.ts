@@ -11,7 +11,7 @@ import { replies, startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-re
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
 import { runCli } from './helpers/cli.js';
-import { createDigestSource } from '../src/delivery/digest-source.js';
+import { digestSourceFor } from '../src/app.js';
 import { subscriberLinks } from '../src/subscriptions/subscriber-links.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -106,7 +106,7 @@ describe('a sent digest', () => {
     const st = (store = openTestStore(config));
     const ids = insertSubscribers(st, 2, { digest_size: 3 });
     const messenger = createSmtpTestMessenger(sink.port);
-    const digest = createDigestSource({ store: st, clock, config: { ...config, ADMIN_TOKEN: config.ADMIN_TOKEN!, SECRET_KEY: secret } });
+    const digest = digestSourceFor({ store: st, clock, config: { ...config, ADMIN_TOKEN: config.ADMIN_TOKEN!, SECRET_KEY: secret } });
     const svc = createDeliveryService({ config, store: st, clock, log: silentLogger, messenger, digest }, { pollMs: 10 });
     const summary = await svc.run({ trigger: 'cli', mode: 'due' });
     await messenger.close();

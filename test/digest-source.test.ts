@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { openStore } from '../src/db/open.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
-import { createDigestSource } from '../src/delivery/digest-source.js';
+import { digestSourceFor } from '../src/app.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
 import { addPaper, addSubscriber, recordSent } from './helpers/corpus.js';
 
@@ -20,7 +20,7 @@ describe('digest source for delivery', () => {
     recordSent(store, done, [a, b], '2026-03-09');
     const config = { ...loadConfig({ PUBLIC_URL: 'https://p.example.org' }), ADMIN_TOKEN: 'x'.repeat(16), SECRET_KEY: 'k'.repeat(32) };
     const renderer = createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config, validationLevel: 'strict' });
-    const source = createDigestSource({ store, clock, config, renderer });
+    const source = digestSourceFor({ store, clock, config }, { renderer });
     const prepared = await source.prepare('trending', '2026-03-10');
     const row = (id: number) => ({
       id, email: `r${id}@example.org`, status: 'active' as const, frequency: 'daily' as const, weekday: 1, kind: 'trending' as const,

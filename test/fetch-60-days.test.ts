@@ -9,7 +9,7 @@ import { ingestPaths } from '../src/corpus/ingest.js';
 import { createFetcher, datesBetween } from '../src/corpus/fetch.js';
 import { startFetchScheduler } from '../src/corpus/fetch-scheduler.js';
 import { createDeliveryService } from '../src/delivery/send-runs.js';
-import { createDigestSource } from '../src/delivery/digest-source.js';
+import { digestSourceFor } from '../src/app.js';
 import type { Store } from '../src/db/open.js';
 import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
@@ -59,7 +59,7 @@ describe('sixty days of a daily subscriber with a fetch each day', () => {
     const [subscriber] = insertSubscribers(store, 1, { digest_size: SIZE, delivery_hour: 8, kind: 'trending' });
     const fetching = startFetchScheduler(createFetcher({ store, clock, config }), silentLogger, { schedule: 'off', atStart: false });
     const messenger = createSmtpTestMessenger(sink.port);
-    const delivery = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createDigestSource({ store, clock, config }) });
+    const delivery = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: digestSourceFor({ store, clock, config }) });
     const seen = new Set<number>();
     const listedOn = store.db.prepare('SELECT first_listed_on FROM papers WHERE id = ?').pluck();
     try {

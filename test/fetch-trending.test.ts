@@ -8,7 +8,7 @@ import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { createFetcher } from '../src/corpus/fetch.js';
 import { createSelector } from '../src/digest/select.js';
-import { buildPreview } from '../src/digest/preview.js';
+import { buildPreview } from '../src/render/preview.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
 import { upvoteGains } from '../src/digest/upvote-gains.js';
 import { scorePaper } from '../src/digest/score.js';

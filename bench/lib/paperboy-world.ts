@@ -11,7 +11,7 @@ import { systemClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { pipeliningMessengerFromConfig } from '../../src/mail/pipelining-messenger.js';
 import { createDeliveryService, type RunSummary } from '../../src/delivery/send-runs.js';
-import { createDigestSource } from '../../src/delivery/digest-source.js';
+import { digestSourceFor } from '../../src/app.js';
 import { DeliverySubscriber, isNothing } from '../../src/delivery/ports.js';
 import { buildTemplate, personalise } from '../../src/delivery/mime.js';
 import { deliveryMessageId, headersConfig } from '../../src/delivery/sender.js';
@@ -116,7 +116,7 @@ export async function realSend(world: World, smtpPort: number, poolSize: number)
   const store = openStore(world.dbPath);
   const clock = systemClock;
   const messenger = pipeliningMessengerFromConfig(config);
-  const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: createDigestSource({ store, clock, config }) });
+  const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: digestSourceFor({ store, clock, config }) });
   const summary = await service.run({ trigger: 'cli', mode: 'force' });
   return {
     summary,
@@ -133,7 +133,7 @@ export async function sampleMessage(world: World): Promise<Buffer> {
   const config = worldConfig(world, 25, 1);
   const store = openStore(world.dbPath);
   try {
-    const digest = createDigestSource({ store, clock: systemClock, config });
+    const digest = digestSourceFor({ store, clock: systemClock, config });
     const sub = DeliverySubscriber.parse(store.db.prepare('SELECT * FROM subscribers WHERE id = 1').get());
     const prepared = await digest.prepare(sub.kind, localDateOf(systemClock.now(), 'UTC'));
     const selection = await prepared.select(sub);

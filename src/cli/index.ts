@@ -7,7 +7,7 @@ import { registerSubscriberCommands } from './subscribers.js';
 import { registerServeCommand } from './serve.js';
 import { registerPreviewCommand } from './preview.js';
 import { registerSendCommand } from './send.js';
-import { createDigestSource } from '../delivery/digest-source.js';
+import { digestSourceFor } from '../app.js';
 import { subscriberLinks } from '../subscriptions/subscriber-links.js';
 
 export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Command {
@@ -27,7 +27,7 @@ export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Comm
   });
   registerSendCommand(program, () => {
     const app = getApp();
-    return { ...app, messenger: app.messenger, digest: createDigestSource(app) };
+    return { ...app, messenger: app.messenger, digest: digestSourceFor(app) };
   });
   return program;
 }

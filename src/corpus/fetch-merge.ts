@@ -5,10 +5,11 @@ import type { Statement } from 'better-sqlite3';
 import type { Store } from '../db/open.js';
 import type { QueryParams } from '../db/query-types.js';
 import type { Clock } from '../clock.js';
-import { checkpointInBackground, suspendAutoCheckpoint } from '../db/checkpoint.js';
-import { createSearchTriggers, dropSearchTriggers, rebuildSearchIndex, searchFileFor } from '../db/search-index.js';
-import { mergePaper, samePaperFields, titleKey, type PaperFields } from './merge.js';
-import { PaperRow, toFields, updatePaperFields } from './papers-repo.js';
+import { rebuildSearchIndex, searchFileFor } from '../db/search-index.js';
+import { mergePaper, titleKey, type PaperFields } from './merge.js';
+import { PaperRow, toFields } from './papers-repo.js';
+import { writeChanged } from './entry-merge.js';
+import { holdCheckpoint, holdWriteSettings } from './load-session.js';
 import { inThreadFetchWriter, startFetchSearchWorker, type FetchSearchWorker } from './fetch-search-worker.js';
 import { fetchedFields, type FetchedPaper } from './sources/paper.js';
 
@@ -43,8 +44,6 @@ export interface MergeOptions {
 
 /** ~0.3 s of writing per transaction on the bench machine: long enough to amortise a commit, short for a lock. */
 const DEFAULT_CHUNK = 5000;
-/** SQLite page cache for a chunk (KiB), as ingest sets for its transaction: a chunk writes ~8 MB of rows and index. */
-const MERGE_CACHE_KIB = 32 * 1024;
 
 /**
  * From this many papers an answer's log (~1.2 KB a paper in both files) is checkpointed on another thread after the
@@ -128,25 +127,19 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
   const snapshot = q('insert-snapshot');
   // What this connection knows of the stored ids, kept from chunk to chunk while nobody else commits (data-version).
   let known: { version: number; ids: Map<string, number>; keys: Map<string, number> } | null = null;
-  const background = incoming.length >= BACKGROUND_CHECKPOINT_PAPERS && !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
-  const releaseAutoCheckpoint = background ? suspendAutoCheckpoint(db) : null;
+  const checkpoint = incoming.length >= BACKGROUND_CHECKPOINT_PAPERS ? holdCheckpoint(db) : null;
   // The same size repays a second thread for the search index (FTS5 tokenising is a third of the merge's writing).
-  let worker: FetchSearchWorker | null = background && opts.searchIndex !== 'in-thread' ? startFetchSearchWorker(store, searchFileFor(db.name), false) : null;
+  let worker: FetchSearchWorker | null = checkpoint && opts.searchIndex !== 'in-thread' ? startFetchSearchWorker(store, searchFileFor(db.name), false) : null;
   if (worker) report.indexWorker = true;
   try {
     await mergeChunks();
   } catch (err) {
-    releaseAutoCheckpoint?.();
+    checkpoint?.abandon();
     throw err;
   } finally {
     worker?.close();
   }
-  if (releaseAutoCheckpoint) {
-    // Nothing is lost when it fails (the log stays and the next checkpoint folds it back): nobody has to await it.
-    report.walCheckpoint = Promise.all([db.name, searchFileFor(db.name)].map((f) => checkpointInBackground(f)));
-    report.walCheckpoint.catch(() => {});
-    releaseAutoCheckpoint(report.walCheckpoint);
-  }
+  if (checkpoint) report.walCheckpoint = checkpoint.finish();
   return report;
 
   async function mergeChunks(): Promise<void> {
@@ -205,14 +198,8 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
             for (const l of inc.listings) newSources.add(id, l);
             continue;
           }
-          let changed = false;
           const before = toFields(PaperRow.parse(q('get-paper').get(id)));
-          const merged = mergePaper(before, inc.fields);
-          if (!samePaperFields(before, merged)) {
-            updatePaperFields(store, id, merged, stamp);
-            if (before.abstract !== merged.abstract) search.replace(id, merged.title, merged.abstract);
-            changed = true;
-          }
+          let changed = writeChanged(store, search, id, before, mergePaper(before, inc.fields), stamp);
           // An API listing's "line" is the paper's id: one source per paper per listing day, whatever its rank that time.
           for (const l of inc.listings) if (insertSource.run(id, l.name, id, l.position, l.date).changes > 0) changed = true;
           if (inc.shown !== null) {
@@ -229,17 +216,12 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
         search.allInserted(maxBefore);
         search.prepare(generation);
       });
-      // The triggers would index each row as it is written; the writer does it in one pass (as ingest does).
-      dropSearchTriggers(db);
-      const cacheBefore = db.pragma('cache_size', { simple: true }) as number;
-      const keysBefore = db.pragma('foreign_keys', { simple: true }) as number;
+      // Every source and snapshot a chunk writes belongs to a paper it inserted or read under the same write lock, so
+      // the foreign key checks cannot fail: off for the chunk (this connection only; a no-op inside a caller's
+      // transaction), they cost a fifth of writing those rows (bench fetch).
+      const restore = holdWriteSettings(db, { foreignKeysOff: true });
       let committed = false;
       try {
-        db.pragma(`cache_size = -${Math.max(MERGE_CACHE_KIB, -cacheBefore)}`);
-        // Every source and snapshot a chunk writes belongs to a paper it inserted or read under the same write lock, so
-        // the checks cannot fail: off for the chunk (this connection only; a no-op inside a caller's transaction), they
-        // cost a fifth of writing those rows (bench fetch).
-        db.pragma('foreign_keys = OFF');
         write.deferred();
         committed = true;
         search.commit();
@@ -254,9 +236,7 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
         worker = null;
         rebuildSearchIndex(db);
       } finally {
-        db.pragma(`cache_size = ${cacheBefore}`);
-        db.pragma(`foreign_keys = ${keysBefore}`);
-        createSearchTriggers(db);
+        restore();
       }
     }
   }

@@ -1,7 +1,7 @@
 // Owns the search index's own database file: attaching it, its schema, the triggers that keep it in step with the
 // corpus, and the generation rule that rebuilds it after a crash between the two files' commits.
 import { renameSync, rmSync } from 'node:fs';
-// The driver's type, not open.ts's alias: open.ts imports this module.
+// The driver's type, not open.ts's alias of it: open.ts imports this module.
 import type { Database as Db } from 'better-sqlite3';
 
 /**

@@ -1,6 +1,9 @@
 // Owns starting the web app for `paperboy serve` / `npm start`: server + confirmation worker, stopped in order.
 import type { FastifyInstance } from 'fastify';
-import type { App } from '../app.js';
+import type { Config } from '../config.js';
+import type { Store } from '../db/open.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
 import type { Messenger } from '../mail/messenger.js';
 import { createSubscriptions, type Subscriptions } from '../subscriptions/subscription-wiring.js';
 import { buildServer } from './server.js';
@@ -15,8 +18,16 @@ export interface RunningWeb {
   stop(): Promise<void>;
 }
 
+/** What the web app needs of the composition root (src/app.ts passes itself). */
+export interface WebAppDeps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+}
+
 export async function startWeb(
-  app: App,
+  app: WebAppDeps,
   messenger: Messenger,
   opts: { routes?: RoutePlugin[]; port?: number; onListenError?: (err: unknown) => unknown } = {},
 ): Promise<RunningWeb> {

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openStore, type Store } from '../../src/db/open.js';
 import type { Clock } from '../../src/clock.js';
 import type { DigestSource } from '../../src/delivery/ports.js';
-import { createDigestSource } from '../../src/delivery/digest-source.js';
+import { digestSourceFor } from '../../src/app.js';
 import { resolveSecrets } from '../../src/secrets.js';
 
 export function tempDir(prefix = 'paperboy-delivery-'): { dir: string; cleanup(): void } {
@@ -93,5 +93,5 @@ export function openTestStore(config: Config): Store {
 
 /** The digest source `paperboy send` uses (real selector, renderer, signed links and placeholders), over this store; secrets as the app resolves them. */
 export function testDigest(store: Store, config: Config, clock: Clock): DigestSource {
-  return createDigestSource({ store, clock, config: { ...config, ...resolveSecrets(config) } });
+  return digestSourceFor({ store, clock, config: { ...config, ...resolveSecrets(config) } });
 }

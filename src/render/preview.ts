@@ -4,9 +4,9 @@ import { z } from 'zod';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import { DigestKind, parseTopics, todayUtc, type Selection, type Selector } from './select.js';
-import type { RenderedDigest, Renderer } from '../render/renderer.js';
-import type { RecipientLinks } from '../render/placeholders.js';
+import { DigestKind, parseTopics, todayUtc, type Selection, type Selector } from '../digest/select.js';
+import type { RenderedDigest, Renderer } from './renderer.js';
+import type { RecipientLinks } from './placeholders.js';
 
 export interface PreviewDeps {
   store: Store;
