@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../src/db/open.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
-import { createFetcher } from '../src/corpus/fetch.js';
+import { createFetcher } from '../src/corpus/fetcher.js';
 import { mergeFetched } from '../src/corpus/fetch-merge.js';
 import { fetchDailyPapersDay } from '../src/corpus/sources/daily-papers.js';
 import { defaultHttpDeps } from '../src/corpus/sources/http.js';

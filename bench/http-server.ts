@@ -12,7 +12,7 @@ import { loadConfig } from '../src/config.js';
 import { createApp, type App } from '../src/app.js';
 import { createLogger } from '../src/log.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
-import { startService } from '../src/serve.js';
+import { startService } from '../src/service-runner.js';
 import { createSubscriberRepository } from '../src/subscriptions/repository.js';
 import { defaultPreferences } from '../src/subscriptions/preferences.js';
 import { NullMessenger } from './null-messenger.js';

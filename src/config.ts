@@ -141,7 +141,7 @@ export const envSchema = z.object({
   // How long one send run waits out an outage before it stops; the rows stay queued for the next run or tick.
   SEND_OUTAGE_MAX_SECONDS: int(1, 7 * 86400).default(1800),
   SCHEDULER_ENABLED: bool.default(true),
-  // The live corpus (src/corpus/fetch.ts). Offline, a fetch fails quietly and the digest goes out from what is stored.
+  // The live corpus (src/corpus/fetcher.ts). Offline, a fetch fails quietly and the digest goes out from what is stored.
   DAILY_PAPERS_URL: urlOrOff.default('https://huggingface.co'),
   ARXIV_API_URL: url(['http:', 'https:']).default('https://export.arxiv.org'),
   ARXIV_CATEGORIES: categories.default(''),

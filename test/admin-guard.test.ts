@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { createApp, type App } from '../src/app.js';
-import { startService, type Service } from '../src/serve.js';
+import { startService, type Service } from '../src/service-runner.js';
 import { silentLogger } from '../src/log.js';
 import { freePort } from './helpers/free-port.js';
 import { tempDir } from './helpers/tmp.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { loadConfig } from '../src/config.js';
 import { createApp, type App } from '../src/app.js';
-import { startService, type Service } from '../src/serve.js';
+import { startService, type Service } from '../src/service-runner.js';
 import { silentLogger } from '../src/log.js';
 import { freePort } from './helpers/free-port.js';
 import { tempDir } from './helpers/tmp.js';

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
-import { startService } from '../src/serve.js';
+import { startService } from '../src/service-runner.js';
 import { tempDir } from './helpers/tmp.js';
 import { addSubscriber } from './helpers/corpus.js';
 

@@ -6,7 +6,7 @@ import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import type { AppConfig } from '../src/app.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
-import { createFetcher, datesBetween } from '../src/corpus/fetch.js';
+import { createFetcher, datesBetween } from '../src/corpus/fetcher.js';
 import { startFetchScheduler } from '../src/corpus/fetch-scheduler.js';
 import { createDeliveryService } from '../src/delivery/send-runs.js';
 import { digestSourceFor } from '../src/app.js';

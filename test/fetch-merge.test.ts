@@ -8,7 +8,7 @@ import { openStore, type Store } from '../src/db/open.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { ingestPaths } from '../src/corpus/ingest.js';
-import { createFetcher } from '../src/corpus/fetch.js';
+import { createFetcher } from '../src/corpus/fetcher.js';
 import { mergeFetched } from '../src/corpus/fetch-merge.js';
 import { createPapersRepo } from '../src/corpus/papers-repo.js';
 import type { FetchedPaper } from '../src/corpus/sources/paper.js';

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createApp, type App } from '../src/app.js';
-import { startService, type Service } from '../src/serve.js';
+import { startService, type Service } from '../src/service-runner.js';
 import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { freePort } from './helpers/free-port.js';
 import { tempDir } from './helpers/tmp.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { loadConfig } from '../src/config.js';
 import { createApp, type App } from '../src/app.js';
-import { startService, type Service } from '../src/serve.js';
+import { startService, type Service } from '../src/service-runner.js';
 import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import { createSelector } from '../src/digest/select.js';

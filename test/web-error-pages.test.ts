@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createApp, type App } from '../src/app.js';
-import { startService, type Service } from '../src/serve.js';
+import { startService, type Service } from '../src/service-runner.js';
 import { freePort } from './helpers/free-port.js';
 import { tempDir } from './helpers/tmp.js';
 

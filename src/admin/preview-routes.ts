@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { DigestKind, createSelector, isIsoDay } from '../digest/select.js';
-import { buildPreview, previewFacts, type PreviewDeps } from '../render/preview.js';
+import { buildPreview, previewFacts, type PreviewDeps } from '../render/preview-builder.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../render/renderer.js';
 import { useOwnCsp } from '../archive/routes.js';
 import { adminRoutes, type AdminGuard } from './auth.js';

@@ -115,7 +115,7 @@ function addRoutes(app: FastifyInstance, service: DeliveryService, store: Store,
       chart: chart(store.q('dash-sends-per-day').all(since), now),
       runs: service.recentRuns(20).map((r) => ({ ...r, started: minute(r.started_at), dry: r.dry_run === 1, failedRun: r.status === 'failed', counts: service.counts(r.id) })),
       failures: store.q('dash-failures').all(50).map((f) => ({ ...f, when: minute(f.updated_at) })),
-      // The live corpus's health (src/corpus/fetch.ts): each source's last fetch, and when one last worked.
+      // The live corpus's health (src/corpus/fetcher.ts): each source's last fetch, and when one last worked.
       fetches: store.q('fetch-health').all().map((f) => ({
         ...f,
         started: minute(f.started_at),

@@ -3,7 +3,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { App } from '../app.js';
-import { createFetcher, datesBetween, dayOf, enabledSources, categoriesOf, formatSourceWarning, SOURCES, type FetchReport, type FetcherDeps, type SourceName } from '../corpus/fetch.js';
+import { createFetcher, datesBetween, dayOf, enabledSources, categoriesOf, formatSourceWarning, SOURCES, type FetchReport, type FetcherDeps, type SourceName } from '../corpus/fetcher.js';
 import { isIsoDay } from '../digest/select.js';
 import { CommandFailed, UserError, type GetApp } from './context.js';
 

@@ -4,7 +4,7 @@ import { type Command, Option } from 'commander';
 import type { App } from '../app.js';
 import { UserError } from './context.js';
 import { DigestKind, createSelector, isIsoDay } from '../digest/select.js';
-import { buildPreview, previewFacts, type PreviewDeps } from '../render/preview.js';
+import { buildPreview, previewFacts, type PreviewDeps } from '../render/preview-builder.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../render/renderer.js';
 
 const MESSAGES = {

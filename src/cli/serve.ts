@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { GetApp } from './context.js';
 import type { App } from '../app.js';
-import type { Service } from '../serve.js';
+import type { Service } from '../service-runner.js';
 
 export function startBanner(app: App, service: Service): string {
   const { config } = app;
@@ -19,7 +19,7 @@ export function startBanner(app: App, service: Service): string {
 export async function serveUntilSignal(app: App): Promise<void> {
   // Loaded here, not at the top: the web server, the mail listener and their parsers (~30 MB) are for serving
   // only, and every other command (`send` above all) would otherwise carry them.
-  const { startService } = await import('../serve.js');
+  const { startService } = await import('../service-runner.js');
   const service = await startService(app);
   // Printed plainly (not as a log line) because it is what a newcomer needs to see first.
   process.stdout.write(startBanner(app, service));

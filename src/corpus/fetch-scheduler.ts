@@ -2,7 +2,7 @@
 // logged once per spell of failures (the dashboard shows every one), and nothing that fails ever thrown at the service.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../log.js';
-import { formatSourceWarning, type FetchReport, type FetchTrigger, type Fetcher, type SourceName } from './fetch.js';
+import { formatSourceWarning, type FetchReport, type FetchTrigger, type Fetcher, type SourceName } from './fetcher.js';
 
 export interface FetchScheduler {
   /** Starts a fetch now (or joins the one running); resolves with its report, or null if it could not run at all. */

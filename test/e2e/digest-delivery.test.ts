@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { createApp, type App } from '../../src/app.js';
-import { startService, type Service } from '../../src/serve.js';
+import { startService, type Service } from '../../src/service-runner.js';
 import { FakeClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';

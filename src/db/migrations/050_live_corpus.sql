@@ -1,4 +1,4 @@
--- The live corpus (src/corpus/fetch.ts): what the daily-papers and arXiv APIs know of a paper beyond the seed pages,
+-- The live corpus (src/corpus/fetcher.ts): what the daily-papers and arXiv APIs know of a paper beyond the seed pages,
 -- the upvote count seen by each fetch (trending uses what was gained lately), each fetch's outcome (the dashboard),
 -- and the papers an admin removed (ingest and fetch do not bring them back).
 ALTER TABLE papers ADD COLUMN arxiv_id TEXT;                                -- without version: 2412.01234, hep-th/9901001

@@ -13,7 +13,7 @@ import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
 import { subscriberLinks } from './subscriptions/subscriber-links.js';
 import type { SubscriptionService } from './subscriptions/lifecycle.js';
 import { startWeb, type RunningWeb } from './web/start.js';
-import { createFetcher, type FetcherDeps } from './corpus/fetch.js';
+import { createFetcher, type FetcherDeps } from './corpus/fetcher.js';
 import { startFetchScheduler, type FetchScheduler } from './corpus/fetch-scheduler.js';
 import { checkPortsFree, portError, type Listener } from './port-check.js';
 
