@@ -2,12 +2,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const WORDS = 'neural operator diffusion model learning graph transformer attention kernel sparse robust stochastic flow matching physics informed equation solver latent bridge score gradient'.split(' ');
+const WORDS =
+  'neural operator diffusion model learning graph transformer attention kernel sparse robust stochastic flow matching physics informed equation solver latent bridge score gradient'.split(
+    ' ',
+  );
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const HEADER = 'new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\n';

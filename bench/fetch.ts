@@ -17,13 +17,16 @@ import { FakeClock } from '../src/clock.js';
 import { generateCorpus } from './corpus-gen.js';
 import { median, num, options, table, writeResult, type BenchPart } from './lib/part.js';
 
-const WORDS = 'neural operator diffusion model learning graph transformer attention kernel sparse robust stochastic flow matching physics informed equation solver latent bridge score gradient'.split(' ');
+const WORDS =
+  'neural operator diffusion model learning graph transformer attention kernel sparse robust stochastic flow matching physics informed equation solver latent bridge score gradient'.split(
+    ' ',
+  );
 const DATE = '2026-03-10';
 
 /** One answer of `n` items in the documented shape, abstracts about as long as the generated pages' (~60 words). */
 export function dailyAnswer(n: number, seed = 7): string {
   let s = seed >>> 0;
-  const r = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const r = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const word = () => WORDS[Math.floor(r() * WORDS.length)]!;
   const sentence = (k: number) => Array.from({ length: k }, word).join(' ');
   const items = Array.from({ length: n }, (_, i) => ({
@@ -164,7 +167,9 @@ export const fetchPart: BenchPart = {
   async run(args) {
     const o = options(args);
     const r = await runFetchBench(num(o, 'papers', 10_000), num(o, 'runs', 3));
-    console.log(`fetch bench: ${r.machine.cpus} CPUs (${r.machine.cpu}), load average before ${r.machine.loadavg_before.join(' ')}, after ${r.machine.loadavg_after.join(' ')}`);
+    console.log(
+      `fetch bench: ${r.machine.cpus} CPUs (${r.machine.cpu}), load average before ${r.machine.loadavg_before.join(' ')}, after ${r.machine.loadavg_after.join(' ')}`,
+    );
     table([
       { measure: 'papers in the answer', value: r.papers },
       { measure: 'answer size (MB)', value: Number((r.answer_bytes / 1e6).toFixed(1)) },

@@ -274,14 +274,18 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
     failures: [],
   };
 
-  say(`http bench: ${connections} connections, ${durationSec} s per target (at most ${maxRequests.toLocaleString('en-US')} requests), ${os.cpus().length} CPUs, load average before ${result.machine.loadavg_before.join(' ')}`);
+  say(
+    `http bench: ${connections} connections, ${durationSec} s per target (at most ${maxRequests.toLocaleString('en-US')} requests), ${os.cpus().length} CPUs, load average before ${result.machine.loadavg_before.join(' ')}`,
+  );
   if (result.machine.cpu_pressure_before) say(`  CPU pressure before (share of time some task waited for a CPU): ${result.machine.cpu_pressure_before}`);
   let extraPagesDir = '';
   if (extraPapers > 0) {
     say(`  generating ${extraPapers.toLocaleString('en-US')} more papers (bench/corpus-gen.ts) ...`);
     extraPagesDir = generateCorpus(join(dir, 'pages'), extraPapers);
   }
-  say(`  starting the web app (seeds${extraPapers ? ' and the generated pages' : ''} ingested, ${subscribers.toLocaleString('en-US')} active subscribers created) ...`);
+  say(
+    `  starting the web app (seeds${extraPapers ? ' and the generated pages' : ''} ingested, ${subscribers.toLocaleString('en-US')} active subscribers created) ...`,
+  );
   const server = await startServer(
     {
       DATA_DIR: join(dir, 'data'),
@@ -306,18 +310,30 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
   say(`  listening on ${server.address} with ${server.papers.toLocaleString('en-US')} papers`);
   try {
     // The links a digest carries, built the way the mailer builds them; the bench posts to their paths.
-    const unsubscribePaths = server.subscriberIds.map((id) => new URL(subscriberLinks({ PUBLIC_URL: publicUrl, MAIL_DOMAIN: 'bench.example.org' }, secret, id).unsubscribeUrl).pathname);
+    const unsubscribePaths = server.subscriberIds.map(
+      (id) => new URL(subscriberLinks({ PUBLIC_URL: publicUrl, MAIL_DOMAIN: 'bench.example.org' }, secret, id).unsubscribeUrl).pathname,
+    );
     const run = randomBytes(4).toString('hex');
     let nextAddress = 0;
     let nextUnsub = 0;
-    const bad = { home: { bad: 0 } as { bad: number; sample?: string }, subscribe: { bad: 0 } as { bad: number; sample?: string }, unsubscribe: { bad: 0 } as { bad: number; sample?: string } };
+    const bad = {
+      home: { bad: 0 } as { bad: number; sample?: string },
+      subscribe: { bad: 0 } as { bad: number; sample?: string },
+      unsubscribe: { bad: 0 } as { bad: number; sample?: string },
+    };
 
     const home: Target = {
       name: 'home',
       request: 'GET /',
       expect: '200, the form and 5 papers',
       maxRequests,
-      requests: [{ method: 'GET', path: '/', onResponse: checker((s, b) => s === 200 && b.includes('action="/subscribe"') && (b.match(/<h3>/g)?.length ?? 0) === 5, bad.home) }],
+      requests: [
+        {
+          method: 'GET',
+          path: '/',
+          onResponse: checker((s, b) => s === 200 && b.includes('action="/subscribe"') && (b.match(/<h3>/g)?.length ?? 0) === 5, bad.home),
+        },
+      ],
     };
     const subscribe: Target = {
       name: 'subscribe',
@@ -391,7 +407,10 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
         }
         result.confirmations.sent = s.confirmationsSent;
         if (s.confirmationsSent >= result.confirmations.queued) result.confirmations.drain_s = Number(((performance.now() - t0) / 1000).toFixed(1));
-        else result.notes.push(`confirmation backlog not drained within ${drainTimeoutSec} s (${s.confirmationsSent} of ${result.confirmations.queued} sent): the unsubscribe target ran alongside the worker`);
+        else
+          result.notes.push(
+            `confirmation backlog not drained within ${drainTimeoutSec} s (${s.confirmationsSent} of ${result.confirmations.queued} sent): the unsubscribe target ran alongside the worker`,
+          );
       }
       if (t === unsubscribe) {
         const s = await stats(server);
@@ -445,7 +464,9 @@ export function printTable(result: HttpBenchResult): void {
   console.log('');
   console.log(`non-2xx counts answers other than the expected status (subscribe expects 303 to /check-inbox).`);
   const c = result.confirmations;
-  console.log(`confirmations: ${c.sent} of ${c.queued} queued sent by the background worker to a null messenger${c.drain_s !== null ? ` (backlog drained ${c.drain_s} s after the subscribe load)` : ''}; not part of the figures.`);
+  console.log(
+    `confirmations: ${c.sent} of ${c.queued} queued sent by the background worker to a null messenger${c.drain_s !== null ? ` (backlog drained ${c.drain_s} s after the subscribe load)` : ''}; not part of the figures.`,
+  );
   for (const n of result.notes) console.log(`note: ${n}`);
   for (const f of result.failures) console.log(`FAIL: ${f}`);
 }

@@ -68,7 +68,15 @@ const workloads: Record<string, (n: number, port: number, nodeFlags: string[], e
       const ledger = checkLedger(store);
       store.close();
       if (ledger.sent !== n || ledger.distinctMessageIds !== n) throw new Error(`ledger: ${JSON.stringify(ledger)} for ${n} subscribers\n${m.stdout}`);
-      return { workload: 'delivery', n, peakRssMB: m.peakRssMB, seconds: m.seconds, cpuSeconds: m.cpuSeconds, memoryPeaksMB: m.memoryPeaksMB, detail: { ledger, cli: m.stdout.trim().split('\n') } };
+      return {
+        workload: 'delivery',
+        n,
+        peakRssMB: m.peakRssMB,
+        seconds: m.seconds,
+        cpuSeconds: m.cpuSeconds,
+        memoryPeaksMB: m.memoryPeaksMB,
+        detail: { ledger, cli: m.stdout.trim().split('\n') },
+      };
     } finally {
       world.cleanup();
     }
@@ -95,7 +103,8 @@ export const memoryPart: BenchPart = {
     // as shipped.
     const env: Record<string, string> = o.has('heap-growth') ? { HEAP_GROWTH_PERCENT: String(num(o, 'heap-growth', 50)) } : {};
     const nodeFlags = o.has('max-old-space') ? [`--max-old-space-size=${num(o, 'max-old-space', 0)}`] : [];
-    if (nodeFlags.length || o.has('heap-growth')) console.log(`measured process: ${[...nodeFlags, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)].join(' ')}`);
+    if (nodeFlags.length || o.has('heap-growth'))
+      console.log(`measured process: ${[...nodeFlags, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)].join(' ')}`);
     const samples: MemorySample[] = [];
     for (const n of [small, large]) {
       const sink = await startSink();
@@ -108,14 +117,21 @@ export const memoryPart: BenchPart = {
     const ratio = samples[1]!.peakRssMB / samples[0]!.peakRssMB;
     table([
       ...samples.map((s) => ({
-        workload: s.workload, recipients: s.n, 'peak RSS (MB)': s.peakRssMB, 'peak JS heap (MB)': s.memoryPeaksMB.heapTotal ?? '',
-        'peak buffers (MB)': s.memoryPeaksMB.external ?? '', seconds: s.seconds, 'CPU s': s.cpuSeconds,
+        workload: s.workload,
+        recipients: s.n,
+        'peak RSS (MB)': s.peakRssMB,
+        'peak JS heap (MB)': s.memoryPeaksMB.heapTotal ?? '',
+        'peak buffers (MB)': s.memoryPeaksMB.external ?? '',
+        seconds: s.seconds,
+        'CPU s': s.cpuSeconds,
       })),
       { workload: 'ratio large/small', recipients: '', 'peak RSS (MB)': ratio, 'peak JS heap (MB)': '', 'peak buffers (MB)': '', seconds: '', 'CPU s': '' },
     ]);
     // Issue 6's bounds: the large run under 250 MB and within 1.25x of the small one.
     const pass = samples[1]!.peakRssMB < MAX_LARGE_MB && ratio <= MAX_RATIO;
-    console.log(`peak RSS at ${large}: ${samples[1]!.peakRssMB} MB (< ${MAX_LARGE_MB}), ratio ${ratio.toFixed(2)} (<= ${MAX_RATIO}): ${pass ? 'PASS' : 'FAIL'}`);
+    console.log(
+      `peak RSS at ${large}: ${samples[1]!.peakRssMB} MB (< ${MAX_LARGE_MB}), ratio ${ratio.toFixed(2)} (<= ${MAX_RATIO}): ${pass ? 'PASS' : 'FAIL'}`,
+    );
     console.log('results: ' + writeResult('memory', { samples, ratio, nodeFlags, env, targets: { maxLargeMB: MAX_LARGE_MB, maxRatio: MAX_RATIO }, pass }));
   },
 };

@@ -37,8 +37,16 @@ async function naiveSend(world: World, connections: number, window: number): Pro
     const picked = selector.selectForSubscriber(sub, localDateOf(systemClock.now(), 'UTC'));
     if (picked.status !== 'selected') throw new Error(`nothing to send: ${picked.message}`);
     const selection = picked.selection;
-    const emails = (store.db.prepare('SELECT id, email FROM subscribers ORDER BY id').all() as { id: number; email: string }[]);
-    const transport = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true, maxConnections: connections, maxMessages: Infinity });
+    const emails = store.db.prepare('SELECT id, email FROM subscribers ORDER BY id').all() as { id: number; email: string }[];
+    const transport = nodemailer.createTransport({
+      pool: true,
+      host: '127.0.0.1',
+      port: sink.port,
+      secure: false,
+      ignoreTLS: true,
+      maxConnections: connections,
+      maxMessages: Infinity,
+    });
     const from = config.MAIL_FROM;
     const t0 = process.hrtime.bigint();
     const failed = await bounded(emails.length, window, async (i) => {
@@ -102,11 +110,16 @@ export const naivePart: BenchPart = {
       try {
         const naive = await naiveSend(naiveWorld, c, window);
         const paperboy = await paperboySend(paperboyWorld, c);
-        for (const [who, t] of [['naive', naive], ['paperboy', paperboy]] as const) {
+        for (const [who, t] of [
+          ['naive', naive],
+          ['paperboy', paperboy],
+        ] as const) {
           if (t.sinkCounted !== n) throw new Error(`${who}: sink counted ${t.sinkCounted} of ${n}`);
         }
         perRun.push({ naive, paperboy, speedup: naive.seconds / paperboy.seconds });
-        console.log(`run ${r + 1}: naive ${naive.seconds.toFixed(2)} s, paperboy ${paperboy.seconds.toFixed(2)} s, speed-up ${(naive.seconds / paperboy.seconds).toFixed(1)}x`);
+        console.log(
+          `run ${r + 1}: naive ${naive.seconds.toFixed(2)} s, paperboy ${paperboy.seconds.toFixed(2)} s, speed-up ${(naive.seconds / paperboy.seconds).toFixed(1)}x`,
+        );
       } finally {
         naiveWorld.cleanup();
         paperboyWorld.cleanup();
@@ -120,6 +133,16 @@ export const naivePart: BenchPart = {
       { path: 'paperboy send --force (render once, ledger, personalised MIME)', recipients: n, seconds: paperboyS, 'msg/s': Math.round(n / paperboyS) },
     ]);
     console.log(`speed-up paperboy over naive = ${speedup.toFixed(1)}x (target >= ${TARGET_SPEEDUP}x): ${speedup >= TARGET_SPEEDUP ? 'PASS' : 'FAIL'}`);
-    console.log('results: ' + writeResult('naive', { recipients: n, connections: c, window, runs: perRun, median: { naiveSeconds: naiveS, paperboySeconds: paperboyS, speedup }, target: TARGET_SPEEDUP }));
+    console.log(
+      'results: ' +
+        writeResult('naive', {
+          recipients: n,
+          connections: c,
+          window,
+          runs: perRun,
+          median: { naiveSeconds: naiveS, paperboySeconds: paperboyS, speedup },
+          target: TARGET_SPEEDUP,
+        }),
+    );
   },
 };

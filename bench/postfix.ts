@@ -129,7 +129,22 @@ export async function runSmtpSource(n: number, size: number, sessions: number): 
   const { source } = ensurePostfixTools();
   const sink = await startSink();
   try {
-    const args = ['-d', '-s', String(sessions), '-m', String(n), '-l', String(size), '-f', 'bench@example.org', '-t', 'reader@example.org', '-M', 'bench.example.org', `127.0.0.1:${sink.port}`];
+    const args = [
+      '-d',
+      '-s',
+      String(sessions),
+      '-m',
+      String(n),
+      '-l',
+      String(size),
+      '-f',
+      'bench@example.org',
+      '-t',
+      'reader@example.org',
+      '-M',
+      'bench.example.org',
+      `127.0.0.1:${sink.port}`,
+    ];
     const t0 = process.hrtime.bigint();
     await new Promise<void>((resolve, reject) => {
       const child = spawn(source, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -154,7 +169,17 @@ export const postfixPart: BenchPart = {
     const size = num(o, 'size', 45_000);
     const c = num(o, 'connections', 5);
     const r = await runSmtpSource(n, size, c);
-    table([{ tool: 'smtp-source -d', messages: r.messages, 'size (B)': size, connections: c, seconds: r.seconds, 'msg/s': Math.round(r.perSecond), 'sink counted': r.sinkCounted }]);
+    table([
+      {
+        tool: 'smtp-source -d',
+        messages: r.messages,
+        'size (B)': size,
+        connections: c,
+        seconds: r.seconds,
+        'msg/s': Math.round(r.perSecond),
+        'sink counted': r.sinkCounted,
+      },
+    ]);
     console.log('results: ' + writeResult('postfix', { run: r }));
   },
 };

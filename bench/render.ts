@@ -30,7 +30,6 @@ export interface RenderBenchResult {
   speedup: number;
 }
 
-
 export async function runRenderBench(
   opts: { recipients?: number; renders?: number; personalizeRuns?: number; log?: (s: string) => void } = {},
 ): Promise<RenderBenchResult> {

@@ -74,7 +74,15 @@ async function timed(c: Contender, ctx: SendContext): Promise<SenderRun> {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const counted = await sinkReached(sink, ctx.n - r.failed);
     const verified = await c.verify?.(ctx, prepared);
-    return { sender: c.label, messages: ctx.n, seconds, perSecond: (ctx.n - r.failed) / seconds, failed: r.failed, sinkCounted: counted, ...(verified ? { verified } : {}) };
+    return {
+      sender: c.label,
+      messages: ctx.n,
+      seconds,
+      perSecond: (ctx.n - r.failed) / seconds,
+      failed: r.failed,
+      sinkCounted: counted,
+      ...(verified ? { verified } : {}),
+    };
   } finally {
     await sink.stop();
     (prepared as { cleanup?: () => void } | undefined)?.cleanup?.();
@@ -135,7 +143,12 @@ export const paperboyUnstuffed: Contender = {
   label: 'paperboy messenger, stuffed per message',
   async send({ n, connections, window, fixture: fx }, port) {
     const m = new PipeliningMessenger({ url: `smtp://127.0.0.1:${port}?starttls=never`, poolSize: connections });
-    const failed = await bounded(n, window, async (i): Promise<SendResult> => m.sendRaw({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw: await fx.plain(i), messageId: fx.messageId(i) }));
+    const failed = await bounded(
+      n,
+      window,
+      async (i): Promise<SendResult> =>
+        m.sendRaw({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw: await fx.plain(i), messageId: fx.messageId(i) }),
+    );
     return { failed, close: () => m.close() };
   },
 };
@@ -145,7 +158,15 @@ export const nodemailerRaw: Contender = {
   key: 'nodemailer',
   label: 'stock nodemailer pooled, raw',
   async send({ n, connections, window, fixture: fx }, port) {
-    const t = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, ignoreTLS: true, maxConnections: connections, maxMessages: Infinity });
+    const t = nodemailer.createTransport({
+      pool: true,
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      ignoreTLS: true,
+      maxConnections: connections,
+      maxMessages: Infinity,
+    });
     const failed = await bounded(n, window, async (i) => t.sendMail({ envelope: { from: fx.envelopeFrom, to: [fx.recipient(i)] }, raw: await fx.plain(i) }));
     return { failed, close: async () => t.close() };
   },
@@ -201,6 +222,18 @@ export const sendPart: BenchPart = {
       const ratio = medians[primary.key]!.ratio;
       console.log(`${primary.label} / smtp-source = ${ratio.toFixed(2)} (target >= 0.50): ${ratio >= 0.5 ? 'PASS' : 'FAIL'}`);
     }
-    console.log('results: ' + writeResult('send', { messages: n, sizeBytes: realSize, fixtureBytes: fixture.size, connections: c, window, runs: perRun, median: medians, primary: primary?.key }));
+    console.log(
+      'results: ' +
+        writeResult('send', {
+          messages: n,
+          sizeBytes: realSize,
+          fixtureBytes: fixture.size,
+          connections: c,
+          window,
+          runs: perRun,
+          median: medians,
+          primary: primary?.key,
+        }),
+    );
   },
 };

@@ -56,10 +56,7 @@ export function createApp(baseConfig: Config, opts: { log?: Logger; clock?: Cloc
  * Delivery's digest from the real selector, renderer and signed links. The service passes the selector and renderer
  * it shares with its pages; otherwise they are made here (templates compiled once per source).
  */
-export function digestSourceFor(
-  app: Pick<App, 'store' | 'clock' | 'config'>,
-  shared: { selector?: Selector; renderer?: Renderer } = {},
-): DigestSource {
+export function digestSourceFor(app: Pick<App, 'store' | 'clock' | 'config'>, shared: { selector?: Selector; renderer?: Renderer } = {}): DigestSource {
   const { store, clock, config } = app;
   return createDigestSource({
     selector: shared.selector ?? createSelector({ store, clock }),

@@ -11,7 +11,12 @@ const int = (min: number, max: number) =>
     .trim()
     .regex(/^-?\d+$/, { error: `expected a whole number from ${min} to ${max}` })
     .transform(Number)
-    .pipe(z.number().min(min, { error: `expected a whole number from ${min} to ${max}` }).max(max, { error: `expected a whole number from ${min} to ${max}` }));
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `expected a whole number from ${min} to ${max}` })
+        .max(max, { error: `expected a whole number from ${min} to ${max}` }),
+    );
 
 const bool = z
   .string()
@@ -97,9 +102,11 @@ export const envSchema = z.object({
   SEEDS_DIR: z.string().trim().min(1).default('./seeds'),
   // A big ingest commits this often so other writers (a subscribe, a send) get in between; 0: one transaction.
   INGEST_CHUNK_MS: int(0, 60_000).default(250),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-    error: 'expected one of fatal, error, warn, info, debug, trace, silent',
-  }).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'expected one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
   ADMIN_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
   // Wrong tokens one client address may try at /admin/login before it is shut out for the lockout.
   ADMIN_LOGIN_MAX_FAILURES: int(1, 1000).default(5),
@@ -175,10 +182,7 @@ export interface Config extends Omit<Env, 'PUBLIC_URL' | 'DATABASE_PATH' | 'OUTB
 
 export class ConfigError extends Error {
   constructor(public readonly problems: { key: string; message: string }[]) {
-    super(
-      'Invalid configuration:\n' + problems.map((p) => `  ${p.key}: ${p.message}`).join('\n') +
-        '\n(see .env.example for every key and its default)',
-    );
+    super('Invalid configuration:\n' + problems.map((p) => `  ${p.key}: ${p.message}`).join('\n') + '\n(see .env.example for every key and its default)');
     this.name = 'ConfigError';
   }
 }

@@ -10,7 +10,11 @@ export interface Listener {
 
 /** A port paperboy cannot listen on: its message is the one line a person needs, so it is printed without a stack. */
 export class PortUnavailableError extends Error {
-  constructor(readonly listener: Listener, readonly reason: 'in-use' | 'not-allowed' | 'same-port', other?: string) {
+  constructor(
+    readonly listener: Listener,
+    readonly reason: 'in-use' | 'not-allowed' | 'same-port',
+    other?: string,
+  ) {
     const { setting, host, port } = listener;
     super(
       reason === 'same-port'

@@ -73,7 +73,16 @@ describe('the admin guard on the running service', () => {
 
   it('finds the admin routes the service registers (the walk below is not empty)', () => {
     const keys = new Set(routes.map((r) => `${r.method} ${r.path}`));
-    for (const k of ['GET /admin', 'POST /admin/send', 'GET /admin/send/:id', 'GET /admin/outbox', 'GET /admin/outbox/:id', 'GET /admin/outbox/:id/raw', 'GET /admin/preview', ...PUBLIC_ADMIN]) {
+    for (const k of [
+      'GET /admin',
+      'POST /admin/send',
+      'GET /admin/send/:id',
+      'GET /admin/outbox',
+      'GET /admin/outbox/:id',
+      'GET /admin/outbox/:id/raw',
+      'GET /admin/preview',
+      ...PUBLIC_ADMIN,
+    ]) {
       expect(keys, k).toContain(k);
     }
   });
@@ -83,7 +92,12 @@ describe('the admin guard on the running service', () => {
     expect(guarded.length).toBeGreaterThanOrEqual(7);
     for (const r of guarded) {
       const label = `${r.method} ${r.path}`;
-      for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: `Basic ${TOKEN}` }, { cookie: 'paperboy_admin=1.forged' }] as Record<string, string>[]) {
+      for (const headers of [
+        {},
+        { authorization: 'Bearer wrong-token-wrong-token' },
+        { authorization: `Basic ${TOKEN}` },
+        { cookie: 'paperboy_admin=1.forged' },
+      ] as Record<string, string>[]) {
         const res = await call(r, headers);
         expect(res.status, `${label} ${JSON.stringify(headers)}`).toBe(401);
         expect(res.headers.get('www-authenticate'), label).toBe('Bearer realm="paperboy admin"');
@@ -120,7 +134,9 @@ describe('the admin area in one place', () => {
   const files = sources(join(root, 'src')).map((f) => ({ path: relative(root, f), text: readFileSync(f, 'utf8') }));
 
   it('registers /admin routes only from src/admin/', () => {
-    const outside = files.filter((f) => !f.path.startsWith(join('src', 'admin')) && /\.(?:get|post|put|patch|delete|all|route)\s*(?:<[^>]*>)?\(\s*['"`]\/admin/.test(f.text));
+    const outside = files.filter(
+      (f) => !f.path.startsWith(join('src', 'admin')) && /\.(?:get|post|put|patch|delete|all|route)\s*(?:<[^>]*>)?\(\s*['"`]\/admin/.test(f.text),
+    );
     expect(outside.map((f) => f.path)).toEqual([]);
   });
 

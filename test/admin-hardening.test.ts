@@ -107,7 +107,16 @@ describe('a config error from the real bin', () => {
     const secretKey = 'a-secret-key-that-is-too-short'; // 30 of 32
     const port = await freePort();
     const child = spawn(process.execPath, ['bin/paperboy.js', 'serve'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dir, FETCH_ENABLED: 'false', PORT: String(port), INBOUND_SMTP_ENABLED: 'false', ADMIN_TOKEN: adminToken, SECRET_KEY: secretKey },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        DATA_DIR: dir,
+        FETCH_ENABLED: 'false',
+        PORT: String(port),
+        INBOUND_SMTP_ENABLED: 'false',
+        ADMIN_TOKEN: adminToken,
+        SECRET_KEY: secretKey,
+      },
     });
     let stderr = '';
     let stdout = '';

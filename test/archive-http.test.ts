@@ -36,7 +36,9 @@ beforeAll(async () => {
   ids.evil = addPaper(store, {
     title: 'Evil <script>alert(1)</script> & <b>"title"</b>',
     abstract: 'Abstract with ]]> and <script>x</script> & a control\u0001char. It is about diffusion.',
-    upvotes: 30, publishedOn: '2026-03-09', links: [{ url: 'https://github.com/a/b', kind: 'code' }],
+    upvotes: 30,
+    publishedOn: '2026-03-09',
+    links: [{ url: 'https://github.com/a/b', kind: 'code' }],
   });
   ids.diffusion = addPaper(store, { title: 'Diffusion for everything', upvotes: 3, publishedOn: '2026-03-02', lists: 2 });
   ids.fresh = addPaper(store, { title: 'Fresh but quiet', publishedOn: '2026-03-10' });
@@ -55,7 +57,7 @@ afterAll(async () => {
 });
 
 describe('web archive over HTTP', () => {
-  it('serves the day\'s public trending digest with the email look', async () => {
+  it("serves the day's public trending digest with the email look", async () => {
     const res = await fetch(`${base}/digest/2026-03-10`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
@@ -136,7 +138,13 @@ describe('web archive over HTTP', () => {
   });
 
   it('rejects bad queries with a 400 naming the parameter', async () => {
-    for (const [q, param] of [['sort=popular', 'sort'], ['limit=0', 'limit'], ['limit=101', 'limit'], ['limit=ten', 'limit'], [`topic=${'x'.repeat(101)}`, 'topic']] as const) {
+    for (const [q, param] of [
+      ['sort=popular', 'sort'],
+      ['limit=0', 'limit'],
+      ['limit=101', 'limit'],
+      ['limit=ten', 'limit'],
+      [`topic=${'x'.repeat(101)}`, 'topic'],
+    ] as const) {
       const res = await fetch(`${base}/api/papers?${q}`);
       expect(res.status, q).toBe(400);
       const body: Json = await res.json();

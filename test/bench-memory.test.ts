@@ -28,7 +28,10 @@ describe('npm run bench -- memory', () => {
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/\| delivery\s+\| 120\s+\|/);
     const out = JSON.parse(readFileSync(path.join(results, 'memory-latest.json'), 'utf8')) as { samples: Sample[]; ratio: number };
-    expect(out.samples.map((s) => [s.workload, s.n])).toEqual([['delivery', 30], ['delivery', 120]]);
+    expect(out.samples.map((s) => [s.workload, s.n])).toEqual([
+      ['delivery', 30],
+      ['delivery', 120],
+    ]);
     for (const s of out.samples) {
       expect(s.detail.ledger).toMatchObject({ sent: s.n, other: 0, distinctMessageIds: s.n });
       // The CLI's own summary, from the measured process.

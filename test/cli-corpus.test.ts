@@ -33,7 +33,10 @@ describe('paperboy ingest / papers', () => {
     );
     expect(r.stderr).toBe(`error: no such file or directory: ${join(dir, 'missing.txt')}\n`);
     expect(r.code).toBe(1);
-    const json = JSON.parse(runCli(['papers', '--search', 'Light Schrödinger Bridge', '--limit', '1', '--json'], env).stdout) as { id: number; title: string }[];
+    const json = JSON.parse(runCli(['papers', '--search', 'Light Schrödinger Bridge', '--limit', '1', '--json'], env).stdout) as {
+      id: number;
+      title: string;
+    }[];
     expect(json[0]!.title).toBe('Light Schrödinger Bridge');
     const rm = runCli(['papers', 'remove', String(json[0]!.id)], env);
     expect([rm.code, rm.stdout]).toEqual([0, `removed paper ${json[0]!.id}: Light Schrödinger Bridge\n`]);

@@ -18,7 +18,11 @@ describe('paperboy fetch', () => {
   let api: PapersApi;
   let env: Record<string, string>;
   // The seed paper "Light Schrödinger Bridge", as the API lists it (another spelling of the same title).
-  const seedTwin = () => dailyItem('2310.01174v2', 'Light Schrodinger bridge', { upvotes: 50, authors: [{ name: 'Alexander Korotin' }, { name: 'Nikita Gushchin' }, { name: 'Evgeny Burnaev' }] });
+  const seedTwin = () =>
+    dailyItem('2310.01174v2', 'Light Schrodinger bridge', {
+      upvotes: 50,
+      authors: [{ name: 'Alexander Korotin' }, { name: 'Nikita Gushchin' }, { name: 'Evgeny Burnaev' }],
+    });
 
   beforeAll(async () => {
     api = await startPapersApi();
@@ -58,7 +62,10 @@ describe('paperboy fetch', () => {
       organization: 'Example Lab',
       publishedOn: '2024-12-02',
       firstListedOn: '2024-12-03',
-      links: [{ url: 'https://github.com/lab/sparse-video', kind: 'code', stars: 120 }, { url: 'https://sparse-video.example.org', kind: 'project' }],
+      links: [
+        { url: 'https://github.com/lab/sparse-video', kind: 'code', stars: 120 },
+        { url: 'https://sparse-video.example.org', kind: 'project' },
+      ],
     });
     const twin = paper('2310.01174').paper!;
     expect(twin.title).toBe('Light Schrödinger Bridge'); // the seed's spelling: the paper it was
@@ -66,7 +73,9 @@ describe('paperboy fetch', () => {
     // Still the seed's links and sources, plus the listing.
     expect(twin.links.map((l) => l.url)).toContain('https://github.com/ngushchin/LightSB');
     const store = openStore(join(dir, 'paperboy.db'));
-    const sources = createPapersRepo(store).sources(twin.id).map((s) => s.file);
+    const sources = createPapersRepo(store)
+      .sources(twin.id)
+      .map((s) => s.file);
     const same = store.db.prepare("SELECT COUNT(*) FROM papers WHERE title_key = 'light schrodinger bridge'").pluck().get();
     store.close();
     expect(same).toBe(1);
@@ -90,7 +99,10 @@ describe('paperboy fetch', () => {
     const runs = store.db.prepare("SELECT status, added, updated FROM fetch_runs WHERE source = 'daily-papers' ORDER BY id").raw().all();
     store.close();
     expect(snaps).toEqual([41, 60]);
-    expect(runs).toEqual([['ok', 4, 1], ['ok', 0, 1]]);
+    expect(runs).toEqual([
+      ['ok', 4, 1],
+      ['ok', 0, 1],
+    ]);
   });
 
   it('a source that fails exits non-zero with the reason, and nothing is lost', async () => {

@@ -17,7 +17,10 @@ function paperboy(dataDir: string, ...args: string[]) {
 function listed(dataDir: string): { email: string; status: string }[] {
   const r = paperboy(dataDir, 'subscribers', 'list', '--json', '--limit', '0');
   expect(r.code).toBe(0);
-  return r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { email: string; status: string });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { email: string; status: string });
 }
 
 describe('import refuses a file it cannot read to the end', () => {

@@ -42,7 +42,9 @@ describe('paperboy subscribers', () => {
   it('adds, lists, removes, with clear errors', async () => {
     const { app } = newApp();
     const repo = createSubscriberRepository(app.store);
-    expect((await run(app, 'add', 'Admin@Example.org', '--confirmed', '--frequency', 'weekly', '--weekday', '5', '--topics', 'llm, agents')).out).toContain('added Admin@example.org (active)');
+    expect((await run(app, 'add', 'Admin@Example.org', '--confirmed', '--frequency', 'weekly', '--weekday', '5', '--topics', 'llm, agents')).out).toContain(
+      'added Admin@example.org (active)',
+    );
     const pend = await run(app, 'add', 'pending@example.org', '--kind', 'new');
     expect(pend.out).toContain('added pending@example.org (pending)');
     expect(pend.out).toContain('confirmation email is queued');
@@ -52,7 +54,12 @@ describe('paperboy subscribers', () => {
     expect(list.out).toMatch(/Admin@example\.org\s+active\s+weekly\/Fri\s+trending\s+10\s+08\s+UTC\s+llm, agents/);
     expect(list.out).toMatch(/pending@example\.org\s+pending\s+daily\s+new/);
     expect(list.out).toContain('total: pending 1, active 1, unsubscribed 0, bounced 0');
-    expect((await run(app, 'list', '--status', 'pending', '--json')).out.trim().split('\n').map((l) => JSON.parse(l).email)).toEqual(['pending@example.org']);
+    expect(
+      (await run(app, 'list', '--status', 'pending', '--json')).out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).email),
+    ).toEqual(['pending@example.org']);
 
     const bad = await run(app, 'add', 'a@example.org\r\nBcc: x@example.org');
     expect(bad.code).toBe(1);
@@ -80,7 +87,9 @@ describe('paperboy subscribers', () => {
     const file = join(dir, 'out.csv');
     expect((await run(app, 'export', file)).out).toContain('exported 3 subscriber(s)');
     const csv = readFileSync(file, 'utf8');
-    expect(csv.split('\r\n')[0]).toBe('email,status,frequency,weekday,kind,topics,digest_size,delivery_hour,time_zone,source,created_at,confirmed_at,unsubscribed_at');
+    expect(csv.split('\r\n')[0]).toBe(
+      'email,status,frequency,weekday,kind,topics,digest_size,delivery_hour,time_zone,source,created_at,confirmed_at,unsubscribed_at',
+    );
     expect(csv).toContain('"diffusion, ""quoted"", x"');
 
     const { app: other } = newApp();

@@ -56,11 +56,19 @@ describe('config', () => {
     expect(() => loadConfig({ ...dkim, DKIM_PRIVATE_KEY: 'not-a-key' })).toThrow(/DKIM_PRIVATE_KEY: not a PEM private key/);
   });
 
-  it('takes the live sources\' keys, with offline-safe defaults, and names a bad one', () => {
+  it("takes the live sources' keys, with offline-safe defaults, and names a bad one", () => {
     expect(loadConfig({})).toMatchObject({
-      DAILY_PAPERS_URL: 'https://huggingface.co', ARXIV_CATEGORIES: '', FETCH_ENABLED: true, FETCH_SCHEDULE: '30 7,19 * * *', FETCH_DAYS: 3, FETCH_RETRIES: 2,
+      DAILY_PAPERS_URL: 'https://huggingface.co',
+      ARXIV_CATEGORIES: '',
+      FETCH_ENABLED: true,
+      FETCH_SCHEDULE: '30 7,19 * * *',
+      FETCH_DAYS: 3,
+      FETCH_RETRIES: 2,
     });
-    expect(loadConfig({ DAILY_PAPERS_URL: 'off', ARXIV_CATEGORIES: 'cs.LG, cs.CL,math.OC', FETCH_SCHEDULE: 'off' })).toMatchObject({ DAILY_PAPERS_URL: 'off', FETCH_SCHEDULE: 'off' });
+    expect(loadConfig({ DAILY_PAPERS_URL: 'off', ARXIV_CATEGORIES: 'cs.LG, cs.CL,math.OC', FETCH_SCHEDULE: 'off' })).toMatchObject({
+      DAILY_PAPERS_URL: 'off',
+      FETCH_SCHEDULE: 'off',
+    });
     let err: unknown;
     try {
       loadConfig({ DAILY_PAPERS_URL: 'huggingface.co', FETCH_SCHEDULE: 'every morning', ARXIV_CATEGORIES: 'cs.LG;cs.CL' });

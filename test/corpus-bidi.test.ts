@@ -30,13 +30,34 @@ function cli(args: string[], dataDir: string) {
 
 // A listing page in the seeds' first layout, every title and one abstract carrying direction controls.
 const PAGE = [
-  'new', '', 'Get trending papers in your email inbox!', '', 'Subscribe', '', 'Daily Papers', '', 'byAK and the research community', '', 'Apr 28', '',
-  `${RLO}fdp.exe${PDF} Invoice Attention Networks`, '',
-  'We study attention for invoices. It works well on every benchmark we tried. Code is at https://github.com/x/y.', '',
-  '  • 2 authors', '·', 'Sep 7, 2020', '',
-  `Isolated \u2066Diffusion\u2069 Bridges \u200fand\u200e Marks`, '',
-  `Another abstract with an ${RLO}override in it. It works.`, '',
-  '  • 3 authors', '·', 'Sep 8, 2020', '',
+  'new',
+  '',
+  'Get trending papers in your email inbox!',
+  '',
+  'Subscribe',
+  '',
+  'Daily Papers',
+  '',
+  'byAK and the research community',
+  '',
+  'Apr 28',
+  '',
+  `${RLO}fdp.exe${PDF} Invoice Attention Networks`,
+  '',
+  'We study attention for invoices. It works well on every benchmark we tried. Code is at https://github.com/x/y.',
+  '',
+  '  • 2 authors',
+  '·',
+  'Sep 7, 2020',
+  '',
+  `Isolated \u2066Diffusion\u2069 Bridges \u200fand\u200e Marks`,
+  '',
+  `Another abstract with an ${RLO}override in it. It works.`,
+  '',
+  '  • 3 authors',
+  '·',
+  'Sep 8, 2020',
+  '',
 ].join('\n');
 
 describe('bidi controls from a seed page', () => {
@@ -93,12 +114,25 @@ describe('bidi controls from a fetch (daily papers and arXiv on a local server)'
         }),
       ]);
       api.atom = () => ATOM;
-      const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', DAILY_PAPERS_URL: api.url, ARXIV_API_URL: api.url, ARXIV_CATEGORIES: 'cs.LG', FETCH_RETRIES: '0' });
+      const config = loadConfig({
+        DATA_DIR: dir,
+        LOG_LEVEL: 'silent',
+        DAILY_PAPERS_URL: api.url,
+        ARXIV_API_URL: api.url,
+        ARXIV_CATEGORIES: 'cs.LG',
+        FETCH_RETRIES: '0',
+      });
       const clock = new FakeClock(new Date('2024-12-03T09:00:00Z'));
       const store = openStore(config.DATABASE_PATH);
       try {
         const report = await createFetcher({ store, clock, config, arxivIntervalMs: 1 }).run({ trigger: 'cli', dates: ['2024-12-03'] });
-        expect(report.sources.map((s) => [s.source, s.status, s.added]), JSON.stringify(report.sources)).toEqual([['daily-papers', 'ok', 1], ['arxiv', 'ok', 1]]);
+        expect(
+          report.sources.map((s) => [s.source, s.status, s.added]),
+          JSON.stringify(report.sources),
+        ).toEqual([
+          ['daily-papers', 'ok', 1],
+          ['arxiv', 'ok', 1],
+        ]);
         const rows = store.db.prepare('SELECT * FROM papers ORDER BY id').all() as Record<string, unknown>[];
         expect(rows.map((r) => r.title)).toEqual(['gnp.exe Trending Title Spoof', 'kcatta An arXiv Paper With an Override']);
         for (const r of rows) {
@@ -131,7 +165,13 @@ describe('a title stored before the corpus stripped bidi controls', () => {
     const store = openStore(config.DATABASE_PATH);
     try {
       // Straight into the table, as a row from an older version would be.
-      addPaper(store, { title: `${RLO}fdp.exe${PDF} Old Row Title`, abstract: `An old abstract with ${RLO}an override. It works well.`, upvotes: 50, publishedOn: '2026-03-09', firstListedOn: '2026-03-10' });
+      addPaper(store, {
+        title: `${RLO}fdp.exe${PDF} Old Row Title`,
+        abstract: `An old abstract with ${RLO}an override. It works well.`,
+        upvotes: 50,
+        publishedOn: '2026-03-09',
+        firstListedOn: '2026-03-10',
+      });
       const renderer = createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR });
       const r = await buildPreview({ store, clock, config, renderer, selector: createSelector({ store, clock }) }, { date: '2026-03-10' });
       if (r.status !== 'ready') throw new Error(`preview: ${r.status}`);

@@ -69,9 +69,7 @@ describe('layout 2: title and abstract only', () => {
     expect(p.entries).toHaveLength(63);
     expect(p.entries.every((e) => e.authors === null && e.publishedOn === null)).toBe(true);
     expect(p.entries[0]!.title).toBe('Probing then Editing Response Personality of Large Language Models');
-    expect(p.entries[0]!.links).toEqual([
-      { url: 'https://github.com/universe-sky/probing-then-editing-personality', kind: 'code' },
-    ]);
+    expect(p.entries[0]!.links).toEqual([{ url: 'https://github.com/universe-sky/probing-then-editing-personality', kind: 'code' }]);
   });
 });
 
@@ -107,9 +105,7 @@ describe('pieces', () => {
       { url: 'https://github.com/T/g', kind: 'code' },
     ]);
     expect(extractLinks('see https://en.wikipedia.org/wiki/Foo_(bar).')[0]!.url).toBe('https://en.wikipedia.org/wiki/Foo_(bar)');
-    expect(extractLinks('Project page: https://nv-tlabs.github.io/GENIE.')).toEqual([
-      { url: 'https://nv-tlabs.github.io/GENIE', kind: 'project' },
-    ]);
+    expect(extractLinks('Project page: https://nv-tlabs.github.io/GENIE.')).toEqual([{ url: 'https://nv-tlabs.github.io/GENIE', kind: 'project' }]);
   });
   it('parseDateLine', () => {
     expect(parseDateLine('Jun 12, 2025 3', NOW)).toEqual({ date: '2025-06-12', upvotes: 3 });
@@ -155,9 +151,7 @@ describe('bad input gets a clear warning', () => {
   it('a truncated last entry (title with no abstract)', () => {
     const p = parse(HEADER + 'Good Paper\n\nA fine abstract about things.\n\n  • 2 authors\n·\nMay 1, 2024\n\nCut Off Paper\n');
     expect(p.entries.map((e) => e.title)).toEqual(['Good Paper']);
-    expect(p.warnings).toEqual([
-      { file: 'bad.txt', line: 21, message: 'truncated entry "Cut Off Paper": title with no abstract; skipped' },
-    ]);
+    expect(p.warnings).toEqual([{ file: 'bad.txt', line: 21, message: 'truncated entry "Cut Off Paper": title with no abstract; skipped' }]);
   });
 
   it('garbled metadata lines', () => {
@@ -224,8 +218,20 @@ describe('fast paths agree with the general ones', () => {
 
   it('keys printable-ASCII titles as the NFKD path does, and still folds accents and odd spaces', () => {
     const slow = (t: string) =>
-      t.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
-    for (const t of ['Light Schrodinger Bridge', '  GPT-4o: a (tiny) ~model~ ', 'A/B {test} 100% `x`', 'Light Schrödinger Bridge', 'ﬁne\ttabs', 'Ｆｕｌｌ width'])
+      t
+        .normalize('NFKD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, ' ')
+        .trim();
+    for (const t of [
+      'Light Schrodinger Bridge',
+      '  GPT-4o: a (tiny) ~model~ ',
+      'A/B {test} 100% `x`',
+      'Light Schrödinger Bridge',
+      'ﬁne\ttabs',
+      'Ｆｕｌｌ width',
+    ])
       expect(titleKey(t)).toBe(slow(t));
     expect(titleKey('Light Schrödinger Bridge')).toBe(titleKey('light schrodinger   bridge!'));
   });

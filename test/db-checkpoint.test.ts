@@ -49,7 +49,7 @@ describe('WAL checkpoint on a worker thread', () => {
     // Off until the worker folded the log back: the next small commit here must not copy the whole log itself.
     expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     const framesBefore = behind(store.db);
-    store.db.prepare("UPDATE papers SET upvotes = 1 WHERE id = (SELECT min(id) FROM papers)").run();
+    store.db.prepare('UPDATE papers SET upvotes = 1 WHERE id = (SELECT min(id) FROM papers)').run();
     expect(behind(store.db)).toBeGreaterThanOrEqual(framesBefore);
     // The search index's file too: the worker wrote it, and its connection leaves the log for this checkpoint.
     expect(behind(store.db, 'search')).toBeGreaterThan(100);

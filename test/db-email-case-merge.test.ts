@@ -39,9 +39,17 @@ describe('migration 070 merges case twins', () => {
     const db = old.db;
     const now = '2026-02-01T00:00:00.000Z';
     for (let p = 1; p <= 5; p++) {
-      db.prepare(`INSERT INTO papers (id, title_key, title, abstract, first_seen_at, updated_at) VALUES (?, ?, ?, '', ?, ?)`).run(p, `t${p}`, `T${p}`, now, now);
+      db.prepare(`INSERT INTO papers (id, title_key, title, abstract, first_seen_at, updated_at) VALUES (?, ?, ?, '', ?, ?)`).run(
+        p,
+        `t${p}`,
+        `T${p}`,
+        now,
+        now,
+      );
     }
-    db.prepare(`INSERT INTO editions (id, kind, frequency, local_date, created_at) VALUES (1, 'trending', 'daily', '2026-01-20', ?), (2, 'trending', 'daily', '2026-01-21', ?)`).run(now, now);
+    db.prepare(
+      `INSERT INTO editions (id, kind, frequency, local_date, created_at) VALUES (1, 'trending', 'daily', '2026-01-20', ?), (2, 'trending', 'daily', '2026-01-21', ?)`,
+    ).run(now, now);
     const addSub = db.prepare(`INSERT INTO subscribers (email, status, kind, topics, created_at, updated_at, confirmed_at, unsubscribed_at,
         last_confirmation_sent_at, bounced_at, bounce_reason) VALUES (@email, @status, @kind, '[]', @created_at, @created_at, @confirmed_at,
         @unsubscribed_at, @last_sent, @bounced_at, @bounce_reason)`);
@@ -80,8 +88,20 @@ describe('migration 070 merges case twins', () => {
     for (const a of STATUSES) {
       for (const b of STATUSES) {
         n++;
-        const first: Row = { email: `pair${n}@example.org`, status: a, created_at: '2026-01-10T00:00:00.000Z', confirmed_at: a === 'pending' ? null : '2026-01-11T00:00:00.000Z', papers: a === 'pending' ? [] : [1, 2] };
-        const second: Row = { email: `Pair${n}@example.org`, status: b, created_at: '2026-01-05T00:00:00.000Z', confirmed_at: b === 'pending' ? null : '2026-01-06T00:00:00.000Z', papers: b === 'pending' ? [] : [2, 3] };
+        const first: Row = {
+          email: `pair${n}@example.org`,
+          status: a,
+          created_at: '2026-01-10T00:00:00.000Z',
+          confirmed_at: a === 'pending' ? null : '2026-01-11T00:00:00.000Z',
+          papers: a === 'pending' ? [] : [1, 2],
+        };
+        const second: Row = {
+          email: `Pair${n}@example.org`,
+          status: b,
+          created_at: '2026-01-05T00:00:00.000Z',
+          confirmed_at: b === 'pending' ? null : '2026-01-06T00:00:00.000Z',
+          papers: b === 'pending' ? [] : [2, 3],
+        };
         // Both got the same edition (the ledger allows one per period for the merged row), the second one more.
         const id1 = insert({ ...first, kind: 'trending' }, { edition: 1, period: '2026-01-20', status: 'sent' });
         const id2 = insert({ ...second, kind: 'new' }, { edition: 1, period: '2026-01-20', status: 'sent' });
@@ -90,16 +110,31 @@ describe('migration 070 merges case twins', () => {
           addSent.run(id2, 4, d);
           second.papers = [2, 3, 4];
         }
-        groups.push({ key: `pair${n}@example.org`, rows: [{ ...first, id: id1 }, { ...second, id: id2 }] });
+        groups.push({
+          key: `pair${n}@example.org`,
+          rows: [
+            { ...first, id: id1 },
+            { ...second, id: id2 },
+          ],
+        });
       }
     }
     // Three spellings of one mailbox.
     const trio = (['active', 'pending', 'unsubscribed'] as const).map((status, i) => {
-      const r: Row = { email: ['trio@example.org', 'Trio@example.org', 'TRIO@example.org'][i]!, status, created_at: `2026-01-0${3 - i}T00:00:00.000Z`, confirmed_at: status === 'pending' ? null : `2026-01-1${i}T00:00:00.000Z`, papers: status === 'pending' ? [] : [i + 1] };
+      const r: Row = {
+        email: ['trio@example.org', 'Trio@example.org', 'TRIO@example.org'][i]!,
+        status,
+        created_at: `2026-01-0${3 - i}T00:00:00.000Z`,
+        confirmed_at: status === 'pending' ? null : `2026-01-1${i}T00:00:00.000Z`,
+        papers: status === 'pending' ? [] : [i + 1],
+      };
       return { ...r, id: insert({ ...r, kind: 'both' }, { edition: 1, period: '2026-01-20', status: 'sent' }) };
     });
     groups.push({ key: 'trio@example.org', rows: trio });
-    const loner = insert({ email: 'alone@example.org', status: 'active', created_at: now, confirmed_at: now, papers: [5], kind: 'new' }, { edition: 1, period: '2026-01-20', status: 'sent' });
+    const loner = insert(
+      { email: 'alone@example.org', status: 'active', created_at: now, confirmed_at: now, papers: [5], kind: 'new' },
+      { edition: 1, period: '2026-01-20', status: 'sent' },
+    );
     old.close();
 
     const store = openStore(path);
@@ -117,16 +152,29 @@ describe('migration 070 merges case twins', () => {
         expect(s.id, label).toBe(winner.id);
         expect(s.email, label).toBe(winner.email);
         expect(s.created_at, label).toBe(g.rows.map((r) => r.created_at).sort()[0]);
-        const confirmed = g.rows.map((r) => r.confirmed_at).filter((c): c is string => c !== null).sort();
+        const confirmed = g.rows
+          .map((r) => r.confirmed_at)
+          .filter((c): c is string => c !== null)
+          .sort();
         expect(s.confirmed_at, label).toBe(confirmed[0] ?? null);
         if (g.rows.some((r) => r.status === 'unsubscribed')) expect(s.unsubscribed_at, label).toBe('2026-01-25T00:00:00.000Z');
         if (s.status === 'bounced') expect(s.bounce_reason, label).toBe('550 5.1.1 no such user');
-        const papers = (sdb.prepare('SELECT paper_id FROM sent_papers WHERE subscriber_id = ? ORDER BY paper_id').all(s.id) as { paper_id: number }[]).map((r) => r.paper_id);
+        const papers = (sdb.prepare('SELECT paper_id FROM sent_papers WHERE subscriber_id = ? ORDER BY paper_id').all(s.id) as { paper_id: number }[]).map(
+          (r) => r.paper_id,
+        );
         expect(papers, label).toEqual([...new Set(g.rows.flatMap((r) => r.papers))].sort());
         // One delivery per period survives, and every sent paper points at a delivery of this subscriber.
-        const periods = (sdb.prepare('SELECT period FROM deliveries WHERE subscriber_id = ? ORDER BY period').all(s.id) as { period: string }[]).map((r) => r.period);
+        const periods = (sdb.prepare('SELECT period FROM deliveries WHERE subscriber_id = ? ORDER BY period').all(s.id) as { period: string }[]).map(
+          (r) => r.period,
+        );
         expect(new Set(periods).size, label).toBe(periods.length);
-        expect(sdb.prepare('SELECT COUNT(*) AS n FROM sent_papers sp JOIN deliveries d ON d.id = sp.delivery_id WHERE sp.subscriber_id = ? AND d.subscriber_id <> sp.subscriber_id').get(s.id)).toEqual({ n: 0 });
+        expect(
+          sdb
+            .prepare(
+              'SELECT COUNT(*) AS n FROM sent_papers sp JOIN deliveries d ON d.id = sp.delivery_id WHERE sp.subscriber_id = ? AND d.subscriber_id <> sp.subscriber_id',
+            )
+            .get(s.id),
+        ).toEqual({ n: 0 });
         // The twins' tokens follow the mailbox, and at most one confirmation waits for it.
         const tokens = sdb.prepare('SELECT COUNT(*) AS n FROM confirm_tokens WHERE subscriber_id = ?').get(s.id) as { n: number };
         expect(tokens.n, label).toBe(g.rows.length);
@@ -136,9 +184,7 @@ describe('migration 070 merges case twins', () => {
       expect(sdb.prepare('SELECT COUNT(*) AS n FROM subscribers').get()).toEqual({ n: groups.length + 1 });
       expect(sdb.prepare('SELECT status FROM subscribers WHERE id = ?').get(loner)).toEqual({ status: 'active' });
       // And no new twin can appear.
-      expect(() =>
-        sdb.prepare(`INSERT INTO subscribers (email, created_at, updated_at) VALUES ('ALONE@example.org', ?, ?)`).run(now, now),
-      ).toThrow(/UNIQUE/);
+      expect(() => sdb.prepare(`INSERT INTO subscribers (email, created_at, updated_at) VALUES ('ALONE@example.org', ?, ?)`).run(now, now)).toThrow(/UNIQUE/);
     } finally {
       store.close();
     }

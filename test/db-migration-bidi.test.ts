@@ -16,13 +16,21 @@ describe('migration 062: stored bidi controls', () => {
          VALUES ('spoof', ?, ?, 1, '2026-01-01', '2026-01-01', ?, ?, ?)`,
       )
       .run('Safe \u202Egnp.exe\u202C title', 'An abstract \u2066isolated\u2069 here', '["Ada \u200FLovelace"]', 'tl\u061Cdr', 'Org\u202A');
-    store.db.prepare('INSERT INTO papers (title_key, title, abstract, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?)').run('plain', 'Plain title', 'Plain abstract', '2026-01-01', '2026-01-01');
+    store.db
+      .prepare('INSERT INTO papers (title_key, title, abstract, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+      .run('plain', 'Plain title', 'Plain abstract', '2026-01-01', '2026-01-01');
     store.db.exec('DELETE FROM schema_migrations WHERE version = 62');
     store.close();
 
     const reopened = openStore(file);
     const row = reopened.db.prepare("SELECT title, abstract, author_names, tldr, organization FROM papers WHERE title_key = 'spoof'").get();
-    expect(row).toEqual({ title: 'Safe gnp.exe title', abstract: 'An abstract isolated here', author_names: '["Ada Lovelace"]', tldr: 'tldr', organization: 'Org' });
+    expect(row).toEqual({
+      title: 'Safe gnp.exe title',
+      abstract: 'An abstract isolated here',
+      author_names: '["Ada Lovelace"]',
+      tldr: 'tldr',
+      organization: 'Org',
+    });
     expect(reopened.db.prepare("SELECT title FROM papers WHERE title_key = 'plain'").pluck().get()).toBe('Plain title');
     // The open saw the generations differ and rebuilt the index from the clean rows.
     expect(reopened.search.rebuilt).toBe(true);

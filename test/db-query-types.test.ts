@@ -38,9 +38,9 @@ describe('query registry (db/query-types.ts)', () => {
       if (c.type === 'TEXT') expect(tag.startsWith('text'), `${where} is TEXT, declared ${tag}`).toBe(true);
       // A column declared NOT NULL in the registry must be NOT NULL (or the key) in its table, unless the query filters NULL out.
       if (!tag.endsWith('?') && c.table && c.column && c.column !== 'rowid' && !new RegExp(`\\b${c.column} IS NOT NULL`).test(sql)) {
-        const info = store.db
-          .prepare(`SELECT "notnull" AS nn, pk FROM pragma_table_info(?, ?) WHERE name = ?`)
-          .get(c.table, c.database ?? 'main', c.column) as { nn: number; pk: number } | undefined;
+        const info = store.db.prepare(`SELECT "notnull" AS nn, pk FROM pragma_table_info(?, ?) WHERE name = ?`).get(c.table, c.database ?? 'main', c.column) as
+          | { nn: number; pk: number }
+          | undefined;
         expect(info, `${where}: ${c.table}.${c.column} found`).toBeDefined();
         expect(info!.nn === 1 || info!.pk > 0, `${where} may be NULL in ${c.table}: declare ${tag}?`).toBe(true);
       }

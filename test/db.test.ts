@@ -32,9 +32,7 @@ describe('store', () => {
     const queries = join(dir, 'queries');
     cpSync(QUERIES_DIR, queries, { recursive: true });
     writeFileSync(join(queries, 'zz_bad.sql'), '-- name: broken-query\nSELECT nope FROM nowhere;\n');
-    expect(() => openStore(':memory:', { queriesDir: queries })).toThrow(
-      'zz_bad.sql:1: query "broken-query" does not prepare: no such table: nowhere',
-    );
+    expect(() => openStore(':memory:', { queriesDir: queries })).toThrow('zz_bad.sql:1: query "broken-query" does not prepare: no such table: nowhere');
   });
 
   it('a failing migration is rolled back whole', () => {

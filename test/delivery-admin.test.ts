@@ -49,7 +49,12 @@ function open(): Store {
 async function server(d: DeliveryDeps): Promise<{ app: FastifyInstance; url: string; service: ReturnType<typeof createDeliveryService> }> {
   const service = createDeliveryService(d, { pollMs: 10 });
   const app = Fastify();
-  await registerAdminSendRoutes(app, { service, store: d.store, clock: d.clock, guard: requireAdmin({ config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } }) });
+  await registerAdminSendRoutes(app, {
+    service,
+    store: d.store,
+    clock: d.clock,
+    guard: requireAdmin({ config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } }),
+  });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   opened.push({ close: () => app.close() }, { close: () => service.close() });
   return { app, url, service };
@@ -60,7 +65,10 @@ const quiet = (): SendIo & { text: string } => {
 };
 async function waitRun(url: string, id: string) {
   for (;;) {
-    const r = (await (await fetch(`${url}/admin/send/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { status: string; counts: { sent: number } };
+    const r = (await (await fetch(`${url}/admin/send/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
+      status: string;
+      counts: { sent: number };
+    };
     if (r.status !== 'running') return r;
     await sleep(20);
   }
@@ -83,7 +91,11 @@ describe('racing senders', () => {
     const [tick, cli, post] = await Promise.all([
       scheduler.tick(),
       runSendCommand(deps(cliStore), { force: true }, quiet()),
-      fetch(`${url}/admin/send`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'idempotency-key': 'race-1' }, body: JSON.stringify({ mode: 'force' }) }),
+      fetch(`${url}/admin/send`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'idempotency-key': 'race-1' },
+        body: JSON.stringify({ mode: 'force' }),
+      }),
     ]);
     expect(post.status).toBe(202);
     const { runId } = (await post.json()) as { runId: string };
@@ -151,7 +163,12 @@ describe('paperboy send', () => {
   it('--dry-run lists who would get what and writes nothing; --to sends one; --test-address leaves the ledger alone', async () => {
     const store = open();
     insertPapers(store, 6);
-    insertSubscribers(store, 3, (i) => ({ delivery_hour: 23, time_zone: 'Pacific/Kiritimati', confirmed_at: new Date(Date.now() - 60_000).toISOString(), email: `r${i}@example.test` }));
+    insertSubscribers(store, 3, (i) => ({
+      delivery_hour: 23,
+      time_zone: 'Pacific/Kiritimati',
+      confirmed_at: new Date(Date.now() - 60_000).toISOString(),
+      email: `r${i}@example.test`,
+    }));
     const d = deps(store);
 
     const dry = quiet();
@@ -232,6 +249,8 @@ describe('GET /admin', () => {
     expect(html).toMatch(/<rect [^>]*height="\d+"[^>]*><title>\d{4}-\d\d-\d\d: 2<\/title>/);
     expect(html).toContain('reader2@example.test');
     expect(html).toMatch(/5\.1\.1/);
-    expect(html).toMatch(/<td>cli<\/td><td>due<\/td>\s*<td>done<\/td><td class="num">3<\/td><td class="num">2<\/td><td class="num">0<\/td><td class="num">1<\/td>/);
+    expect(html).toMatch(
+      /<td>cli<\/td><td>due<\/td>\s*<td>done<\/td><td class="num">3<\/td><td class="num">2<\/td><td class="num">0<\/td><td class="num">1<\/td>/,
+    );
   });
 });

@@ -7,7 +7,7 @@ import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore } f
 
 // A seeded generator, so a failing run can be replayed.
 function rng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 /** Message-IDs of complete messages (a kill mid-DATA leaves a truncated one the server never acknowledged). */
@@ -29,7 +29,10 @@ describe('crash safety', () => {
     const unsent = () => {
       const s = openTestStore(config);
       try {
-        const { total, left } = s.db.prepare("SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE status != 'sent') AS left FROM deliveries").get() as { total: number; left: number };
+        const { total, left } = s.db.prepare("SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE status != 'sent') AS left FROM deliveries").get() as {
+          total: number;
+          left: number;
+        };
         return total === 0 ? Infinity : left;
       } finally {
         s.close();
@@ -69,7 +72,12 @@ describe('crash safety', () => {
       expect(kills).toBeGreaterThanOrEqual(10);
 
       const check = openTestStore(config);
-      const rows = check.db.prepare('SELECT id, status, message_id, was_unknown FROM deliveries').all() as { id: number; status: string; message_id: string; was_unknown: number }[];
+      const rows = check.db.prepare('SELECT id, status, message_id, was_unknown FROM deliveries').all() as {
+        id: number;
+        status: string;
+        message_id: string;
+        was_unknown: number;
+      }[];
       check.close();
       expect(rows).toHaveLength(1000);
       expect(rows.filter((r) => r.status !== 'sent')).toEqual([]);

@@ -57,7 +57,8 @@ describe('Message-ID', () => {
     cleanups.push(() => smtp.close());
     const a = await install(smtp.port);
     await a.svc.run({ trigger: 'cli', mode: 'due' });
-    const row = () => a.store.db.prepare('SELECT status, attempts, next_attempt_at FROM deliveries').get() as { status: string; attempts: number; next_attempt_at: string };
+    const row = () =>
+      a.store.db.prepare('SELECT status, attempts, next_attempt_at FROM deliveries').get() as { status: string; attempts: number; next_attempt_at: string };
     expect(row()).toMatchObject({ status: 'queued', attempts: 1 });
     a.clock.set(new Date(row().next_attempt_at));
     await a.svc.drain();

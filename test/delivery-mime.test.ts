@@ -20,7 +20,9 @@ describe('buildTemplate + personalise', () => {
       const html = `<p>${filler}<a href="${SLOT_TOKENS.unsubscribeUrl}">unsubscribe</a>${filler}<a href="${SLOT_TOKENS.manageUrl}">prefs</a></p>`;
       const text = `${filler}${SLOT_TOKENS.unsubscribeUrl} ${filler}${SLOT_TOKENS.unsubscribeMailto}\nbye`;
       // Count the cases where quoted-printable's own line breaking cut a placeholder: those are the hard ones.
-      const plain = (await new MailComposer({ from: cfg.from, subject: 's', html, text, textEncoding: 'quoted-printable' }).compile().build()).toString('latin1');
+      const plain = (await new MailComposer({ from: cfg.from, subject: 's', html, text, textEncoding: 'quoted-printable' }).compile().build()).toString(
+        'latin1',
+      );
       split += Object.values(SLOT_TOKENS).filter((p) => !plain.includes(p)).length;
       const t = await buildTemplate({ subject: 'Digest — 3 papers', html, text }, cfg);
       expect(t.found).toEqual({ unsubscribeUrl: 2, unsubscribeMailto: 1, manageUrl: 1, email: 0 });
@@ -29,7 +31,9 @@ describe('buildTemplate + personalise', () => {
       const body = lines.slice(lines.indexOf('') + 1);
       expect(Math.max(...body.map((l) => l.length)), `pad ${pad}`).toBeLessThanOrEqual(76);
       const mail = await simpleParser(raw);
-      expect(mail.html).toBe(`<p>${filler}<a href="${links.unsubscribeUrl.replace(/&/g, '&amp;')}">unsubscribe</a>${filler}<a href="${links.manageUrl}">prefs</a></p>`);
+      expect(mail.html).toBe(
+        `<p>${filler}<a href="${links.unsubscribeUrl.replace(/&/g, '&amp;')}">unsubscribe</a>${filler}<a href="${links.manageUrl}">prefs</a></p>`,
+      );
       expect(mail.text).toBe(`${filler}${links.unsubscribeUrl} ${filler}${links.unsubscribeMailto}\nbye`);
       expect(mail.messageId).toBe('<d1.e1@paperboy.example>');
     }

@@ -33,7 +33,11 @@ async function leftSending(resend: 'true' | 'false') {
   // The run waits for the lease; once rows exist, mark three of them as caught mid-send by the dead holder: two
   // with their body on the wire (the wire journal's on_wire_at), one claimed but not yet handed to the socket.
   while ((store.db.prepare('SELECT COUNT(*) FROM deliveries').pluck().get() as number) < 4) await new Promise((r) => setTimeout(r, 5));
-  store.db.prepare("UPDATE deliveries SET status = 'sending', attempts = 1, message_id = '<d' || id || '.e' || edition_id || '@paperboy.example>' WHERE subscriber_id IN (1, 2, 3)").run();
+  store.db
+    .prepare(
+      "UPDATE deliveries SET status = 'sending', attempts = 1, message_id = '<d' || id || '.e' || edition_id || '@paperboy.example>' WHERE subscriber_id IN (1, 2, 3)",
+    )
+    .run();
   store.db.prepare("UPDATE deliveries SET on_wire_at = '2026-11-23T09:59:59.000Z' WHERE subscriber_id IN (1, 2)").run();
   // The dead holder's lease runs out.
   clock.advance(31_000);
@@ -81,7 +85,9 @@ describe('partial rejects', () => {
     insertSubscribers(store, 2);
     const messenger: Messenger = {
       name: 'partial',
-      send: async () => { throw new Error('unused'); },
+      send: async () => {
+        throw new Error('unused');
+      },
       sendRaw: async (m: RawMessage) =>
         m.envelope.to[0] === 'reader1@example.test'
           ? { accepted: [], rejected: m.envelope.to, response: '250 2.0.0 Ok (but RCPT was refused)', messageId: m.messageId }
@@ -89,7 +95,14 @@ describe('partial rejects', () => {
       close: async () => {},
     };
     const recoveryClock = new FakeClock(new Date('2026-11-23T10:00:00Z'));
-    const service = createDeliveryService({ config, store, clock: recoveryClock, log: silentLogger, messenger, digest: testDigest(store, config, recoveryClock) });
+    const service = createDeliveryService({
+      config,
+      store,
+      clock: recoveryClock,
+      log: silentLogger,
+      messenger,
+      digest: testDigest(store, config, recoveryClock),
+    });
     const summary = await service.run({ trigger: 'cli', mode: 'due' });
     expect(summary.counts).toMatchObject({ sent: 1, failed: 1 });
     expect(store.db.prepare('SELECT smtp_response FROM deliveries WHERE subscriber_id = 1').pluck().get()).toMatch(/recipient rejected/);

@@ -83,7 +83,7 @@ describe('dueSlot over DST changes', () => {
     }
   });
 
-  it('weekly: one per ISO week on the subscriber\'s weekday', () => {
+  it("weekly: one per ISO week on the subscriber's weekday", () => {
     for (const zone of ZONES) {
       const sends = simulate(prefs(zone, 9, 'weekly', 3), '2026-10-01T00:00:00Z', '2026-11-30T00:00:00Z');
       const weeks = sends.map((s) => s.period);
@@ -135,7 +135,12 @@ describe('the scheduler with the ledger', () => {
     insertPapers(store, 60);
     const hours = [1, 2, 8, 23];
     const subs = ZONES.flatMap((zone) => hours.map((hour) => ({ zone, hour })));
-    insertSubscribers(store, subs.length, (i) => ({ time_zone: subs[i - 1]!.zone, delivery_hour: subs[i - 1]!.hour, digest_size: 1, confirmed_at: '2026-10-01T00:00:00Z' }));
+    insertSubscribers(store, subs.length, (i) => ({
+      time_zone: subs[i - 1]!.zone,
+      delivery_hour: subs[i - 1]!.hour,
+      digest_size: 1,
+      confirmed_at: '2026-10-01T00:00:00Z',
+    }));
     const clock = new FakeClock(new Date('2026-10-31T00:00:00Z'));
     const messenger = createSmtpTestMessenger(sink.port);
     const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: testDigest(store, config, clock) }, { pollMs: 5 });
@@ -155,7 +160,11 @@ describe('the scheduler with the ledger', () => {
     await messenger.close();
     expect(ticks).toBeGreaterThan(180);
 
-    const rows = store.db.prepare('SELECT subscriber_id, period, status FROM deliveries ORDER BY subscriber_id, period').all() as { subscriber_id: number; period: string; status: string }[];
+    const rows = store.db.prepare('SELECT subscriber_id, period, status FROM deliveries ORDER BY subscriber_id, period').all() as {
+      subscriber_id: number;
+      period: string;
+      status: string;
+    }[];
     for (const [i, s] of subs.entries()) {
       const mine = rows.filter((r) => r.subscriber_id === i + 1);
       // The first tick catches up the latest slot before the start (once), then one per local date.
@@ -164,13 +173,21 @@ describe('the scheduler with the ledger', () => {
       for (let d = start; d <= '2026-11-04'; d = localDateOf(new Date(Date.parse(d + 'T12:00:00Z') + 86_400_000), 'UTC')) {
         if (zonedInstant(d, s.hour, s.zone).getTime() < end) expected.push(d);
       }
-      expect(mine.map((r) => r.period), `${s.zone} ${s.hour}h`).toEqual(expected);
+      expect(
+        mine.map((r) => r.period),
+        `${s.zone} ${s.hour}h`,
+      ).toEqual(expected);
       expect(mine.every((r) => r.status === 'sent')).toBe(true);
       const email = `reader${i + 1}@example.test`;
       expect(sink.received.filter((m) => m.to[0] === email)).toHaveLength(expected.length);
     }
     // New York 08:00 EST on Nov 1 is 13:00Z, inside the outage: sent once, at the first tick back (16:00Z).
-    const ny8 = store.db.prepare("SELECT d.sent_at FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE s.time_zone = 'America/New_York' AND s.delivery_hour = 8 AND d.period = '2026-11-01'").pluck().all();
+    const ny8 = store.db
+      .prepare(
+        "SELECT d.sent_at FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE s.time_zone = 'America/New_York' AND s.delivery_hour = 8 AND d.period = '2026-11-01'",
+      )
+      .pluck()
+      .all();
     expect(ny8).toEqual(['2026-11-01T16:00:00.000Z']);
     // Ticks with nobody due leave no run rows behind; the runs that sent are listed.
     const runs = service.recentRuns(1000);
@@ -186,7 +203,14 @@ describe('the scheduler with the ledger', () => {
     const store = openTestStore(config);
     insertPapers(store, 60);
     // Wednesday 07:00 in New York, Friday 18:00 in Kolkata.
-    insertSubscribers(store, 2, (i) => ({ frequency: 'weekly', weekday: i === 1 ? 3 : 5, delivery_hour: i === 1 ? 7 : 18, time_zone: i === 1 ? 'America/New_York' : 'Asia/Kolkata', digest_size: 2, confirmed_at: '2026-10-01T00:00:00Z' }));
+    insertSubscribers(store, 2, (i) => ({
+      frequency: 'weekly',
+      weekday: i === 1 ? 3 : 5,
+      delivery_hour: i === 1 ? 7 : 18,
+      time_zone: i === 1 ? 'America/New_York' : 'Asia/Kolkata',
+      digest_size: 2,
+      confirmed_at: '2026-10-01T00:00:00Z',
+    }));
     const clock = new FakeClock(new Date('2026-11-16T00:00:00Z')); // a Monday
     const messenger = createSmtpTestMessenger(sink.port);
     const service = createDeliveryService({ config, store, clock, log: silentLogger, messenger, digest: testDigest(store, config, clock) }, { pollMs: 5 });
@@ -201,7 +225,11 @@ describe('the scheduler with the ledger', () => {
       clock.advance(60 * 60_000);
     }
     await messenger.close();
-    const rows = store.db.prepare('SELECT subscriber_id, period, sent_at FROM deliveries ORDER BY subscriber_id, period').all() as { subscriber_id: number; period: string; sent_at: string }[];
+    const rows = store.db.prepare('SELECT subscriber_id, period, sent_at FROM deliveries ORDER BY subscriber_id, period').all() as {
+      subscriber_id: number;
+      period: string;
+      sent_at: string;
+    }[];
     // The first tick (Monday) catches up the week before once; then one per week at the right local time.
     expect(rows.map((r) => `${r.subscriber_id} ${r.period} ${r.sent_at}`)).toEqual([
       '1 2026-W46 2026-11-16T00:00:00.000Z',

@@ -43,12 +43,15 @@ function db() {
 }
 
 function statuses(): Record<string, string> {
-  const rows = db().prepare('SELECT s.email, d.status FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id').all() as { email: string; status: string }[];
+  const rows = db().prepare('SELECT s.email, d.status FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id').all() as {
+    email: string;
+    status: string;
+  }[];
   return Object.fromEntries(rows.map((r) => [r.email, r.status]));
 }
 
 describe('a sent digest', () => {
-  it('carries both List headers, List-Id, a text part and the recipient\'s own links', async () => {
+  it("carries both List headers, List-Id, a text part and the recipient's own links", async () => {
     const config = testConfig(tmp.dir);
     const { svc, messenger } = service(config);
     insertPapers(store!, 5);
@@ -67,7 +70,10 @@ describe('a sent digest', () => {
     // mailparser reads both List headers too.
     const list = mail.headers.get('list') as { unsubscribe?: { url?: string; mail?: string } } | undefined;
     expect(list?.unsubscribe?.url).toContain('/unsubscribe/');
-    const lu = msg.raw.toString('latin1').match(/^List-Unsubscribe: (.*(?:\r\n[ \t].*)*)/m)![1]!.replace(/\r\n[ \t]+/g, ' ');
+    const lu = msg.raw
+      .toString('latin1')
+      .match(/^List-Unsubscribe: (.*(?:\r\n[ \t].*)*)/m)![1]!
+      .replace(/\r\n[ \t]+/g, ' ');
     expect(lu).toBe(links.headers['List-Unsubscribe']);
     expect(lu).toMatch(/^<https:\/\/paperboy\.example\/unsubscribe\/[^>]+>, <mailto:unsubscribe\+[^>]+@paperboy\.example>$/);
     expect(mail.messageId).toMatch(/^<d\d+\.e\d+\.[0-9a-f]{16}@paperboy\.example>$/);
@@ -97,7 +103,7 @@ describe('a sent digest', () => {
     expect(sink.received).toHaveLength(3);
   });
 
-  it('from the real digest source over the seeded corpus, carries each recipient\'s real links in headers, HTML and text', async () => {
+  it("from the real digest source over the seeded corpus, carries each recipient's real links in headers, HTML and text", async () => {
     // The corpus a fresh install starts with, ingested by the real CLI; then the real selector, renderer and links.
     const ingest = runCli(['ingest', 'seeds'], { DATA_DIR: tmp.dir, FETCH_ENABLED: 'false', LOG_LEVEL: 'warn' });
     expect(ingest.code, ingest.stderr).toBe(0);
@@ -151,7 +157,10 @@ describe('a sent digest', () => {
     await messenger.close();
     expect(sink.received).toHaveLength(2);
     const sigs = sink.received.map((r) => {
-      const head = r.raw.toString('latin1').split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ');
+      const head = r.raw
+        .toString('latin1')
+        .split('\r\n\r\n')[0]!
+        .replace(/\r\n[ \t]+/g, ' ');
       return /^DKIM-Signature: (.*)$/m.exec(head)![1]!;
     });
     for (const sig of sigs) {
@@ -194,7 +203,10 @@ describe('failures', () => {
     });
     const row = (email: string) =>
       db().prepare('SELECT d.* FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE s.email = ?').get(email) as {
-        attempts: number; next_attempt_at: string; smtp_response: string; status: string;
+        attempts: number;
+        next_attempt_at: string;
+        smtp_response: string;
+        status: string;
       };
     expect(row('reader1@example.test').attempts).toBe(1);
     expect(Date.parse(row('reader1@example.test').next_attempt_at) - start).toBe(60_000);
@@ -256,7 +268,13 @@ describe('failures', () => {
       ...real,
       async prepare(kind: Parameters<typeof real.prepare>[0], date: string) {
         const p = await real.prepare(kind, date);
-        return { ...p, select: (sub: Parameters<typeof p.select>[0]) => { if (sub.id === 2) throw new Error('boom'); return p.select(sub); } };
+        return {
+          ...p,
+          select: (sub: Parameters<typeof p.select>[0]) => {
+            if (sub.id === 2) throw new Error('boom');
+            return p.select(sub);
+          },
+        };
       },
     };
     const messenger = createSmtpTestMessenger(sink.port);

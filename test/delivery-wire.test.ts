@@ -40,10 +40,13 @@ describe('personaliseForWire', () => {
   it('leaves stuffing to the SMTP client when DKIM signs (a signature covers the unstuffed bytes)', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    const t = await buildTemplate({ subject: 's', html: '<p>x</p>', text: `.dot\n${SLOT_TOKENS.unsubscribeUrl}` }, {
-      ...cfg,
-      dkim: { domainName: 'paperboy.example', keySelector: 'k', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
-    });
+    const t = await buildTemplate(
+      { subject: 's', html: '<p>x</p>', text: `.dot\n${SLOT_TOKENS.unsubscribeUrl}` },
+      {
+        ...cfg,
+        dkim: { domainName: 'paperboy.example', keySelector: 'k', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+      },
+    );
     const links = { unsubscribeUrl: 'https://paperboy.example/u/1', unsubscribeMailto: 'mailto:u@paperboy.example', manageUrl: 'https://paperboy.example/m/1' };
     const wire = await personaliseForWire(t, { email: 'a@example.test', messageId: '<d1.e1@paperboy.example>', links, date: new Date() });
     expect(wire.dotStuffed).toBe(false);

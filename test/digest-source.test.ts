@@ -23,8 +23,18 @@ describe('digest source for delivery', () => {
     const source = digestSourceFor({ store, clock, config }, { renderer });
     const prepared = await source.prepare('trending', '2026-03-10');
     const row = (id: number) => ({
-      id, email: `r${id}@example.org`, status: 'active' as const, frequency: 'daily' as const, weekday: 1, kind: 'trending' as const,
-      topics: '[]', digest_size: 5, delivery_hour: 8, time_zone: 'UTC', created_at: '2026-01-01', confirmed_at: '2026-01-01',
+      id,
+      email: `r${id}@example.org`,
+      status: 'active' as const,
+      frequency: 'daily' as const,
+      weekday: 1,
+      kind: 'trending' as const,
+      topics: '[]',
+      digest_size: 5,
+      delivery_hour: 8,
+      time_zone: 'UTC',
+      created_at: '2026-01-01',
+      confirmed_at: '2026-01-01',
     });
     const sel = await prepared.select(row(fresh));
     if ('nothing' in sel) throw new Error(sel.nothing);

@@ -12,7 +12,14 @@ describe('digest routes in the running service', () => {
   const dir = tempDir('paperboy-digest-web-');
   it('serves the archive with its own CSP, and the admin preview behind the shared sign-in with real signed links', async () => {
     const app = createApp(
-      loadConfig({ DATA_DIR: dir, SEEDS_DIR: 'seeds', PUBLIC_URL: 'https://papers.example.org', SCHEDULER_ENABLED: 'false', FETCH_ENABLED: 'false', INBOUND_SMTP_ENABLED: 'false' }),
+      loadConfig({
+        DATA_DIR: dir,
+        SEEDS_DIR: 'seeds',
+        PUBLIC_URL: 'https://papers.example.org',
+        SCHEDULER_ENABLED: 'false',
+        FETCH_ENABLED: 'false',
+        INBOUND_SMTP_ENABLED: 'false',
+      }),
       { log: silentLogger },
     );
     const service = await startService(app, { port: 0 });

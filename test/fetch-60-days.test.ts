@@ -24,11 +24,15 @@ const SIZE = 10;
 function listing(d: number, today: number): unknown[] {
   const date = DAYS[d]!;
   return Array.from({ length: PER_DAY }, (_, i) =>
-    dailyItem(`26${String(d + 10).padStart(2, '0')}.${String(i + 1).padStart(5, '0')}`, `Day ${d + 1} paper ${i + 1}: ${['diffusion', 'agents', 'robotics', 'scaling'][i % 4]} at work`, {
-      upvotes: (PER_DAY - i) * (1 + today - d),
-      publishedAt: `${DAYS[Math.max(0, d - 1)]}T12:00:00.000Z`,
-      submittedOnDailyAt: `${date}T00:00:00.000Z`,
-    }),
+    dailyItem(
+      `26${String(d + 10).padStart(2, '0')}.${String(i + 1).padStart(5, '0')}`,
+      `Day ${d + 1} paper ${i + 1}: ${['diffusion', 'agents', 'robotics', 'scaling'][i % 4]} at work`,
+      {
+        upvotes: (PER_DAY - i) * (1 + today - d),
+        publishedAt: `${DAYS[Math.max(0, d - 1)]}T12:00:00.000Z`,
+        submittedOnDailyAt: `${date}T00:00:00.000Z`,
+      },
+    ),
   );
 }
 
@@ -55,7 +59,7 @@ describe('sixty days of a daily subscriber with a fetch each day', () => {
     cleanup();
   });
 
-  it('sends a full digest every day, never a paper twice, each with that day\'s papers on top', async () => {
+  it("sends a full digest every day, never a paper twice, each with that day's papers on top", async () => {
     const [subscriber] = insertSubscribers(store, 1, { digest_size: SIZE, delivery_hour: 8, kind: 'trending' });
     const fetching = startFetchScheduler(createFetcher({ store, clock, config }), silentLogger, { schedule: 'off', atStart: false });
     const messenger = createSmtpTestMessenger(sink.port);

@@ -54,7 +54,7 @@ function dump(store: Store) {
 }
 
 const ids = (store: Store, match: string): number[] =>
-  (store.db.prepare('SELECT rowid FROM search.papers_fts WHERE papers_fts MATCH ? ORDER BY rowid').pluck().all(match) as number[]);
+  store.db.prepare('SELECT rowid FROM search.papers_fts WHERE papers_fts MATCH ? ORDER BY rowid').pluck().all(match) as number[];
 
 /**
  * The index holds one row per paper and no other: as many documents as papers, each paper found by its own word (once,
@@ -86,7 +86,10 @@ describe('fetch merge: the search index written by a worker thread', () => {
     api = await startPapersApi();
     // Day 1: 400 papers (in-thread, below the worker's size). Day 2: 3,600 items: 300 of day 1's with longer abstracts
     // and more votes (replaced in the index), 3,300 new, one listed twice, and two that do not validate.
-    api.days.set('2026-03-09', Array.from({ length: 400 }, (_, i) => item(i)));
+    api.days.set(
+      '2026-03-09',
+      Array.from({ length: 400 }, (_, i) => item(i)),
+    );
     const big: unknown[] = [];
     for (let i = 100; i < 3700; i++) big.push(item(i, i < 400 ? 1 : 0));
     big.splice(1800, 0, item(2000), { paper: { id: 42 } }, { paper: { id: '2603.99999' }, title: ['not', 'a', 'title'] });

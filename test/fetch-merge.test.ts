@@ -22,8 +22,19 @@ const config = loadConfig({ ARXIV_CATEGORIES: 'cs.LG', FETCH_RETRIES: '0', FETCH
 
 function fetched(arxivId: string, title: string, over: Partial<FetchedPaper> = {}): FetchedPaper {
   return {
-    arxivId, title, abstract: `About ${title}.`, authorNames: ['A. Author'], publishedOn: '2024-12-01', listedOn: '2024-12-02', upvotes: 3,
-    comments: null, tldr: null, organization: null, links: [], listing: { name: 'daily-papers 2024-12-02', date: '2024-12-02', position: 1 }, ...over,
+    arxivId,
+    title,
+    abstract: `About ${title}.`,
+    authorNames: ['A. Author'],
+    publishedOn: '2024-12-01',
+    listedOn: '2024-12-02',
+    upvotes: 3,
+    comments: null,
+    tldr: null,
+    organization: null,
+    links: [],
+    listing: { name: 'daily-papers 2024-12-02', date: '2024-12-02', position: 1 },
+    ...over,
   };
 }
 
@@ -55,8 +66,17 @@ describe('fetch merge', () => {
     const repo = createPapersRepo(store);
     const sparse = repo.getByArxivId('2412.01234')!;
     expect(sparse.abstract).toMatch(/^We show that sparse attention over frame tokens scales to hour-long video, with a longer abstract on arXiv/);
-    expect(sparse).toMatchObject({ upvotes: 41, firstListedOn: '2024-12-03', publishedOn: '2024-12-02', authors: 5, tldr: expect.stringContaining('Sparse attention') });
-    expect(sparse.links).toEqual([{ url: 'https://github.com/lab/sparse-video', kind: 'code', stars: 120 }, { url: 'https://sparse-video.example.org', kind: 'project' }]);
+    expect(sparse).toMatchObject({
+      upvotes: 41,
+      firstListedOn: '2024-12-03',
+      publishedOn: '2024-12-02',
+      authors: 5,
+      tldr: expect.stringContaining('Sparse attention'),
+    });
+    expect(sparse.links).toEqual([
+      { url: 'https://github.com/lab/sparse-video', kind: 'code', stars: 120 },
+      { url: 'https://sparse-video.example.org', kind: 'project' },
+    ]);
     const arxivOnly = repo.getByArxivId('2412.02001')!;
     expect(arxivOnly).toMatchObject({ firstListedOn: null, upvotes: null, authorNames: ['Emmy Noether'] });
     expect(repo.sources(arxivOnly.id)).toEqual([]);
@@ -74,10 +94,17 @@ describe('fetch merge', () => {
     const r = await mergeFetched(store, [fetched('2310.01174', 'Light Schrödinger Bridge', { upvotes: 50 })], clock);
     expect(r).toMatchObject({ added: 0, updated: 1 });
     expect(repo.count()).toBe(before);
-    const again = await mergeFetched(store, [fetched('2501.00001', 'Light Schrödinger Bridge', { abstract: 'A different paper that took the same title.' })], clock);
+    const again = await mergeFetched(
+      store,
+      [fetched('2501.00001', 'Light Schrödinger Bridge', { abstract: 'A different paper that took the same title.' })],
+      clock,
+    );
     expect(again).toMatchObject({ added: 1, updated: 0 });
     const both = store.db.prepare("SELECT arxiv_id, title_key FROM papers WHERE title = 'Light Schrödinger Bridge' ORDER BY id").raw().all();
-    expect(both).toEqual([['2310.01174', 'light schrodinger bridge'], ['2501.00001', 'light schrodinger bridge#2501.00001']]);
+    expect(both).toEqual([
+      ['2310.01174', 'light schrodinger bridge'],
+      ['2501.00001', 'light schrodinger bridge#2501.00001'],
+    ]);
     // A later seed ingest still merges into the first, and adds nothing.
     expect(ingestPaths(store, ['seeds/000_3f5a05582542f440.txt'], clock)).toMatchObject({ added: 0, updated: 0 });
   });
@@ -108,14 +135,21 @@ describe('fetch merge', () => {
     expect(repo.remove(seed.id, clock.now())?.title).toBe('Light Schrödinger Bridge');
     expect(repo.remove(seed.id, clock.now())).toBeNull();
     const count = repo.count();
-    const r = await mergeFetched(store, [fetched('2412.80000v2', 'To Be Removed'), fetched('2310.01174', 'Light Schrödinger Bridge')].map((p) => ({ ...p, arxivId: p.arxivId.replace(/v\d+$/, '') })), clock);
+    const r = await mergeFetched(
+      store,
+      [fetched('2412.80000v2', 'To Be Removed'), fetched('2310.01174', 'Light Schrödinger Bridge')].map((p) => ({
+        ...p,
+        arxivId: p.arxivId.replace(/v\d+$/, ''),
+      })),
+      clock,
+    );
     expect(r).toMatchObject({ added: 0, updated: 0, removed: 2 });
     expect(ingestPaths(store, ['seeds/000_3f5a05582542f440.txt'], clock)).toMatchObject({ added: 0 });
     expect(repo.count()).toBe(count);
     expect(repo.search('Light Schrödinger Bridge', 5).map((p) => p.title)).not.toContain('Light Schrödinger Bridge');
   });
 
-  it('records each source\'s outcome, with a failure\'s reason and what earlier dates gave', async () => {
+  it("records each source's outcome, with a failure's reason and what earlier dates gave", async () => {
     // The first date answers, the second fails (500, no retries): the first date's paper is kept.
     api.days.set('2024-12-01', [dailyItem('2412.90001', 'Early bird')]);
     const fetcher = createFetcher({ store, clock, config: { ...config, ARXIV_CATEGORIES: '', DAILY_PAPERS_URL: api.url } });
@@ -129,7 +163,19 @@ describe('fetch merge', () => {
     });
     expect(report.sources[0]).toMatchObject({ status: 'failed', added: 1, error: '2024-12-02: HTTP 500 Internal Server Error', errorKind: 'http' });
     expect(createPapersRepo(store).getByArxivId('2412.90001')?.title).toBe('Early bird');
-    const row = store.db.prepare('SELECT source, trigger, dates, status, requests, received, added, error, finished_at IS NOT NULL AS done FROM fetch_runs').get();
-    expect(row).toEqual({ source: 'daily-papers', trigger: 'cron', dates: '2024-12-01..2024-12-02', status: 'failed', requests: 2, received: 1, added: 1, error: '2024-12-02: HTTP 500 Internal Server Error', done: 1 });
+    const row = store.db
+      .prepare('SELECT source, trigger, dates, status, requests, received, added, error, finished_at IS NOT NULL AS done FROM fetch_runs')
+      .get();
+    expect(row).toEqual({
+      source: 'daily-papers',
+      trigger: 'cron',
+      dates: '2024-12-01..2024-12-02',
+      status: 'failed',
+      requests: 2,
+      received: 1,
+      added: 1,
+      error: '2024-12-02: HTTP 500 Internal Server Error',
+      done: 1,
+    });
   });
 });

@@ -58,7 +58,12 @@ describe('a service whose paper source is unreachable', () => {
     await smtp?.close();
   });
 
-  const fetchRuns = () => app.store.db.prepare("SELECT status, error, trigger FROM fetch_runs WHERE source = 'daily-papers' ORDER BY id").all() as { status: string; error: string | null; trigger: string }[];
+  const fetchRuns = () =>
+    app.store.db.prepare("SELECT status, error, trigger FROM fetch_runs WHERE source = 'daily-papers' ORDER BY id").all() as {
+      status: string;
+      error: string | null;
+      trigger: string;
+    }[];
 
   it('serves at once, while the fetch at start is still trying', async () => {
     const home = await fetch(`${base}/`);
@@ -72,7 +77,10 @@ describe('a service whose paper source is unreachable', () => {
   it('says once that the source is unreachable, and the dashboard shows the failed fetch', async () => {
     const until = Date.now() + 20_000;
     while (fetchRuns()[0]?.status === 'running' && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    expect(fetchRuns()[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/: unreachable \(connect ECONNREFUSED [\d.:]+\) \(after 2 attempts\)$/) });
+    expect(fetchRuns()[0]).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/: unreachable \(connect ECONNREFUSED [\d.:]+\) \(after 2 attempts\)$/),
+    });
 
     // A second failing fetch (the schedule's next one) goes on the dashboard, not into the log again.
     const again = await service.fetching!.fetchNow('cron');

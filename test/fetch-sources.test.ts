@@ -93,7 +93,11 @@ describe('daily-papers source', () => {
       tldr: null,
     });
     expect(old).toMatchObject({ title: 'Strings on a Lattice (old style id)', authorNames: ['Richard Feynman'], upvotes: 2, abstract: '' });
-    expect(unicode).toMatchObject({ title: '多语言 Retrieval — ein Überblick', abstract: 'Unicode everywhere: 多语言, Überblick, emoji 🚀.', organization: null });
+    expect(unicode).toMatchObject({
+      title: '多语言 Retrieval — ein Überblick',
+      abstract: 'Unicode everywhere: 多语言, Überblick, emoji 🚀.',
+      organization: null,
+    });
     expect(day.skipped).toBe(5);
     expect(day.warnings).toEqual([
       { what: 'item 5 of 2024-12-03', message: 'paper: Invalid input: expected object, received undefined' },
@@ -105,22 +109,35 @@ describe('daily-papers source', () => {
   });
 
   it('pages with p and limit until a short page, numbering items across pages', async () => {
-    api.days.set(DAY, Array.from({ length: 5 }, (_, i) => dailyItem(`2412.1000${i}`, `Paged paper ${i}`)));
+    api.days.set(
+      DAY,
+      Array.from({ length: 5 }, (_, i) => dailyItem(`2412.1000${i}`, `Paged paper ${i}`)),
+    );
     const day = await fetchDailyPapersDay(DAY, opts(2), http());
     expect(api.requests.map((r) => r.query.get('p'))).toEqual(['0', '1', '2']);
     expect(day.papers.map((p) => [p.arxivId, p.listing?.position])).toEqual([
-      ['2412.10000', 1], ['2412.10001', 2], ['2412.10002', 3], ['2412.10003', 4], ['2412.10004', 5],
+      ['2412.10000', 1],
+      ['2412.10001', 2],
+      ['2412.10002', 3],
+      ['2412.10003', 4],
+      ['2412.10004', 5],
     ]);
     // An exact multiple of the page size ends with an empty page.
     api.requests.length = 0;
-    api.days.set(DAY, Array.from({ length: 4 }, (_, i) => dailyItem(`2412.2000${i}`, `Even paper ${i}`)));
+    api.days.set(
+      DAY,
+      Array.from({ length: 4 }, (_, i) => dailyItem(`2412.2000${i}`, `Even paper ${i}`)),
+    );
     expect((await fetchDailyPapersDay(DAY, opts(2), http())).papers).toHaveLength(4);
     expect(api.requests.map((r) => r.query.get('p'))).toEqual(['0', '1', '2']);
   });
 
   it('stops paging, with a warning, when the server sends the same page again', async () => {
     api.ignorePaging = true;
-    api.days.set(DAY, Array.from({ length: 6 }, (_, i) => dailyItem(`2412.3000${i}`, `Repeated paper ${i}`)));
+    api.days.set(
+      DAY,
+      Array.from({ length: 6 }, (_, i) => dailyItem(`2412.3000${i}`, `Repeated paper ${i}`)),
+    );
     const day = await fetchDailyPapersDay(DAY, opts(2), http());
     expect(day.papers).toHaveLength(2);
     expect(day.warnings).toEqual([{ what: '2024-12-03 page 2', message: expect.stringContaining('sent the previous page again') }]);
@@ -162,7 +179,9 @@ describe('daily-papers source', () => {
 
   it('says "unreachable" for a port nobody listens on, and builds the documented URL', async () => {
     const closed = await import('./helpers/free-port.js').then((m) => m.freePort());
-    const e = (await fetchDailyPapersDay(DAY, { ...opts(), baseUrl: `http://127.0.0.1:${closed}` }, http({ retries: 0 })).catch((x: unknown) => x)) as FetchError;
+    const e = (await fetchDailyPapersDay(DAY, { ...opts(), baseUrl: `http://127.0.0.1:${closed}` }, http({ retries: 0 })).catch(
+      (x: unknown) => x,
+    )) as FetchError;
     expect(e.kind).toBe('unreachable');
     expect(e.message).toContain('ECONNREFUSED');
     expect(dailyPapersUrl('https://huggingface.co', DAY, 2, 50)).toBe('https://huggingface.co/api/daily_papers?date=2024-12-03&p=2&limit=50');
@@ -186,7 +205,11 @@ describe('arXiv source', () => {
     expect(api.requests).toHaveLength(1);
     const q = api.requests[0]!.query;
     expect([q.get('search_query'), q.get('sortBy'), q.get('sortOrder'), q.get('start'), q.get('max_results')]).toEqual([
-      'cat:cs.LG OR cat:cs.CL', 'submittedDate', 'descending', '0', '5',
+      'cat:cs.LG OR cat:cs.CL',
+      'submittedDate',
+      'descending',
+      '0',
+      '5',
     ]);
     expect(page.papers.map((p) => [p.arxivId, p.publishedOn])).toEqual([
       ['2412.01234', '2024-12-02'],
@@ -202,7 +225,11 @@ describe('arXiv source', () => {
       upvotes: null,
       listing: null,
     });
-    expect(gradient).toMatchObject({ title: 'Gradient Descent on ℓ_1 Balls: Rényi Bounds & Beyond', abstract: 'An arXiv-only paper with one author, LaTeX and an ampersand & an escaped <tag>.', authorNames: ['Emmy Noether'] });
+    expect(gradient).toMatchObject({
+      title: 'Gradient Descent on ℓ_1 Balls: Rényi Bounds & Beyond',
+      abstract: 'An arXiv-only paper with one author, LaTeX and an ampersand & an escaped <tag>.',
+      authorNames: ['Emmy Noether'],
+    });
     expect(old!.authorNames).toHaveLength(4);
     expect(page.skipped).toBe(1);
     expect(page.warnings).toEqual([{ what: 'entry 4 (http://arxiv.org/abs/2412.03003v1)', message: 'no title' }]);
@@ -210,7 +237,8 @@ describe('arXiv source', () => {
 
   it('keeps one request per interval across pages and retries (arXiv asks for 3 s; here 150 ms)', async () => {
     // Five entries per page, all recent: the fetch pages until maxResults.
-    const entry = (n: number) => `<entry><id>http://arxiv.org/abs/2412.${String(60000 + n)}v1</id><published>2024-12-02T00:00:00Z</published><title>Paper ${n}</title><summary>s</summary></entry>`;
+    const entry = (n: number) =>
+      `<entry><id>http://arxiv.org/abs/2412.${String(60000 + n)}v1</id><published>2024-12-02T00:00:00Z</published><title>Paper ${n}</title><summary>s</summary></entry>`;
     api.atom = (qs) => {
       const start = Number(qs.get('start'));
       return `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">${Array.from({ length: 5 }, (_, i) => entry(start + i)).join('')}</feed>`;
@@ -236,8 +264,9 @@ describe('arXiv source', () => {
     for (const g of gaps) expect(g).toBeGreaterThanOrEqual(149);
   });
 
-  it('turns arXiv\'s error entry and a non-feed into clear errors', () => {
-    const err = '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry><id>http://arxiv.org/api/errors#incorrect_id_format_for_1234</id><title>Error</title><summary>incorrect id format for 1234</summary></entry></feed>';
+  it("turns arXiv's error entry and a non-feed into clear errors", () => {
+    const err =
+      '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry><id>http://arxiv.org/api/errors#incorrect_id_format_for_1234</id><title>Error</title><summary>incorrect id format for 1234</summary></entry></feed>';
     expect(() => parseArxivFeed(err)).toThrow('arXiv API error: incorrect id format for 1234');
     expect(() => parseArxivFeed('<html><body>busy</body></html>')).toThrow('not an Atom feed');
     expect(() => parseArxivFeed('<feed><entry>')).toThrow(/malformed XML|not an Atom feed/);

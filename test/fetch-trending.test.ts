@@ -25,7 +25,12 @@ describe('trending after fetches', () => {
   let store: Store;
 
   const day = (votes: { stale: number; rising: number; lastWeek: number }) => [
-    dailyItem('2603.00001', 'Stale Giant', { upvotes: votes.stale, publishedAt: '2026-03-01T00:00:00Z', submittedOnDailyAt: `${LISTED}T00:00:00Z`, authors: [{ name: 'Sofia Kovalevskaya' }] }),
+    dailyItem('2603.00001', 'Stale Giant', {
+      upvotes: votes.stale,
+      publishedAt: '2026-03-01T00:00:00Z',
+      submittedOnDailyAt: `${LISTED}T00:00:00Z`,
+      authors: [{ name: 'Sofia Kovalevskaya' }],
+    }),
     dailyItem('2603.00002', 'Rising Star', {
       upvotes: votes.rising,
       publishedAt: '2026-03-01T00:00:00Z',
@@ -71,7 +76,13 @@ describe('trending after fetches', () => {
 
   it('ranks more upvotes gained today above a larger but stale total, and says so', async () => {
     const r = await buildPreview(
-      { store, clock, config, renderer: createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config, validationLevel: 'strict' }), selector: createSelector({ store, clock }) },
+      {
+        store,
+        clock,
+        config,
+        renderer: createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config, validationLevel: 'strict' }),
+        selector: createSelector({ store, clock }),
+      },
       { kind: 'trending' },
     );
     if (r.status !== 'ready') throw new Error(r.status);
@@ -103,12 +114,21 @@ describe('trending after fetches', () => {
   });
 
   it('keeps a sensible score for a paper no fetch has counted: its total, as before', () => {
-    const seedLike = scorePaper({ id: 1, upvotes: 20, lists: 1, publishedOn: '2026-03-09', firstListedOn: null, firstSeenAt: '2026-03-09T00:00:00Z' }, '2026-03-10');
-    const fetchedToday = scorePaper({ id: 2, upvotes: 20, lists: 1, publishedOn: '2026-03-09', firstListedOn: null, firstSeenAt: '2026-03-09T00:00:00Z', gains: { day: 20, week: 20 } }, '2026-03-10');
+    const seedLike = scorePaper(
+      { id: 1, upvotes: 20, lists: 1, publishedOn: '2026-03-09', firstListedOn: null, firstSeenAt: '2026-03-09T00:00:00Z' },
+      '2026-03-10',
+    );
+    const fetchedToday = scorePaper(
+      { id: 2, upvotes: 20, lists: 1, publishedOn: '2026-03-09', firstListedOn: null, firstSeenAt: '2026-03-09T00:00:00Z', gains: { day: 20, week: 20 } },
+      '2026-03-10',
+    );
     // All votes gained today count as the total does: the two scales meet.
     expect(seedLike.votes).toBe(20);
     expect(fetchedToday.score).toBeCloseTo(seedLike.score, 10);
-    const stale = scorePaper({ id: 3, upvotes: 200, lists: 1, publishedOn: '2026-03-09', firstListedOn: null, firstSeenAt: '2026-03-09T00:00:00Z', gains: { day: 0, week: 0 } }, '2026-03-10');
+    const stale = scorePaper(
+      { id: 3, upvotes: 200, lists: 1, publishedOn: '2026-03-09', firstListedOn: null, firstSeenAt: '2026-03-09T00:00:00Z', gains: { day: 0, week: 0 } },
+      '2026-03-10',
+    );
     expect(stale.votes).toBe(0);
     expect(stale.score).toBeLessThan(fetchedToday.score);
   });

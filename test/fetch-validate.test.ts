@@ -39,9 +39,16 @@ function variants(): unknown[] {
   const out: unknown[] = [base(), null, 'item', [], [base()], {}, { paper: null }, { paper: [] }];
   const paths = [
     ...Object.keys(base().paper).map((k) => ['paper', k]),
-    ...Object.keys(base()).filter((k) => k !== 'paper').map((k) => [k]),
-    ['paper', 'authors', '0'], ['paper', 'authors', '0', 'name'], ['paper', 'authors', '1', 'hidden'],
-    ['paper', 'ai_keywords', '1'], ['paper', 'organization', 'name'], ['paper', 'organization', 'fullname'], ['paper'],
+    ...Object.keys(base())
+      .filter((k) => k !== 'paper')
+      .map((k) => [k]),
+    ['paper', 'authors', '0'],
+    ['paper', 'authors', '0', 'name'],
+    ['paper', 'authors', '1', 'hidden'],
+    ['paper', 'ai_keywords', '1'],
+    ['paper', 'organization', 'name'],
+    ['paper', 'organization', 'fullname'],
+    ['paper'],
   ];
   for (const path of paths) {
     for (const v of [...ODD, 'DELETE']) {
@@ -82,20 +89,52 @@ describe('daily-papers item validation', () => {
     (bad.paper as Record<string, unknown>).upvotes = -3;
     expect(readItem(bad, '2024-12-03', 7)).toEqual({ what: 'item 7 of 2024-12-03 (2412.01234v2)', message: expect.stringMatching(/^paper\.upvotes: /) });
     const ok = readItem(base(), '2024-12-03', 1);
-    expect(ok).toMatchObject({ arxivId: '2412.01234', title: 'A Title', upvotes: 41, comments: 3, organization: 'The Lab', authorNames: ['Ada Lovelace', 'Alan Turing'] });
+    expect(ok).toMatchObject({
+      arxivId: '2412.01234',
+      title: 'A Title',
+      upvotes: 41,
+      comments: 3,
+      organization: 'The Lab',
+      authorNames: ['Ada Lovelace', 'Alan Turing'],
+    });
   });
 });
 
 describe('URL hosts without the URL parser', () => {
   const URLS = [
-    'https://github.com/x/y', 'http://GitHub.COM/X/y.git', 'https://a.b.c.example.org/p?q=1#f', 'https://x.example.org',
-    'https://github.com/x/y)', 'https://github.com\\x', 'https://1.2.3.4/x', 'https://999.1.1.1/', 'https://a.1/', 'https://a.b1/',
-    'https://xn--nxasmq6b.com/', 'https://xn--a.com/', 'https://user@github.com/x', 'https://github.com:8080/x', 'https://-.com/',
-    'https://a..com/', 'https://.com/', 'https://com', 'ftp://github.com/x', 'https://gïthub.com/x', 'https://git hub.com/x',
-    'https://github.com/ä', 'https://github.com/x y', 'https://github.com/%zz', 'https://exa_mple.com/', 'https://EXAMPLE.com.',
-    'https://', 'not a url', 'https://a.b-/', 'https://0x10.com/', 'https://a.0x10/',
+    'https://github.com/x/y',
+    'http://GitHub.COM/X/y.git',
+    'https://a.b.c.example.org/p?q=1#f',
+    'https://x.example.org',
+    'https://github.com/x/y)',
+    'https://github.com\\x',
+    'https://1.2.3.4/x',
+    'https://999.1.1.1/',
+    'https://a.1/',
+    'https://a.b1/',
+    'https://xn--nxasmq6b.com/',
+    'https://xn--a.com/',
+    'https://user@github.com/x',
+    'https://github.com:8080/x',
+    'https://-.com/',
+    'https://a..com/',
+    'https://.com/',
+    'https://com',
+    'ftp://github.com/x',
+    'https://gïthub.com/x',
+    'https://git hub.com/x',
+    'https://github.com/ä',
+    'https://github.com/x y',
+    'https://github.com/%zz',
+    'https://exa_mple.com/',
+    'https://EXAMPLE.com.',
+    'https://',
+    'not a url',
+    'https://a.b-/',
+    'https://0x10.com/',
+    'https://a.0x10/',
   ];
-  it('gives the parser\'s hostname (or null where it throws) for plain and odd URLs alike', () => {
+  it("gives the parser's hostname (or null where it throws) for plain and odd URLs alike", () => {
     for (const u of URLS) {
       let expected: string | null;
       try {

@@ -9,9 +9,7 @@ import { tempDir } from './helpers/tmp.js';
 const SRC = join(import.meta.dirname, '..', 'src');
 
 function sources(d: string): string[] {
-  return readdirSync(d, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : [],
-  );
+  return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : []));
 }
 
 function importsOf(file: string): string[] {
@@ -59,12 +57,19 @@ describe('import cycles', () => {
 
   it('inner modules do not import the composition root (src/app.ts)', () => {
     const inner = sources(SRC).filter((f) => /^(corpus|db|delivery|digest|mail|render|subscriptions|archive|admin|web)\//.test(relative(SRC, f)));
-    for (const f of inner) expect(importsOf(f).map((p) => relative(SRC, p)), relative(SRC, f)).not.toContain('app.ts');
+    for (const f of inner)
+      expect(
+        importsOf(f).map((p) => relative(SRC, p)),
+        relative(SRC, f),
+      ).not.toContain('app.ts');
   });
 
   it('routes do not import the server that registers them', () => {
     for (const f of sources(join(SRC, 'web', 'routes'))) {
-      expect(importsOf(f).map((p) => relative(SRC, p)), relative(SRC, f)).not.toContain('web/server.ts');
+      expect(
+        importsOf(f).map((p) => relative(SRC, p)),
+        relative(SRC, f),
+      ).not.toContain('web/server.ts');
     }
   });
 });

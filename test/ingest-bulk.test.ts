@@ -136,7 +136,11 @@ describe('bulk load into a small corpus', () => {
     (s.db.prepare("SELECT name FROM sqlite_temp_schema WHERE type = 'trigger' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   const automerge = (s: Store) => s.db.prepare("SELECT v FROM search.papers_fts_config WHERE k = 'automerge'").pluck().get();
   const indexNames = (s: Store) =>
-    (s.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('papers', 'paper_sources') ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    (
+      s.db
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('papers', 'paper_sources') ORDER BY name")
+        .all() as { name: string }[]
+    ).map((r) => r.name);
 
   it('puts back the indexes, the search index triggers and FTS merging the load set aside; the home page query reads its index', () => {
     const store = openStore(join(dir, 'bulk.db'));
@@ -152,7 +156,11 @@ describe('bulk load into a small corpus', () => {
     store.db
       .prepare("INSERT INTO papers (title_key, title, abstract, first_seen_at, updated_at) VALUES ('x', 'X', 'a zanzibarian abstract', 'now', 'now')")
       .run();
-    expect(createPapersRepo(store).search('zanzibarian', 5).map((p) => p.title)).toEqual(['X']);
+    expect(
+      createPapersRepo(store)
+        .search('zanzibarian', 5)
+        .map((p) => p.title),
+    ).toEqual(['X']);
     const plan = store.db.prepare(`EXPLAIN QUERY PLAN ${store.q('web-home-papers').source}`).all(5) as { detail: string }[];
     expect(plan.map((r) => r.detail)).toEqual(['SCAN papers USING INDEX papers_home_order']);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');

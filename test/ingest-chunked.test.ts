@@ -54,7 +54,12 @@ function snapshot(store: Store, report: IngestReport, before: number): Result {
 function ingest(name: string, parse: 'worker' | 'inline', chunkMs: number): Result {
   const store = openStore(join(dir, `${name}.db`));
   const files = readdirSync(pages).sort();
-  ingestPaths(store, files.slice(0, 6).map((f) => join(pages, f)), clock, { chunkMs: 0 });
+  ingestPaths(
+    store,
+    files.slice(0, 6).map((f) => join(pages, f)),
+    clock,
+    { chunkMs: 0 },
+  );
   const before = generation(store);
   const report = ingestPaths(store, [pages], clock, { parse, chunkMs, pauseMs: 5 });
   const r = snapshot(store, report, before);
@@ -88,7 +93,9 @@ describe('a big ingest in chunks', () => {
   it('a load that fails after some chunks keeps them with their index, and running it again finishes it', () => {
     for (const parse of ['inline', 'worker'] as const) {
       const store = openStore(join(dir, `fail-${parse}.db`));
-      store.db.exec(`CREATE TEMP TRIGGER boom BEFORE INSERT ON main.papers WHEN (SELECT COUNT(*) FROM main.papers) >= 7000 BEGIN SELECT RAISE(ABORT, 'boom'); END`);
+      store.db.exec(
+        `CREATE TEMP TRIGGER boom BEFORE INSERT ON main.papers WHEN (SELECT COUNT(*) FROM main.papers) >= 7000 BEGIN SELECT RAISE(ABORT, 'boom'); END`,
+      );
       expect(() => ingestPaths(store, [pages], clock, { parse, chunkMs: 1, pauseMs: 5 })).toThrow(/boom/);
       const kept = store.db.prepare('SELECT count(*) FROM papers').pluck().get() as number;
       expect(kept).toBeGreaterThan(0);
@@ -105,7 +112,9 @@ describe('a big ingest in chunks', () => {
       const reference = openStore(join(dir, `reference-${parse}.db`));
       ingestPaths(reference, [pages], clock, { chunkMs: 0 });
       expect(titles).toEqual(reference.db.prepare('SELECT title_key, title, abstract FROM papers ORDER BY title_key').all());
-      expect(store.db.prepare('SELECT count(*) FROM paper_sources').pluck().get()).toBe(reference.db.prepare('SELECT count(*) FROM paper_sources').pluck().get());
+      expect(store.db.prepare('SELECT count(*) FROM paper_sources').pluck().get()).toBe(
+        reference.db.prepare('SELECT count(*) FROM paper_sources').pluck().get(),
+      );
       reference.close();
       store.close();
     }

@@ -36,15 +36,22 @@ describe('what every surface shows of a fetched paper', () => {
     api.days.set(DAY, FIXTURE);
     const port = await freePort();
     const config = loadConfig({
-      DATA_DIR: dir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ADMIN_TOKEN: TOKEN, SCHEDULER_ENABLED: 'false', INBOUND_SMTP_ENABLED: 'false',
-      DAILY_PAPERS_URL: api.url, FETCH_DAYS: '1', FETCH_SCHEDULE: 'off',
+      DATA_DIR: dir,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ADMIN_TOKEN: TOKEN,
+      SCHEDULER_ENABLED: 'false',
+      INBOUND_SMTP_ENABLED: 'false',
+      DAILY_PAPERS_URL: api.url,
+      FETCH_DAYS: '1',
+      FETCH_SCHEDULE: 'off',
     });
     app = createApp(config, { log: silentLogger, clock: new FakeClock(new Date(`${DAY}T09:00:00Z`)) });
     service = await startService(app);
     base = `http://127.0.0.1:${port}`;
     // The fetch at start runs in the background: wait for it.
     const until = Date.now() + 20_000;
-    const status = () => app.store.db.prepare("SELECT status FROM fetch_runs ORDER BY id DESC LIMIT 1").pluck().get();
+    const status = () => app.store.db.prepare('SELECT status FROM fetch_runs ORDER BY id DESC LIMIT 1').pluck().get();
     while (status() !== 'ok' && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     expect(status()).toBe('ok');
     sparseId = app.store.db.prepare("SELECT id FROM papers WHERE arxiv_id = '2412.01234'").pluck().get() as number;
@@ -75,7 +82,10 @@ describe('what every surface shows of a fetched paper', () => {
       upvotes_today: 41,
       upvotes_week: 41,
       comments: 3,
-      links: [{ url: 'https://github.com/lab/sparse-video', kind: 'code', stars: 120 }, { url: 'https://sparse-video.example.org', kind: 'project' }],
+      links: [
+        { url: 'https://github.com/lab/sparse-video', kind: 'code', stars: 120 },
+        { url: 'https://sparse-video.example.org', kind: 'project' },
+      ],
     });
     // A seed paper: no arXiv id, so its own page is where it is read; what the seeds have is kept.
     const seed = (await (await fetch(`${base}/api/papers?sort=new&limit=100`)).json()) as { papers: Record<string, unknown>[] };
@@ -94,7 +104,8 @@ describe('what every surface shows of a fetched paper', () => {
       ['https://huggingface.co/papers/2412.01234', 'Daily Papers'],
       ['https://github.com/lab/sparse-video', 'Code on GitHub ★ 120'],
       ['https://sparse-video.example.org', 'Project page'],
-    ] as const) expect(html).toMatch(new RegExp(`href="${href}"[^>]*>${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}</a>`));
+    ] as const)
+      expect(html).toMatch(new RegExp(`href="${href}"[^>]*>${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}</a>`));
     expect(html).toContain('<td>Daily Papers API</td><td>Dec 3, 2024</td><td>#1</td>');
     expect(html).not.toMatch(/Added/);
   });
@@ -139,7 +150,9 @@ describe('what every surface shows of a fetched paper', () => {
         // Plain text wraps at words itself: ordinary spaces there.
         '   ▲ 41 upvotes · 3 comments · Listed Dec 3, 2024 · arXiv Dec 2, 2024\n\n   TL;DR: Sparse attention lets a video transformer read an hour of\n',
     );
-    expect(mail.text).toContain('   Read the paper: https://arxiv.org/abs/2412.01234\n   PDF: https://arxiv.org/pdf/2412.01234\n   Daily Papers: https://huggingface.co/papers/2412.01234\n');
+    expect(mail.text).toContain(
+      '   Read the paper: https://arxiv.org/abs/2412.01234\n   PDF: https://arxiv.org/pdf/2412.01234\n   Daily Papers: https://huggingface.co/papers/2412.01234\n',
+    );
     expect(mail.text).toContain(`   Details: ${base}/papers/${sparseId}\n`);
 
     // Screenshots a person looks at: nothing wider than a phone, at both widths.
@@ -152,7 +165,12 @@ describe('what every surface shows of a fetched paper', () => {
         await page.setContent(mail.html, { waitUntil: 'load' });
         expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
         await page.screenshot({ path: join(shots, `live-email-${width}.png`), fullPage: true });
-        for (const [name, path] of [['home', '/'], ['paper', `/papers/${sparseId}`], ['digest', `/digest/${DAY}`], ['admin', '/admin']] as const) {
+        for (const [name, path] of [
+          ['home', '/'],
+          ['paper', `/papers/${sparseId}`],
+          ['digest', `/digest/${DAY}`],
+          ['admin', '/admin'],
+        ] as const) {
           await page.goto(base + path, { waitUntil: 'load' });
           if (name !== 'admin') expect([name, await page.evaluate('document.documentElement.scrollWidth')]).toEqual([name, width]);
           await page.screenshot({ path: join(shots, `live-${name}-${width}.png`), fullPage: true });

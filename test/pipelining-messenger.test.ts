@@ -74,7 +74,11 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-async function setup(serverOpts: Partial<SMTPServerOptions>, url: (port: number) => string, extra: Partial<ConstructorParameters<typeof PipeliningMessenger>[0]> = {}) {
+async function setup(
+  serverOpts: Partial<SMTPServerOptions>,
+  url: (port: number) => string,
+  extra: Partial<ConstructorParameters<typeof PipeliningMessenger>[0]> = {},
+) {
   const server = await startServer(serverOpts);
   cleanups.push(server.close);
   const messenger = new PipeliningMessenger({ url: url(server.port), poolSize: 2, timeoutMs: 5000, ...extra });
@@ -108,7 +112,16 @@ function tricky(i: number, subject = `Digest ${i}`): Buffer {
 }
 
 function expectedText(i: number): string {
-  return [`.leading dot ${i}`, `..two dots`, `.`, `Schrödinger équation 量子 ✓`, 'L'.repeat(1500), `bare-lf-line`, `next line`, `last line without newline`].join('\n');
+  return [
+    `.leading dot ${i}`,
+    `..two dots`,
+    `.`,
+    `Schrödinger équation 量子 ✓`,
+    'L'.repeat(1500),
+    `bare-lf-line`,
+    `next line`,
+    `last line without newline`,
+  ].join('\n');
 }
 
 async function raw(m: PipeliningMessenger, i: number, to: string[], opts: { subject?: string; stuffed?: boolean } = {}): Promise<SendResult> {
@@ -137,9 +150,7 @@ describe.each([
 ])('PipeliningMessenger $label', ({ hidePIPELINING }) => {
   it('delivers many messages over at most poolSize connections with every byte intact', async () => {
     const { server, messenger } = await setup({ hidePIPELINING }, (p) => `smtp://127.0.0.1:${p}?starttls=never`);
-    const results = await Promise.all(
-      Array.from({ length: 24 }, (_, i) => raw(messenger, i, [`reader${i}@example.org`], { stuffed: i % 2 === 0 })),
-    );
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => raw(messenger, i, [`reader${i}@example.org`], { stuffed: i % 2 === 0 })));
     expect(results.map((r) => r.accepted)).toEqual(Array.from({ length: 24 }, (_, i) => [`reader${i}@example.org`]));
     expect(results[0]!.response).toMatch(/^250 .*Ok: queued/);
     expect(results[3]!.messageId).toBe('<m3@example.org>');
@@ -164,7 +175,12 @@ describe.each([
         const body = dotStuff(tricky(i)).subarray(0, -2);
         const chunks = [...at, body.length].map((end, k, all) => body.subarray(k === 0 ? 0 : all[k - 1]!, end));
         chunks.splice(1, 0, Buffer.alloc(0));
-        return messenger.sendRaw({ envelope: { from: 'bounces@example.org', to: [`reader${i}@example.org`] }, raw: chunks, messageId: `<m${i}@example.org>`, dotStuffed: true });
+        return messenger.sendRaw({
+          envelope: { from: 'bounces@example.org', to: [`reader${i}@example.org`] },
+          raw: chunks,
+          messageId: `<m${i}@example.org>`,
+          dotStuffed: true,
+        });
       }),
     );
     expect(server.received).toHaveLength(cuts.length);
@@ -237,8 +253,14 @@ describe('PipeliningMessenger on the wire', () => {
     cleanups.push(() => messenger.close());
     await Promise.all(Array.from({ length: 5 }, (_, i) => raw(messenger, i, [`reader${i}@example.org`, `copy${i}@example.org`])));
     expect(server.received).toHaveLength(5);
-    expect(rec.chunks.some((c) => /^MAIL FROM:<bounces@example\.org>\r\nRCPT TO:<reader\d@example\.org>\r\nRCPT TO:<copy\d@example\.org>\r\nDATA\r\n$/.test(c))).toBe(true);
-    expect(rec.chunks.some((c) => /\r\n\.\r\nMAIL FROM:<bounces@example\.org>\r\nRCPT TO:<reader\d@example\.org>\r\nRCPT TO:<copy\d@example\.org>\r\nDATA\r\n$/.test(c))).toBe(true);
+    expect(
+      rec.chunks.some((c) => /^MAIL FROM:<bounces@example\.org>\r\nRCPT TO:<reader\d@example\.org>\r\nRCPT TO:<copy\d@example\.org>\r\nDATA\r\n$/.test(c)),
+    ).toBe(true);
+    expect(
+      rec.chunks.some((c) =>
+        /\r\n\.\r\nMAIL FROM:<bounces@example\.org>\r\nRCPT TO:<reader\d@example\.org>\r\nRCPT TO:<copy\d@example\.org>\r\nDATA\r\n$/.test(c),
+      ),
+    ).toBe(true);
   });
 
   it('reconnects when the server dropped an idle connection', async () => {
@@ -295,16 +317,36 @@ describe('PipeliningMessenger on the wire', () => {
     const body = rest.join('\r\n\r\n');
     const fields = head!.split(/\r\n(?![ \t])/);
     const sigField = fields.find((f) => /^dkim-signature:/i.test(f))!;
-    const tags = new Map(sigField.slice(sigField.indexOf(':') + 1).replace(/\s+/g, '').split(';').filter(Boolean).map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)] as [string, string]));
+    const tags = new Map(
+      sigField
+        .slice(sigField.indexOf(':') + 1)
+        .replace(/\s+/g, '')
+        .split(';')
+        .filter(Boolean)
+        .map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)] as [string, string]),
+    );
     const signed = tags.get('h')!.toLowerCase().split(':');
     expect(signed).toEqual(expect.arrayContaining(['list-unsubscribe', 'list-unsubscribe-post', 'from', 'subject']));
     expect(tags.get('c')).toBe('relaxed/relaxed');
     // Relaxed canonicalisation (RFC 6376 3.4.2, 3.4.4), then the body hash and the RSA signature.
-    const canonBody = body.split('\r\n').map((l) => l.replace(/[ \t]+/g, ' ').replace(/ $/, '')).join('\r\n').replace(/(\r\n)*$/, '') + '\r\n';
+    const canonBody =
+      body
+        .split('\r\n')
+        .map((l) => l.replace(/[ \t]+/g, ' ').replace(/ $/, ''))
+        .join('\r\n')
+        .replace(/(\r\n)*$/, '') + '\r\n';
     expect(createHash('sha256').update(canonBody, 'latin1').digest('base64')).toBe(tags.get('bh'));
     const canonHeader = (f: string) => {
       const i = f.indexOf(':');
-      return f.slice(0, i).trim().toLowerCase() + ':' + f.slice(i + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim();
+      return (
+        f.slice(0, i).trim().toLowerCase() +
+        ':' +
+        f
+          .slice(i + 1)
+          .replace(/\r\n/g, '')
+          .replace(/[ \t]+/g, ' ')
+          .trim()
+      );
     };
     let data = '';
     for (const name of signed) {
@@ -408,11 +450,9 @@ describe('PipeliningMessenger security', () => {
   });
 
   it('upgrades with STARTTLS, verifying the certificate, before AUTH', async () => {
-    const { server, messenger } = await setup(
-      { ...auth, allowInsecureAuth: false },
-      (p) => `smtp://paper%20boy:s3cr%3At@localhost:${p}?starttls=required`,
-      { tls: { ca: cert } },
-    );
+    const { server, messenger } = await setup({ ...auth, allowInsecureAuth: false }, (p) => `smtp://paper%20boy:s3cr%3At@localhost:${p}?starttls=required`, {
+      tls: { ca: cert },
+    });
     await raw(messenger, 1, ['reader1@example.org']);
     expect(server.received[0]).toMatchObject({ secure: true, user: 'paper boy' });
   });

@@ -62,7 +62,12 @@ describe('PipeliningMessenger with Postfix smtp-sink', () => {
       `From: a@example.org\r\nTo: r${i}@example.org\r\nSubject: sink ${i}\r\nMessage-ID: <s${i}@example.org>\r\n\r\n.dot line ${i}\r\n..\r\nplain\r\n.`;
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        messenger.sendRaw({ envelope: { from: 'a@example.org', to: [`r${i}@example.org`] }, raw: dotStuff(body(i)), messageId: `<s${i}@example.org>`, dotStuffed: true }),
+        messenger.sendRaw({
+          envelope: { from: 'a@example.org', to: [`r${i}@example.org`] },
+          raw: dotStuff(body(i)),
+          messageId: `<s${i}@example.org>`,
+          dotStuffed: true,
+        }),
       ),
     );
     await messenger.close();

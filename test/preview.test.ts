@@ -65,7 +65,7 @@ describe('paperboy preview (CLI)', () => {
     expect(badDate.stderr).toContain('--date must be a day like 2026-03-10');
     const badKind = runCli(['preview', '--kind', 'hot'], env);
     expect(badKind.code).not.toBe(0);
-    expect(badKind.stderr).toContain("Allowed choices are trending, new, both");
+    expect(badKind.stderr).toContain('Allowed choices are trending, new, both');
   });
 });
 
@@ -87,8 +87,15 @@ describe('/admin/preview', () => {
     recordSent(store, sub, [sentId], '2026-03-09');
     app = Fastify();
     await registerAdminPreviewRoutes(app, {
-      store, clock, config, guard: requireAdmin({ config }),
-      linksFor: (s) => ({ unsubscribeUrl: `https://papers.example.org/u/${s.id}?sig=a&b`, unsubscribeMailto: 'mailto:u@papers.example.org', manageUrl: `https://papers.example.org/m/${s.id}` }),
+      store,
+      clock,
+      config,
+      guard: requireAdmin({ config }),
+      linksFor: (s) => ({
+        unsubscribeUrl: `https://papers.example.org/u/${s.id}?sig=a&b`,
+        unsubscribeMailto: 'mailto:u@papers.example.org',
+        manageUrl: `https://papers.example.org/m/${s.id}`,
+      }),
     });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   });

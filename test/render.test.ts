@@ -29,24 +29,49 @@ beforeAll(async () => {
   writeFileSync(
     join(dir, 'latex.txt'),
     [
-      'new', '', 'Get trending papers in your email inbox!', '', 'Subscribe', '', 'Daily Papers', '', 'byAK and the research community', '', 'Mar 9', '',
-      'Schr\\"odinger Bridges for {\\em Everyone}', '',
-      'We revisit Schr\\"odinger bridges with 99\\% fewer steps. Our {\\em simple} method is fast. Code is at https://github.com/example/sb and more at https://sb.example.org/.', '',
-      '  • 3 authors', '·', 'Mar 8, 2026 12', '',
+      'new',
+      '',
+      'Get trending papers in your email inbox!',
+      '',
+      'Subscribe',
+      '',
+      'Daily Papers',
+      '',
+      'byAK and the research community',
+      '',
+      'Mar 9',
+      '',
+      'Schr\\"odinger Bridges for {\\em Everyone}',
+      '',
+      'We revisit Schr\\"odinger bridges with 99\\% fewer steps. Our {\\em simple} method is fast. Code is at https://github.com/example/sb and more at https://sb.example.org/.',
+      '',
+      '  • 3 authors',
+      '·',
+      'Mar 8, 2026 12',
+      '',
     ].join('\n'),
   );
   ingestPaths(store, [dir], clock);
   addPaper(store, {
     title: 'Attacks <script>alert("x")</script> & "quotes" in titles',
     abstract: 'An abstract with <script>alert(1)</script> and <b>bold</b> & ampersands. Second sentence here. Third one.',
-    upvotes: 9, publishedOn: '2026-03-09', authors: 1,
+    upvotes: 9,
+    publishedOn: '2026-03-09',
+    authors: 1,
     links: [{ url: 'https://github.com/evil/"><script>x</script>', kind: 'code' }],
   });
   for (let i = 1; i <= 8; i++) {
     addPaper(store, {
       title: `A long-titled paper number ${i} about diffusion models, transformers and scaling laws in practice`,
-      abstract: LONG, upvotes: i, authors: i + 2, publishedOn: `2026-03-0${i}`, lists: 1 + (i % 3),
-      links: [{ url: `https://github.com/lab/repo${i}`, kind: 'code' }, { url: `https://project${i}.example.org/`, kind: 'project' }],
+      abstract: LONG,
+      upvotes: i,
+      authors: i + 2,
+      publishedOn: `2026-03-0${i}`,
+      lists: 1 + (i % 3),
+      links: [
+        { url: `https://github.com/lab/repo${i}`, kind: 'code' },
+        { url: `https://project${i}.example.org/`, kind: 'project' },
+      ],
     });
   }
   const r = createSelector({ store, clock }).select({ kind: 'trending', size: 10 }, '2026-03-10');
@@ -58,7 +83,12 @@ afterAll(() => store.close());
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-const slotsFor = (unsubscribeUrl: string, manageUrl: string) => ({ unsubscribeUrl, manageUrl, unsubscribeMailto: 'mailto:u@example.org', email: 'reader@example.org' });
+const slotsFor = (unsubscribeUrl: string, manageUrl: string) => ({
+  unsubscribeUrl,
+  manageUrl,
+  unsubscribeMailto: 'mailto:u@example.org',
+  email: 'reader@example.org',
+});
 
 describe('rendered digest', () => {
   it('has 10 papers, each title and link in the HTML and the text part', () => {
@@ -68,7 +98,12 @@ describe('rendered digest', () => {
       expect(rendered.html).toContain(`href="${url}"`);
       expect(rendered.text).toContain(url);
       expect(rendered.text).toContain(item.paper.title.slice(0, 20));
-      if (!item.paper.title.includes('<')) expect(rendered.html).toContain(esc(item.paper.title).replace(/&quot;/g, '"').slice(0, 40));
+      if (!item.paper.title.includes('<'))
+        expect(rendered.html).toContain(
+          esc(item.paper.title)
+            .replace(/&quot;/g, '"')
+            .slice(0, 40),
+        );
     }
     expect(rendered.html).toContain('href="https://github.com/lab/repo3"');
     expect(rendered.html).toContain('href="https://project3.example.org/"');
@@ -97,7 +132,7 @@ describe('rendered digest', () => {
     expect(excerpt(`${'A'.repeat(200)}. ${'B'.repeat(200)}. ${'C'.repeat(200)}.`)).toBe(`${'A'.repeat(200)}. ${'B'.repeat(200)}.`);
   });
 
-  it('words a weekly digest as the week\'s', async () => {
+  it("words a weekly digest as the week's", async () => {
     const weekly = await renderer.renderDigest({ ...selection, frequency: 'weekly', key: 'weekly' });
     expect(weekly.html).toContain('This week&#x27;s top 10 papers'); // Handlebars escapes the apostrophe
     expect(weekly.text).toContain('paperboy\nweekly trending digest');
@@ -158,7 +193,9 @@ describe('rendered digest', () => {
   });
 
   it('looks right in Chromium at phone and desktop width (screenshots in test-output/screenshots)', async () => {
-    const out = await renderer.renderDigest(selection, { slots: { ...slotsFor('https://papers.example.org/u', 'https://papers.example.org/m'), email: 'ada@example.org' } });
+    const out = await renderer.renderDigest(selection, {
+      slots: { ...slotsFor('https://papers.example.org/u', 'https://papers.example.org/m'), email: 'ada@example.org' },
+    });
     const dir = join(process.cwd(), 'test-output', 'screenshots');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'digest.html'), out.html);

@@ -24,7 +24,10 @@ const generations = (s: Store) =>
     search: number;
   };
 const intact = (s: Store) => s.db.exec("INSERT INTO search.papers_fts (papers_fts) VALUES ('integrity-check')");
-const ids = (s: Store, words: string) => createPapersRepo(s).search(words, 1000).map((p) => p.id);
+const ids = (s: Store, words: string) =>
+  createPapersRepo(s)
+    .search(words, 1000)
+    .map((p) => p.id);
 
 /** Everything the index holds: per paper its column sizes, per term its document and occurrence counts. */
 function indexDump(s: Store) {
@@ -150,12 +153,21 @@ describe('search index file', () => {
     const legacy = new Database(path);
     legacy.pragma('journal_mode = WAL');
     legacy.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    for (const file of ['001_papers.sql', '002_subscribers.sql', '003_deliveries.sql', '010_confirmation_queue.sql', '011_papers_home_order.sql', '040_send_runs_and_leases.sql']) {
+    for (const file of [
+      '001_papers.sql',
+      '002_subscribers.sql',
+      '003_deliveries.sql',
+      '010_confirmation_queue.sql',
+      '011_papers_home_order.sql',
+      '040_send_runs_and_leases.sql',
+    ]) {
       legacy.exec(readFileSync(join(old, file), 'utf8'));
       legacy.prepare("INSERT INTO schema_migrations VALUES (?, ?, 'then')").run(Number(file.slice(0, 3)), file);
     }
     legacy
-      .prepare("INSERT INTO papers (title_key, title, abstract, first_seen_at, updated_at) VALUES ('p', 'Platypus Genomes', 'monotreme sequencing', 'now', 'now')")
+      .prepare(
+        "INSERT INTO papers (title_key, title, abstract, first_seen_at, updated_at) VALUES ('p', 'Platypus Genomes', 'monotreme sequencing', 'now', 'now')",
+      )
       .run();
     expect(legacy.prepare("SELECT rowid FROM papers_fts WHERE papers_fts MATCH 'monotreme'").pluck().all()).toEqual([1]);
     legacy.close();

@@ -30,7 +30,7 @@ describe('dotStuff', () => {
     };
     const alphabet = ['.', '\r\n', '\r\n.', '\n', '\r', 'a', 'é', 'xyz'];
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let k = 0; k < 500; k++) {
       const cleanOnly = k % 2 === 0;
       const pick = cleanOnly ? ['.', '\r\n', '\r\n.', 'a', 'é'] : alphabet;
@@ -54,7 +54,16 @@ describe('dotStuff', () => {
 describe('parseSmtpUrl', () => {
   it('reads credentials, TLS mode and defaults', () => {
     const t = parseSmtpUrl('smtp://us%40er:p%3Ass@mail.example.org:2525?starttls=required&name=box.example.org');
-    expect(t).toMatchObject({ host: 'mail.example.org', port: 2525, implicitTls: false, starttls: 'required', user: 'us@er', pass: 'p:ss', rejectUnauthorized: true, name: 'box.example.org' });
+    expect(t).toMatchObject({
+      host: 'mail.example.org',
+      port: 2525,
+      implicitTls: false,
+      starttls: 'required',
+      user: 'us@er',
+      pass: 'p:ss',
+      rejectUnauthorized: true,
+      name: 'box.example.org',
+    });
     expect(parseSmtpUrl('smtps://h')).toMatchObject({ port: 465, implicitTls: true, starttls: 'never' });
     expect(parseSmtpUrl('smtp://h?starttls=never&tls_reject_unauthorized=false')).toMatchObject({ port: 587, starttls: 'never', rejectUnauthorized: false });
     expect(parseSmtpUrl('smtp://h:25').starttls).toBe('opportunistic');

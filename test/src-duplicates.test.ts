@@ -8,7 +8,9 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
 const WINDOW = 6;
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /**
@@ -24,9 +26,15 @@ function repeatedBlocks(sources: { file: string; text: string }[], window = WIND
   const seen = new Map<string, string>();
   const found: string[] = [];
   for (const { file, text } of sources) {
-    const lines = text.split('\n').map((l, i) => ({ n: i + 1, t: l.trim().replace(/\s+/g, ' ') })).filter((l) => meaningful(l.t));
+    const lines = text
+      .split('\n')
+      .map((l, i) => ({ n: i + 1, t: l.trim().replace(/\s+/g, ' ') }))
+      .filter((l) => meaningful(l.t));
     for (let i = 0; i + window <= lines.length; i++) {
-      const key = lines.slice(i, i + window).map((l) => l.t).join('\n');
+      const key = lines
+        .slice(i, i + window)
+        .map((l) => l.t)
+        .join('\n');
       const here = `${file}:${lines[i]!.n}`;
       const first = seen.get(key);
       if (first === undefined) seen.set(key, here);
@@ -39,7 +47,12 @@ function repeatedBlocks(sources: { file: string; text: string }[], window = WIND
 describe('src/ has no repeated blocks', () => {
   it('finds a repeated block when there is one (the check itself)', () => {
     const block = ['const a = load(x);', 'if (!a) throw new Error("no");', 'const b = a.map(f);', 'b.sort(cmp);', 'write(b);', 'return b.length;'].join('\n');
-    expect(repeatedBlocks([{ file: 'one.ts', text: block }, { file: 'two.ts', text: `// other\n${block}\n` }])).toHaveLength(1);
+    expect(
+      repeatedBlocks([
+        { file: 'one.ts', text: block },
+        { file: 'two.ts', text: `// other\n${block}\n` },
+      ]),
+    ).toHaveLength(1);
     expect(repeatedBlocks([{ file: 'one.ts', text: block }])).toEqual([]);
   });
 

@@ -37,14 +37,38 @@ describe('checkEmail', () => {
 });
 
 describe('preferences', () => {
-  const good = { frequency: 'weekly', weekday: '3', kind: 'both', topics: ' LLM, llm , robotics,,', digest_size: '12', delivery_hour: '6', time_zone: 'europe/london' };
+  const good = {
+    frequency: 'weekly',
+    weekday: '3',
+    kind: 'both',
+    topics: ' LLM, llm , robotics,,',
+    digest_size: '12',
+    delivery_hour: '6',
+    time_zone: 'europe/london',
+  };
   it('parses form strings into typed values', () => {
     expect(preferencesSchema.parse(good)).toEqual({
-      frequency: 'weekly', weekday: 3, kind: 'both', topics: ['LLM', 'robotics'], digest_size: 12, delivery_hour: 6, time_zone: 'Europe/London',
+      frequency: 'weekly',
+      weekday: 3,
+      kind: 'both',
+      topics: ['LLM', 'robotics'],
+      digest_size: 12,
+      delivery_hour: 6,
+      time_zone: 'Europe/London',
     });
   });
   it('names each bad field with a clear message', () => {
-    const r = preferencesSchema.safeParse({ ...good, digest_size: '31', delivery_hour: '24', time_zone: 'Mars/Olympus', frequency: 'hourly', topics: Array(11).fill(0).map((_, i) => `t${i}`).join(',') });
+    const r = preferencesSchema.safeParse({
+      ...good,
+      digest_size: '31',
+      delivery_hour: '24',
+      time_zone: 'Mars/Olympus',
+      frequency: 'hourly',
+      topics: Array(11)
+        .fill(0)
+        .map((_, i) => `t${i}`)
+        .join(','),
+    });
     expect(r.success).toBe(false);
     expect(fieldErrors(r.error!)).toEqual({
       digest_size: PREFERENCE_MESSAGES.digestSize,

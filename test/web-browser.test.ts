@@ -19,7 +19,15 @@ beforeAll(async () => {
   insertSamplePapers(h.store);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -37,7 +45,11 @@ async function seeText(loc: Locator, expected: string | RegExp): Promise<void> {
   const matches = (t: string) => (typeof expected === 'string' ? t.trim() === expected : expected.test(t));
   let text = '';
   for (let i = 0; i < 50; i++) {
-    text = (await loc.first().textContent({ timeout: 20_000 }).catch(() => '')) ?? '';
+    text =
+      (await loc
+        .first()
+        .textContent({ timeout: 20_000 })
+        .catch(() => '')) ?? '';
     if (matches(text)) break;
     await new Promise((r) => setTimeout(r, 100));
   }

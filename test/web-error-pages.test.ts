@@ -86,10 +86,22 @@ describe('error answers of the running service', () => {
 
   it('413: the page for a browser (the form, and the admin sign-in in its own context), JSON for the API', async () => {
     const big = 'email=' + 'a'.repeat(70 * 1024);
-    await expectErrorPage(await fetch(`${base}/subscribe`, { method: 'POST', headers: as({ ...BROWSER, 'content-type': FORM }), body: big }), 413, /too large/i);
-    await expectErrorPage(await fetch(`${base}/admin/login`, { method: 'POST', headers: as({ ...BROWSER, 'content-type': FORM }), body: 'token=' + 'a'.repeat(70 * 1024) }), 413, /too large/i);
+    await expectErrorPage(
+      await fetch(`${base}/subscribe`, { method: 'POST', headers: as({ ...BROWSER, 'content-type': FORM }), body: big }),
+      413,
+      /too large/i,
+    );
+    await expectErrorPage(
+      await fetch(`${base}/admin/login`, { method: 'POST', headers: as({ ...BROWSER, 'content-type': FORM }), body: 'token=' + 'a'.repeat(70 * 1024) }),
+      413,
+      /too large/i,
+    );
     await expectJsonError(
-      await fetch(`${base}/admin/send`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'due', pad: 'x'.repeat(70 * 1024) }) }),
+      await fetch(`${base}/admin/send`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ mode: 'due', pad: 'x'.repeat(70 * 1024) }),
+      }),
       413,
       'too_large',
     );
@@ -97,10 +109,26 @@ describe('error answers of the running service', () => {
   });
 
   it('415: the page for a browser, JSON for the API', async () => {
-    await expectErrorPage(await fetch(`${base}/subscribe`, { method: 'POST', headers: as({ ...BROWSER, 'content-type': 'application/xml' }), body: '<email>a@example.org</email>' }), 415, /could not read that kind of request/);
-    await expectErrorPage(await fetch(`${base}/admin/login`, { method: 'POST', headers: as({ ...BROWSER, 'content-type': 'text/csv' }), body: 'token' }), 415, /could not read that kind of request/);
+    await expectErrorPage(
+      await fetch(`${base}/subscribe`, {
+        method: 'POST',
+        headers: as({ ...BROWSER, 'content-type': 'application/xml' }),
+        body: '<email>a@example.org</email>',
+      }),
+      415,
+      /could not read that kind of request/,
+    );
+    await expectErrorPage(
+      await fetch(`${base}/admin/login`, { method: 'POST', headers: as({ ...BROWSER, 'content-type': 'text/csv' }), body: 'token' }),
+      415,
+      /could not read that kind of request/,
+    );
     await expectJsonError(
-      await fetch(`${base}/admin/send`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/xml' }, body: '<mode>due</mode>' }),
+      await fetch(`${base}/admin/send`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/xml' },
+        body: '<mode>due</mode>',
+      }),
       415,
       'unsupported_media_type',
     );
@@ -110,7 +138,12 @@ describe('error answers of the running service', () => {
   it('429: the page with Retry-After for a browser, JSON with Retry-After for a JSON client', async () => {
     const browser = as(BROWSER);
     const post = (headers: Record<string, string>) =>
-      fetch(`${base}/subscribe`, { method: 'POST', redirect: 'manual', headers: { ...headers, 'content-type': FORM }, body: 'email=too-many%40example.org&frequency=daily&kind=trending' });
+      fetch(`${base}/subscribe`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { ...headers, 'content-type': FORM },
+        body: 'email=too-many%40example.org&frequency=daily&kind=trending',
+      });
     for (let i = 0; i < 3; i++) expect((await post(browser)).status).toBe(303);
     const limited = await post(browser);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -128,7 +161,12 @@ describe('error answers of the running service', () => {
     const other = new Database(app.config.DATABASE_PATH);
     const browser = as(BROWSER);
     const post = () =>
-      fetch(`${base}/subscribe`, { method: 'POST', redirect: 'manual', headers: { ...browser, 'content-type': FORM }, body: 'email=busy-reader%40example.org&frequency=daily&kind=trending' });
+      fetch(`${base}/subscribe`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { ...browser, 'content-type': FORM },
+        body: 'email=busy-reader%40example.org&frequency=daily&kind=trending',
+      });
     try {
       other.exec('BEGIN IMMEDIATE');
       const res = await post();
@@ -138,7 +176,11 @@ describe('error answers of the running service', () => {
       expect(app.store.db.prepare("SELECT COUNT(*) FROM subscribers WHERE email = 'busy-reader@example.org'").pluck().get()).toBe(0);
 
       // The JSON API says the same in JSON.
-      const api = await fetch(`${base}/admin/send`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'due', dryRun: true }) });
+      const api = await fetch(`${base}/admin/send`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ mode: 'due', dryRun: true }),
+      });
       expect(api.headers.get('retry-after')).toBe('5');
       await expectJsonError(api, 503, 'busy');
     } finally {

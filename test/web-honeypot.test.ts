@@ -46,7 +46,13 @@ describe('the honeypot', () => {
 
   it('catches a repeated website in a multipart body too', async () => {
     const before = { rows: rows(), queued: queued(), mails: h.sink.received.length };
-    const res = await multipart([['email', 'bot2@example.org'], ['frequency', 'daily'], ['kind', 'trending'], ['website', ''], ['website', 'spam']]);
+    const res = await multipart([
+      ['email', 'bot2@example.org'],
+      ['frequency', 'daily'],
+      ['kind', 'trending'],
+      ['website', ''],
+      ['website', 'spam'],
+    ]);
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/check-inbox');
     await settle();
@@ -56,7 +62,16 @@ describe('the honeypot', () => {
 
   it('lets a person through whose website fields are all empty, in either encoding', async () => {
     expect((await urlencoded(base('person1@example.org') + '&website=&website=')).status).toBe(303);
-    expect((await multipart([['email', 'person2@example.org'], ['frequency', 'daily'], ['kind', 'trending'], ['website', '']])).status).toBe(303);
+    expect(
+      (
+        await multipart([
+          ['email', 'person2@example.org'],
+          ['frequency', 'daily'],
+          ['kind', 'trending'],
+          ['website', ''],
+        ])
+      ).status,
+    ).toBe(303);
     await settle();
     await h.sink.waitFor(1, 'person1@example.org');
     await h.sink.waitFor(1, 'person2@example.org');

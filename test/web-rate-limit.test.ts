@@ -24,7 +24,11 @@ describe('rate limit', () => {
     expect(h.service.repo.byEmail('person9@example.org')).toBeNull();
 
     // trustProxy is off: a client cannot pick its own IP.
-    const spoofed = await postForm(`${h.url}/subscribe`, { email: 'person8@example.org', frequency: 'daily', kind: 'new' }, { 'x-forwarded-for': '203.0.113.9' });
+    const spoofed = await postForm(
+      `${h.url}/subscribe`,
+      { email: 'person8@example.org', frequency: 'daily', kind: 'new' },
+      { 'x-forwarded-for': '203.0.113.9' },
+    );
     expect(spoofed.status).toBe(429);
     // Pages that do not send mail are not limited.
     expect((await fetch(`${h.url}/`)).status).toBe(200);

@@ -236,7 +236,13 @@ describe('header injection and bad input', () => {
     const { id } = await activeSubscriber('topics@example.org');
     const manage = `${h.url}/preferences/${signSubscriberToken(id, 'manage', TEST_SECRET)}`;
     const res = await postForm(manage, {
-      frequency: 'daily', weekday: '1', kind: 'new', topics: '<img src=x onerror=alert(1)>, "quoted"', digest_size: '10', delivery_hour: '8', time_zone: 'UTC',
+      frequency: 'daily',
+      weekday: '1',
+      kind: 'new',
+      topics: '<img src=x onerror=alert(1)>, "quoted"',
+      digest_size: '10',
+      delivery_hour: '8',
+      time_zone: 'UTC',
     });
     expect(res.status).toBe(303);
     const html = await (await fetch(manage)).text();
@@ -248,7 +254,13 @@ describe('header injection and bad input', () => {
   it('explains an unknown time zone and an out-of-range count next to the fields', async () => {
     const { id } = await activeSubscriber('prefs-errors@example.org');
     const res = await postForm(`${h.url}/preferences/${signSubscriberToken(id, 'manage', TEST_SECRET)}`, {
-      frequency: 'daily', weekday: '1', kind: 'new', topics: '', digest_size: '0', delivery_hour: '8', time_zone: 'Mars/Base',
+      frequency: 'daily',
+      weekday: '1',
+      kind: 'new',
+      topics: '',
+      digest_size: '0',
+      delivery_hour: '8',
+      time_zone: 'Mars/Base',
     });
     expect(res.status).toBe(400);
     const html = await res.text();

@@ -12,7 +12,13 @@ afterAll(async () => {
 
 describe('subscribe flow', () => {
   it('confirms a new address through the emailed link', async () => {
-    const res = await postForm(`${h.url}/subscribe`, { email: '  Ada.Lovelace@Example.ORG ', frequency: 'weekly', kind: 'both', topics: 'diffusion, robotics', time_zone: 'Europe/Berlin' });
+    const res = await postForm(`${h.url}/subscribe`, {
+      email: '  Ada.Lovelace@Example.ORG ',
+      frequency: 'weekly',
+      kind: 'both',
+      topics: 'diffusion, robotics',
+      time_zone: 'Europe/Berlin',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/check-inbox');
     const inbox = await fetch(`${h.url}/check-inbox`);

@@ -59,7 +59,7 @@ async function activeSubscriber(email: string, extra: Record<string, string> = {
 const prefsOf = (id: number) =>
   h.store.db.prepare('SELECT frequency, kind, topics FROM subscribers WHERE id = ?').get(id) as { frequency: string; kind: string; topics: string };
 
-describe('the form never changes an existing person\'s preferences before they confirm', () => {
+describe("the form never changes an existing person's preferences before they confirm", () => {
   it('an unsubscribed address keeps its preferences until the owner confirms from the email', async () => {
     const email = 'left@example.org';
     const id = await activeSubscriber(email, { frequency: 'daily', kind: 'trending', topics: 'robotics' });

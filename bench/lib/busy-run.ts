@@ -70,7 +70,11 @@ export async function runBusyScenario(o: BusyOptions): Promise<BusyResult> {
   const children = new Set<ChildProcess>();
   // Whatever happens, no child outlives the scenario (process groups: the bin may start workers of its own).
   const killAll = () => {
-    for (const c of children) if (c.pid && c.exitCode === null) try { process.kill(-c.pid, 'SIGKILL'); } catch {}
+    for (const c of children)
+      if (c.pid && c.exitCode === null)
+        try {
+          process.kill(-c.pid, 'SIGKILL');
+        } catch {}
   };
   process.once('exit', killAll);
   try {
@@ -78,10 +82,17 @@ export async function runBusyScenario(o: BusyOptions): Promise<BusyResult> {
     const pages = generateCorpus(join(root, 'pages'), o.entries, 1000, 11);
     const port = await freePort();
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? root, DATA_DIR: dataDir, PORT: String(port),
-      FETCH_ENABLED: 'false', SCHEDULER_ENABLED: 'false', INBOUND_SMTP_ENABLED: 'false', LOG_LEVEL: 'warn',
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? root,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      FETCH_ENABLED: 'false',
+      SCHEDULER_ENABLED: 'false',
+      INBOUND_SMTP_ENABLED: 'false',
+      LOG_LEVEL: 'warn',
       // Every try is a new address from one client: the per-client limit is not what is measured.
-      SUBSCRIBE_RATE_LIMIT_PER_MIN: '1000000', ...o.env,
+      SUBSCRIBE_RATE_LIMIT_PER_MIN: '1000000',
+      ...o.env,
     };
     const run = (args: string[]) =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
@@ -119,7 +130,9 @@ export async function runBusyScenario(o: BusyOptions): Promise<BusyResult> {
         const email = `busy${n++}@example.org`;
         asked.push(email);
         const res = await fetch(`${base}/subscribe`, {
-          method: 'POST', redirect: 'manual', body: new URLSearchParams({ email, frequency: 'daily', kind: 'trending' }),
+          method: 'POST',
+          redirect: 'manual',
+          body: new URLSearchParams({ email, frequency: 'daily', kind: 'trending' }),
         });
         return res.status === 303 ? null : `POST /subscribe ${res.status}: ${(await res.text()).slice(0, 200)}`;
       },
@@ -175,7 +188,11 @@ export async function runBusyScenario(o: BusyOptions): Promise<BusyResult> {
     const papersAfter = db.prepare('SELECT count(*) FROM papers').pluck().get() as number;
     db.close();
     return {
-      entries: o.entries, ingestSeconds, papersAfter, idle, busy,
+      entries: o.entries,
+      ingestSeconds,
+      papersAfter,
+      idle,
+      busy,
       subscribersLost: asked.filter((e) => !have.has(e)).length,
     };
   } finally {

@@ -41,14 +41,17 @@ export interface CrashResult {
 }
 
 function rng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 /** A real receiving server that keeps the Message-ID of every complete message. */
 async function sink() {
   const ids: string[] = [];
   const server = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, size: 10 * 1024 * 1024,
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    size: 10 * 1024 * 1024,
     onData(stream, _session, cb) {
       let head = '';
       stream.on('data', (c: Buffer) => {
@@ -74,8 +77,15 @@ export async function runCrashScenario(o: CrashOptions): Promise<CrashResult> {
   const random = rng(o.seed ?? 20261203);
   const children = new Set<ChildProcess>();
   const env = {
-    PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: world.dir, FETCH_ENABLED: 'false', SCHEDULER_ENABLED: 'false', INBOUND_SMTP_ENABLED: 'false',
-    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, LOG_LEVEL: 'warn', ...o.env,
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATA_DIR: world.dir,
+    FETCH_ENABLED: 'false',
+    SCHEDULER_ENABLED: 'false',
+    INBOUND_SMTP_ENABLED: 'false',
+    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+    LOG_LEVEL: 'warn',
+    ...o.env,
   };
   const send = () => {
     // detached: its own process group, so the kill reaches everything it started.
@@ -96,7 +106,10 @@ export async function runCrashScenario(o: CrashOptions): Promise<CrashResult> {
   };
   const unsent = () =>
     withStore((s) => {
-      const r = s.db.prepare("SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE status != 'sent') AS left FROM deliveries").get() as { total: number; left: number };
+      const r = s.db.prepare("SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE status != 'sent') AS left FROM deliveries").get() as {
+        total: number;
+        left: number;
+      };
       return r.total === 0 ? Infinity : r.left;
     });
   /** Ids on the wire at each kill, read right after it (before a restart's recovery changes them). */
@@ -130,7 +143,9 @@ export async function runCrashScenario(o: CrashOptions): Promise<CrashResult> {
       const last = send();
       if ((await last.exit) !== 0) throw new Error(`paperboy send failed: ${last.err()}`);
     }
-    const rows = withStore((s) => s.db.prepare('SELECT id, status, message_id FROM deliveries').all() as { id: number; status: string; message_id: string | null }[]);
+    const rows = withStore(
+      (s) => s.db.prepare('SELECT id, status, message_id FROM deliveries').all() as { id: number; status: string; message_id: string | null }[],
+    );
     const count = new Map<string, number>();
     for (const id of smtp.ids) count.set(id, (count.get(id) ?? 0) + 1);
     const onWire = new Set(onWireByKill.flatMap((s) => [...s]));

@@ -28,13 +28,15 @@ export async function buildDigestFixture(targetBytes = 45_000): Promise<DigestFi
     `<p style="font-size:14px;line-height:1.5;color:#333">${p.abstract}</p><a href="${p.url}" style="background:#2d6cdf;color:#fff;padding:8px 12px;border-radius:4px;text-decoration:none">Read</a></td></tr>\n`;
   let html = `<!doctype html><html><body><table width="100%" cellpadding="0" cellspacing="0">\n${papers.map(card).join('')}`;
   const text0 = papers.map((p) => `${p.title}\n${p.abstract}\n${p.url}\n`).join('\n') + `\nUnsubscribe:\n${SLOT_TOKENS.unsubscribeUrl}\n`;
-  while (html.length + text0.length < targetBytes * 0.93) html += `<tr><td style="padding:4px;color:#777;font-size:12px">${'More trending papers this week. '.repeat(3)}</td></tr>\n`;
+  while (html.length + text0.length < targetBytes * 0.93)
+    html += `<tr><td style="padding:4px;color:#777;font-size:12px">${'More trending papers this week. '.repeat(3)}</td></tr>\n`;
   html += `<tr><td><a href="${SLOT_TOKENS.manageUrl}">Manage your subscription</a> · sent to ${SLOT_TOKENS.email}</td></tr></table></body></html>`;
   const template = await buildTemplate(
     { subject: 'Your daily papers: 10 trending', html, text: text0 },
     { from: 'paperboy <digest@paperboy.example.org>', mailDomain: 'paperboy.example.org', listId: 'paperboy daily <daily.paperboy.example.org>' },
   );
-  for (const [slot, n] of Object.entries(template.found)) if (slot !== 'unsubscribeMailto' && n === 0) throw new Error(`slot ${slot} did not survive MIME encoding`);
+  for (const [slot, n] of Object.entries(template.found))
+    if (slot !== 'unsubscribeMailto' && n === 0) throw new Error(`slot ${slot} did not survive MIME encoding`);
   const secret = 'bench-secret-key-bench-secret-key';
   const recipient = (i: number) => `reader${i}@example.org`;
   const messageId = (i: number) => `<d${i}.e20261123@paperboy.example.org>`;
@@ -45,7 +47,11 @@ export async function buildDigestFixture(targetBytes = 45_000): Promise<DigestFi
       email: recipient(i),
       messageId: messageId(i),
       date,
-      links: { unsubscribeUrl: `https://paperboy.example.org/u/${i}.${sig}`, unsubscribeMailto: `mailto:unsubscribe+${i}.${sig}@paperboy.example.org`, manageUrl: `https://paperboy.example.org/m/${i}.${sig}` },
+      links: {
+        unsubscribeUrl: `https://paperboy.example.org/u/${i}.${sig}`,
+        unsubscribeMailto: `mailto:unsubscribe+${i}.${sig}@paperboy.example.org`,
+        manageUrl: `https://paperboy.example.org/m/${i}.${sig}`,
+      },
     };
   };
   return {

@@ -139,7 +139,12 @@ export async function sampleMessage(world: World): Promise<Buffer> {
     const selection = await prepared.select(sub);
     if (isNothing(selection)) throw new Error(`nothing to send: ${selection.nothing}`);
     const template = await buildTemplate(await prepared.render(selection), headersConfig(config));
-    return await personalise(template, { email: sub.email, messageId: deliveryMessageId(1, 1, config.MAIL_DOMAIN, installTag(config)), links: digest.links(sub.id), date: new Date() });
+    return await personalise(template, {
+      email: sub.email,
+      messageId: deliveryMessageId(1, 1, config.MAIL_DOMAIN, installTag(config)),
+      links: digest.links(sub.id),
+      date: new Date(),
+    });
   } finally {
     store.close();
   }

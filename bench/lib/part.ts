@@ -49,7 +49,13 @@ export function table(rows: Record<string, string | number>[]): void {
 export const benchDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 export function machine() {
-  return { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` };
+  return {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memGB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+  };
 }
 
 /** Writes bench/results/<part>-<time>.json and bench/results/<part>-latest.json (or under BENCH_RESULTS_DIR); returns the path. */

@@ -114,11 +114,7 @@ export function requireAdmin(deps: AdminAuthDeps): AdminGuard {
  * preHandler hook, so a route added there, now or later, cannot be reached without it (a per-route preHandler
  * would have to be remembered on each one). Only /admin/login and /admin/logout live outside.
  */
-export async function adminRoutes(
-  app: FastifyInstance,
-  guard: AdminGuard,
-  routes: (scope: FastifyInstance) => void | Promise<void>,
-): Promise<void> {
+export async function adminRoutes(app: FastifyInstance, guard: AdminGuard, routes: (scope: FastifyInstance) => void | Promise<void>): Promise<void> {
   await app.register(async (scope) => {
     scope.addHook('preHandler', guard);
     await routes(scope);
@@ -175,9 +171,11 @@ export async function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDe
 
     scope.get('/admin/login', async (req, reply) => {
       const q = req.query as Record<string, unknown>;
-      return reply.type('text/html; charset=utf-8').send(
-        renderAdminPage('admin-login', { title: 'Admin sign in', next: safeNext(q.next), disabled: !token, error: token ? undefined : MESSAGES.disabled }),
-      );
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          renderAdminPage('admin-login', { title: 'Admin sign in', next: safeNext(q.next), disabled: !token, error: token ? undefined : MESSAGES.disabled }),
+        );
     });
 
     scope.post('/admin/login', async (req, reply) => {

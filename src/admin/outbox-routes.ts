@@ -98,10 +98,7 @@ export async function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRou
       const message = await deps.outbox.read(id);
       if (!message) return reply.code(404).type('text/plain; charset=utf-8').send(MESSAGES.notFound);
       // An attachment, never rendered by the browser: the bytes are the message exactly as stored.
-      return reply
-        .type('message/rfc822')
-        .header('Content-Disposition', `attachment; filename="${message.id}.eml"`)
-        .send(message.raw);
+      return reply.type('message/rfc822').header('Content-Disposition', `attachment; filename="${message.id}.eml"`).send(message.raw);
     });
   });
 }

@@ -37,7 +37,13 @@ const SendBody = z
     mode: z.enum(['due', 'force', 'to', 'test']).default('due'),
     kind: DigestKind.optional(),
     // Checked here, not at send time: a CR/LF would otherwise be accepted (202) and only fail in the run.
-    to: z.string().trim().min(3).max(320).regex(/^[^\s\x00-\x1f\x7f@]+@[^\s\x00-\x1f\x7f@]+$/, { error: MESSAGES.badTo }).optional(),
+    to: z
+      .string()
+      .trim()
+      .min(3)
+      .max(320)
+      .regex(/^[^\s\x00-\x1f\x7f@]+@[^\s\x00-\x1f\x7f@]+$/, { error: MESSAGES.badTo })
+      .optional(),
     // JSON true/false, or "true"/"false" from a form post.
     dryRun: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   })
@@ -60,7 +66,11 @@ function chart(rows: { day: string; n: number }[], today: Date) {
   const plot = height;
   const max = Math.max(1, ...days.map((d) => d.n));
   return {
-    width, height, max, first: days[0]!.day, last: days[days.length - 1]!.day,
+    width,
+    height,
+    max,
+    first: days[0]!.day,
+    last: days[days.length - 1]!.day,
     bars: days.map((d, i) => {
       const h = Math.round((d.n / max) * (plot - 4));
       return { ...d, x: i * 20 + 3, w: 14, h, y: plot - h };
@@ -75,20 +85,30 @@ export async function registerAdminSendRoutes(app: FastifyInstance, deps: AdminS
 }
 
 function addRoutes(app: FastifyInstance, service: DeliveryService, store: Store, clock: Clock, dashboard: Handlebars.TemplateDelegate): void {
-
   app.post('/admin/send', async (req, reply) => {
     const parsed = SendBody.safeParse(req.body ?? {});
-    if (!parsed.success) return reply.code(400).send({ error: parsed.error.issues.some((i) => i.path[0] === 'to') ? MESSAGES.badTo : MESSAGES.badBody, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+    if (!parsed.success)
+      return reply.code(400).send({
+        error: parsed.error.issues.some((i) => i.path[0] === 'to') ? MESSAGES.badTo : MESSAGES.badBody,
+        issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      });
     const body = parsed.data;
     if ((body.mode === 'to' || body.mode === 'test') && !body.to) return reply.code(400).send({ error: MESSAGES.noTarget(body.mode) });
     const keyHeader = req.headers['idempotency-key'];
     const key = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
     if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) return reply.code(400).send({ error: MESSAGES.badKey });
-    const requestHash = createHash('sha256').update(JSON.stringify([body.mode, body.kind ?? null, body.to ?? null, body.dryRun])).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([body.mode, body.kind ?? null, body.to ?? null, body.dryRun]))
+      .digest('hex');
     try {
       const run = service.start({
-        trigger: 'http', mode: body.mode as RunMode, kind: body.kind, target: body.to, dryRun: body.dryRun,
-        idempotencyKey: key, requestHash: key ? requestHash : undefined,
+        trigger: 'http',
+        mode: body.mode as RunMode,
+        kind: body.kind,
+        target: body.to,
+        dryRun: body.dryRun,
+        idempotencyKey: key,
+        requestHash: key ? requestHash : undefined,
       });
       // The run goes on after the answer; its outcome is in GET /admin/send/:id and on the dashboard.
       run.done.catch((err: unknown) => req.log.warn({ err, run: run.runId }, 'admin send failed'));
@@ -113,17 +133,25 @@ function addRoutes(app: FastifyInstance, service: DeliveryService, store: Store,
       days: CHART_DAYS,
       subscribers: store.q('dash-subscribers-by-status').all(),
       chart: chart(store.q('dash-sends-per-day').all(since), now),
-      runs: service.recentRuns(20).map((r) => ({ ...r, started: minute(r.started_at), dry: r.dry_run === 1, failedRun: r.status === 'failed', counts: service.counts(r.id) })),
-      failures: store.q('dash-failures').all(50).map((f) => ({ ...f, when: minute(f.updated_at) })),
+      runs: service
+        .recentRuns(20)
+        .map((r) => ({ ...r, started: minute(r.started_at), dry: r.dry_run === 1, failedRun: r.status === 'failed', counts: service.counts(r.id) })),
+      failures: store
+        .q('dash-failures')
+        .all(50)
+        .map((f) => ({ ...f, when: minute(f.updated_at) })),
       // The live corpus's health (src/corpus/fetcher.ts): each source's last fetch, and when one last worked.
-      fetches: store.q('fetch-health').all().map((f) => ({
-        ...f,
-        started: minute(f.started_at),
-        lastOk: f.last_ok_at ? minute(f.last_ok_at) : 'never',
-        failed: f.status === 'failed',
-        // The first line only: a fault of paperboy's own carries its stack for the log, not for this table.
-        error: f.error?.split('\n')[0] ?? '',
-      })),
+      fetches: store
+        .q('fetch-health')
+        .all()
+        .map((f) => ({
+          ...f,
+          started: minute(f.started_at),
+          lastOk: f.last_ok_at ? minute(f.last_ok_at) : 'never',
+          failed: f.status === 'failed',
+          // The first line only: a fault of paperboy's own carries its stack for the log, not for this table.
+          error: f.error?.split('\n')[0] ?? '',
+        })),
     });
     return reply
       .header('content-type', 'text/html; charset=utf-8')

@@ -101,9 +101,20 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
   app.get<{ Params: { id: string } }>('/papers/:id', async (req, reply) => {
     const id = PaperId.safeParse(req.params.id);
     const pool = selector.pool(todayUtc(clock));
-    const paper = id.success ? (() => { try { return pool.paper(id.data); } catch { return null; } })() : null;
+    const paper = id.success
+      ? (() => {
+          try {
+            return pool.paper(id.data);
+          } catch {
+            return null;
+          }
+        })()
+      : null;
     if (!id.success || !paper) return sendPage(reply, 404, pages.render({ title: 'No such paper', message: MESSAGES.noPaper }));
-    const sources = store.q('digest-paper-sources').all(paper.id).map((s) => SourceRow.parse(s));
+    const sources = store
+      .q('digest-paper-sources')
+      .all(paper.id)
+      .map((s) => SourceRow.parse(s));
     const facts = paperFacts(paper, `${siteUrl}/papers/${paper.id}`);
     const listings = new Set(sources.map((s) => s.listed_on ?? s.file)).size;
     const meta = [...facts.counts, ...facts.dates, ...(listings > 0 ? [`on ${listings === 1 ? '1 listing' : `${listings} listings`}`] : [])].join(' · ');
@@ -125,7 +136,12 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
           sources: sources.map((s) => {
             // An API listing's "line" is the paper id (fetch-merge.ts): only its day and rank mean something.
             const api = s.file.startsWith(`${DAILY_PAPERS} `);
-            return { file: api ? 'Daily Papers API' : s.file, line: api ? '' : s.line, position: s.position, listedOn: s.listed_on ? formatDate(s.listed_on) : 'undated' };
+            return {
+              file: api ? 'Daily Papers API' : s.file,
+              line: api ? '' : s.line,
+              position: s.position,
+              listedOn: s.listed_on ? formatDate(s.listed_on) : 'undated',
+            };
           }),
         },
       }),

@@ -3,7 +3,18 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { App } from '../app.js';
-import { createFetcher, datesBetween, dayOf, enabledSources, categoriesOf, formatSourceWarning, SOURCES, type FetchReport, type FetcherDeps, type SourceName } from '../corpus/fetcher.js';
+import {
+  createFetcher,
+  datesBetween,
+  dayOf,
+  enabledSources,
+  categoriesOf,
+  formatSourceWarning,
+  SOURCES,
+  type FetchReport,
+  type FetcherDeps,
+  type SourceName,
+} from '../corpus/fetcher.js';
 import { isIsoDay } from '../digest/select.js';
 import { CommandFailed, UserError, type GetApp } from './context.js';
 
@@ -60,7 +71,10 @@ export async function runFetchCommand(deps: FetcherDeps & Pick<App, 'clock'>, o:
     onProgress: (p) => {
       if (!io.progressStream) return io.err(`${p.source} ${p.label} (${p.done}/${p.total})\n`);
       if (!bar) {
-        bar = new cliProgress.SingleBar({ format: ' {source} {bar} {value}/{total} | {label}', stream: io.progressStream, hideCursor: true }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          { format: ' {source} {bar} {value}/{total} | {label}', stream: io.progressStream, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(p.total, 0, { source: p.source, label: p.label });
       }
       bar.setTotal(p.total);
@@ -77,7 +91,10 @@ export async function runFetchCommand(deps: FetcherDeps & Pick<App, 'clock'>, o:
   let failed = false;
   for (const r of report.sources) {
     for (const w of r.warnings) io.out(`warning: ${formatSourceWarning(r.source, w)}\n`);
-    for (const [label, ids] of [['added', r.addedIds], ['updated', r.updatedIds]] as const) {
+    for (const [label, ids] of [
+      ['added', r.addedIds],
+      ['updated', r.updatedIds],
+    ] as const) {
       for (const id of ids.slice(0, NAMED)) io.out(`${label} ${id}: ${title(id)}\n`);
       if (ids.length > NAMED) io.out(`… and ${ids.length - NAMED} more ${label}\n`);
     }

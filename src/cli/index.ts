@@ -11,10 +11,7 @@ import { digestSourceFor } from '../app.js';
 import { subscriberLinks } from '../subscriptions/subscriber-links.js';
 
 export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Command {
-  const program = new Command('paperboy')
-    .description('self-hosted research-paper digest')
-    .showHelpAfterError()
-    .exitOverride();
+  const program = new Command('paperboy').description('self-hosted research-paper digest').showHelpAfterError().exitOverride();
   registerCorpusCommands(program, getApp);
   registerFetchCommand(program, getApp);
   registerSubscriberCommands(program, getApp);

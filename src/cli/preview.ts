@@ -30,9 +30,9 @@ export function registerPreviewCommand(
   program
     .command('preview')
     .description('show the digest one subscriber (or the public) would receive, with the score of each paper')
-    .addOption(new Option('--kind <kind>', 'trending, new or both (default: the subscriber\'s, else trending)').choices(DigestKind.options))
+    .addOption(new Option('--kind <kind>', "trending, new or both (default: the subscriber's, else trending)").choices(DigestKind.options))
     .option('--as <email>', 'preview as this subscriber: their kind, topics, size, minus papers already sent')
-    .option('--date <YYYY-MM-DD>', 'digest date (default: today in the subscriber\'s time zone, else UTC)')
+    .option('--date <YYYY-MM-DD>', "digest date (default: today in the subscriber's time zone, else UTC)")
     .option('--out <file.html>', 'write the personalised HTML part to this file')
     .option('--text', 'print the plain-text part')
     .action(async (opts: PreviewOptions) => {
@@ -48,7 +48,11 @@ export function registerPreviewCommand(
       );
       if (r.status === 'unknown-subscriber') throw new UserError(r.message);
       if (r.status === 'empty') {
-        write(previewFacts(r).map((f) => `${f.label}: ${f.value}`).join('\n') + '\n');
+        write(
+          previewFacts(r)
+            .map((f) => `${f.label}: ${f.value}`)
+            .join('\n') + '\n',
+        );
         return;
       }
       if (opts.out) {

@@ -13,7 +13,8 @@ const MESSAGES = {
   decision: (d: Decision) =>
     `${d.subscriber.email}  ${d.slot.frequency} ${d.slot.period}  ${d.skip ? `skip: ${d.skip}` : `${d.papers!.length} paper(s): ${d.papers!.join(', ')}`}`,
   more: (n: number) => `… and ${n} more`,
-  dryTotals: (s: RunSummary) => `would send ${s.plan.queued}, skip ${s.plan.skipped} (nothing left to send), ${s.plan.already} already have this edition or one in flight`,
+  dryTotals: (s: RunSummary) =>
+    `would send ${s.plan.queued}, skip ${s.plan.skipped} (nothing left to send), ${s.plan.already} already have this edition or one in flight`,
   summary: (s: RunSummary, seconds: number) =>
     [
       `run ${s.runId} finished in ${seconds.toFixed(1)} s`,
@@ -27,7 +28,9 @@ const MESSAGES = {
           `  edition ${e.kind} ${e.frequency} ${e.local_date}: sent ${e.sent}, waiting ${e.waiting}` +
           (e.failed + e.bounced + e.unknown > 0 ? `, failed ${e.failed}, bounced ${e.bounced}, unknown ${e.unknown}` : ''),
       ),
-      ...(s.heldBy ? [`  the waiting rows are being sent by another process (${s.heldBy.holder}, sending since ${s.heldBy.since ?? 'an unknown time'}); it finishes them`] : []),
+      ...(s.heldBy
+        ? [`  the waiting rows are being sent by another process (${s.heldBy.holder}, sending since ${s.heldBy.since ?? 'an unknown time'}); it finishes them`]
+        : []),
       ...(s.outage ? ['  the mail server could not be reached: the rest stay queued with no attempt spent; the running server or the next send goes on'] : []),
     ].join('\n'),
   testSent: (to: string, response: string) => `test digest sent to ${to}: ${response}`,

@@ -17,7 +17,8 @@ const MESSAGES = {
   notQueued: 'no confirmation sent: one already went out in the last 24 hours',
   alreadyActive: (email: string) => `${email} is already active`,
   activated: (email: string, was: string) => `${email} is now active (was ${was})`,
-  bounced: (s: Subscriber) => `${s.email} bounced${s.bounced_at ? ` on ${s.bounced_at.slice(0, 10)}` : ''}${s.bounce_reason ? ` (${s.bounce_reason})` : ''}; left unchanged`,
+  bounced: (s: Subscriber) =>
+    `${s.email} bounced${s.bounced_at ? ` on ${s.bounced_at.slice(0, 10)}` : ''}${s.bounce_reason ? ` (${s.bounce_reason})` : ''}; left unchanged`,
   removed: (email: string) => `${email} unsubscribed`,
   deleted: (email: string) => `${email} deleted, with its delivery history`,
   alreadyOut: (email: string, status: string) => `${email} is already ${status}`,
@@ -27,8 +28,19 @@ const MESSAGES = {
 } as const;
 
 export const EXPORT_COLUMNS = [
-  'email', 'status', 'frequency', 'weekday', 'kind', 'topics', 'digest_size', 'delivery_hour', 'time_zone', 'source',
-  'created_at', 'confirmed_at', 'unsubscribed_at',
+  'email',
+  'status',
+  'frequency',
+  'weekday',
+  'kind',
+  'topics',
+  'digest_size',
+  'delivery_hour',
+  'time_zone',
+  'source',
+  'created_at',
+  'confirmed_at',
+  'unsubscribed_at',
 ] as const;
 
 export interface CliIo {
@@ -101,7 +113,12 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
       ...(o.timeZone !== undefined && { time_zone: o.timeZone }),
     };
     const r = preferencesSchema.safeParse(input);
-    if (!r.success) return fail(Object.entries(fieldErrors(r.error)).map(([k, m]) => `${k}: ${m}`).join('; '));
+    if (!r.success)
+      return fail(
+        Object.entries(fieldErrors(r.error))
+          .map(([k, m]) => `${k}: ${m}`)
+          .join('; '),
+      );
     return r.data;
   };
 
@@ -130,7 +147,11 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
       }
       io.out(formatSubscriberTable(rows));
       if (total > rows.length) io.out(MESSAGES.more(total - rows.length) + '\n');
-      io.out(`total: ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+      io.out(
+        `total: ${Object.entries(counts)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')}\n`,
+      );
     });
 
   cmd
@@ -152,7 +173,13 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
       const repo = createSubscriberRepository(app.store);
       const now = app.clock.now().toISOString();
       if (!o.confirmed) {
-        const service = createSubscriptionService({ store: app.store, clock: app.clock, log: app.log, config: app.config, secret: app.config.SECRET_KEY ?? '' });
+        const service = createSubscriptionService({
+          store: app.store,
+          clock: app.clock,
+          log: app.log,
+          config: app.config,
+          secret: app.config.SECRET_KEY ?? '',
+        });
         const r = service.subscribe(email, 'cli', prefs);
         if (!r.ok) return fail(r.error);
         const s = repo.byId(r.subscriberId)!;
@@ -207,7 +234,21 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
           if (page.length === 0) break;
           let chunk = '';
           for (const s of page) {
-            chunk += csvRow([s.email, s.status, s.frequency, s.weekday, s.kind, s.topics.join(', '), s.digest_size, s.delivery_hour, s.time_zone, s.source, s.created_at, s.confirmed_at, s.unsubscribed_at]);
+            chunk += csvRow([
+              s.email,
+              s.status,
+              s.frequency,
+              s.weekday,
+              s.kind,
+              s.topics.join(', '),
+              s.digest_size,
+              s.delivery_hour,
+              s.time_zone,
+              s.source,
+              s.created_at,
+              s.confirmed_at,
+              s.unsubscribed_at,
+            ]);
           }
           write(chunk);
           n += page.length;
@@ -239,7 +280,9 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
       } catch (err) {
         return fail(`${file}: ${(err as Error).message}`);
       }
-      io.out(`read ${summary.rows} row(s): added ${summary.added}${o.confirmed ? ' (active)' : ' (pending)'}, skipped ${summary.skipped.length}, rejected ${summary.rejected.length}\n`);
+      io.out(
+        `read ${summary.rows} row(s): added ${summary.added}${o.confirmed ? ' (active)' : ' (pending)'}, skipped ${summary.skipped.length}, rejected ${summary.rejected.length}\n`,
+      );
       io.out(summariseProblems('skipped', summary.skipped, o.show));
       io.out(summariseProblems('rejected', summary.rejected, o.show));
       if (!o.confirmed && summary.added > 0) io.out(MESSAGES.importQueued(summary.confirmationsQueued) + '\n');

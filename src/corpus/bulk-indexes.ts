@@ -24,7 +24,9 @@ export function startBulkLoad(db: Db, stored: number, incoming: number, dropInde
   const list = TABLES.map(() => '?').join(', ');
   const indexes = db
     // A UNIQUE index made with CREATE UNIQUE INDEX (papers_arxiv_id) is a constraint too: it stays.
-    .prepare(`SELECT name, sql FROM main.sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE INDEX%' AND tbl_name IN (${list}) ORDER BY name`)
+    .prepare(
+      `SELECT name, sql FROM main.sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE INDEX%' AND tbl_name IN (${list}) ORDER BY name`,
+    )
     .all(...TABLES) as { name: string; sql: string }[];
   const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
   for (const r of indexes) db.exec(`DROP INDEX main.${quote(r.name)}`);

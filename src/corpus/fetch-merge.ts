@@ -119,8 +119,16 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
   const report: MergeReport = { received: papers.length, added: 0, updated: 0, unchanged: 0, removed: 0, addedIds: [], updatedIds: [] };
   const incoming = [...byArxivId(papers)];
   const chunk = Math.max(1, opts.chunk ?? DEFAULT_CHUNK);
-  const removedKeys = new Set(q('removed-title-keys').all().map((r) => r.title_key));
-  const removedIds = new Set(q('removed-arxiv-ids').all().map((r) => r.arxiv_id));
+  const removedKeys = new Set(
+    q('removed-title-keys')
+      .all()
+      .map((r) => r.title_key),
+  );
+  const removedIds = new Set(
+    q('removed-arxiv-ids')
+      .all()
+      .map((r) => r.arxiv_id),
+  );
   const insert = q('insert-fetched-paper');
   const insertSource = q('insert-source');
   const latest = q('latest-snapshot');
@@ -185,8 +193,21 @@ export async function mergeFetched(store: Store, papers: FetchedPaper[], clock: 
           if (id === null) {
             const f = inc.fields;
             const info = insert.run(
-              key, f.title, f.abstract, f.authors, f.publishedOn, f.upvotes, f.firstListedOn, JSON.stringify(f.links), stamp, stamp,
-              f.arxivId, JSON.stringify(f.authorNames), f.tldr, f.organization, f.comments,
+              key,
+              f.title,
+              f.abstract,
+              f.authors,
+              f.publishedOn,
+              f.upvotes,
+              f.firstListedOn,
+              JSON.stringify(f.links),
+              stamp,
+              stamp,
+              f.arxivId,
+              JSON.stringify(f.authorNames),
+              f.tldr,
+              f.organization,
+              f.comments,
             );
             id = Number(info.lastInsertRowid);
             ids.set(arxivId, id);

@@ -85,7 +85,9 @@ export function recentDates(now: Date, days: number): string[] {
 }
 
 export function categoriesOf(config: Pick<Config, 'ARXIV_CATEGORIES'>): string[] {
-  return config.ARXIV_CATEGORIES.split(',').map((c) => c.trim()).filter(Boolean);
+  return config.ARXIV_CATEGORIES.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
 }
 
 /** The sources the config turns on: daily-papers unless DAILY_PAPERS_URL is `off`, arXiv when categories are set. */
@@ -97,7 +99,23 @@ export function enabledSources(config: Pick<Config, 'DAILY_PAPERS_URL' | 'ARXIV_
 }
 
 function emptyReport(source: SourceName, asked: string): SourceReport {
-  return { source, asked, status: 'ok', error: null, errorKind: null, requests: 0, received: 0, skipped: 0, added: 0, updated: 0, unchanged: 0, removed: 0, addedIds: [], updatedIds: [], warnings: [] };
+  return {
+    source,
+    asked,
+    status: 'ok',
+    error: null,
+    errorKind: null,
+    requests: 0,
+    received: 0,
+    skipped: 0,
+    added: 0,
+    updated: 0,
+    unchanged: 0,
+    removed: 0,
+    addedIds: [],
+    updatedIds: [],
+    warnings: [],
+  };
 }
 
 function addMerge(r: SourceReport, m: MergeReport): void {
@@ -127,8 +145,15 @@ export function createFetcher(deps: FetcherDeps) {
 
   function record(r: SourceReport, runId: number): void {
     q('finish-fetch-run').run({
-      id: runId, status: r.status, requests: r.requests, received: r.received, skipped: r.skipped,
-      added: r.added, updated: r.updated, error: r.error, at: clock.now().toISOString(),
+      id: runId,
+      status: r.status,
+      requests: r.requests,
+      received: r.received,
+      skipped: r.skipped,
+      added: r.added,
+      updated: r.updated,
+      error: r.error,
+      at: clock.now().toISOString(),
     });
   }
 
@@ -136,7 +161,11 @@ export function createFetcher(deps: FetcherDeps) {
     let done = 0;
     for (const date of dates) {
       try {
-        const day = await fetchDailyPapersDay(date, { baseUrl: config.DAILY_PAPERS_URL, pageSize: deps.dailyPageSize ?? DAILY_PAGE_SIZE, maxPages: DAILY_MAX_PAGES }, http);
+        const day = await fetchDailyPapersDay(
+          date,
+          { baseUrl: config.DAILY_PAPERS_URL, pageSize: deps.dailyPageSize ?? DAILY_PAGE_SIZE, maxPages: DAILY_MAX_PAGES },
+          http,
+        );
         r.requests += day.requests;
         r.skipped += day.skipped;
         r.warnings.push(...day.warnings);
@@ -190,7 +219,8 @@ export function createFetcher(deps: FetcherDeps) {
     const http = httpFor(req.signal);
     const report: FetchReport = { sources: [] };
     for (const source of sources) {
-      const asked = source === DAILY_PAPERS ? (dates.length === 1 ? dates[0]! : `${dates[0]}..${dates.at(-1)}`) : `${categoriesOf(config).join(',')} since ${dates[0]}`;
+      const asked =
+        source === DAILY_PAPERS ? (dates.length === 1 ? dates[0]! : `${dates[0]}..${dates.at(-1)}`) : `${categoriesOf(config).join(',')} since ${dates[0]}`;
       const r = emptyReport(source, asked);
       const runId = Number(q('start-fetch-run').run(source, req.trigger, asked, clock.now().toISOString()).lastInsertRowid);
       try {

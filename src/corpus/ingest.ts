@@ -46,7 +46,10 @@ export function listPageFiles(paths: string[], warnings: PageWarning[]): string[
       continue;
     }
     if (st.isDirectory()) {
-      for (const f of readdirSync(p).filter((f) => f.endsWith('.txt')).sort()) files.push(join(p, f));
+      for (const f of readdirSync(p)
+        .filter((f) => f.endsWith('.txt'))
+        .sort())
+        files.push(join(p, f));
     } else files.push(p);
   }
   return files;

@@ -29,7 +29,20 @@ export function pageFields(
   firstListedOn: string | null,
   links: PaperLink[],
 ): PaperFields {
-  return { title, abstract, authors, publishedOn, upvotes, firstListedOn, links, arxivId: null, authorNames: [], tldr: null, organization: null, comments: null };
+  return {
+    title,
+    abstract,
+    authors,
+    publishedOn,
+    upvotes,
+    firstListedOn,
+    links,
+    arxivId: null,
+    authorNames: [],
+    tldr: null,
+    organization: null,
+    comments: null,
+  };
 }
 
 /** A paper's identity: case, accents, punctuation and spacing do not make a different paper. */
@@ -50,7 +63,10 @@ const firstOf = (a: string | null, b: string | null) => (a !== null && a !== '' 
 
 /** Two spellings of one link (`https://github.com/x/y/`, `https://github.com/X/y.git`) are one link. */
 export function linkKey(url: string): string {
-  return url.replace(/\/+$/, '').replace(/\.git$/i, '').toLowerCase();
+  return url
+    .replace(/\/+$/, '')
+    .replace(/\.git$/i, '')
+    .toLowerCase();
 }
 
 function mergeLinks(a: PaperLink[], b: PaperLink[]): PaperLink[] {

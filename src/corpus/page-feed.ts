@@ -67,7 +67,11 @@ function inlineFeed(files: string[], now: Date): PageFeed {
 
 /** tsx's ESM API module (`tsx/esm/api`, import condition): require.resolve finds its CommonJS twin beside it. */
 function tsxEsmApi(): string {
-  return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  return pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
 }
 
 /**
@@ -107,11 +111,10 @@ function workerFeed(files: string[], now: Date, share: boolean, searchFile: stri
   // them, and tsx's own `--import` entry only registers on the main thread.
   const worker =
     ext === '.ts'
-      ? new Worker(
-          `import(${JSON.stringify(tsxEsmApi())}).then((tsx) => tsx.register())` +
-            `.then(() => import(${JSON.stringify(entry.href)}));`,
-          { ...options, eval: true },
-        )
+      ? new Worker(`import(${JSON.stringify(tsxEsmApi())}).then((tsx) => tsx.register())` + `.then(() => import(${JSON.stringify(entry.href)}));`, {
+          ...options,
+          eval: true,
+        })
       : new Worker(entry, options);
   // A worker that fails to start claims nothing, so this thread parses every page; its error event must not crash the
   // process. Without it the search index is not written: the ingest fails (and rolls back) once it has been quiet

@@ -118,15 +118,21 @@ export function createPapersRepo(store: Store) {
       return row ? PaperRow.parse(row) : null;
     },
     list(limit: number): Paper[] {
-      return q('list-papers').all(limit).map((r) => PaperRow.parse(r));
+      return q('list-papers')
+        .all(limit)
+        .map((r) => PaperRow.parse(r));
     },
     search(text: string, limit: number): Paper[] {
       const match = ftsQuery(text);
       if (!match) return [];
-      return q('search-papers').all(match, limit).map((r) => PaperRow.parse(r));
+      return q('search-papers')
+        .all(match, limit)
+        .map((r) => PaperRow.parse(r));
     },
     sources(id: number): Source[] {
-      return q('list-sources').all(id).map((r) => SourceRow.parse(r));
+      return q('list-sources')
+        .all(id)
+        .map((r) => SourceRow.parse(r));
     },
     count(): number {
       return q('count-papers').get()!.n;

@@ -59,7 +59,12 @@ export function readPage(path: string, now: Date): PageResult {
     return emptyPage(path, false, null, [{ file: path, line: 0, message: `cannot read: ${code}` }]);
   }
   const page = parsePage(bytes, basename(path), now);
-  const out = emptyPage(path, true, page.listedOn, page.warnings.map((w) => ({ ...w, file: path })));
+  const out = emptyPage(
+    path,
+    true,
+    page.listedOn,
+    page.warnings.map((w) => ({ ...w, file: path })),
+  );
   for (const e of page.entries) {
     out.keys.push(titleKey(e.title));
     out.titles.push(e.title);

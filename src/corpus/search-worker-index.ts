@@ -44,7 +44,11 @@ export function openWorkerIndex(file: string, checkpointLater: boolean): WorkerI
   // Else SQLite's automatic checkpoint would copy a big load's log back inside this thread's commit.
   if (checkpointLater) db.pragma('wal_autocheckpoint = 0');
   const text = readFileSync(join(QUERIES_DIR, 'search.sql'), 'utf8');
-  const q = new Map(parseQueryFile(text, 'search.sql').filter((s) => WORKER_QUERIES.includes(s.name)).map((s) => [s.name, db.prepare(s.sql)]));
+  const q = new Map(
+    parseQueryFile(text, 'search.sql')
+      .filter((s) => WORKER_QUERIES.includes(s.name))
+      .map((s) => [s.name, db.prepare(s.sql)]),
+  );
   const st = (name: string) => q.get(name)!;
   const texts = new Map<number, { titles: string[]; abstracts: string[] }>();
   let resumeMerging: (() => void) | null = null;

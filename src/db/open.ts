@@ -57,10 +57,10 @@ export function parseQueryFile(text: string, file: string): { name: string; sql:
 
 function migrate(db: Db, dir: string): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  const applied = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
-  );
-  const files = readdirSync(dir).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  const files = readdirSync(dir)
+    .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
+    .sort();
   for (const file of files) {
     const version = Number(file.slice(0, 3));
     if (applied.has(version)) continue;
@@ -75,7 +75,9 @@ function migrate(db: Db, dir: string): void {
 
 function prepareAll(db: Db, dir: string): Queries {
   const statements = new Map<string, Statement>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     for (const { name, sql, line } of parseQueryFile(readFileSync(join(dir, file), 'utf8'), file)) {
       if (statements.has(name)) throw new QueryFileError(`${file}:${line}: query "${name}" is defined twice`);
       try {

@@ -35,28 +35,86 @@ const row = <const C extends Columns>(c: C) => c;
 
 // Whole-table rows for `SELECT *`: the column order of the migrated table.
 const PAPER = row({
-  id: 'int', title_key: 'text', title: 'text', abstract: 'text', authors: 'int?', published_on: 'text?', upvotes: 'int?',
-  first_listed_on: 'text?', links: 'text', first_seen_at: 'text', updated_at: 'text', arxiv_id: 'text?', author_names: 'text',
-  tldr: 'text?', organization: 'text?', comments: 'int?',
+  id: 'int',
+  title_key: 'text',
+  title: 'text',
+  abstract: 'text',
+  authors: 'int?',
+  published_on: 'text?',
+  upvotes: 'int?',
+  first_listed_on: 'text?',
+  links: 'text',
+  first_seen_at: 'text',
+  updated_at: 'text',
+  arxiv_id: 'text?',
+  author_names: 'text',
+  tldr: 'text?',
+  organization: 'text?',
+  comments: 'int?',
 });
 const PAPER_WITH_PAGES = row({ ...PAPER, page_count: 'int' });
 const SUBSCRIBER = row({
-  id: 'int', email: 'text', status: 'text', frequency: 'text', weekday: 'int', kind: 'text', topics: 'text', digest_size: 'int',
-  delivery_hour: 'int', time_zone: 'text', source: 'text', created_at: 'text', updated_at: 'text', confirmed_at: 'text?',
-  unsubscribed_at: 'text?', last_confirmation_sent_at: 'text?', bounced_at: 'text?', bounce_reason: 'text?', pending_preferences: 'text?',
+  id: 'int',
+  email: 'text',
+  status: 'text',
+  frequency: 'text',
+  weekday: 'int',
+  kind: 'text',
+  topics: 'text',
+  digest_size: 'int',
+  delivery_hour: 'int',
+  time_zone: 'text',
+  source: 'text',
+  created_at: 'text',
+  updated_at: 'text',
+  confirmed_at: 'text?',
+  unsubscribed_at: 'text?',
+  last_confirmation_sent_at: 'text?',
+  bounced_at: 'text?',
+  bounce_reason: 'text?',
+  pending_preferences: 'text?',
 });
 const DELIVERY_SUBSCRIBER = row({
-  id: 'int', email: 'text', status: 'text', frequency: 'text', weekday: 'int', kind: 'text', topics: 'text', digest_size: 'int',
-  delivery_hour: 'int', time_zone: 'text', created_at: 'text', confirmed_at: 'text?',
+  id: 'int',
+  email: 'text',
+  status: 'text',
+  frequency: 'text',
+  weekday: 'int',
+  kind: 'text',
+  topics: 'text',
+  digest_size: 'int',
+  delivery_hour: 'int',
+  time_zone: 'text',
+  created_at: 'text',
+  confirmed_at: 'text?',
 });
 const SEND_RUN = row({
-  id: 'text', trigger: 'text', mode: 'text', kind: 'text?', target: 'text?', dry_run: 'int', idempotency_key: 'text?',
-  request_hash: 'text?', status: 'text', planned: 'int', skipped: 'int', error: 'text?', started_at: 'text', finished_at: 'text?',
+  id: 'text',
+  trigger: 'text',
+  mode: 'text',
+  kind: 'text?',
+  target: 'text?',
+  dry_run: 'int',
+  idempotency_key: 'text?',
+  request_hash: 'text?',
+  status: 'text',
+  planned: 'int',
+  skipped: 'int',
+  error: 'text?',
+  started_at: 'text',
+  finished_at: 'text?',
   editions: 'text',
 });
 const CONFIRMATION = row({
-  id: 'int', subscriber_id: 'int', status: 'text', attempts: 'int', next_attempt_at: 'text', last_error: 'text?', created_at: 'text',
-  updated_at: 'text', sent_at: 'text?',
+  id: 'int',
+  subscriber_id: 'int',
+  status: 'text',
+  attempts: 'int',
+  next_attempt_at: 'text',
+  last_error: 'text?',
+  created_at: 'text',
+  updated_at: 'text',
+  sent_at: 'text?',
 });
 const SOURCE = row({ file: 'text', line: 'int', position: 'int', listed_on: 'text?' });
 const ID = row({ id: 'int' });
@@ -64,8 +122,18 @@ const COUNT = row({ n: 'int' });
 const STATUS_COUNT = row({ status: 'text', n: 'int' });
 
 const NEW_SUBSCRIBER = named({
-  email: 'text', status: 'text', frequency: 'text', weekday: 'int', kind: 'text', topics: 'text', digest_size: 'int',
-  delivery_hour: 'int', time_zone: 'text', source: 'text', now: 'text', confirmed_at: 'text?',
+  email: 'text',
+  status: 'text',
+  frequency: 'text',
+  weekday: 'int',
+  kind: 'text',
+  topics: 'text',
+  digest_size: 'int',
+  delivery_hour: 'int',
+  time_zone: 'text',
+  source: 'text',
+  now: 'text',
+  confirmed_at: 'text?',
 });
 const PAPER_INSERT = ['text', 'text', 'text', 'int?', 'text?', 'int?', 'text?', 'text', 'text', 'text'] as const;
 const CONFIRMATION_RETRY = named({ id: 'int', next_attempt_at: 'text', error: 'text', now: 'text' });
@@ -88,8 +156,16 @@ export const QUERIES = {
   },
   'delivery-insert': {
     params: named({
-      edition_id: 'int', subscriber_id: 'int', frequency: 'text', period: 'text', variant_id: 'int?', paper_ids: 'text', status: 'text',
-      skip_reason: 'text?', run_id: 'text?', now: 'text',
+      edition_id: 'int',
+      subscriber_id: 'int',
+      frequency: 'text',
+      period: 'text',
+      variant_id: 'int?',
+      paper_ids: 'text',
+      status: 'text',
+      skip_reason: 'text?',
+      run_id: 'text?',
+      now: 'text',
     }),
   },
   'delivery-due-page': {
@@ -114,8 +190,15 @@ export const QUERIES = {
   'lease-release': { params: pos('text', 'text') },
   'run-insert': {
     params: named({
-      id: 'text', trigger: 'text', mode: 'text', kind: 'text?', target: 'text?', dry_run: 'int', idempotency_key: 'text?',
-      request_hash: 'text?', now: 'text',
+      id: 'text',
+      trigger: 'text',
+      mode: 'text',
+      kind: 'text?',
+      target: 'text?',
+      dry_run: 'int',
+      idempotency_key: 'text?',
+      request_hash: 'text?',
+      now: 'text',
     }),
   },
   'run-get': { params: pos('text'), row: SEND_RUN },
@@ -125,8 +208,16 @@ export const QUERIES = {
   'edition-state': {
     params: pos('int'),
     row: row({
-      id: 'int', kind: 'text', frequency: 'text', local_date: 'text', sent: 'int', waiting: 'int', failed: 'int', bounced: 'int',
-      unknown: 'int', skipped: 'int',
+      id: 'int',
+      kind: 'text',
+      frequency: 'text',
+      local_date: 'text',
+      sent: 'int',
+      waiting: 'int',
+      failed: 'int',
+      bounced: 'int',
+      unknown: 'int',
+      skipped: 'int',
     }),
   },
   'run-finish': { params: named({ id: 'text', status: 'text', error: 'text?', now: 'text' }) },
@@ -158,7 +249,14 @@ export const QUERIES = {
   'digest-upvote-windows': {
     params: named({ t: 'text', day: 'text', week: 'text' }),
     row: row({
-      id: 'int', first_listed_on: 'text?', published_on: 'text?', first_at: 'text', first_v: 'int', now_v: 'int', day_v: 'int?', week_v: 'int?',
+      id: 'int',
+      first_listed_on: 'text?',
+      published_on: 'text?',
+      first_at: 'text',
+      first_v: 'int',
+      now_v: 'int',
+      day_v: 'int?',
+      week_v: 'int?',
     }),
   },
 
@@ -166,14 +264,34 @@ export const QUERIES = {
   'start-fetch-run': { params: pos('text', 'text', 'text', 'text') },
   'finish-fetch-run': {
     params: named({
-      id: 'int', status: 'text', requests: 'int', received: 'int', skipped: 'int', added: 'int', updated: 'int', error: 'text?', at: 'text',
+      id: 'int',
+      status: 'text',
+      requests: 'int',
+      received: 'int',
+      skipped: 'int',
+      added: 'int',
+      updated: 'int',
+      error: 'text?',
+      at: 'text',
     }),
   },
   'fetch-health': {
     params: pos(),
     row: row({
-      id: 'int', source: 'text', trigger: 'text', dates: 'text', status: 'text', requests: 'int', received: 'int', skipped: 'int',
-      added: 'int', updated: 'int', error: 'text?', started_at: 'text', finished_at: 'text?', last_ok_at: 'text?',
+      id: 'int',
+      source: 'text',
+      trigger: 'text',
+      dates: 'text',
+      status: 'text',
+      requests: 'int',
+      received: 'int',
+      skipped: 'int',
+      added: 'int',
+      updated: 'int',
+      error: 'text?',
+      started_at: 'text',
+      finished_at: 'text?',
+      last_ok_at: 'text?',
     }),
   },
   'snapshot-new-papers': { params: pos('text', 'int') },
@@ -184,8 +302,19 @@ export const QUERIES = {
   'insert-paper': { params: { positional: PAPER_INSERT } },
   'update-paper': {
     params: named({
-      id: 'int', abstract: 'text', authors: 'int?', published_on: 'text?', upvotes: 'int?', first_listed_on: 'text?', links: 'text',
-      arxiv_id: 'text?', author_names: 'text', tldr: 'text?', organization: 'text?', comments: 'int?', now: 'text',
+      id: 'int',
+      abstract: 'text',
+      authors: 'int?',
+      published_on: 'text?',
+      upvotes: 'int?',
+      first_listed_on: 'text?',
+      links: 'text',
+      arxiv_id: 'text?',
+      author_names: 'text',
+      tldr: 'text?',
+      organization: 'text?',
+      comments: 'int?',
+      now: 'text',
     }),
   },
   'get-paper-by-arxiv-id': { params: pos('text'), row: PAPER },
@@ -226,8 +355,15 @@ export const QUERIES = {
   'subscriber-mark-bounced': { params: named({ id: 'int', reason: 'text', now: 'text' }) },
   'subscriber-update-preferences': {
     params: named({
-      id: 'int', frequency: 'text', weekday: 'int', kind: 'text', topics: 'text', digest_size: 'int', delivery_hour: 'int',
-      time_zone: 'text', now: 'text',
+      id: 'int',
+      frequency: 'text',
+      weekday: 'int',
+      kind: 'text',
+      topics: 'text',
+      digest_size: 'int',
+      delivery_hour: 'int',
+      time_zone: 'text',
+      now: 'text',
     }),
   },
   'subscriber-set-pending-preferences': { params: named({ id: 'int', prefs: 'text', now: 'text' }) },
@@ -258,8 +394,19 @@ export const QUERIES = {
   'web-home-papers': {
     params: pos('int'),
     row: row({
-      id: 'int', title: 'text', abstract: 'text', upvotes: 'int?', published_on: 'text?', first_listed_on: 'text?', links: 'text',
-      authors: 'int?', author_names: 'text', organization: 'text?', comments: 'int?', tldr: 'text?', arxiv_id: 'text?',
+      id: 'int',
+      title: 'text',
+      abstract: 'text',
+      upvotes: 'int?',
+      published_on: 'text?',
+      first_listed_on: 'text?',
+      links: 'text',
+      authors: 'int?',
+      author_names: 'text',
+      organization: 'text?',
+      comments: 'int?',
+      tldr: 'text?',
+      arxiv_id: 'text?',
     }),
   },
 } as const satisfies Record<string, QuerySpec>;
@@ -294,6 +441,5 @@ export interface ReadStatement<P extends unknown[], R> extends WriteStatement<P>
   columns(): Database.ColumnDefinition[];
 }
 
-export type TypedStatement<N extends QueryName> = Spec<N> extends { row: Columns }
-  ? ReadStatement<QueryParams<N>, QueryRow<N>>
-  : WriteStatement<QueryParams<N>>;
+export type TypedStatement<N extends QueryName> =
+  Spec<N> extends { row: Columns } ? ReadStatement<QueryParams<N>, QueryRow<N>> : WriteStatement<QueryParams<N>>;

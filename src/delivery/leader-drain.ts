@@ -36,13 +36,16 @@ export function createLeaderDrain(d: LeaderDrainDeps) {
       if (unknown > 0) log.warn({ unknown, resend: config.RESEND_UNKNOWN }, 'deliveries on the wire when a sender stopped have an unknown outcome');
     }
     sender.stopRequested = false;
-    const renew = setInterval(() => {
-      try {
-        if (!acquireLease(store, clock, SENDER_LEASE, holder, leaseMs).held) sender.stopRequested = true;
-      } catch (err) {
-        log.error({ err }, 'lease renewal failed');
-      }
-    }, Math.max(50, Math.floor(leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        try {
+          if (!acquireLease(store, clock, SENDER_LEASE, holder, leaseMs).held) sender.stopRequested = true;
+        } catch (err) {
+          log.error({ err }, 'lease renewal failed');
+        }
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    );
     try {
       return await sender.drain();
     } finally {

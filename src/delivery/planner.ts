@@ -115,7 +115,10 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
         if (after > 0 || !opts.subscriber) break;
         page = [opts.subscriber];
       } else {
-        page = store.q('delivery-subscribers-page').all({ after, kind: opts.kind ?? null, limit: PAGE }).map((r) => DeliverySubscriber.parse(r));
+        page = store
+          .q('delivery-subscribers-page')
+          .all({ after, kind: opts.kind ?? null, limit: PAGE })
+          .map((r) => DeliverySubscriber.parse(r));
         if (page.length === 0) break;
       }
       after = page[page.length - 1]!.id;

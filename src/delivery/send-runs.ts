@@ -112,8 +112,14 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
   async function execute(req: RunRequest, runId: string): Promise<RunSummary> {
     const dryRun = !!req.dryRun;
     const summary: RunSummary = {
-      runId, plan: { queued: 0, skipped: 0, already: 0, errors: 0, editions: [] }, counts: emptyCounts(), drained: emptyDrainStats(),
-      editions: [], heldBy: null, outage: false, dryRun,
+      runId,
+      plan: { queued: 0, skipped: 0, already: 0, errors: 0, editions: [] },
+      counts: emptyCounts(),
+      drained: emptyDrainStats(),
+      editions: [],
+      heldBy: null,
+      outage: false,
+      dryRun,
     };
     if (req.mode === 'test') {
       if (!dryRun) summary.testResponse = await testSend(req, runId);
@@ -126,7 +132,11 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
   }
 
   async function executePlanned(
-    req: RunRequest & { mode: Exclude<RunMode, 'test'> }, runId: string, summary: RunSummary, subscriber: DeliverySubscriber | undefined, planner: ReturnType<typeof createPlanner>,
+    req: RunRequest & { mode: Exclude<RunMode, 'test'> },
+    runId: string,
+    summary: RunSummary,
+    subscriber: DeliverySubscriber | undefined,
+    planner: ReturnType<typeof createPlanner>,
   ): Promise<RunSummary> {
     const dryRun = summary.dryRun;
     let planning = true;
@@ -144,7 +154,11 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       await sleep(pollMs, undefined, { signal: wake.signal }).catch(() => {});
     };
     const planned = planner.plan({
-      mode: req.mode, runId: dryRun ? null : runId, kind: req.kind, subscriber, dryRun,
+      mode: req.mode,
+      runId: dryRun ? null : runId,
+      kind: req.kind,
+      subscriber,
+      dryRun,
       onDecision: (d) => {
         req.onDecision?.(d);
         kick();
@@ -168,7 +182,10 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       kick();
       await early;
     }
-    if (!dryRun) store.q('run-set-planned').run({ id: runId, planned: summary.plan.queued, skipped: summary.plan.skipped, editions: JSON.stringify(summary.plan.editions) });
+    if (!dryRun)
+      store
+        .q('run-set-planned')
+        .run({ id: runId, planned: summary.plan.queued, skipped: summary.plan.skipped, editions: JSON.stringify(summary.plan.editions) });
     if (dryRun) return summary;
     // Until nothing of this run is due: drain here when this process holds the lease, else let the holder do it.
     for (;;) {
@@ -183,7 +200,10 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     }
     summary.counts = counts(runId);
     // The editions it met, and any other with rows still waiting (e.g. for a hung process that holds the sender).
-    const waiting = store.q('editions-waiting').all().map((r) => r.edition_id);
+    const waiting = store
+      .q('editions-waiting')
+      .all()
+      .map((r) => r.edition_id);
     summary.editions = editionStates([...new Set([...summary.plan.editions, ...summary.drained.editions, ...waiting])].sort((a, b) => a - b));
     summary.heldBy = otherHolder(summary.editions);
     return summary;
@@ -199,8 +219,15 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     if (req.mode === 'to') targetSubscriber(req.target);
     const runId = randomBytes(9).toString('base64url');
     const inserted = store.q('run-insert').run({
-      id: runId, trigger: req.trigger, mode: req.mode, kind: req.kind ?? null, target: req.target ?? null, dry_run: req.dryRun ? 1 : 0,
-      idempotency_key: req.idempotencyKey ?? null, request_hash: req.requestHash ?? null, now: clock.now().toISOString(),
+      id: runId,
+      trigger: req.trigger,
+      mode: req.mode,
+      kind: req.kind ?? null,
+      target: req.target ?? null,
+      dry_run: req.dryRun ? 1 : 0,
+      idempotency_key: req.idempotencyKey ?? null,
+      request_hash: req.requestHash ?? null,
+      now: clock.now().toISOString(),
     }).changes;
     if (inserted === 0 && req.idempotencyKey) return existingRun(RunRow.parse(store.q('run-get-by-key').get(req.idempotencyKey)), req);
     const done = execute(req, runId).then(
@@ -225,8 +252,14 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       const run = getRun(prior.id)!;
       const editions = editionStates(runEditions(run));
       return {
-        runId: prior.id, plan: { queued: run.planned, skipped: run.skipped, already: 0, errors: 0, editions: runEditions(run) }, counts: counts(prior.id),
-        drained: emptyDrainStats(), editions, heldBy: otherHolder(editions), outage: false, dryRun: run.dry_run === 1,
+        runId: prior.id,
+        plan: { queued: run.planned, skipped: run.skipped, already: 0, errors: 0, editions: runEditions(run) },
+        counts: counts(prior.id),
+        drained: emptyDrainStats(),
+        editions,
+        heldBy: otherHolder(editions),
+        outage: false,
+        dryRun: run.dry_run === 1,
       };
     })();
     return { runId: prior.id, existing: true, done };
@@ -241,7 +274,11 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     drain,
     counts,
     getRun,
-    recentRuns: (limit = 20) => store.q('runs-recent').all(limit).map((r) => RunRow.parse(r)),
+    recentRuns: (limit = 20) =>
+      store
+        .q('runs-recent')
+        .all(limit)
+        .map((r) => RunRow.parse(r)),
     /** Stops waiting loops; in-flight sends finish on their own. */
     async close() {
       closed = true;

@@ -144,7 +144,12 @@ export class Sender {
     const attempts = row.attempts + 1;
     try {
       const template = await this.template(row.variant_id);
-      const { raw, dotStuffed } = await personaliseForWire(template, { email: row.email, messageId, links: this.d.links(row.subscriber_id), date: this.d.clock.now() });
+      const { raw, dotStuffed } = await personaliseForWire(template, {
+        email: row.email,
+        messageId,
+        links: this.d.links(row.subscriber_id),
+        date: this.d.clock.now(),
+      });
       const onWire = () => this.markOnWire(row.id);
       const res = await this.d.messenger.sendRaw({ envelope: { from: this.from, to: [row.email] }, raw, messageId, dotStuffed, onWire });
       // A server can answer 250 to DATA yet have refused the only recipient at RCPT: that is not a delivery.
@@ -192,7 +197,10 @@ export class Sender {
             counted.unsent++;
           } else if (o.kind === 'retry') {
             q('delivery-mark-retry').run({
-              id: o.id, response: o.response, now: iso, maybe_delivered: o.maybeDelivered ? 1 : 0,
+              id: o.id,
+              response: o.response,
+              now: iso,
+              maybe_delivered: o.maybeDelivered ? 1 : 0,
               next: new Date(now.getTime() + this.backoffMs(o.attempts)).toISOString(),
             });
             counted.retried++;
@@ -209,7 +217,11 @@ export class Sender {
         }
         if (claims.length > 0) {
           const ids = claims.map((row) => [row.id, deliveryMessageId(row.id, row.edition_id, this.d.config.MAIL_DOMAIN, this.install)] as const);
-          const got = new Set(q('delivery-claim-batch').all({ batch: JSON.stringify(ids), now: iso }).map((r) => r.id));
+          const got = new Set(
+            q('delivery-claim-batch')
+              .all({ batch: JSON.stringify(ids), now: iso })
+              .map((r) => r.id),
+          );
           for (const [id, messageId] of ids) if (got.has(id)) claimed.set(id, messageId);
         }
       })
@@ -276,7 +288,14 @@ export class Sender {
       });
       inFlight.add(p);
     };
-    const waitForSlot = () => new Promise<void>((resolve) => (wake = () => { wake = null; resolve(); }));
+    const waitForSlot = () =>
+      new Promise<void>(
+        (resolve) =>
+          (wake = () => {
+            wake = null;
+            resolve();
+          }),
+      );
 
     try {
       pages: while (!this.stopRequested) {
@@ -318,7 +337,11 @@ export class Sender {
       if (flushTimer) clearTimeout(flushTimer);
       this.commit(done, [], [], stats);
     }
-    if (this.outageExceeded) this.d.log.error({ seconds: this.d.config.SEND_OUTAGE_MAX_SECONDS }, 'the mail server has been unreachable too long for this run: the deliveries stay queued, no attempt spent');
+    if (this.outageExceeded)
+      this.d.log.error(
+        { seconds: this.d.config.SEND_OUTAGE_MAX_SECONDS },
+        'the mail server has been unreachable too long for this run: the deliveries stay queued, no attempt spent',
+      );
     return stats;
   }
 }

@@ -12,7 +12,9 @@ export class NothingToSendError extends Error {}
 /** Sends and returns the server's reply. Not a subscriber: nothing goes into the ledger. */
 export async function sendTestDigest(
   d: { config: Config; clock: Clock; messenger: Messenger; digest: DigestSource },
-  target: string, kind: DigestKind, runId: string,
+  target: string,
+  kind: DigestKind,
+  runId: string,
 ): Promise<string> {
   const { config, clock } = d;
   const now = clock.now();
@@ -21,8 +23,18 @@ export async function sendTestDigest(
   const iso = now.toISOString();
   // A stand-in subscriber with nothing sent yet: the digest a new subscriber would get today.
   const subscriber = DeliverySubscriber.parse({
-    id: 0, email: target, status: 'active', frequency: 'daily', weekday: 1, kind, topics: '[]',
-    digest_size: config.DIGEST_SIZE_DEFAULT, delivery_hour: 0, time_zone: config.DEFAULT_TIME_ZONE, created_at: iso, confirmed_at: iso,
+    id: 0,
+    email: target,
+    status: 'active',
+    frequency: 'daily',
+    weekday: 1,
+    kind,
+    topics: '[]',
+    digest_size: config.DIGEST_SIZE_DEFAULT,
+    delivery_hour: 0,
+    time_zone: config.DEFAULT_TIME_ZONE,
+    created_at: iso,
+    confirmed_at: iso,
   });
   const selection = await digest.select(subscriber);
   if (isNothing(selection)) throw new NothingToSendError(`nothing to send: ${selection.nothing}`);

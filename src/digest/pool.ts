@@ -122,7 +122,13 @@ export class CandidatePool {
 
   /** Candidates matching any of `topics`, in the section's order (cached per kind and topic set). */
   orderedMatches(kind: SectionKind, topics: readonly string[]): number[] {
-    const key = kind + '\n' + topics.map((t) => t.toLowerCase()).sort().join('\n');
+    const key =
+      kind +
+      '\n' +
+      topics
+        .map((t) => t.toLowerCase())
+        .sort()
+        .join('\n');
     let ids = this.orderedTopicCache.get(key);
     if (!ids) {
       const union = new Set<number>();

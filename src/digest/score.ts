@@ -105,10 +105,7 @@ export function scorePaper(p: ScoreInput, asOf: string, opts: { halfLifeDays?: n
 }
 
 /** Trending order: score desc, then the newer date, then the lower id, so equal inputs always give one order. */
-export function compareTrending(
-  a: { id: number; score: ScoreBreakdown },
-  b: { id: number; score: ScoreBreakdown },
-): number {
+export function compareTrending(a: { id: number; score: ScoreBreakdown }, b: { id: number; score: ScoreBreakdown }): number {
   if (a.score.score !== b.score.score) return b.score.score - a.score.score;
   if (a.score.effectiveDate !== b.score.effectiveDate) return a.score.effectiveDate < b.score.effectiveDate ? 1 : -1;
   return a.id - b.id;

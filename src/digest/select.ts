@@ -53,9 +53,7 @@ export interface Selection {
   count: number;
 }
 
-export type SelectionResult =
-  | { status: 'selected'; selection: Selection }
-  | { status: 'empty'; reason: EmptyReason; message: string };
+export type SelectionResult = { status: 'selected'; selection: Selection } | { status: 'empty'; reason: EmptyReason; message: string };
 
 export interface DigestRequest {
   kind: DigestKind;
@@ -120,10 +118,7 @@ export function describeWhy(kind: SectionKind, s: ScoreBreakdown, matched: reado
   const days = daysBetween(s.effectiveDate, date);
   const when = `${s.dateSource === 'published' ? 'published' : s.dateSource === 'listed' ? 'listed' : 'added'} ${ago(days, s.effectiveDate)}`;
   const lists = `on ${plural(s.lists, 'list')}`;
-  const parts =
-    kind === 'trending'
-      ? [votesPhrase(s), lists, when]
-      : [when, ...(s.upvotes > 0 ? [votesPhrase(s)] : []), lists];
+  const parts = kind === 'trending' ? [votesPhrase(s), lists, when] : [when, ...(s.upvotes > 0 ? [votesPhrase(s)] : []), lists];
   const base = parts.join(', ');
   return matched.length ? `matches: ${matched.join(', ')} · ${base}` : base;
 }
@@ -201,7 +196,10 @@ export function createSelector(opts: SelectorOptions) {
       const trending = take(p, 'trending', Math.ceil(size / 2), topics, skip, chosen);
       const fresh = take(p, 'new', size - trending.length, topics, skip, chosen);
       trending.push(...take(p, 'trending', size - trending.length - fresh.length, topics, skip, chosen));
-      groups = [['trending', trending], ['new', fresh]];
+      groups = [
+        ['trending', trending],
+        ['new', fresh],
+      ];
     } else {
       groups = [[req.kind, take(p, req.kind, size, topics, skip, chosen)]];
     }
@@ -223,7 +221,16 @@ export function createSelector(opts: SelectorOptions) {
     const frequency = req.frequency ?? 'daily';
     return {
       status: 'selected',
-      selection: { key: selectionKey(req.kind, frequency, date, sections), kind: req.kind, frequency, date, topics, sections, paperIds, count: paperIds.length },
+      selection: {
+        key: selectionKey(req.kind, frequency, date, sections),
+        kind: req.kind,
+        frequency,
+        date,
+        topics,
+        sections,
+        paperIds,
+        count: paperIds.length,
+      },
     };
   }
 

@@ -8,9 +8,29 @@ import type { Config } from '../config.js';
  * RFC 8058 one-click needs it under the signature with List-Unsubscribe (Gmail and Yahoo check).
  */
 export const DKIM_SIGNED_HEADERS = [
-  'From', 'Sender', 'Reply-To', 'To', 'Cc', 'Subject', 'Date', 'Message-ID', 'In-Reply-To', 'References',
-  'MIME-Version', 'Content-Type', 'Content-Transfer-Encoding', 'List-Id', 'List-Help', 'List-Unsubscribe',
-  'List-Unsubscribe-Post', 'List-Subscribe', 'List-Post', 'List-Owner', 'List-Archive', 'Feedback-ID', 'Auto-Submitted',
+  'From',
+  'Sender',
+  'Reply-To',
+  'To',
+  'Cc',
+  'Subject',
+  'Date',
+  'Message-ID',
+  'In-Reply-To',
+  'References',
+  'MIME-Version',
+  'Content-Type',
+  'Content-Transfer-Encoding',
+  'List-Id',
+  'List-Help',
+  'List-Unsubscribe',
+  'List-Unsubscribe-Post',
+  'List-Subscribe',
+  'List-Post',
+  'List-Owner',
+  'List-Archive',
+  'Feedback-ID',
+  'Auto-Submitted',
 ].join(':');
 
 export interface DkimKey {

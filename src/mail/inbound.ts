@@ -90,7 +90,11 @@ export function targetOf(address: string, domain: string): Target | null {
 
 /** "Re: Subscribe " -> "subscribe"; any other subject -> null. */
 function subjectCommand(subject: string | undefined): 'subscribe' | 'unsubscribe' | null {
-  const s = (subject ?? '').trim().replace(/^((re|fwd?|aw|sv)\s*:\s*)+/i, '').trim().toLowerCase();
+  const s = (subject ?? '')
+    .trim()
+    .replace(/^((re|fwd?|aw|sv)\s*:\s*)+/i, '')
+    .trim()
+    .toLowerCase();
   return s === 'subscribe' || s === 'unsubscribe' ? s : null;
 }
 
@@ -108,9 +112,13 @@ function senderOf(mail: ParsedMail): string | null {
 function isAutomatic(mail: ParsedMail, session: SMTPServerSession): boolean {
   const from = session.envelope.mailFrom;
   if (from === false || !from.address) return true;
-  const auto = String(mail.headers.get('auto-submitted') ?? 'no').trim().toLowerCase();
+  const auto = String(mail.headers.get('auto-submitted') ?? 'no')
+    .trim()
+    .toLowerCase();
   if (auto !== 'no') return true;
-  const precedence = String(mail.headers.get('precedence') ?? '').trim().toLowerCase();
+  const precedence = String(mail.headers.get('precedence') ?? '')
+    .trim()
+    .toLowerCase();
   return ['bulk', 'junk', 'list', 'auto_reply'].includes(precedence);
 }
 
@@ -226,25 +234,24 @@ export function createInboundServer(deps: InboundDeps): InboundServer {
         if (stream.readableEnded) return cb(smtpError(code, message));
         stream.once('end', () => cb(smtpError(code, message)));
       };
-      simpleParser(stream, { skipHtmlToText: true, skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: config.INBOUND_MAX_BYTES })
-        .then(
-          async (mail) => {
-            // Over the cap: smtp-server answers 552 itself; the truncated message is not acted on.
-            if (stream.sizeExceeded) return cb();
-            try {
-              await handle(mail, session);
-            } catch (err) {
-              log.error({ err }, 'inbound mail failed');
-              return fail(451, REPLIES.tryLater);
-            }
-            cb(null, REPLIES.accepted);
-          },
-          // The parser gives up on the message itself (too deep, too many parts): sending it again cannot help.
-          (err: unknown) => {
-            log.info({ err: (err as Error)?.message, code: (err as { code?: string })?.code }, 'inbound mail could not be parsed');
-            fail(554, REPLIES.unreadable);
-          },
-        );
+      simpleParser(stream, { skipHtmlToText: true, skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: config.INBOUND_MAX_BYTES }).then(
+        async (mail) => {
+          // Over the cap: smtp-server answers 552 itself; the truncated message is not acted on.
+          if (stream.sizeExceeded) return cb();
+          try {
+            await handle(mail, session);
+          } catch (err) {
+            log.error({ err }, 'inbound mail failed');
+            return fail(451, REPLIES.tryLater);
+          }
+          cb(null, REPLIES.accepted);
+        },
+        // The parser gives up on the message itself (too deep, too many parts): sending it again cannot help.
+        (err: unknown) => {
+          log.info({ err: (err as Error)?.message, code: (err as { code?: string })?.code }, 'inbound mail could not be parsed');
+          fail(554, REPLIES.unreadable);
+        },
+      );
     },
   });
   server.on('error', (err) => log.warn({ err }, 'inbound smtp error'));

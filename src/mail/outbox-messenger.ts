@@ -18,11 +18,7 @@ function stampOf(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:.]/g, '');
 }
 
-export function createOutboxMessenger(
-  config: Pick<Config, 'OUTBOX_DIR' | 'MAIL_FROM'>,
-  log: Logger,
-  clock: Clock = systemClock,
-): Messenger {
+export function createOutboxMessenger(config: Pick<Config, 'OUTBOX_DIR' | 'MAIL_FROM'>, log: Logger, clock: Clock = systemClock): Messenger {
   const dir = config.OUTBOX_DIR;
   // Only composes (streamTransport + buffer): nodemailer's MailComposer makes the real RFC 5322 bytes.
   const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
@@ -41,7 +37,10 @@ export function createOutboxMessenger(
     const { from, to } = envelope;
     // What a local delivery agent adds: the envelope, visible in the outbox even when To: says otherwise.
     const trace = Buffer.from(`Return-Path: <${from}>\r\nDelivered-To: ${to.join(', ')}\r\n`);
-    const hash = createHash('sha256').update(messageId || randomBytes(8)).digest('hex').slice(0, 16);
+    const hash = createHash('sha256')
+      .update(messageId || randomBytes(8))
+      .digest('hex')
+      .slice(0, 16);
     const name = `${nextStamp()}-${hash}.eml`;
     // Written under a dot name the listing ignores, flushed, then renamed: readers see all of it or nothing.
     const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

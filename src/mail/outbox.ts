@@ -91,7 +91,11 @@ export function createOutbox(dir: string): Outbox {
         else throw err;
       }
       // Temp files (dot names) and anything else lying around are not messages.
-      const ids = names.filter((n) => OUTBOX_FILE.test(n)).sort().reverse().map((n) => n.slice(0, -4));
+      const ids = names
+        .filter((n) => OUTBOX_FILE.test(n))
+        .sort()
+        .reverse()
+        .map((n) => n.slice(0, -4));
       const pages = Math.max(1, Math.ceil(ids.length / perPage));
       const p = Math.min(Math.max(1, Math.floor(page)), pages);
       const slice = ids.slice((p - 1) * perPage, p * perPage);
@@ -107,4 +111,3 @@ export function createOutbox(dir: string): Outbox {
     read: (id) => parse(dir, id),
   };
 }
-

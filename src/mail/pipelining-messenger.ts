@@ -198,7 +198,6 @@ export class PipeliningMessenger implements Messenger {
     await lastFinal;
     if (session) await session.quit();
   }
-
 }
 
 export function createPipeliningMessenger(opts: PipeliningMessengerOptions): PipeliningMessenger {

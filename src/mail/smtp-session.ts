@@ -75,7 +75,9 @@ export class SmtpSession {
     if (t.user !== undefined) {
       // A STARTTLS stripped on the way must not turn into a password sent in clear; plain AUTH is opted into.
       if (!this.secure && t.starttls !== 'never') {
-        this.fail(new SessionError('refusing to send credentials without TLS: the server did not offer STARTTLS (use smtps://, or ?starttls=never to allow it)'));
+        this.fail(
+          new SessionError('refusing to send credentials without TLS: the server did not offer STARTTLS (use smtps://, or ?starttls=never to allow it)'),
+        );
         throw this.failure;
       }
       await this.auth(t.user, t.pass ?? '');
@@ -91,7 +93,10 @@ export class SmtpSession {
         reject(new SessionError(`cannot connect to ${t.host}:${t.port}: ${err.message}`));
       };
       const sock = t.implicitTls
-        ? tls.connect({ host: t.host, port: t.port, servername: net.isIP(t.host) ? undefined : t.host, rejectUnauthorized: t.rejectUnauthorized, ...this.opts.tls }, () => done())
+        ? tls.connect(
+            { host: t.host, port: t.port, servername: net.isIP(t.host) ? undefined : t.host, rejectUnauthorized: t.rejectUnauthorized, ...this.opts.tls },
+            () => done(),
+          )
         : net.connect({ host: t.host, port: t.port }, () => done());
       const timer = setTimeout(() => {
         sock.destroy();

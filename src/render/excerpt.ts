@@ -8,7 +8,10 @@ const HAS_URL = /\bhttps?:\/\//i; // not global: .test() must not carry lastInde
 export function sentences(text: string): string[] {
   const out: string[] = [];
   let current = '';
-  for (const piece of text.replace(/\s+/g, ' ').trim().split(/(?<=[.!?])\s+(?=["“'([]?[A-Z0-9])/)) {
+  for (const piece of text
+    .replace(/\s+/g, ' ')
+    .trim()
+    .split(/(?<=[.!?])\s+(?=["“'([]?[A-Z0-9])/)) {
     current = current ? `${current} ${piece}` : piece;
     if (!ABBREVIATIONS.test(current)) {
       out.push(current);

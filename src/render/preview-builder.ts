@@ -107,9 +107,10 @@ export async function buildPreview(deps: PreviewDeps, req: PreviewRequest): Prom
     : selector.select({ kind: req.kind ?? 'trending', size: config.DIGEST_SIZE_DEFAULT }, date);
   if (result.status === 'empty') return { status: 'empty', date, subscriber, message: PREVIEW_MESSAGES.nothingToSend(result.message) };
   const selection = result.selection;
-  const links = subscriber && deps.linksFor
-    ? deps.linksFor({ id: subscriber.id, email: subscriber.email })
-    : { unsubscribeUrl: `${siteUrl}/unsubscribe?preview=1`, unsubscribeMailto: `mailto:unsubscribe@example.org`, manageUrl: `${siteUrl}/manage?preview=1` };
+  const links =
+    subscriber && deps.linksFor
+      ? deps.linksFor({ id: subscriber.id, email: subscriber.email })
+      : { unsubscribeUrl: `${siteUrl}/unsubscribe?preview=1`, unsubscribeMailto: `mailto:unsubscribe@example.org`, manageUrl: `${siteUrl}/manage?preview=1` };
   // One recipient: rendered with their real values, so the preview is exactly what they would get.
   const rendered = await renderer.renderDigest(selection, { slots: { ...links, email: subscriber?.email ?? 'preview@example.org' } });
   const { html, text } = rendered;

@@ -56,7 +56,10 @@ export function clean(s: string): string {
 }
 
 function oneLine(s: string, max: number): string {
-  const flat = clean(s).replace(/[\r\n\t]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = clean(s)
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > max ? flat.slice(0, max - 1).replace(/\s+\S*$/, '') + '…' : flat;
 }
 
@@ -91,7 +94,12 @@ export function createHandlebars(): typeof Handlebars {
   const hb = Handlebars.create();
   hb.registerHelper('upper', (s: unknown) => String(s ?? '').toUpperCase());
   hb.registerHelper('join', (xs: unknown) => (Array.isArray(xs) ? xs.join(', ') : ''));
-  hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map((a) => String(a ?? '')).join(''));
+  hb.registerHelper('concat', (...args: unknown[]) =>
+    args
+      .slice(0, -1)
+      .map((a) => String(a ?? ''))
+      .join(''),
+  );
   // wrap: every line indented; hang: the first line follows what precedes it ("1. Title…").
   hb.registerHelper('wrap', (s: unknown, indent: unknown) => wrapText(String(s ?? ''), Number(indent) || 0, false));
   hb.registerHelper('hang', (s: unknown, indent: unknown) => wrapText(String(s ?? ''), Number(indent) || 0, true));
@@ -128,7 +136,10 @@ export function createRenderer(opts: RendererOptions) {
   }
 
   function preheaderFor(sel: Selection): string {
-    const rest = sel.sections.flatMap((s) => s.items).slice(1, 4).map((i) => oneLine(i.paper.title, 60));
+    const rest = sel.sections
+      .flatMap((s) => s.items)
+      .slice(1, 4)
+      .map((i) => oneLine(i.paper.title, 60));
     const head = `${sel.count} paper${sel.count === 1 ? '' : 's'} for ${formatDate(sel.date)}`;
     return oneLine(rest.length ? `${head}. Also: ${rest.join(' · ')}` : `${head}.`, 180);
   }
@@ -156,7 +167,10 @@ export function createRenderer(opts: RendererOptions) {
           const p = i.paper;
           const facts = paperFacts(p, paperUrl(p.id));
           const gainedToday = i.score.gains && i.score.gains.day > 0 && i.score.gains.day < i.score.upvotes ? ` (+${i.score.gains.day} today)` : '';
-          const counts = [...facts.counts.map((c, n) => (n === 0 && c.startsWith('▲') ? c + gainedToday : c)), ...(i.score.lists > 1 ? [`on ${i.score.lists} lists`] : [])];
+          const counts = [
+            ...facts.counts.map((c, n) => (n === 0 && c.startsWith('▲') ? c + gainedToday : c)),
+            ...(i.score.lists > 1 ? [`on ${i.score.lists} lists`] : []),
+          ];
           const byline = [facts.authorsLine, facts.organization].filter((x): x is string => !!x).map((x) => clean(x));
           const read = facts.links.find((l) => l.url === facts.readUrl)!;
           return {

@@ -34,12 +34,7 @@ export interface ImportSummary {
  * otherwise they are pending and each gets a queued confirmation. Everything happens in one transaction with
  * prepared statements, so 100,000 rows take seconds and a failure leaves the list as it was.
  */
-export function importSubscribersCsv(
-  store: Store,
-  clock: Clock,
-  text: string,
-  opts: { confirmed: boolean; defaults: Preferences },
-): ImportSummary {
+export function importSubscribersCsv(store: Store, clock: Clock, text: string, opts: { confirmed: boolean; defaults: Preferences }): ImportSummary {
   const records = parseCsv(text);
   const summary: ImportSummary = { rows: 0, added: 0, skipped: [], rejected: [], confirmationsQueued: 0 };
   if (records.length === 0) return summary;
@@ -97,7 +92,13 @@ export function importSubscribersCsv(
           const parsed = preferencesSchema.safeParse(input);
           if (!parsed.success) {
             const errs = fieldErrors(parsed.error);
-            summary.rejected.push({ line, email, reason: Object.entries(errs).map(([k, m]) => `${k}: ${m}`).join('; ') });
+            summary.rejected.push({
+              line,
+              email,
+              reason: Object.entries(errs)
+                .map(([k, m]) => `${k}: ${m}`)
+                .join('; '),
+            });
             continue;
           }
           prefs = parsed.data;

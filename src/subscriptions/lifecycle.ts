@@ -29,9 +29,7 @@ export interface SubscriptionDeps {
 /** What happened, for logs and the CLI. The web answers the same whatever it is, so nobody learns who subscribed. */
 export type SubscribeOutcome = 'created' | 'pending' | 'active' | 'resubscribed' | 'bounced';
 
-export type SubscribeResult =
-  | { ok: true; outcome: SubscribeOutcome; subscriberId: number; confirmationQueued: boolean }
-  | { ok: false; error: string };
+export type SubscribeResult = { ok: true; outcome: SubscribeOutcome; subscriberId: number; confirmationQueued: boolean } | { ok: false; error: string };
 
 export type ResubscribeResult = { outcome: 'resubscribed' | 'active' | 'bounced'; subscriber: Subscriber };
 

@@ -51,8 +51,7 @@ export const timeZoneSchema = z.string().transform((v, ctx) => {
 });
 
 // Form fields arrive with stray spaces; the number itself must be canonical decimal (src/web/params.ts).
-const intIn = (min: number, max: number, message: string) =>
-  z.union([z.number(), z.string().trim()]).pipe(decimalInt(min, max, message));
+const intIn = (min: number, max: number, message: string) => z.union([z.number(), z.string().trim()]).pipe(decimalInt(min, max, message));
 
 /** Keywords from a list or one comma-separated string: trimmed, de-duplicated (case-insensitively), blanks dropped. */
 export const topicsSchema = z

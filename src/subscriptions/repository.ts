@@ -101,30 +101,25 @@ export function createSubscriberRepository(store: Store) {
     /** True when the row was added; false when the address already existed. */
     insertOrIgnore: (s: NewSubscriber, now: string) => q('subscriber-insert-or-ignore').run(insertParams(s, now)).changes === 1,
     /** True for the one caller allowed to send a confirmation now (none sent since `cutoff`). */
-    claimConfirmationSlot: (id: number, now: string, cutoff: string) =>
-      q('subscriber-claim-confirmation-slot').run({ id, now, cutoff }).changes === 1,
+    claimConfirmationSlot: (id: number, now: string, cutoff: string) => q('subscriber-claim-confirmation-slot').run({ id, now, cutoff }).changes === 1,
     /** `tokenCreatedAt`: when the confirmation token used was made (an unsubscribed address needs a newer one). */
     activate: (id: number, now: string, tokenCreatedAt: string) => q('subscriber-activate').run({ id, now, token_created_at: tokenCreatedAt }).changes === 1,
     setActive: (id: number, now: string) => q('subscriber-set-active').run({ id, now }).changes === 1,
     unsubscribe: (id: number, now: string) => q('subscriber-unsubscribe').run({ id, now }).changes === 1,
     markBounced: (id: number, reason: string, now: string) => q('subscriber-mark-bounced').run({ id, reason, now }).changes === 1,
-    updatePreferences: (id: number, p: Preferences, now: string) =>
-      q('subscriber-update-preferences').run({ id, now, ...prefParams(p) }).changes === 1,
+    updatePreferences: (id: number, p: Preferences, now: string) => q('subscriber-update-preferences').run({ id, now, ...prefParams(p) }).changes === 1,
     setPendingPreferences: (id: number, p: Preferences, now: string) =>
       q('subscriber-set-pending-preferences').run({ id, now, prefs: JSON.stringify(p) }).changes === 1,
     remove: (id: number) => q('subscriber-delete').run(id).changes === 1,
     page: (afterId: number, limit: number, status?: SubscriberStatus) =>
-      (status ? q('subscriber-page-by-status').all(status, afterId, limit) : q('subscriber-page').all(afterId, limit)).map((r) =>
-        SubscriberRow.parse(r),
-      ),
+      (status ? q('subscriber-page-by-status').all(status, afterId, limit) : q('subscriber-page').all(afterId, limit)).map((r) => SubscriberRow.parse(r)),
     countByStatus(): Record<SubscriberStatus, number> {
       const out: Record<SubscriberStatus, number> = { pending: 0, active: 0, unsubscribed: 0, bounced: 0 };
       for (const r of q('subscriber-count-by-status').all()) out[SubscriberStatus.parse(r.status)] = r.n;
       return out;
     },
 
-    insertConfirmToken: (p: { token_hash: string; subscriber_id: number; now: string; expires_at: string }) =>
-      void q('subscriber-confirm-token-insert').run(p),
+    insertConfirmToken: (p: { token_hash: string; subscriber_id: number; now: string; expires_at: string }) => void q('subscriber-confirm-token-insert').run(p),
     confirmToken: (hash: string) => {
       const r = q('subscriber-confirm-token-get').get(hash);
       return r === undefined ? null : ConfirmTokenRow.parse(r);
@@ -132,8 +127,7 @@ export function createSubscriberRepository(store: Store) {
     useConfirmToken: (token_hash: string, now: string) => q('subscriber-confirm-token-use').run({ token_hash, now }).changes === 1,
     deleteConfirmToken: (hash: string) => void q('subscriber-confirm-token-delete').run(hash),
     /** Drops tokens expired before `before`, and finished queue rows last touched before it. */
-    purgeBefore: (before: string) =>
-      q('subscriber-confirm-token-purge').run({ before }).changes + q('subscriber-confirmation-purge').run({ before }).changes,
+    purgeBefore: (before: string) => q('subscriber-confirm-token-purge').run({ before }).changes + q('subscriber-confirmation-purge').run({ before }).changes,
 
     enqueueConfirmation: (subscriber_id: number, now: string) => void q('subscriber-confirmation-enqueue').run({ subscriber_id, now }),
     claimConfirmation: (now: string) => {
@@ -148,6 +142,9 @@ export function createSubscriberRepository(store: Store) {
     confirmationFail: (id: number, error: string, now: string) => void q('subscriber-confirmation-fail').run({ id, error, now }),
     requeueStuckConfirmations: (now: string) => q('subscriber-confirmation-requeue-stuck').run({ now }).changes,
     nextConfirmationDue: () => q('subscriber-confirmation-next-due').get()!.at,
-    confirmationsFor: (subscriberId: number) => q('subscriber-confirmation-get').all(subscriberId).map((r) => ConfirmationRow.parse(r)),
+    confirmationsFor: (subscriberId: number) =>
+      q('subscriber-confirmation-get')
+        .all(subscriberId)
+        .map((r) => ConfirmationRow.parse(r)),
   };
 }

@@ -62,35 +62,47 @@ function formatDate(iso: string | null): string | null {
 }
 
 export function homePapers(store: Store, limit = 5): HomePaper[] {
-  return store.q('web-home-papers').all(limit).map((raw) => {
-    const r = Row.parse(raw);
-    // Only web links become buttons: a corpus can carry anything, including javascript: URLs.
-    const links = parseJson(r.links, Links, []).filter((l) => /^https?:\/\//i.test(l.url));
-    const facts = paperFacts(
-      {
-        id: r.id, title: r.title, authors: r.authors, authorNames: parseJson(r.author_names, Names, []), organization: r.organization,
-        publishedOn: r.published_on, firstListedOn: r.first_listed_on, upvotes: r.upvotes, comments: r.comments, tldr: r.tldr,
-        arxivId: r.arxiv_id, links: links.map((l) => ({ url: l.url, kind: l.kind === 'code' ? 'code' : 'project', ...(l.stars !== undefined ? { stars: l.stars } : {}) })),
-      },
-      `/papers/${r.id}`,
-    );
-    return {
-      title: r.title,
-      abstract: r.abstract,
-      upvotes: r.upvotes,
-      published: formatDate(r.published_on),
-      links: links.slice(0, 3).map((l) => ({
-        url: l.url,
-        label: `${LINK_LABELS[l.kind] ?? 'Link'}${l.kind === 'code' && l.stars !== undefined ? ` ★ ${l.stars.toLocaleString('en-US')}` : ''}`,
-      })),
-      readUrl: facts.readUrl,
-      readLabel: facts.readLabel,
-      paperLinks: facts.links.filter((l) => l.kind === 'pdf' || l.kind === 'daily-papers').map((l) => ({ url: l.url, label: l.label })),
-      byline: [facts.authorsLine, facts.organization].filter(Boolean).join(' · ') || null,
-      listed: formatDate(r.first_listed_on),
-      comments: r.comments,
-      tldr: r.tldr,
-      arxivId: r.arxiv_id,
-    };
-  });
+  return store
+    .q('web-home-papers')
+    .all(limit)
+    .map((raw) => {
+      const r = Row.parse(raw);
+      // Only web links become buttons: a corpus can carry anything, including javascript: URLs.
+      const links = parseJson(r.links, Links, []).filter((l) => /^https?:\/\//i.test(l.url));
+      const facts = paperFacts(
+        {
+          id: r.id,
+          title: r.title,
+          authors: r.authors,
+          authorNames: parseJson(r.author_names, Names, []),
+          organization: r.organization,
+          publishedOn: r.published_on,
+          firstListedOn: r.first_listed_on,
+          upvotes: r.upvotes,
+          comments: r.comments,
+          tldr: r.tldr,
+          arxivId: r.arxiv_id,
+          links: links.map((l) => ({ url: l.url, kind: l.kind === 'code' ? 'code' : 'project', ...(l.stars !== undefined ? { stars: l.stars } : {}) })),
+        },
+        `/papers/${r.id}`,
+      );
+      return {
+        title: r.title,
+        abstract: r.abstract,
+        upvotes: r.upvotes,
+        published: formatDate(r.published_on),
+        links: links.slice(0, 3).map((l) => ({
+          url: l.url,
+          label: `${LINK_LABELS[l.kind] ?? 'Link'}${l.kind === 'code' && l.stars !== undefined ? ` ★ ${l.stars.toLocaleString('en-US')}` : ''}`,
+        })),
+        readUrl: facts.readUrl,
+        readLabel: facts.readLabel,
+        paperLinks: facts.links.filter((l) => l.kind === 'pdf' || l.kind === 'daily-papers').map((l) => ({ url: l.url, label: l.label })),
+        byline: [facts.authorsLine, facts.organization].filter(Boolean).join(' · ') || null,
+        listed: formatDate(r.first_listed_on),
+        comments: r.comments,
+        tldr: r.tldr,
+        arxivId: r.arxiv_id,
+      };
+    });
 }

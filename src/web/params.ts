@@ -7,5 +7,14 @@ import { z } from 'zod';
  */
 export const decimalInt = (min: number, max: number, message = `expected a whole number from ${min} to ${max}`) =>
   z
-    .union([z.number(), z.string().regex(/^(?:0|[1-9]\d{0,15})$/, { error: message }).transform(Number)], { error: message })
+    .union(
+      [
+        z.number(),
+        z
+          .string()
+          .regex(/^(?:0|[1-9]\d{0,15})$/, { error: message })
+          .transform(Number),
+      ],
+      { error: message },
+    )
     .pipe(z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }));

@@ -11,12 +11,32 @@ import { parseMultipartFields } from './multipart.js';
 
 const MESSAGES = {
   notFound: { title: 'Page not found', heading: 'Page not found', lines: ['There is nothing at this address. Check the link, or start from the home page.'] },
-  tooMany: { title: 'Slow down', heading: 'Too many tries', lines: ['You have sent this form several times in a short while. Please wait a minute and try again.'] },
+  tooMany: {
+    title: 'Slow down',
+    heading: 'Too many tries',
+    lines: ['You have sent this form several times in a short while. Please wait a minute and try again.'],
+  },
   badRequest: { title: 'Something is off', heading: 'We could not read that request', lines: ['Please go back and try again.'] },
-  server: { title: 'Something went wrong', heading: 'Something went wrong on our side', lines: ['Please try again in a moment. If it keeps happening, let the person who runs this site know.'] },
-  tooLarge: { title: 'Too large', heading: 'That was too large to send', lines: ['What you sent is larger than this site takes. Please go back, shorten it and try again.'] },
-  unsupported: { title: 'Unsupported request', heading: 'We could not read that kind of request', lines: ['This site takes forms sent from its own pages. Please go back and use the form.'] },
-  busy: { title: 'Busy', heading: 'We are busy, try again', lines: ['The site is busy for a moment and did not take your request. Please wait a few seconds and try again.'] },
+  server: {
+    title: 'Something went wrong',
+    heading: 'Something went wrong on our side',
+    lines: ['Please try again in a moment. If it keeps happening, let the person who runs this site know.'],
+  },
+  tooLarge: {
+    title: 'Too large',
+    heading: 'That was too large to send',
+    lines: ['What you sent is larger than this site takes. Please go back, shorten it and try again.'],
+  },
+  unsupported: {
+    title: 'Unsupported request',
+    heading: 'We could not read that kind of request',
+    lines: ['This site takes forms sent from its own pages. Please go back and use the form.'],
+  },
+  busy: {
+    title: 'Busy',
+    heading: 'We are busy, try again',
+    lines: ['The site is busy for a moment and did not take your request. Please wait a few seconds and try again.'],
+  },
 } as const;
 
 /** What an error answer says: the page for browsers, `error` and `message` for JSON clients. */
@@ -64,7 +84,10 @@ function sendError(req: FastifyRequest, reply: FastifyReply, a: ErrorAnswer) {
   // A 429's Retry-After is the rate limit's own (seconds until its window ends), set before it threw; keep it.
   if (a.retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('Retry-After', String(a.retryAfter));
   if (wantsJson(req)) {
-    return reply.code(a.status).type('application/json; charset=utf-8').send({ error: a.code, message: a.page.lines.join(' ') });
+    return reply
+      .code(a.status)
+      .type('application/json; charset=utf-8')
+      .send({ error: a.code, message: a.page.lines.join(' ') });
   }
   return renderError(reply, a.status, a.page);
 }
@@ -81,9 +104,7 @@ function httpServerOptions(requestTimeoutMs: number): { connectionsCheckingInter
   };
 }
 
-export async function buildServer(
-  input: Omit<WebDeps, 'views'> & { views?: Views; routes?: RoutePlugin[] },
-): Promise<FastifyInstance> {
+export async function buildServer(input: Omit<WebDeps, 'views'> & { views?: Views; routes?: RoutePlugin[] }): Promise<FastifyInstance> {
   const deps: WebDeps = { ...input, views: input.views ?? loadViews() };
   const { config, views } = deps;
   const app = Fastify({
@@ -145,12 +166,12 @@ export async function buildServer(
   });
 
   app.decorateReply('page', function (this: FastifyReply, name: string, data: PageData, status = 200) {
-    return this.code(status).type('text/html; charset=utf-8').send(views.render(name, { senderLine: config.SENDER_ADDRESS_LINE, ...data }));
+    return this.code(status)
+      .type('text/html; charset=utf-8')
+      .send(views.render(name, { senderLine: config.SENDER_ADDRESS_LINE, ...data }));
   });
 
-  app.get('/static/style.css', async (_req, reply) =>
-    reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=86400').send(views.css),
-  );
+  app.get('/static/style.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=86400').send(views.css));
   app.get('/healthz', async () => ({ ok: true }));
 
   await registerSubscribeRoutes(app, deps);

@@ -35,7 +35,15 @@ export async function startWeb(
   const secret = config.SECRET_KEY;
   if (!secret) throw new Error('SECRET_KEY must be resolved before the web app starts (createApp does this)');
   const subscriptions = await createSubscriptions({ config, store, clock, log, messenger, secret });
-  const server = await buildServer({ config, store, clock, log, secret, subscriptions: subscriptions.service, ...(opts.routes ? { routes: opts.routes } : {}) });
+  const server = await buildServer({
+    config,
+    store,
+    clock,
+    log,
+    secret,
+    subscriptions: subscriptions.service,
+    ...(opts.routes ? { routes: opts.routes } : {}),
+  });
   let address: string;
   try {
     address = await server.listen({ port: opts.port ?? config.PORT, host: config.HOST });

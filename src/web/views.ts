@@ -65,7 +65,12 @@ export function loadViews(dir = WEB_TEMPLATES_DIR): Views {
     pages.set(basename(f, '.hbs'), t);
   }
   const css = readFileSync(join(dir, 'style.css'), 'utf8');
-  const cssVersion = String(css.length.toString(36)) + css.split('').reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7).toString(36);
+  const cssVersion =
+    String(css.length.toString(36)) +
+    css
+      .split('')
+      .reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7)
+      .toString(36);
   return {
     css,
     cssVersion,

@@ -24,7 +24,16 @@ describe('paperboy serve started from the bin', () => {
   it('closes its port within 5 s of a SIGTERM to its pid', async () => {
     const port = await freePort();
     child = spawn(process.execPath, ['bin/paperboy.js', 'serve'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dir, PORT: String(port), INBOUND_SMTP_ENABLED: 'false', SCHEDULER_ENABLED: 'false', FETCH_ENABLED: 'false', LOG_LEVEL: 'warn' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        DATA_DIR: dir,
+        PORT: String(port),
+        INBOUND_SMTP_ENABLED: 'false',
+        SCHEDULER_ENABLED: 'false',
+        FETCH_ENABLED: 'false',
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

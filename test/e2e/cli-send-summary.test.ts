@@ -14,7 +14,14 @@ import { freePort } from '../helpers/free-port.js';
 const BIN = fileURLToPath(new URL('../../bin/paperboy.js', import.meta.url));
 
 function env(dataDir: string, smtpPort: number) {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, FETCH_ENABLED: 'false', SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, LOG_LEVEL: 'warn' };
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATA_DIR: dataDir,
+    FETCH_ENABLED: 'false',
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    LOG_LEVEL: 'warn',
+  };
 }
 
 /** Runs the bin without blocking this process (the SMTP sink answering it lives here). */
@@ -64,7 +71,10 @@ describe('paperboy send summary', () => {
     expect(plain.status, plain.stderr).toBe(0);
     expect(Date.now() - started).toBeLessThan(15_000);
     const s1 = JSON.parse(plain.stdout) as {
-      counts: { sent: number }; plan: { queued: number }; editions: { kind: string; sent: number; waiting: number }[]; heldBy: { holder: string; since: string } | null;
+      counts: { sent: number };
+      plan: { queued: number };
+      editions: { kind: string; sent: number; waiting: number }[];
+      heldBy: { holder: string; since: string } | null;
     };
     expect(s1.counts.sent).toBe(0);
     expect(s1.plan.queued).toBe(0);

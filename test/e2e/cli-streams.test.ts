@@ -18,7 +18,10 @@ describe('paperboy CLI streams', () => {
     expect(ingest.status).toBe(0);
     // A search file SQLite cannot read is set aside with a warning: the log line this test needs.
     writeFileSync(join(dir, 'paperboy.db-search'), 'this is not a database '.repeat(200));
-    const r = spawnSync(process.execPath, ['bin/paperboy.js', 'papers', '--search', 'diffusion', '--json', '--limit', '3'], { env: env(dir), encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['bin/paperboy.js', 'papers', '--search', 'diffusion', '--json', '--limit', '3'], {
+      env: env(dir),
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('unreadable');
     const papers = JSON.parse(r.stdout) as { title: string }[];

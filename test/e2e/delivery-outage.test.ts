@@ -15,9 +15,18 @@ const BIN = fileURLToPath(new URL('../../bin/paperboy.js', import.meta.url));
 function send(dataDir: string, port: number, extra: Record<string, string>) {
   const child = spawn(process.execPath, [BIN, 'send', '--force'], {
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, FETCH_ENABLED: 'false', SMTP_URL: `smtp://127.0.0.1:${port}`, LOG_LEVEL: 'warn',
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATA_DIR: dataDir,
+      FETCH_ENABLED: 'false',
+      SMTP_URL: `smtp://127.0.0.1:${port}`,
+      LOG_LEVEL: 'warn',
       // Retries that would all be spent within 1 s of outage: 2 attempts, 1 s apart.
-      SEND_MAX_ATTEMPTS: '2', SEND_RETRY_BASE_SECONDS: '1', SEND_PROBE_INITIAL_MS: '100', SEND_PROBE_MAX_MS: '400', ...extra,
+      SEND_MAX_ATTEMPTS: '2',
+      SEND_RETRY_BASE_SECONDS: '1',
+      SEND_PROBE_INITIAL_MS: '100',
+      SEND_PROBE_MAX_MS: '400',
+      ...extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -40,8 +49,14 @@ function seed(dir: string, n: number) {
 function ledger(dir: string) {
   const store = openStore(`${dir}/paperboy.db`);
   try {
-    return store.db.prepare('SELECT s.email, d.status, d.attempts, d.was_unknown, d.message_id FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id').all() as {
-      email: string; status: string; attempts: number; was_unknown: number; message_id: string;
+    return store.db
+      .prepare('SELECT s.email, d.status, d.attempts, d.was_unknown, d.message_id FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id')
+      .all() as {
+      email: string;
+      status: string;
+      attempts: number;
+      was_unknown: number;
+      message_id: string;
     }[];
   } finally {
     store.close();

@@ -45,9 +45,18 @@ describe('DKIM with either SMTP client', () => {
     const smtp = await startSmtpReceiver();
     servers.push(smtp);
     const env = {
-      PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dir, FETCH_ENABLED: 'false', LOG_LEVEL: 'warn',
-      SMTP_URL: smtp.url, SMTP_CLIENT: client, MAIL_DOMAIN: 'paperboy.test', MAIL_FROM: 'paperboy <digest@paperboy.test>',
-      DKIM_DOMAIN: 'paperboy.test', DKIM_SELECTOR: 'pb', DKIM_PRIVATE_KEY: pem,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATA_DIR: dir,
+      FETCH_ENABLED: 'false',
+      LOG_LEVEL: 'warn',
+      SMTP_URL: smtp.url,
+      SMTP_CLIENT: client,
+      MAIL_DOMAIN: 'paperboy.test',
+      MAIL_FROM: 'paperboy <digest@paperboy.test>',
+      DKIM_DOMAIN: 'paperboy.test',
+      DKIM_SELECTOR: 'pb',
+      DKIM_PRIVATE_KEY: pem,
     };
     const sent = await run(['send', '--force'], env);
     expect(sent.status, sent.stderr).toBe(0);
@@ -73,7 +82,18 @@ describe('DKIM with either SMTP client', () => {
     }
     const digestFields = signed['pipelining digest']!;
     expect(digestFields).toEqual(
-      expect.arrayContaining(['from', 'to', 'subject', 'date', 'message-id', 'mime-version', 'content-type', 'list-id', 'list-unsubscribe', 'list-unsubscribe-post']),
+      expect.arrayContaining([
+        'from',
+        'to',
+        'subject',
+        'date',
+        'message-id',
+        'mime-version',
+        'content-type',
+        'list-id',
+        'list-unsubscribe',
+        'list-unsubscribe-post',
+      ]),
     );
     expect(signed['nodemailer digest']).toEqual(digestFields);
     expect(signed['nodemailer test']).toEqual(signed['pipelining test']);

@@ -35,7 +35,12 @@ describe('npm start on a fresh data directory', () => {
     const closed = await freePort();
     child = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
       env: {
-        PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dir, PORT: String(port), INBOUND_SMTP_PORT: String(inbound), LOG_LEVEL: 'warn',
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        DATA_DIR: dir,
+        PORT: String(port),
+        INBOUND_SMTP_PORT: String(inbound),
+        LOG_LEVEL: 'warn',
         DAILY_PAPERS_URL: `http://127.0.0.1:${closed}`,
       },
     });

@@ -20,7 +20,10 @@ async function occupy(): Promise<number> {
 }
 
 /** `paperboy serve` from the real bin, or `npm start`'s entry (src/main.ts) with `main`. */
-function serve(env: Record<string, string>, how: 'bin' | 'main' = 'bin'): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {
+function serve(
+  env: Record<string, string>,
+  how: 'bin' | 'main' = 'bin',
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
   const [cmd, args] = how === 'bin' ? [process.execPath, ['bin/paperboy.js', 'serve']] : ['node_modules/.bin/tsx', ['src/main.ts']];
   const child = spawn(cmd, args, {

@@ -56,7 +56,16 @@ export function addSubscriber(
       `INSERT INTO subscribers (email, status, kind, topics, digest_size, created_at, updated_at, confirmed_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(s.email ?? `reader${++subSeq}@example.org`, s.status ?? 'active', s.kind ?? 'trending', JSON.stringify(s.topics ?? []), s.digestSize ?? 10, now, now, now);
+    .run(
+      s.email ?? `reader${++subSeq}@example.org`,
+      s.status ?? 'active',
+      s.kind ?? 'trending',
+      JSON.stringify(s.topics ?? []),
+      s.digestSize ?? 10,
+      now,
+      now,
+      now,
+    );
   return Number(r.lastInsertRowid);
 }
 
@@ -64,7 +73,9 @@ export function addSubscriber(
 export function recordSent(store: Store, subscriberId: number, paperIds: number[], localDate: string): void {
   const now = '2026-01-01T00:00:00.000Z';
   store.db.prepare(`INSERT OR IGNORE INTO editions (kind, frequency, local_date, created_at) VALUES ('trending', 'daily', ?, ?)`).run(localDate, now);
-  const edition = store.db.prepare(`SELECT id FROM editions WHERE kind = 'trending' AND frequency = 'daily' AND local_date = ?`).get(localDate) as { id: number };
+  const edition = store.db.prepare(`SELECT id FROM editions WHERE kind = 'trending' AND frequency = 'daily' AND local_date = ?`).get(localDate) as {
+    id: number;
+  };
   const d = store.db
     .prepare(
       `INSERT INTO deliveries (edition_id, subscriber_id, frequency, period, paper_ids, status, created_at, updated_at)

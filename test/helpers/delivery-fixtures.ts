@@ -40,7 +40,16 @@ export function insertPapers(store: Store, n: number, at = '2026-11-01T00:00:00.
   store.db.transaction(() => {
     for (let i = 1; i <= n; i++) {
       const day = `2026-10-${String((i % 28) + 1).padStart(2, '0')}`;
-      const r = ins.run(`paper ${i}`, `Paper ${i}: Schrödinger bridges & <b>diffusion</b>`, `Abstract ${i}. We study "things" at scale — résumé of results, café.`, day, n - i, day, at, at);
+      const r = ins.run(
+        `paper ${i}`,
+        `Paper ${i}: Schrödinger bridges & <b>diffusion</b>`,
+        `Abstract ${i}. We study "things" at scale — résumé of results, café.`,
+        day,
+        n - i,
+        day,
+        at,
+        at,
+      );
       ids.push(Number(r.lastInsertRowid));
     }
   })();

@@ -4,7 +4,11 @@ import { fileURLToPath } from 'node:url';
 
 const CHILD = fileURLToPath(new URL('../fixtures/delivery-send-child.ts', import.meta.url));
 
-export function spawnSender(dir: string, port: number, env: Record<string, string> = {}): { child: ChildProcess; exit: Promise<number | null>; out: () => string } {
+export function spawnSender(
+  dir: string,
+  port: number,
+  env: Record<string, string> = {},
+): { child: ChildProcess; exit: Promise<number | null>; out: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
     env: { ...process.env, DELIVERY_DIR: dir, SMTP_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -15,4 +19,3 @@ export function spawnSender(dir: string, port: number, env: Record<string, strin
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exit, out: () => out };
 }
-

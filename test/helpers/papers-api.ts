@@ -98,7 +98,10 @@ export function dailyItem(id: string, title: string, over: Record<string, unknow
       id,
       title,
       summary: `We study ${title}. It works well on every benchmark we tried. Code and data are released.`,
-      authors: [{ name: 'Ada Lovelace', hidden: false }, { name: 'Alan Turing', hidden: false }],
+      authors: [
+        { name: 'Ada Lovelace', hidden: false },
+        { name: 'Alan Turing', hidden: false },
+      ],
       publishedAt: '2024-12-02T10:00:00.000Z',
       submittedOnDailyAt: '2024-12-03T00:00:00.000Z',
       upvotes: 10,

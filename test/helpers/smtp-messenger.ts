@@ -3,5 +3,10 @@ import { createPipeliningMessenger, type PipeliningMessenger } from '../../src/m
 
 /** The real client, not a stand-in: what `MAIL_TRANSPORT=smtp` ships, plain SMTP to 127.0.0.1:port. */
 export function createSmtpTestMessenger(port: number, opts: { pool?: number } = {}): PipeliningMessenger {
-  return createPipeliningMessenger({ url: `smtp://127.0.0.1:${port}?starttls=never`, poolSize: opts.pool ?? 3, defaultFrom: 'paperboy <digest@localhost>', timeoutMs: 10_000 });
+  return createPipeliningMessenger({
+    url: `smtp://127.0.0.1:${port}?starttls=never`,
+    poolSize: opts.pool ?? 3,
+    defaultFrom: 'paperboy <digest@localhost>',
+    timeoutMs: 10_000,
+  });
 }

@@ -86,7 +86,11 @@ function smtpError(reply: Reply): Error & { responseCode: number } {
 }
 
 function headerValue(raw: Buffer, name: string): string {
-  const head = raw.subarray(0, 16_384).toString('latin1').split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');
+  const head = raw
+    .subarray(0, 16_384)
+    .toString('latin1')
+    .split(/\r?\n\r?\n/)[0]!
+    .replace(/\r?\n[ \t]+/g, ' ');
   return (new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(head)?.[1] ?? '').trim();
 }
 

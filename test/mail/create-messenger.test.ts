@@ -46,7 +46,10 @@ describe('createMessenger', () => {
 
   it.each(['pipelining', 'nodemailer'])('SMTP_RATE_PER_SEC paces every message, composed and raw alike (SMTP_CLIENT=%s)', async (client) => {
     const before = server.received.length;
-    const m = createMessenger(loadConfig({ DATA_DIR: dir, SMTP_URL: server.url, SMTP_CLIENT: client, SMTP_RATE_PER_SEC: '10', SMTP_POOL_SIZE: '4' }), silentLogger);
+    const m = createMessenger(
+      loadConfig({ DATA_DIR: dir, SMTP_URL: server.url, SMTP_CLIENT: client, SMTP_RATE_PER_SEC: '10', SMTP_POOL_SIZE: '4' }),
+      silentLogger,
+    );
     const raw = (i: number) => ({ envelope: { from: 'b@example.org', to: [`d${i}@example.org`] }, raw: `Subject: d${i}\r\n\r\nx\r\n`, messageId: `<d${i}@x>` });
     const started = performance.now();
     // A confirmation and digests at once: 7 messages at 10 a second take at least 6 intervals of 100 ms.

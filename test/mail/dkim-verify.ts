@@ -7,7 +7,10 @@ function unfold(s: string): string {
 
 /** RFC 6376 3.4.2 */
 function relaxedHeader(name: string, value: string): string {
-  return `${name.toLowerCase()}:${unfold(value).replace(/[ \t]+/g, ' ').replace(/\s+$/, '').replace(/^\s+/, '')}`;
+  return `${name.toLowerCase()}:${unfold(value)
+    .replace(/[ \t]+/g, ' ')
+    .replace(/\s+$/, '')
+    .replace(/^\s+/, '')}`;
 }
 
 /** RFC 6376 3.4.4 */
@@ -31,10 +34,13 @@ export function verifyDkim(raw: string, publicKey: KeyObject): DkimCheck {
   const head = raw.slice(0, split + 2);
   const body = raw.slice(split + 4);
   // header fields, folded lines kept with their field
-  const fields = head.split(/\r\n(?![ \t])/).filter(Boolean).map((f) => {
-    const colon = f.indexOf(':');
-    return { name: f.slice(0, colon), value: f.slice(colon + 1) };
-  });
+  const fields = head
+    .split(/\r\n(?![ \t])/)
+    .filter(Boolean)
+    .map((f) => {
+      const colon = f.indexOf(':');
+      return { name: f.slice(0, colon), value: f.slice(colon + 1) };
+    });
   const sigField = fields.find((f) => f.name.toLowerCase() === 'dkim-signature');
   if (!sigField) throw new Error('no DKIM-Signature');
   const tags = new Map(
@@ -44,7 +50,10 @@ export function verifyDkim(raw: string, publicKey: KeyObject): DkimCheck {
       .filter(Boolean)
       .map((t) => [t.slice(0, t.indexOf('=')).trim(), t.slice(t.indexOf('=') + 1).replace(/\s+/g, '')] as [string, string]),
   );
-  const signedHeaders = tags.get('h')!.split(':').map((h) => h.trim().toLowerCase());
+  const signedHeaders = tags
+    .get('h')!
+    .split(':')
+    .map((h) => h.trim().toLowerCase());
   const bodyHash = createHash('sha256').update(relaxedBody(body)).digest('base64');
   // each listed name takes the next instance from the bottom (RFC 6376 5.4.2)
   const used = new Map<string, number>();

@@ -109,9 +109,10 @@ describe('inbound SMTP limits', () => {
     for (let i = 0; i < 8; i++) {
       // A new connection each time: the per-connection cap does not reset the per-client one.
       const t = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true });
-      const err = await t
-        .sendMail({ from: `forged${i}@example.org`, to: `subscribe@${DOMAIN}`, subject: 'subscribe', text: '' })
-        .then(() => null, (e: unknown) => e);
+      const err = await t.sendMail({ from: `forged${i}@example.org`, to: `subscribe@${DOMAIN}`, subject: 'subscribe', text: '' }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       t.close();
       errors.push(err);
     }
@@ -147,7 +148,7 @@ describe('inbound SMTP limits', () => {
     await c.say('EHLO attacker.test');
     expect(await c.say('MAIL FROM:<a@example.org>')).toMatch(/^250/);
     const replies: string[] = [];
-    for (let i = 0; i < 500; i++) replies.push(await c.say(`RCPT TO:<unsubscribe+token${String(i).padStart(4, "0")}@${DOMAIN}>`));
+    for (let i = 0; i < 500; i++) replies.push(await c.say(`RCPT TO:<unsubscribe+token${String(i).padStart(4, '0')}@${DOMAIN}>`));
     c.end();
     expect(replies.filter((r) => r.startsWith('250'))).toHaveLength(10);
     expect(replies[10]).toMatch(/^452 4\.5\.3 /);
@@ -160,7 +161,10 @@ describe('inbound SMTP limits', () => {
     for (let d = 1999; d >= 0; d--) body = `Content-Type: multipart/mixed; boundary="b${d}"\r\n\r\n--b${d}\r\n${body}\r\n--b${d}--\r\n`;
     const raw = `From: deep@example.org\r\nTo: subscribe@${DOMAIN}\r\nSubject: subscribe\r\nMIME-Version: 1.0\r\n${body}`;
     const t = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true });
-    const err = await t.sendMail({ envelope: { from: 'deep@example.org', to: [`subscribe@${DOMAIN}`] }, raw }).then(() => null, (e: unknown) => e);
+    const err = await t.sendMail({ envelope: { from: 'deep@example.org', to: [`subscribe@${DOMAIN}`] }, raw }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     t.close();
     const e = classifySendError(err);
     expect(e.responseCode).toBe(554);

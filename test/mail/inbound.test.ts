@@ -36,7 +36,10 @@ function tableSubscriptions(store: Store): InboundSubscriptions & { tokenFor(ema
       const got = Buffer.from(mac);
       if (want.length !== got.length || !timingSafeEqual(want, got)) return false;
       const now = new Date().toISOString();
-      return store.db.prepare(`UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?, updated_at = ? WHERE id = ?`).run(now, now, Number(id)).changes === 1;
+      return (
+        store.db.prepare(`UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?, updated_at = ? WHERE id = ?`).run(now, now, Number(id))
+          .changes === 1
+      );
     },
     tokenFor(email) {
       const { id } = store.db.prepare('SELECT id FROM subscribers WHERE email = ?').get(email) as { id: number };
@@ -66,7 +69,10 @@ async function send(mail: Parameters<ReturnType<typeof nodemailer.createTranspor
   }
 }
 async function sendError(mail: Parameters<ReturnType<typeof nodemailer.createTransport>['sendMail']>[0]) {
-  const err = await send(mail).then(() => null, (e: unknown) => e);
+  const err = await send(mail).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err, 'the listener refused the message').not.toBeNull();
   return classifySendError(err);
 }
@@ -142,7 +148,10 @@ describe('inbound SMTP listener', () => {
   it('accepts junk quietly and does nothing with it', async () => {
     const before = subs.calls.length;
     // two From addresses
-    await send({ envelope: { from: 'a@example.org', to: [`subscribe@${DOMAIN}`] }, raw: 'From: a@example.org, b@example.org\r\nSubject: subscribe\r\n\r\nx\r\n' });
+    await send({
+      envelope: { from: 'a@example.org', to: [`subscribe@${DOMAIN}`] },
+      raw: 'From: a@example.org, b@example.org\r\nSubject: subscribe\r\n\r\nx\r\n',
+    });
     // a bounce (null sender)
     await send({ envelope: { from: '', to: [`subscribe@${DOMAIN}`] }, raw: 'From: mailer-daemon@example.org\r\nSubject: Undelivered\r\n\r\nx\r\n' });
     // an auto-reply
@@ -157,12 +166,20 @@ describe('inbound SMTP listener', () => {
   it('answers 451 when the subscription service fails, so the sender retries', async () => {
     const broken = createInboundServer({
       config: loadConfig({ MAIL_DOMAIN: DOMAIN, INBOUND_SMTP_PORT: '0' }),
-      subscriptions: { subscribe: async () => { throw new Error('database is locked'); }, unsubscribeByToken: async () => false },
+      subscriptions: {
+        subscribe: async () => {
+          throw new Error('database is locked');
+        },
+        unsubscribeByToken: async () => false,
+      },
       log: silentLogger,
     });
     const brokenPort = await broken.start();
     const t = nodemailer.createTransport({ host: '127.0.0.1', port: brokenPort, ignoreTLS: true });
-    const err = await t.sendMail({ from: 'ivy@example.org', to: `subscribe@${DOMAIN}`, subject: 'subscribe', text: '' }).then(() => null, (e: unknown) => e);
+    const err = await t.sendMail({ from: 'ivy@example.org', to: `subscribe@${DOMAIN}`, subject: 'subscribe', text: '' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     t.close();
     await broken.close();
     const e = classifySendError(err);

@@ -27,13 +27,23 @@ afterEach(async () => {
 
 describe.each([
   ['pipelining', (port: number) => createPipeliningMessenger({ url: `smtp://127.0.0.1:${port}?starttls=never`, poolSize: 2, timeoutMs: 5000 })],
-  ['nodemailer', (port: number) => createSmtpMessenger({ SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_POOL_SIZE: 2, MAIL_FROM: 'a@example.test' }, silentLogger, { transport: { ignoreTLS: true } })],
+  [
+    'nodemailer',
+    (port: number) =>
+      createSmtpMessenger({ SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_POOL_SIZE: 2, MAIL_FROM: 'a@example.test' }, silentLogger, {
+        transport: { ignoreTLS: true },
+      }),
+  ],
 ] as const)('%s client', (name, make) => {
   it('calls onWire once per message, before the server sees any of its body', async () => {
     server = await startServer();
     messenger = make(server.port);
     const to = ['r1@example.test', 'r2@example.test', 'r3@example.test', 'r4@example.test'];
-    await Promise.all(to.map((t) => messenger!.sendRaw({ envelope: { from: 'a@example.test', to: [t] }, raw: raw(t), messageId: `<${t}>`, onWire: () => server!.events.push(`wire:${t}`) })));
+    await Promise.all(
+      to.map((t) =>
+        messenger!.sendRaw({ envelope: { from: 'a@example.test', to: [t] }, raw: raw(t), messageId: `<${t}>`, onWire: () => server!.events.push(`wire:${t}`) }),
+      ),
+    );
     for (const t of to) {
       const e = server.events;
       expect(e.filter((x) => x === `wire:${t}`)).toHaveLength(1);
@@ -45,7 +55,9 @@ describe.each([
     const port = await freePort();
     messenger = make(port);
     let wired = 0;
-    const err = await messenger.sendRaw({ envelope: { from: 'a@example.test', to: ['r@example.test'] }, raw: raw('r@example.test'), messageId: '<x>', onWire: () => wired++ }).catch((e: unknown) => e);
+    const err = await messenger
+      .sendRaw({ envelope: { from: 'a@example.test', to: ['r@example.test'] }, raw: raw('r@example.test'), messageId: '<x>', onWire: () => wired++ })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SendError);
     expect((err as SendError).unreachable).toBe(true);
     expect((err as SendError).failure).toBe('temporary');
@@ -58,7 +70,14 @@ describe.each([
       server = await startServer();
       messenger = make(server.port);
       let wired = 0;
-      const err = await messenger.sendRaw({ envelope: { from: 'a@example.test', to: ['refused@example.test'] }, raw: raw('refused@example.test'), messageId: '<y>', onWire: () => wired++ }).catch((e: unknown) => e);
+      const err = await messenger
+        .sendRaw({
+          envelope: { from: 'a@example.test', to: ['refused@example.test'] },
+          raw: raw('refused@example.test'),
+          messageId: '<y>',
+          onWire: () => wired++,
+        })
+        .catch((e: unknown) => e);
       expect((err as SendError).hardBounce).toBe(true);
       expect((err as SendError).unreachable).toBe(false);
       expect(wired).toBe(0);
@@ -68,7 +87,14 @@ describe.each([
       server = await startServer();
       messenger = make(server.port);
       const err = await messenger
-        .sendRaw({ envelope: { from: 'a@example.test', to: ['r@example.test'] }, raw: raw('r@example.test'), messageId: '<z>', onWire: () => { throw new Error('database is locked'); } })
+        .sendRaw({
+          envelope: { from: 'a@example.test', to: ['r@example.test'] },
+          raw: raw('r@example.test'),
+          messageId: '<z>',
+          onWire: () => {
+            throw new Error('database is locked');
+          },
+        })
         .catch((e: unknown) => e);
       expect((err as SendError).message).toMatch(/not sent.*database is locked/);
       expect((err as SendError).unreachable).toBe(false);

@@ -39,7 +39,12 @@ beforeAll(async () => {
   const config = loadConfig({ DATA_DIR: dir, ADMIN_TOKEN: TOKEN });
   const clock = new FakeClock(new Date('2026-11-23T09:00:00Z'));
   const messenger = createOutboxMessenger(config, silentLogger, clock);
-  await messenger.send({ to: 'first@example.org', subject: 'Confirm your subscription', html: '<p>Click to confirm</p>', text: 'Click to confirm: http://x/confirm' });
+  await messenger.send({
+    to: 'first@example.org',
+    subject: 'Confirm your subscription',
+    html: '<p>Click to confirm</p>',
+    text: 'Click to confirm: http://x/confirm',
+  });
   clock.advance(1000);
   await messenger.send({ to: 'second@example.org', subject: EVIL_SUBJECT, html: EVIL_HTML, text: 'Plain <b>text</b> part' });
   await messenger.close();
@@ -106,8 +111,8 @@ describe('admin outbox routes', () => {
     expect(body).not.toContain('<script>parent');
     expect(body).not.toContain('onerror="parent');
     expect(body).toContain('Plain &lt;b&gt;text&lt;/b&gt; part');
-    expect(body).toContain("<td>From: paperboy &lt;digest@localhost&gt;</td>");
-    expect(body).toContain("<td>Subject: &#x3D;?UTF-8?Q?&#x3D;3Cscript"); // header lines shown as sent, encoded words and all
+    expect(body).toContain('<td>From: paperboy &lt;digest@localhost&gt;</td>');
+    expect(body).toContain('<td>Subject: &#x3D;?UTF-8?Q?&#x3D;3Cscript'); // header lines shown as sent, encoded words and all
     expect(body).toMatch(/<td>Delivered-To: second@example\.org<\/td>/);
   });
 
@@ -128,7 +133,11 @@ describe('admin outbox routes', () => {
     expect(bad.headers.get('set-cookie')).toBeNull();
     expect(await bad.text()).toContain('That token is not right');
 
-    const good = await fetch(base + '/admin/login', { method: 'POST', body: new URLSearchParams({ token: TOKEN, next: `/admin/outbox/${firstId}` }), redirect: 'manual' });
+    const good = await fetch(base + '/admin/login', {
+      method: 'POST',
+      body: new URLSearchParams({ token: TOKEN, next: `/admin/outbox/${firstId}` }),
+      redirect: 'manual',
+    });
     expect(good.status).toBe(303);
     expect(good.headers.get('location')).toBe(`/admin/outbox/${firstId}`);
     const setCookie = good.headers.get('set-cookie')!;

@@ -54,9 +54,7 @@ describe('outbox messenger', () => {
     const raw = 'From: a@paperboy.test\r\nTo: list@paperboy.test\r\nSubject: raw\r\n\r\nhello\r\n';
     await m.sendRaw({ envelope: { from: 'bounce@paperboy.test', to: ['x@example.org'] }, raw, messageId: '<r@x>' });
     const [file] = readdirSync(config().OUTBOX_DIR);
-    expect(readFileSync(join(config().OUTBOX_DIR, file!), 'utf8')).toBe(
-      'Return-Path: <bounce@paperboy.test>\r\nDelivered-To: x@example.org\r\n' + raw,
-    );
+    expect(readFileSync(join(config().OUTBOX_DIR, file!), 'utf8')).toBe('Return-Path: <bounce@paperboy.test>\r\nDelivered-To: x@example.org\r\n' + raw);
   });
 
   it('stores a dot-stuffed raw message unstuffed', async () => {
@@ -130,7 +128,9 @@ describe('outbox messenger', () => {
     const writers = (async () => {
       const batch = [];
       for (let i = 0; i < 24; i++) {
-        batch.push(m.sendRaw({ envelope: { from: 'a@x', to: [`r${i}@example.org`] }, raw: `Subject: big ${i}\r\n\r\n${big}\r\n${tail}\r\n`, messageId: `<b${i}@x>` }));
+        batch.push(
+          m.sendRaw({ envelope: { from: 'a@x', to: [`r${i}@example.org`] }, raw: `Subject: big ${i}\r\n\r\n${big}\r\n${tail}\r\n`, messageId: `<b${i}@x>` }),
+        );
       }
       await Promise.all(batch);
       writing = false;

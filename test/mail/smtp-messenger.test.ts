@@ -81,8 +81,16 @@ describe('smtp messenger', () => {
 
   it('refuses smuggled envelope addresses and extra recipients before talking to the server', async () => {
     const bad = [
-      messenger.sendRaw({ envelope: { from: 'b@paperboy.test', to: ['x@example.org\r\nRCPT TO:<evil@example.com>'] }, raw: 'Subject: x\r\n\r\nx', messageId: '<i1@x>' }),
-      messenger.sendRaw({ envelope: { from: 'b@paperboy.test', to: ['x@example.org>\r\nRCPT TO:<evil@example.com'] }, raw: 'Subject: x\r\n\r\nx', messageId: '<i2@x>' }),
+      messenger.sendRaw({
+        envelope: { from: 'b@paperboy.test', to: ['x@example.org\r\nRCPT TO:<evil@example.com>'] },
+        raw: 'Subject: x\r\n\r\nx',
+        messageId: '<i1@x>',
+      }),
+      messenger.sendRaw({
+        envelope: { from: 'b@paperboy.test', to: ['x@example.org>\r\nRCPT TO:<evil@example.com'] },
+        raw: 'Subject: x\r\n\r\nx',
+        messageId: '<i2@x>',
+      }),
       messenger.sendRaw({ envelope: { from: 'b@p.test> SIZE=1', to: ['x@example.org'] }, raw: 'Subject: x\r\n\r\nx', messageId: '<i3@x>' }),
       messenger.send({ to: 'x@example.org, evil@example.com', subject: 's', html: 'h', text: 't' }),
       messenger.send({ to: 'Eve <x@example.org>\r\nBcc: evil@example.com', subject: 's', html: 'h', text: 't' }),
@@ -178,7 +186,11 @@ describe('smtp messenger', () => {
 
   it('reports a partially rejected multi-recipient send in the result', async () => {
     server.rcpt = (a) =>
-      a.startsWith('gone') ? { code: 550, message: `5.1.1 <${a}>: Recipient address rejected` } : a.startsWith('full') ? { code: 452, message: '4.2.2 mailbox full' } : null;
+      a.startsWith('gone')
+        ? { code: 550, message: `5.1.1 <${a}>: Recipient address rejected` }
+        : a.startsWith('full')
+          ? { code: 452, message: '4.2.2 mailbox full' }
+          : null;
     const result = await messenger.sendRaw({
       envelope: { from: 'b@paperboy.test', to: ['ok@example.org', 'gone@example.org', 'full@example.org'] },
       raw: 'Subject: many\r\n\r\nbody\r\n',
@@ -201,10 +213,18 @@ describe('smtp messenger', () => {
       silentLogger,
     );
     try {
-      const headers = { 'List-Unsubscribe': '<https://p.test/u/t>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'List-Id': 'papers <daily.paperboy.test>' };
+      const headers = {
+        'List-Unsubscribe': '<https://p.test/u/t>',
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        'List-Id': 'papers <daily.paperboy.test>',
+      };
       await signed.send({ to: 'r@example.org', subject: 'signed', html: '<p>x</p>', text: 'x', headers });
-      const raw = 'From: paperboy <digest@paperboy.test>\r\nTo: r@example.org\r\nSubject: raw signed\r\n' +
-        Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\nbody\r\n';
+      const raw =
+        'From: paperboy <digest@paperboy.test>\r\nTo: r@example.org\r\nSubject: raw signed\r\n' +
+        Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('') +
+        '\r\nbody\r\n';
       await signed.sendRaw({ envelope: { from: 'b@paperboy.test', to: ['r@example.org'] }, raw, messageId: '<rs@x>' });
       expect(server.received).toHaveLength(2);
       // Raw bytes are not signed again: a digest comes signed from src/delivery/mime.ts, and two signatures would differ.

@@ -98,7 +98,9 @@ export function readEntry(e: Node, position: number): FetchedPaper | SourceWarni
     arxivId,
     title,
     abstract,
-    authorNames: list(e.author).map((a) => cleanText(text(a.name))).filter((n) => n !== ''),
+    authorNames: list(e.author)
+      .map((a) => cleanText(text(a.name)))
+      .filter((n) => n !== ''),
     publishedOn: isoDay(text(e.published)),
     listedOn: null,
     upvotes: null,

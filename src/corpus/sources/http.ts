@@ -102,7 +102,12 @@ async function once(url: string, deps: HttpDeps): Promise<string> {
   try {
     if (!res.ok) {
       await res.body?.cancel().catch(() => {});
-      throw new FetchError('http', `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`, res.status, res.status === 429 ? retryAfter(res.headers.get('retry-after')) : null);
+      throw new FetchError(
+        'http',
+        `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`,
+        res.status,
+        res.status === 429 ? retryAfter(res.headers.get('retry-after')) : null,
+      );
     }
     const declared = Number(res.headers.get('content-length') ?? 0);
     if (declared > MAX_BODY_BYTES) throw new FetchError('bad-body', `answer too large (${declared} bytes)`);

@@ -15,7 +15,9 @@ const MESSAGES = {
   resubscribeBounced: {
     title: 'Cannot resubscribe',
     heading: 'Mail to this address bounced',
-    lines: ['Its mail server refused our digests, so we have stopped sending to it and cannot start again from here. Subscribe with another address, or ask the site owner.'],
+    lines: [
+      'Its mail server refused our digests, so we have stopped sending to it and cannot start again from here. Subscribe with another address, or ask the site owner.',
+    ],
   },
   oneClickDone: 'You have been unsubscribed.\n',
   status: {

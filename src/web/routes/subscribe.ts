@@ -72,7 +72,5 @@ export async function registerSubscribeRoutes(app: FastifyInstance, deps: WebDep
   // A reload or a bookmark of the form's address lands on the form.
   app.get('/subscribe', async (_req, reply) => reply.redirect('/', 303));
 
-  app.get('/check-inbox', async (_req, reply) =>
-    reply.page('check-inbox', { title: MESSAGES.checkTitle, lines: [...MESSAGES.checkLines], narrow: true }),
-  );
+  app.get('/check-inbox', async (_req, reply) => reply.page('check-inbox', { title: MESSAGES.checkTitle, lines: [...MESSAGES.checkLines], narrow: true }));
 }
