@@ -14,12 +14,13 @@ function files(dir: string): string[] {
 }
 
 /**
- * Lines that say something: not blank, not a comment, not an import, not only brackets and punctuation, and not a
- * field copied under its own name (`title: p.title,`: mappings between row shapes list the same fields by nature).
+ * Lines that say something: not blank, not a comment, not an import, not only brackets and punctuation, not a
+ * field copied under its own name (`title: p.title,`: mappings between row shapes list the same fields by nature),
+ * and not a field declared with a literal (`email: 'text',`: the query registry's column lists mirror the tables).
  */
 function meaningful(line: string): boolean {
   const t = line.trim();
-  return t !== '' && !/^(\/\/|\/\*|\*)/.test(t) && !/^import\b/.test(t) && !/^[\s{}()[\];,]*$/.test(t) && !/^(\w+): \w+\.\1,$/.test(t);
+  return t !== '' && !/^(\/\/|\/\*|\*)/.test(t) && !/^import\b/.test(t) && !/^[\s{}()[\];,]*$/.test(t) && !/^(\w+): \w+\.\1,$/.test(t) && !/^['"]?[\w-]+['"]?: '[^']*',?$/.test(t);
 }
 
 function repeatedBlocks(sources: { file: string; text: string }[], window = WINDOW): string[] {

@@ -53,7 +53,8 @@ const PAPER = row({
   comments: 'int?',
 });
 const PAPER_WITH_PAGES = row({ ...PAPER, page_count: 'int' });
-const SUBSCRIBER = row({
+// The subscriber columns every subscriber row starts with, in table order.
+const SUBSCRIBER_HEAD = {
   id: 'int',
   email: 'text',
   status: 'text',
@@ -64,6 +65,9 @@ const SUBSCRIBER = row({
   digest_size: 'int',
   delivery_hour: 'int',
   time_zone: 'text',
+} as const;
+const SUBSCRIBER = row({
+  ...SUBSCRIBER_HEAD,
   source: 'text',
   created_at: 'text',
   updated_at: 'text',
@@ -74,20 +78,7 @@ const SUBSCRIBER = row({
   bounce_reason: 'text?',
   pending_preferences: 'text?',
 });
-const DELIVERY_SUBSCRIBER = row({
-  id: 'int',
-  email: 'text',
-  status: 'text',
-  frequency: 'text',
-  weekday: 'int',
-  kind: 'text',
-  topics: 'text',
-  digest_size: 'int',
-  delivery_hour: 'int',
-  time_zone: 'text',
-  created_at: 'text',
-  confirmed_at: 'text?',
-});
+const DELIVERY_SUBSCRIBER = row({ ...SUBSCRIBER_HEAD, created_at: 'text', confirmed_at: 'text?' });
 const SEND_RUN = row({
   id: 'text',
   trigger: 'text',
