@@ -20,7 +20,14 @@ function files(dir: string): string[] {
  */
 function meaningful(line: string): boolean {
   const t = line.trim();
-  return t !== '' && !/^(\/\/|\/\*|\*)/.test(t) && !/^import\b/.test(t) && !/^[\s{}()[\];,]*$/.test(t) && !/^(\w+): \w+\.\1,$/.test(t) && !/^['"]?[\w-]+['"]?: '[^']*',?$/.test(t);
+  return (
+    t !== '' &&
+    !/^(\/\/|\/\*|\*)/.test(t) &&
+    !/^import\b/.test(t) &&
+    !/^[\s{}()[\];,]*$/.test(t) &&
+    !/^(\w+): \w+\.\1,$/.test(t) &&
+    !/^['"]?[\w-]+['"]?: '[^']*',?$/.test(t)
+  );
 }
 
 function repeatedBlocks(sources: { file: string; text: string }[], window = WINDOW): string[] {
