@@ -16,6 +16,7 @@ import { startWeb, type RunningWeb } from './web/start.js';
 import { createFetcher, type FetcherDeps } from './corpus/fetcher.js';
 import { startFetchScheduler, type FetchScheduler } from './corpus/fetch-scheduler.js';
 import { checkPortsFree, portError, type Listener } from './port-check.js';
+import { deliverabilityWarnings } from './mail/deliverability.js';
 
 export interface Service {
   web: RunningWeb;
@@ -51,6 +52,8 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
   const webListener: Listener = { setting: 'PORT', host: config.HOST, port: opts.port ?? config.PORT };
   const inboundListener: Listener = { setting: 'INBOUND_SMTP_PORT', host: config.INBOUND_SMTP_HOST, port: config.INBOUND_SMTP_PORT };
   await checkPortsFree(config.INBOUND_SMTP_ENABLED ? [webListener, inboundListener] : [webListener]);
+  // Mail that is really sent: each setting providers would punish, once, with what to change (docs/mail.md).
+  if (config.MAIL_TRANSPORT === 'smtp') for (const w of deliverabilityWarnings(config)) log.warn({ setting: w.setting }, `deliverability: ${w.message}`);
   const report = ingestPaths(store, [config.SEEDS_DIR], clock, { chunkMs: config.INGEST_CHUNK_MS });
   for (const w of report.warnings) log.warn(formatWarning(w));
   log.info({ pages: report.pages, entries: report.entries, added: report.added, updated: report.updated }, 'corpus ingested');

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { lazyApp, reportCliError } from './context.js';
 import { registerCorpusCommands } from './corpus.js';
 import { registerFetchCommand } from './fetch.js';
+import { registerMailSetupCommands } from './mail-setup.js';
 import { registerSubscriberCommands } from './subscribers.js';
 import { registerServeCommand } from './serve.js';
 import { registerPreviewCommand } from './preview.js';
@@ -14,6 +15,7 @@ export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Comm
   const program = new Command('paperboy').description('self-hosted research-paper digest').showHelpAfterError().exitOverride();
   registerCorpusCommands(program, getApp);
   registerFetchCommand(program, getApp);
+  registerMailSetupCommands(program);
   registerSubscriberCommands(program, getApp);
   registerServeCommand(program, getApp);
   registerPreviewCommand(program, getApp, {
