@@ -14,7 +14,7 @@ import { createDeliveryService, type RunSummary } from '../../src/delivery/send-
 import { digestSourceFor } from '../../src/app.js';
 import { DeliverySubscriber, isNothing } from '../../src/delivery/ports.js';
 import { buildTemplate, personalise } from '../../src/delivery/mime.js';
-import { deliveryMessageId, headersConfig } from '../../src/delivery/sender.js';
+import { deliveryMessageId, feedbackId, headersConfig } from '../../src/delivery/sender.js';
 import { installTag } from '../../src/secrets.js';
 import { localDateOf } from '../../src/delivery/schedule.js';
 import { setHeapGrowth } from '../../src/heap.js';
@@ -138,7 +138,10 @@ export async function sampleMessage(world: World): Promise<Buffer> {
     const prepared = await digest.prepare(sub.kind, localDateOf(systemClock.now(), 'UTC'));
     const selection = await prepared.select(sub);
     if (isNothing(selection)) throw new Error(`nothing to send: ${selection.nothing}`);
-    const template = await buildTemplate(await prepared.render(selection), headersConfig(config));
+    const template = await buildTemplate(await prepared.render(selection), {
+      ...headersConfig(config),
+      feedbackId: feedbackId('e1', `${sub.frequency}-${sub.kind}`),
+    });
     return await personalise(template, {
       email: sub.email,
       messageId: deliveryMessageId(1, 1, config.MAIL_DOMAIN, installTag(config)),

@@ -138,7 +138,10 @@ export const QUERIES = {
   'delivery-variant-insert': {
     params: named({ edition_id: 'int', key: 'text', subject: 'text', html: 'text', text: 'text', paper_count: 'int', now: 'text' }),
   },
-  'delivery-variant-get': { params: pos('int'), row: row({ id: 'int', edition_id: 'int', subject: 'text', html: 'text', text: 'text' }) },
+  'delivery-variant-get': {
+    params: pos('int'),
+    row: row({ id: 'int', edition_id: 'int', kind: 'text', frequency: 'text', subject: 'text', html: 'text', text: 'text' }),
+  },
   'delivery-subscribers-page': { params: named({ after: 'int', kind: 'text?', limit: 'int' }), row: DELIVERY_SUBSCRIBER },
   'delivery-subscriber-by-email': { params: pos('text'), row: DELIVERY_SUBSCRIBER },
   'delivery-subscriber-state': {

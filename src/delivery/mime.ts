@@ -12,6 +12,11 @@ export interface MessageHeadersConfig {
   /** `List-Id` value, e.g. `paperboy digest <digest.example.org>`. */
   listId: string;
   dkim?: DkimKey;
+  /**
+   * Gmail's feedback loop groups complaints by this header (`campaign:kind:type:sender`): one edition per campaign,
+   * so a spam rate shows per edition and per kind of digest.
+   */
+  feedbackId?: string;
 }
 
 export interface Recipient {
@@ -83,6 +88,7 @@ export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeaders
       'List-Id': cfg.listId,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'Auto-Submitted': 'auto-generated',
+      ...(cfg.feedbackId ? { 'Feedback-ID': cfg.feedbackId } : {}),
     },
   }).compile();
   forceQuotedPrintable(root as never);

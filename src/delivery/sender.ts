@@ -76,6 +76,11 @@ export function envelopeFrom(mailFrom: string): string {
   return m ? m[1]! : mailFrom.trim();
 }
 
+/** `Feedback-ID` for a digest: campaign (the edition), its kind, the mail type and paperboy as the sender id. */
+export function feedbackId(campaign: string, kind: string): string {
+  return `${campaign}:${kind}:digest:paperboy`;
+}
+
 export function headersConfig(config: Config): MessageHeadersConfig {
   const dkim = dkimKey(config);
   return { from: config.MAIL_FROM, mailDomain: config.MAIL_DOMAIN, listId: `paperboy digest <digest.${config.MAIL_DOMAIN}>`, ...(dkim ? { dkim } : {}) };
@@ -113,7 +118,7 @@ export class Sender {
     if (!t) {
       const row = this.d.store.q('delivery-variant-get').get(variantId);
       if (!row) return Promise.reject(new RecipientError(`variant ${variantId} is missing`));
-      t = buildTemplate(row, headersConfig(this.d.config));
+      t = buildTemplate(row, { ...headersConfig(this.d.config), feedbackId: feedbackId(`e${row.edition_id}`, `${row.frequency}-${row.kind}`) });
       if (this.templates.size >= TEMPLATE_CACHE) this.templates.delete(this.templates.keys().next().value!);
       this.templates.set(variantId, t);
       t.catch(() => this.templates.delete(variantId));

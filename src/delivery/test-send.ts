@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import type { Messenger } from '../mail/messenger.js';
 import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource } from './ports.js';
-import { headersConfig, envelopeFrom } from './sender.js';
+import { headersConfig, envelopeFrom, feedbackId } from './sender.js';
 import { buildTemplate, personalise } from './mime.js';
 import { localDateOf } from './schedule.js';
 
@@ -38,7 +38,7 @@ export async function sendTestDigest(
   });
   const selection = await digest.select(subscriber);
   if (isNothing(selection)) throw new NothingToSendError(`nothing to send: ${selection.nothing}`);
-  const template = await buildTemplate(await digest.render(selection), headersConfig(config));
+  const template = await buildTemplate(await digest.render(selection), { ...headersConfig(config), feedbackId: feedbackId('test', kind) });
   const messageId = `<test.${runId}@${config.MAIL_DOMAIN}>`;
   // No signed links exist for an address that is no subscriber, so the links lead to the site.
   const links = { unsubscribeUrl: `${config.PUBLIC_URL}/`, unsubscribeMailto: `mailto:unsubscribe@${config.MAIL_DOMAIN}`, manageUrl: `${config.PUBLIC_URL}/` };

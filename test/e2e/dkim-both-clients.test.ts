@@ -93,8 +93,13 @@ describe('DKIM with either SMTP client', () => {
         'list-id',
         'list-unsubscribe',
         'list-unsubscribe-post',
+        'feedback-id',
       ]),
     );
+    // Gmail's feedback loop: the edition as campaign, the kind of digest, the mail type, the sender; signed with the rest.
+    expect(headOf(byClient.pipelining.digest)).toMatch(/^Feedback-ID: e\d+:daily-trending:digest:paperboy$/m);
+    expect(headOf(byClient.nodemailer.digest)).toMatch(/^Feedback-ID: e\d+:daily-trending:digest:paperboy$/m);
+    expect(headOf(byClient.pipelining.test)).toMatch(/^Feedback-ID: test:trending:digest:paperboy$/m);
     expect(signed['nodemailer digest']).toEqual(digestFields);
     expect(signed['nodemailer test']).toEqual(signed['pipelining test']);
   }, 120_000);

@@ -14,7 +14,8 @@ INSERT OR IGNORE INTO edition_variants (edition_id, key, subject, html, text, pa
 VALUES (@edition_id, @key, @subject, @html, @text, @paper_count, @now);
 
 -- name: delivery-variant-get
-SELECT id, edition_id, subject, html, text FROM edition_variants WHERE id = ?;
+SELECT v.id, v.edition_id, e.kind, e.frequency, v.subject, v.html, v.text
+FROM edition_variants v JOIN editions e ON e.id = v.edition_id WHERE v.id = ?;
 
 -- name: delivery-subscribers-page
 -- Keyset page of subscribers who can get a digest (never an open iterate(): it would block writes on the connection).
