@@ -1,8 +1,7 @@
 // The admin dashboard in the system Chromium: it renders its numbers, chart and failures; screenshot for a person to look at.
 import { describe, it, expect } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import Fastify from 'fastify';
-import { chromium } from 'playwright-core';
 import { FakeClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import { createDeliveryService } from '../src/delivery/send-runs.js';
@@ -11,13 +10,12 @@ import { registerAdminLogin, requireAdmin } from '../src/admin/auth.js';
 import { replies, startSmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
+import { launchChromium } from './helpers/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'admin-token-0123456789';
 
 describe('GET /admin in Chromium', () => {
   it('shows a week of sends as bars, the runs and the failures', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
     const tmp = tempDir();
     const sink = await startSmtpReceiver();
     sink.rcpt = (rcpt) => (rcpt.startsWith('gone') ? replies.userUnknown(rcpt) : null);
@@ -40,18 +38,7 @@ describe('GET /admin in Chromium', () => {
     await registerAdminLogin(app, auth);
     await registerAdminSendRoutes(app, { service, store, clock, guard: requireAdmin(auth) });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
       const page = await context.newPage();

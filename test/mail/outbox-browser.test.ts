@@ -1,18 +1,18 @@
 // A person signs in to the admin outbox in real Chromium and reads a message; the email's script never runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { createOutboxMessenger } from '../../src/mail/outbox-messenger.js';
 import { createOutbox } from '../../src/mail/outbox.js';
 import { registerOutboxRoutes } from '../../src/admin/outbox-routes.js';
 import { registerAdminLogin, requireAdmin } from '../../src/admin/auth.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join('test-output', 'mail');
 const TOKEN = 'browser-admin-token-0123456789';
 
@@ -22,7 +22,6 @@ let base: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run scripts/test.sh (it installs it) or apt-get install chromium`);
   mkdirSync(SHOTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'paperboy-admin-ui-'));
   const config = loadConfig({ DATA_DIR: dir, ADMIN_TOKEN: TOKEN, MAIL_FROM: 'paperboy <digest@paperboy.test>' });
@@ -51,18 +50,7 @@ beforeAll(async () => {
   await registerAdminLogin(app, { config });
   await registerOutboxRoutes(app, { config, outbox: createOutbox(config.OUTBOX_DIR), guard: requireAdmin({ config }) });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
