@@ -1,7 +1,8 @@
 // The `paperboy` bin is the program itself (no child process in between), so SIGTERM to the pid you started
 // stops the service: its port closes and the process exits.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startServe } from '../helpers/cli.js';
 import { connect } from 'node:net';
 import { freePort } from '../helpers/free-port.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -23,28 +24,14 @@ describe('paperboy serve started from the bin', () => {
 
   it('closes its port within 5 s of a SIGTERM to its pid', async () => {
     const port = await freePort();
-    child = spawn(process.execPath, ['bin/paperboy.js', 'serve'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        DATA_DIR: dir,
-        PORT: String(port),
-        INBOUND_SMTP_ENABLED: 'false',
-        SCHEDULER_ENABLED: 'false',
-        FETCH_ENABLED: 'false',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    const started = Date.now();
-    while (!out.includes('stop with Ctrl-C')) {
-      if (Date.now() - started > 30_000) throw new Error(`no start banner:\n${out}`);
-      if (child.exitCode !== null) throw new Error(`exited early (${child.exitCode}):\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    ({ child } = await startServe({
+      DATA_DIR: dir,
+      PORT: String(port),
+      INBOUND_SMTP_ENABLED: 'false',
+      SCHEDULER_ENABLED: 'false',
+      FETCH_ENABLED: 'false',
+      LOG_LEVEL: 'warn',
+    }));
     expect(await portOpen(port)).toBe(true);
 
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));

@@ -10,13 +10,14 @@ import { startSmtpReceiver } from '../helpers/smtp-receiver.js';
 import { insertPapers, insertSubscribers } from '../helpers/delivery-fixtures.js';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/free-port.js';
+import { runCliAsync } from '../helpers/cli.js';
 
 const BIN = fileURLToPath(new URL('../../bin/paperboy.js', import.meta.url));
 
 function env(dataDir: string, smtpPort: number) {
   return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
     DATA_DIR: dataDir,
     FETCH_ENABLED: 'false',
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
@@ -24,16 +25,8 @@ function env(dataDir: string, smtpPort: number) {
   };
 }
 
-/** Runs the bin without blocking this process (the SMTP sink answering it lives here). */
-function run(args: string[], e: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.on('exit', (status) => (clearTimeout(timer), resolve({ status, stdout, stderr }))));
-}
+// Runs the bin without blocking this process (the SMTP sink answering it lives here).
+const run = runCliAsync;
 
 describe('paperboy send summary', () => {
   it('names the waiting rows and the live holder, then reports what a takeover run sent of an earlier run', async () => {
@@ -89,7 +82,7 @@ describe('paperboy send summary', () => {
     const sink = await startSmtpReceiver();
     try {
       const take = await run(['send'], env(dir, sink.port));
-      expect(take.status, take.stderr).toBe(0);
+      expect(take.code, take.stderr).toBe(0);
       expect(sink.received).toHaveLength(30);
       // Its own rows: none. What it sent: 30. The edition: all sent, none waiting, and nobody else holds it.
       expect(take.stdout).toMatch(/sent 0, failed 0, bounced 0, unknown 0 of the 0 this run planned/);

@@ -1,30 +1,17 @@
 // Authentication as part of setup (issue 15): `paperboy dkim-keygen` writes a key, `paperboy dns` prints the records
 // for it, and a service started to send real mail names each setting providers would punish.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { deliverabilityWarnings } from '../../src/mail/deliverability.js';
 import { loadConfig } from '../../src/config.js';
 import { freePort } from '../helpers/free-port.js';
 import { tempDir } from '../helpers/tmp.js';
+import { runCliAsync, startServe } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/paperboy.js', import.meta.url));
-
-function run(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.on('exit', (status) => (clearTimeout(timer), resolve({ status, stdout, stderr }))));
-}
+const run = runCliAsync;
 
 describe('DKIM key and DNS records', () => {
   const dir = tempDir();
@@ -32,14 +19,14 @@ describe('DKIM key and DNS records', () => {
 
   it('dkim-keygen writes a private key only its owner reads, and never over an existing one', async () => {
     const r = await run(['dkim-keygen', '--out', keyFile, '--selector', 'pb'], { DATA_DIR: dir });
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const pem = readFileSync(keyFile, 'utf8');
     expect(pem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(r.stdout).toContain('DKIM_SELECTOR=pb');
     expect(r.stdout).toContain(`DKIM_PRIVATE_KEY="${pem.trim().replace(/\n/g, '\\n')}"`);
     const again = await run(['dkim-keygen', '--out', keyFile], { DATA_DIR: dir });
-    expect(again.status).toBe(1);
+    expect(again.code).toBe(1);
     expect(again.stderr).toContain('exists: not overwritten');
     expect(readFileSync(keyFile, 'utf8')).toBe(pem);
   });
@@ -56,7 +43,7 @@ describe('DKIM key and DNS records', () => {
       DKIM_PRIVATE_KEY: pem.trim().replace(/\n/g, '\\n'),
     };
     const r = await run(['dns'], env);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('news.example.org. IN TXT "v=spf1 mx a ~all"');
     expect(r.stdout).toContain('_dmarc.news.example.org. IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@news.example.org; adkim=r; aspf=r"');
     const line = r.stdout.split('\n').find((l) => l.startsWith('pb._domainkey.example.org. IN TXT '))!;
@@ -96,30 +83,18 @@ describe('deliverability warnings', () => {
     it('warns on stderr for an http PUBLIC_URL and no DKIM key', async () => {
       const dir = tempDir();
       const port = await freePort();
-      child = spawn(process.execPath, [BIN, 'serve'], {
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '',
-          DATA_DIR: dir,
-          PORT: String(port),
-          PUBLIC_URL: `http://127.0.0.1:${port}`,
-          SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
-          INBOUND_SMTP_ENABLED: 'false',
-          SCHEDULER_ENABLED: 'false',
-          FETCH_ENABLED: 'false',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const serve = await startServe({
+        DATA_DIR: dir,
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
+        INBOUND_SMTP_ENABLED: 'false',
+        SCHEDULER_ENABLED: 'false',
+        FETCH_ENABLED: 'false',
+        LOG_LEVEL: 'warn',
       });
-      let out = '';
-      child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-      child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-      const started = Date.now();
-      while (!out.includes('stop with Ctrl-C')) {
-        if (Date.now() - started > 30_000) throw new Error(`no start banner:\n${out}`);
-        if (child.exitCode !== null) throw new Error(`exited early (${child.exitCode}):\n${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      child = serve.child;
+      const out = serve.output();
       expect(out).toMatch(/"setting":"PUBLIC_URL".*one-click unsubscribe \(RFC 8058\) needs an https/);
       expect(out).toMatch(/"setting":"DKIM_PRIVATE_KEY".*no DKIM signature/);
       child.kill('SIGTERM');
