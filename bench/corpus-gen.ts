@@ -13,7 +13,8 @@ function rng(seed: number) {
   return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
-const HEADER = 'new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\n';
+/** The site chrome every saved listing page starts with (docs/corpus.md, "The seed pages"). */
+export const LISTING_HEADER = 'new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\n';
 
 /** Writes `entries` entries over pages of `perPage`, cycling the three layouts; returns the directory. */
 export function generateCorpus(dir: string, entries: number, perPage = 500, seed = 7): string {
@@ -40,7 +41,7 @@ export function generateCorpus(dir: string, entries: number, perPage = 500, seed
     const text =
       layout === 3
         ? 'Get trending papers in your email inbox once a day!\nGet trending papers in your email inbox!\nSubscribe' + parts.join('')
-        : HEADER + `${MONTHS[page % 12]} ${1 + (page % 28)}\n\n` + parts.join('');
+        : LISTING_HEADER + `${MONTHS[page % 12]} ${1 + (page % 28)}\n\n` + parts.join('');
     writeFileSync(join(dir, `gen_${String(page).padStart(5, '0')}.txt`), text);
   }
   return dir;

@@ -14,6 +14,7 @@ import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js
 import { startPapersApi, dailyItem } from './helpers/papers-api.js';
 import { tempDir } from './helpers/tmp.js';
 import { addPaper } from './helpers/corpus.js';
+import { LISTING_HEADER } from '../bench/corpus-gen.js';
 
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const RLO = '\u202e';
@@ -30,16 +31,7 @@ function cli(args: string[], dataDir: string) {
 
 // A listing page in the seeds' first layout, every title and one abstract carrying direction controls.
 const PAGE = [
-  'new',
-  '',
-  'Get trending papers in your email inbox!',
-  '',
-  'Subscribe',
-  '',
-  'Daily Papers',
-  '',
-  'byAK and the research community',
-  '',
+  ...LISTING_HEADER.split('\n').slice(0, -1),
   'Apr 28',
   '',
   `${RLO}fdp.exe${PDF} Invoice Attention Networks`,

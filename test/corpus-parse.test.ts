@@ -5,6 +5,7 @@ import { titleKey } from '../src/corpus/merge.js';
 import { latexToText } from '../src/corpus/latex.js';
 import { extractLinks } from '../src/corpus/paper-links.js';
 import { parseDateLine } from '../src/corpus/dates.js';
+import { LISTING_HEADER } from '../bench/corpus-gen.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const page = (name: string) => parsePage(readFileSync(`seeds/${name}`), name, NOW);
@@ -119,7 +120,7 @@ describe('pieces', () => {
 
 describe('bad input gets a clear warning', () => {
   const parse = (s: string | Buffer) => parsePage(typeof s === 'string' ? Buffer.from(s) : s, 'bad.txt', NOW);
-  const HEADER = 'new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\nApr 28\n\n';
+  const HEADER = `${LISTING_HEADER}Apr 28\n\n`;
 
   it('an empty file', () => {
     const p = parse('');

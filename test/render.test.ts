@@ -12,6 +12,7 @@ import { excerpt } from '../src/render/excerpt.js';
 import { addPaper } from './helpers/corpus.js';
 import { tempDir } from './helpers/tmp.js';
 import { launchChromium } from './helpers/chromium.js';
+import { LISTING_HEADER } from '../bench/corpus-gen.js';
 
 const clock = new FakeClock(new Date('2026-03-10T07:00:00Z'));
 const config = loadConfig({ PUBLIC_URL: 'https://papers.example.org', SENDER_ADDRESS_LINE: 'Paperboy Labs, 1 Example Street, Springfield' });
@@ -29,16 +30,7 @@ beforeAll(async () => {
   writeFileSync(
     join(dir, 'latex.txt'),
     [
-      'new',
-      '',
-      'Get trending papers in your email inbox!',
-      '',
-      'Subscribe',
-      '',
-      'Daily Papers',
-      '',
-      'byAK and the research community',
-      '',
+      ...LISTING_HEADER.split('\n').slice(0, -1),
       'Mar 9',
       '',
       'Schr\\"odinger Bridges for {\\em Everyone}',
