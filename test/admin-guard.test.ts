@@ -4,12 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadConfig } from '../src/config.js';
-import { createApp, type App } from '../src/app.js';
-import { startService, type Service } from '../src/service-runner.js';
-import { silentLogger } from '../src/log.js';
-import { freePort } from './helpers/free-port.js';
+import type { Service } from '../src/service-runner.js';
 import { tempDir } from './helpers/tmp.js';
+import { startTestService, type RunningService } from './helpers/running-service.js';
 
 const TOKEN = 'admin-token-for-the-guard-walk';
 
@@ -38,31 +35,17 @@ function parseRouteTree(tree: string): RouteEntry[] {
 
 describe('the admin guard on the running service', () => {
   const dir = tempDir();
-  let app: App;
   let service: Service;
   let base: string;
+  let running: RunningService | undefined;
   let routes: RouteEntry[];
 
   beforeAll(async () => {
-    const port = await freePort();
-    const config = loadConfig({
-      DATA_DIR: dir,
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      ADMIN_TOKEN: TOKEN,
-      INBOUND_SMTP_ENABLED: 'false',
-      SCHEDULER_ENABLED: 'false',
-      FETCH_ENABLED: 'false',
-    });
-    app = createApp(config, { log: silentLogger });
-    service = await startService(app);
-    base = `http://127.0.0.1:${port}`;
+    running = await startTestService(dir, { ADMIN_TOKEN: TOKEN });
+    ({ service, base } = running);
     routes = parseRouteTree(service.web.server.printRoutes({ commonPrefix: false })).filter((r) => /^\/admin(?:\/|$)/.test(r.path));
   });
-  afterAll(async () => {
-    await service?.stop();
-    await app?.close();
-  });
+  afterAll(() => running?.stop());
 
   const call = (r: RouteEntry, headers: Record<string, string> = {}) => {
     const url = base + r.path.replace(/:[^/]+/g, 'no-such-id').replace(/\*/g, 'x');

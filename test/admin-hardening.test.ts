@@ -2,12 +2,10 @@
 // canonical decimal numbers in URLs and queries, and config errors that never print a secret (the real bin).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { loadConfig } from '../src/config.js';
-import { createApp, type App } from '../src/app.js';
-import { startService, type Service } from '../src/service-runner.js';
-import { silentLogger } from '../src/log.js';
+import type { App } from '../src/app.js';
 import { freePort } from './helpers/free-port.js';
 import { tempDir } from './helpers/tmp.js';
+import { startTestService, type RunningService } from './helpers/running-service.js';
 
 const TOKEN = 'admin-token-for-hardening-test';
 const MAX_FAILURES = 5;
@@ -15,30 +13,14 @@ const MAX_FAILURES = 5;
 describe('the running service', () => {
   const dir = tempDir();
   let app: App;
-  let service: Service;
   let base: string;
+  let running: RunningService | undefined;
 
   beforeAll(async () => {
-    const port = await freePort();
-    const config = loadConfig({
-      DATA_DIR: dir,
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      ADMIN_TOKEN: TOKEN,
-      ADMIN_LOGIN_MAX_FAILURES: String(MAX_FAILURES),
-      ADMIN_LOGIN_LOCKOUT_MINUTES: '15',
-      INBOUND_SMTP_ENABLED: 'false',
-      SCHEDULER_ENABLED: 'false',
-      FETCH_ENABLED: 'false',
-    });
-    app = createApp(config, { log: silentLogger });
-    service = await startService(app);
-    base = `http://127.0.0.1:${port}`;
+    running = await startTestService(dir, { ADMIN_TOKEN: TOKEN, ADMIN_LOGIN_MAX_FAILURES: String(MAX_FAILURES), ADMIN_LOGIN_LOCKOUT_MINUTES: '15' });
+    ({ app, base } = running);
   });
-  afterAll(async () => {
-    await service?.stop();
-    await app?.close();
-  });
+  afterAll(() => running?.stop());
 
   const login = (token: string) =>
     fetch(`${base}/admin/login`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ token, next: '/admin/send' }) });
