@@ -7,7 +7,7 @@ import { createSelector } from '../src/digest/select.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
 import { subscriberLinks } from '../src/subscriptions/subscriber-links.js';
 import { localDateOf } from '../src/delivery/schedule.js';
-import { envelopeFrom } from '../src/delivery/sender.js';
+import { envelopeFrom } from '../src/mail/envelope.js';
 import { median, num, options, table, writeResult, type BenchPart } from './lib/part.js';
 import { buildWorld, checkLedger, realSend, worldConfig, type World } from './lib/paperboy-world.js';
 import { sinkReached, startSink } from './postfix.js';

@@ -10,6 +10,7 @@ import { buildTemplate, personaliseForWire, RecipientError, type MessageTemplate
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installTag } from '../secrets.js';
 import { dkimKey } from '../mail/dkim.js';
+import { envelopeFrom } from '../mail/envelope.js';
 
 const PAGE = 500;
 const TEMPLATE_CACHE = 64;
@@ -68,12 +69,6 @@ export interface SenderDeps {
 export function deliveryMessageId(deliveryId: number, editionId: number, mailDomain: string, install: string): string {
   // Delivery ids restart at 1 on every install; the install tag keeps ids from two installs apart.
   return `<d${deliveryId}.e${editionId}.${install}@${mailDomain}>`;
-}
-
-/** The envelope sender: the address inside MAIL_FROM's angle brackets, or all of it. */
-export function envelopeFrom(mailFrom: string): string {
-  const m = /<([^<>\s]+)>\s*$/.exec(mailFrom);
-  return m ? m[1]! : mailFrom.trim();
 }
 
 /** `Feedback-ID` for a digest: campaign (the edition), its kind, the mail type and paperboy as the sender id. */

@@ -3,7 +3,8 @@ import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import type { Messenger } from '../mail/messenger.js';
 import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource } from './ports.js';
-import { headersConfig, envelopeFrom, feedbackId } from './sender.js';
+import { headersConfig, feedbackId } from './sender.js';
+import { envelopeFrom } from '../mail/envelope.js';
 import { buildTemplate, personalise } from './mime.js';
 import { localDateOf } from './schedule.js';
 

@@ -3,17 +3,12 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { Config } from '../config.js';
 import { dkimKey } from './dkim.js';
+import { envelopeFrom } from './envelope.js';
 
 type DeliverabilityConfig = Pick<Config, 'MAIL_FROM' | 'MAIL_DOMAIN' | 'PUBLIC_URL' | 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'>;
 
-/** The address part of MAIL_FROM (`paperboy <digest@example.org>` -> `digest@example.org`). */
-export function fromAddress(mailFrom: string): string {
-  const m = /<([^<>\s]+)>\s*$/.exec(mailFrom);
-  return m ? m[1]! : mailFrom.trim();
-}
-
 export function fromDomain(mailFrom: string): string {
-  const address = fromAddress(mailFrom);
+  const address = envelopeFrom(mailFrom);
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
 
@@ -45,8 +40,8 @@ export function deliverabilityWarnings(config: DeliverabilityConfig): Deliverabi
   if (!config.PUBLIC_URL.startsWith('https://')) {
     out.push({ setting: 'PUBLIC_URL', message: `${config.PUBLIC_URL} is not https: one-click unsubscribe (RFC 8058) needs an https List-Unsubscribe link` });
   }
-  if (/(^|[@.])localhost\b/i.test(fromAddress(config.MAIL_FROM))) {
-    out.push({ setting: 'MAIL_FROM', message: `${fromAddress(config.MAIL_FROM)} is a localhost address: no provider accepts mail from it` });
+  if (/(^|[@.])localhost\b/i.test(envelopeFrom(config.MAIL_FROM))) {
+    out.push({ setting: 'MAIL_FROM', message: `${envelopeFrom(config.MAIL_FROM)} is a localhost address: no provider accepts mail from it` });
   }
   if (/(^|\.)localhost$/i.test(config.MAIL_DOMAIN)) {
     out.push({ setting: 'MAIL_DOMAIN', message: 'MAIL_DOMAIN is localhost: Message-IDs and unsubscribe addresses name a domain nobody can reach' });

@@ -31,3 +31,9 @@ export function checkSingleRecipient(to: string): void {
   const parsed = addressparser(to, { flatten: true });
   if (parsed.length !== 1 || !parsed[0]!.address || !isMailbox(parsed[0]!.address)) refuse('recipient', to);
 }
+
+/** The envelope sender: the address inside MAIL_FROM's angle brackets, or all of it. */
+export function envelopeFrom(mailFrom: string): string {
+  const m = /<([^<>\s]+)>\s*$/.exec(mailFrom);
+  return m ? m[1]! : mailFrom.trim();
+}
