@@ -123,6 +123,18 @@ export const envSchema = z.object({
     .trim()
     .regex(/^[a-z0-9.-]+$/i, { error: 'expected a domain name such as example.org' })
     .default('localhost'),
+  // The domain of each digest's VERP envelope sender (bounces+TOKEN@BOUNCE_DOMAIN): its MX must reach the inbound
+  // listener, and for SPF alignment it should be the From domain or under it. Unset: MAIL_DOMAIN.
+  BOUNCE_DOMAIN: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9.-]+$/i, { error: 'expected a domain name such as bounces.example.org' })
+    .optional(),
+  // Where feedback loops (ARF reports, RFC 5965) are sent; the inbound listener takes mail for it. Unset: abuse@MAIL_DOMAIN.
+  COMPLAINTS_ADDRESS: z.email({ error: 'expected an email address such as abuse@example.org' }).optional(),
+  // Soft bounces (4.x.x, 5.7.x policy refusals, delays) that suppress an address when this many come within the window.
+  SOFT_BOUNCE_LIMIT: int(1, 100).default(3),
+  SOFT_BOUNCE_WINDOW_DAYS: int(1, 365).default(30),
   SENDER_ADDRESS_LINE: z.string().trim().default('paperboy, a self-hosted research digest'),
   OUTBOX_DIR: z.string().trim().min(1).optional(),
   INBOUND_SMTP_ENABLED: bool.default(true),

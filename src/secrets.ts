@@ -19,10 +19,15 @@ export function persistentSecret(dataDir: string, name: string, bytes: number): 
   return value;
 }
 
+/** The link-signing key: SECRET_KEY, else the one generated into DATA_DIR on first use. */
+export function signingKey(cfg: { DATA_DIR: string; SECRET_KEY?: string | undefined }): string {
+  return cfg.SECRET_KEY ?? persistentSecret(cfg.DATA_DIR, 'secret-key', 32);
+}
+
 export function resolveSecrets(cfg: { DATA_DIR: string; ADMIN_TOKEN?: string | undefined; SECRET_KEY?: string | undefined }) {
   return {
     ADMIN_TOKEN: cfg.ADMIN_TOKEN ?? persistentSecret(cfg.DATA_DIR, 'admin-token', 24),
-    SECRET_KEY: cfg.SECRET_KEY ?? persistentSecret(cfg.DATA_DIR, 'secret-key', 32),
+    SECRET_KEY: signingKey(cfg),
   };
 }
 
@@ -31,6 +36,6 @@ export function resolveSecrets(cfg: { DATA_DIR: string; ADMIN_TOKEN?: string | u
  * while the key itself stays unguessable from mail headers. Stable across restarts because the key is.
  */
 export function installTag(cfg: { DATA_DIR: string; SECRET_KEY?: string | undefined }): string {
-  const key = cfg.SECRET_KEY ?? persistentSecret(cfg.DATA_DIR, 'secret-key', 32);
+  const key = signingKey(cfg);
   return createHmac('sha256', key).update('paperboy message-id').digest('hex').slice(0, 16);
 }

@@ -17,6 +17,8 @@ import { createFetcher, type FetcherDeps } from './corpus/fetcher.js';
 import { startFetchScheduler, type FetchScheduler } from './corpus/fetch-scheduler.js';
 import { checkPortsFree, portError, type Listener } from './port-check.js';
 import { deliverabilityWarnings } from './mail/deliverability.js';
+import { createReturnProcessing } from './delivery/bounce-processing.js';
+import { installTag } from './secrets.js';
 
 export interface Service {
   web: RunningWeb;
@@ -109,7 +111,8 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     stops.push(() => web.stop());
     let inboundPort: number | null = null;
     if (config.INBOUND_SMTP_ENABLED) {
-      const inbound = createInboundServer({ config, log, subscriptions: inboundSubscriptions(web.subscriptions.service) });
+      const returns = createReturnProcessing({ store, config, clock, log, secret: config.SECRET_KEY, install: installTag(config) });
+      const inbound = createInboundServer({ config, log, subscriptions: inboundSubscriptions(web.subscriptions.service), returns });
       inboundPort = await inbound.start().catch((err: unknown) => {
         throw portError(err, inboundListener);
       });

@@ -53,6 +53,7 @@ async function server(d: DeliveryDeps): Promise<{ app: FastifyInstance; url: str
     service,
     store: d.store,
     clock: d.clock,
+    config: d.config,
     guard: requireAdmin({ config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } }),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -36,7 +36,7 @@ describe('GET /admin in Chromium', () => {
     const app = Fastify();
     const auth = { config: { ADMIN_TOKEN: TOKEN, PUBLIC_URL: 'http://localhost' } };
     await registerAdminLogin(app, auth);
-    await registerAdminSendRoutes(app, { service, store, clock, guard: requireAdmin(auth) });
+    await registerAdminSendRoutes(app, { service, store, clock, config, guard: requireAdmin(auth) });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     const browser = await launchChromium();
     try {
@@ -52,7 +52,9 @@ describe('GET /admin in Chromium', () => {
       expect(await bars.count()).toBe(30);
       const heights = await bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute('height'))));
       expect(heights.filter((h) => h > 0)).toHaveLength(7);
-      expect(await page.locator('td', { hasText: /^gone@example\.test$/ }).count()).toBe(1);
+      // Once among the failures, once among the bounces (its 5.1.1 at RCPT is a hard bounce).
+      expect(await page.locator('td', { hasText: /^gone@example\.test$/ }).count()).toBe(2);
+      expect(await page.locator('tr', { hasText: 'gone@example.test' }).filter({ hasText: 'hard' }).count()).toBe(1);
       expect(await page.locator('td.bad', { hasText: 'bounced' }).count()).toBeGreaterThan(0);
       expect(await page.getByText(/5\.1\.1/).count()).toBeGreaterThan(0);
       mkdirSync('test-output', { recursive: true });

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { deliverabilityWarnings } from '../mail/deliverability.js';
 import { DigestKind } from '../delivery/ports.js';
 import { RunError, type DeliveryService } from '../delivery/send-runs.js';
 import type { RunMode } from '../delivery/status.js';
@@ -28,6 +30,7 @@ export interface AdminSendDeps {
   service: DeliveryService;
   store: Store;
   clock: Clock;
+  config: Config;
   /** The admin guard (`requireAdmin`: bearer token or login cookie), shared by every admin page. */
   guard: AdminGuard;
 }
@@ -79,12 +82,12 @@ function chart(rows: { day: string; n: number }[], today: Date) {
 }
 
 export async function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDeps): Promise<void> {
-  const { service, store, clock } = deps;
   const dashboard = Handlebars.compile(readFileSync(DASHBOARD, 'utf8'), { strict: false });
-  await adminRoutes(app, deps.guard, (scope) => addRoutes(scope, service, store, clock, dashboard));
+  await adminRoutes(app, deps.guard, (scope) => addRoutes(scope, deps, dashboard));
 }
 
-function addRoutes(app: FastifyInstance, service: DeliveryService, store: Store, clock: Clock, dashboard: Handlebars.TemplateDelegate): void {
+function addRoutes(app: FastifyInstance, deps: AdminSendDeps, dashboard: Handlebars.TemplateDelegate): void {
+  const { service, store, clock, config } = deps;
   app.post('/admin/send', async (req, reply) => {
     const parsed = SendBody.safeParse(req.body ?? {});
     if (!parsed.success)
@@ -140,6 +143,22 @@ function addRoutes(app: FastifyInstance, service: DeliveryService, store: Store,
         .q('dash-failures')
         .all(50)
         .map((f) => ({ ...f, when: minute(f.updated_at) })),
+      // Mail that is really sent gets the same warnings as the start log (src/mail/deliverability.ts).
+      warnings: config.MAIL_TRANSPORT === 'smtp' ? deliverabilityWarnings(config) : [],
+      softLimit: config.SOFT_BOUNCE_LIMIT,
+      softDays: config.SOFT_BOUNCE_WINDOW_DAYS,
+      editions: store
+        .q('dash-returns-by-edition')
+        .all(10)
+        .map((e) => ({
+          ...e,
+          rate: e.sent > 0 ? `${((100 * e.complaints) / e.sent).toFixed(2)}%` : '–',
+          tooMany: e.sent > 0 && e.complaints / e.sent >= 0.003,
+        })),
+      bounces: store
+        .q('dash-bounces-recent')
+        .all(50)
+        .map((b) => ({ ...b, hard: b.severity === 'hard', when: minute(b.received_at) })),
       // The live corpus's health (src/corpus/fetcher.ts): each source's last fetch, and when one last worked.
       fetches: store
         .q('fetch-health')

@@ -77,6 +77,7 @@ const SUBSCRIBER = row({
   bounced_at: 'text?',
   bounce_reason: 'text?',
   pending_preferences: 'text?',
+  complained_at: 'text?',
 });
 const DELIVERY_SUBSCRIBER = row({ ...SUBSCRIBER_HEAD, created_at: 'text', confirmed_at: 'text?' });
 const SEND_RUN = row({
@@ -226,6 +227,56 @@ export const QUERIES = {
     row: row({ id: 'int', email: 'text', status: 'text', attempts: 'int', smtp_response: 'text?', updated_at: 'text' }),
   },
   'delivery-mark-unsent': { params: named({ id: 'int', response: 'text', now: 'text' }) },
+
+  // bounces.sql
+  'bounce-delivery': { params: pos('int'), row: row({ id: 'int', subscriber_id: 'int', edition_id: 'int', message_id: 'text?', email: 'text' }) },
+  'bounce-insert': {
+    params: named({
+      subscriber_id: 'int?',
+      delivery_id: 'int?',
+      edition_id: 'int?',
+      email: 'text',
+      severity: 'text',
+      status: 'text?',
+      action: 'text?',
+      diagnostic: 'text?',
+      source: 'text',
+      now: 'text',
+    }),
+  },
+  'bounce-soft-count': { params: named({ id: 'int', since: 'text' }), row: row({ n: 'int' }) },
+  'complaint-insert': {
+    params: named({ subscriber_id: 'int', delivery_id: 'int?', edition_id: 'int?', feedback_type: 'text', user_agent: 'text?', now: 'text' }),
+  },
+  'complaint-unsubscribe': { params: named({ id: 'int', now: 'text' }) },
+  'complaint-latest-delivery': { params: pos('int'), row: row({ id: 'int', edition_id: 'int' }) },
+  'dash-bounces-recent': {
+    params: pos('int'),
+    row: row({
+      id: 'int',
+      email: 'text',
+      severity: 'text',
+      status: 'text?',
+      action: 'text?',
+      diagnostic: 'text?',
+      source: 'text',
+      received_at: 'text',
+      subscriber_status: 'text?',
+    }),
+  },
+  'dash-returns-by-edition': {
+    params: pos('int'),
+    row: row({
+      id: 'int',
+      kind: 'text',
+      frequency: 'text',
+      local_date: 'text',
+      sent: 'int',
+      hard_bounces: 'int',
+      soft_bounces: 'int',
+      complaints: 'int',
+    }),
+  },
 
   // digest.sql
   'digest-candidates': {

@@ -20,7 +20,7 @@ export function startDelivery(deps: DeliveryDeps & { guard: preHandlerAsyncHookH
   return {
     service,
     scheduler,
-    routes: (app) => registerAdminSendRoutes(app, { service, store: deps.store, clock: deps.clock, guard: deps.guard }),
+    routes: (app) => registerAdminSendRoutes(app, { service, store: deps.store, clock: deps.clock, config: deps.config, guard: deps.guard }),
     async close() {
       await scheduler?.stop();
       await service.close();

@@ -8,21 +8,32 @@ import { SendError, type Messenger } from '../mail/messenger.js';
 import type { RecipientLinks } from './ports.js';
 import { buildTemplate, personaliseForWire, RecipientError, type MessageTemplate, type MessageHeadersConfig } from './mime.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { installTag } from '../secrets.js';
 import { dkimKey } from '../mail/dkim.js';
-import { envelopeFrom } from '../mail/envelope.js';
+import { verpSender } from '../mail/return-path.js';
+import { bounceSeverity, type BounceSeverity } from '../mail/bounce-report.js';
+import { recordBounce } from './bounce-processing.js';
+import { installTag, signingKey } from '../secrets.js';
 
 const PAGE = 500;
 const TEMPLATE_CACHE = 64;
 
 type DueRow = QueryRow<'delivery-due-page'>;
 
+/** A 5xx reply at RCPT or DATA, classified like a bounce that came back by mail (src/mail/bounce-report.ts). */
+interface ReplyBounce {
+  severity: BounceSeverity;
+  status: string | null;
+  subscriberId: number;
+  editionId: number;
+  email: string;
+}
+
 type Outcome =
   | { id: number; kind: 'sent'; response: string }
   | { id: number; kind: 'retry'; response: string; attempts: number; maybeDelivered: boolean }
-  | { id: number; kind: 'failed'; response: string }
+  | { id: number; kind: 'failed'; response: string; bounce?: ReplyBounce }
   | { id: number; kind: 'unsent'; response: string }
-  | { id: number; kind: 'bounced'; response: string; subscriberId: number };
+  | { id: number; kind: 'bounced'; response: string; bounce: ReplyBounce };
 
 export interface DrainStats {
   sent: number;
@@ -90,7 +101,7 @@ function describe(err: unknown): string {
 export class Sender {
   private readonly templates = new Map<number, Promise<MessageTemplate>>();
   private readonly maxInFlight: number;
-  private readonly from: string;
+  private readonly secret: string;
   private readonly install: string;
   /** Set when the lease is lost mid-drain: stop claiming, finish what is in flight. */
   stopRequested = false;
@@ -102,7 +113,7 @@ export class Sender {
 
   constructor(private readonly d: SenderDeps) {
     this.maxInFlight = d.maxInFlight ?? d.config.SMTP_POOL_SIZE * 8;
-    this.from = envelopeFrom(d.config.MAIL_FROM);
+    this.secret = signingKey(d.config);
     this.install = installTag(d.config);
   }
 
@@ -151,9 +162,13 @@ export class Sender {
         date: this.d.clock.now(),
       });
       const onWire = () => this.markOnWire(row.id);
-      const res = await this.d.messenger.sendRaw({ envelope: { from: this.from, to: [row.email] }, raw, messageId, dotStuffed, onWire });
+      // VERP: a bounce that comes back later by mail names this delivery (src/mail/return-path.ts).
+      const from = verpSender(row.id, this.secret, this.d.config);
+      const res = await this.d.messenger.sendRaw({ envelope: { from, to: [row.email] }, raw, messageId, dotStuffed, onWire });
       // A server can answer 250 to DATA yet have refused the only recipient at RCPT: that is not a delivery.
       if (res.rejected.length > 0 || res.accepted.length === 0) {
+        const refusal = res.rejectedErrors?.[0]?.error;
+        if (refusal?.failure === 'permanent') return this.refused(row, refusal, describe(refusal));
         return { id: row.id, kind: 'failed', response: `recipient rejected: ${res.response}`.slice(0, 500) };
       }
       return { id: row.id, kind: 'sent', response: res.response.slice(0, 500) };
@@ -161,9 +176,7 @@ export class Sender {
       const response = describe(err);
       if (err instanceof RecipientError) return { id: row.id, kind: 'failed', response };
       if (err instanceof SendError && err.unreachable) return { id: row.id, kind: 'unsent', response };
-      if (err instanceof SendError && err.failure === 'permanent') {
-        return err.hardBounce ? { id: row.id, kind: 'bounced', response, subscriberId: row.subscriber_id } : { id: row.id, kind: 'failed', response };
-      }
+      if (err instanceof SendError && err.failure === 'permanent') return this.refused(row, err, response);
       // 4xx, a dropped connection, or anything unexpected: worth another try, until the attempts run out.
       if (attempts >= this.d.config.SEND_MAX_ATTEMPTS) return { id: row.id, kind: 'failed', response: `gave up after ${attempts} attempts: ${response}` };
       // No SMTP reply at all (connection dropped or timed out): the server may have taken the message, if its body
@@ -171,6 +184,18 @@ export class Sender {
       const maybeDelivered = !(err instanceof SendError && err.responseCode !== undefined);
       return { id: row.id, kind: 'retry', response, attempts, maybeDelivered };
     }
+  }
+
+  /**
+   * A permanent refusal. A 5xx reply from the server is a bounce, classified the one way bounces are: hard suppresses
+   * the address, soft is counted. A refusal without a reply (a message that cannot be built) is only a failure.
+   */
+  private refused(row: DueRow, err: SendError, response: string): Outcome {
+    const severity =
+      err.responseCode === undefined ? null : bounceSeverity(err.enhancedCode ?? null, { replyCode: err.responseCode, diagnostic: err.response ?? null });
+    if (severity === null) return { id: row.id, kind: 'failed', response };
+    const bounce: ReplyBounce = { severity, status: err.enhancedCode ?? null, subscriberId: row.subscriber_id, editionId: row.edition_id, email: row.email };
+    return severity === 'hard' ? { id: row.id, kind: 'bounced', response, bounce } : { id: row.id, kind: 'failed', response, bounce };
   }
 
   /** Writes finished outcomes, skips rows no longer sendable, and claims the next rows: one IMMEDIATE transaction. */
@@ -206,10 +231,13 @@ export class Sender {
             counted.retried++;
           } else {
             q('delivery-mark-final').run({ id: o.id, status: o.kind, response: o.response, now: iso });
-            if (o.kind === 'bounced') {
-              q('delivery-suppress-subscriber').run({ id: o.subscriberId, reason: o.response, now: iso });
-              counted.bounced++;
-            } else counted.failed++;
+            if (o.bounce) {
+              const b = o.bounce;
+              const fact = { subscriberId: b.subscriberId, deliveryId: o.id, editionId: b.editionId, email: b.email, status: b.status, action: null };
+              recordBounce(this.d.store, this.d.config, { ...fact, severity: b.severity, diagnostic: o.response, source: 'smtp' }, now);
+            }
+            if (o.kind === 'bounced') counted.bounced++;
+            else counted.failed++;
           }
         }
         for (const s of skips) {

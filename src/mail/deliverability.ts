@@ -4,15 +4,19 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import type { Config } from '../config.js';
 import { dkimKey } from './dkim.js';
 import { envelopeFrom } from './envelope.js';
+import { bounceDomain, complaintsAddress } from './return-path.js';
 
-type DeliverabilityConfig = Pick<Config, 'MAIL_FROM' | 'MAIL_DOMAIN' | 'PUBLIC_URL' | 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'>;
+type DeliverabilityConfig = Pick<
+  Config,
+  'MAIL_FROM' | 'MAIL_DOMAIN' | 'BOUNCE_DOMAIN' | 'COMPLAINTS_ADDRESS' | 'PUBLIC_URL' | 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'
+>;
 
 export function fromDomain(mailFrom: string): string {
   const address = envelopeFrom(mailFrom);
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
 
-/** Relaxed DMARC alignment: the DKIM domain is the From domain or a parent of it (RFC 7489 3.1.1). */
+/** Relaxed DMARC alignment: one domain is the other or under it (RFC 7489 3.1.1, simplified to parent domains). */
 function aligned(dkimDomain: string, from: string): boolean {
   const d = dkimDomain.toLowerCase();
   return from === d || from.endsWith(`.${d}`) || d.endsWith(`.${from}`);
@@ -37,6 +41,13 @@ export function deliverabilityWarnings(config: DeliverabilityConfig): Deliverabi
   } else if (!aligned(key.domainName, from)) {
     out.push({ setting: 'DKIM_DOMAIN', message: `DKIM signs for ${key.domainName} but mail is From ${from}: DMARC needs the two aligned` });
   }
+  const envelope = bounceDomain(config);
+  if (!aligned(envelope, from)) {
+    out.push({
+      setting: 'BOUNCE_DOMAIN',
+      message: `bounces come back to ${envelope} but mail is From ${from}: SPF only counts for DMARC when the two are aligned`,
+    });
+  }
   if (!config.PUBLIC_URL.startsWith('https://')) {
     out.push({ setting: 'PUBLIC_URL', message: `${config.PUBLIC_URL} is not https: one-click unsubscribe (RFC 8058) needs an https List-Unsubscribe link` });
   }
@@ -56,17 +67,30 @@ export function dkimPublicKey(privateKeyPem: string): string {
 
 export interface DnsRecord {
   name: string;
-  type: 'TXT';
+  type: 'TXT' | 'MX';
   value: string;
   why: string;
 }
 
-/** The records to publish for MAIL_FROM's domain: SPF, DKIM (when a key is configured) and DMARC. */
+const SPF = 'v=spf1 mx a ~all';
+
+/**
+ * The records to publish: SPF for the envelope domain of digests (BOUNCE_DOMAIN, what SPF checks) and for MAIL_FROM's
+ * domain (confirmations and test sends use it), the MX that brings bounces back, DKIM (when a key is configured), DMARC.
+ */
 export function dnsRecords(config: DeliverabilityConfig): DnsRecord[] {
   const domain = fromDomain(config.MAIL_FROM);
-  const records: DnsRecord[] = [
-    { name: domain, type: 'TXT', value: 'v=spf1 mx a ~all', why: 'SPF: which hosts may send for the domain (add your relay, e.g. include:_spf.example.net)' },
-  ];
+  const envelope = bounceDomain(config);
+  const why = 'SPF: which hosts may send for the domain (add your relay, e.g. include:_spf.example.net)';
+  const records: DnsRecord[] = [{ name: domain, type: 'TXT', value: SPF, why }];
+  if (envelope !== domain) records.push({ name: envelope, type: 'TXT', value: SPF, why: `${why}; digests' envelope sender is bounces+…@${envelope}` });
+  const host = new URL(config.PUBLIC_URL).hostname;
+  records.push({
+    name: envelope,
+    type: 'MX',
+    value: `10 ${host}.`,
+    why: `bounces (to bounces+…@${envelope}) and complaints (to ${complaintsAddress(config)}) come back here: the host running paperboy's inbound listener, port 25 forwarded to INBOUND_SMTP_PORT`,
+  });
   const key = dkimKey(config);
   if (key) {
     // TXT strings hold at most 255 characters each; a 2048-bit key's record is split into several, as DNS allows.
@@ -82,8 +106,9 @@ export function dnsRecords(config: DeliverabilityConfig): DnsRecord[] {
   return records;
 }
 
-/** A zone-file line; long values split into quoted strings of at most 255 characters. */
+/** A zone-file line; long TXT values split into quoted strings of at most 255 characters. */
 export function zoneLine(r: DnsRecord): string {
+  if (r.type === 'MX') return `${r.name}. IN MX ${r.value}`;
   const parts = r.value.match(/.{1,255}/g) ?? [''];
   return `${r.name}. IN TXT ${parts.map((p) => `"${p}"`).join(' ')}`;
 }

@@ -1,4 +1,5 @@
-// Owns subscribing and unsubscribing by email: a small SMTP listener for subscribe@ / unsubscribe@ MAIL_DOMAIN.
+// Owns mail that comes to paperboy: a small SMTP listener for subscribe@ / unsubscribe@ MAIL_DOMAIN, the VERP bounce
+// addresses (bounces+TOKEN@BOUNCE_DOMAIN) and the complaints address (ARF feedback loops).
 //
 // Trust model (why a From line alone never unsubscribes anyone):
 // - From: and the envelope sender can be forged by anyone who can reach this port. So
@@ -9,6 +10,11 @@
 //     in the List-Unsubscribe mailto: of every digest, so only someone who got that digest can use it.
 //   - mail to the bare unsubscribe@ (or with subject "unsubscribe") and no token does nothing but log: with
 //     no token there is no proof the sender owns the address. Such people use the link in any digest.
+// - Bounces and complaints come from machines, mostly with the null sender: they are taken in, parsed and handed on,
+//   never answered. A bounce counts only against the delivery its signed VERP token names; a complaint only against a
+//   subscriber its original message proves (a signed unsubscribe token, see src/delivery/bounce-processing.ts). Neither
+//   can cause mail, so they are outside the per-client rate limit: a relay returning a big edition's bounces must not
+//   be told to wait.
 // - Junk gets no reply: unknown recipients are refused during RCPT (550 5.1.1), messages without exactly one
 //   valid From, automatic mail (null sender, Auto-Submitted, Precedence: bulk/junk/list) are accepted with
 //   250 and dropped, so nothing here ever sends mail back to an unverified address except the confirmation.
@@ -22,6 +28,8 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { parseBounce, parseComplaint, type BounceReport, type ComplaintReport } from './bounce-report.js';
+import { complaintsAddress, verpToken } from './return-path.js';
 
 /** What the listener needs from the subscription service (the web helper implements it). */
 export interface InboundSubscriptions {
@@ -31,9 +39,19 @@ export interface InboundSubscriptions {
   unsubscribeByToken(token: string): Promise<boolean>;
 }
 
+/** What the listener hands bounces and complaints to (src/delivery/bounce-processing.ts implements it). */
+export interface InboundReturns {
+  bounce(token: string, report: BounceReport): { kind: string };
+  complaint(report: ComplaintReport): { kind: string };
+}
+
+type TargetConfig = Pick<Config, 'MAIL_DOMAIN' | 'BOUNCE_DOMAIN' | 'COMPLAINTS_ADDRESS'>;
+
 export interface InboundDeps {
   config: Pick<
     Config,
+    | 'BOUNCE_DOMAIN'
+    | 'COMPLAINTS_ADDRESS'
     | 'INBOUND_SMTP_HOST'
     | 'INBOUND_SMTP_PORT'
     | 'INBOUND_MAX_BYTES'
@@ -43,6 +61,8 @@ export interface InboundDeps {
     | 'INBOUND_RATE_LIMIT_PER_MIN'
   >;
   subscriptions: InboundSubscriptions;
+  /** Bounces and complaints; without it those addresses are refused like any other. */
+  returns?: InboundReturns;
   log: Logger;
   /** Milliseconds now, for the per-client window (tests move it). */
   now?: () => number;
@@ -56,7 +76,7 @@ export interface InboundServer {
 
 /** Every reply text the listener sends, in one place. */
 const REPLIES = {
-  unknownRecipient: (domain: string) => `5.1.1 Recipient unknown: this server takes mail only for subscribe@${domain} and unsubscribe@${domain}`,
+  unknownRecipient: (domain: string) => `5.1.1 Recipient unknown: this server takes mail only for subscribe@${domain}, unsubscribe@${domain} and bounces`,
   accepted: '2.0.0 Thanks, received',
   tryLater: '4.3.0 Temporary problem, try again later',
   unreadable: '5.6.0 Message could not be parsed; it will not be accepted in this form',
@@ -66,13 +86,25 @@ const REPLIES = {
   banner: 'paperboy subscription mail',
 } as const;
 
-type Target = { kind: 'subscribe' } | { kind: 'unsubscribe' } | { kind: 'unsubscribe-token'; token: string };
+type Target =
+  | { kind: 'subscribe' }
+  | { kind: 'unsubscribe' }
+  | { kind: 'unsubscribe-token'; token: string }
+  | { kind: 'bounce'; token: string }
+  | { kind: 'complaint' };
+
+/** Targets that can make paperboy send mail (a confirmation): only these count against a client's rate limit. */
+const CAUSES_MAIL = new Set<Target['kind']>(['subscribe', 'unsubscribe', 'unsubscribe-token']);
 
 /** Tokens are URL-safe (base64url with dots); anything else in the +detail is not a token we made. */
 const TOKEN = /^[A-Za-z0-9._~-]{8,512}$/;
 
 /** Which of our addresses `address` is, or null for any other. */
-export function targetOf(address: string, domain: string): Target | null {
+export function targetOf(address: string, config: TargetConfig): Target | null {
+  const domain = config.MAIL_DOMAIN;
+  const bounce = verpToken(address, config);
+  if (bounce) return { kind: 'bounce', token: bounce };
+  if (address.toLowerCase() === complaintsAddress(config)) return { kind: 'complaint' };
   const at = address.lastIndexOf('@');
   if (at < 1) return null;
   const local = address.slice(0, at);
@@ -152,6 +184,9 @@ export function createInboundServer(deps: InboundDeps): InboundServer {
   const log = deps.log.child({ component: 'inbound-smtp' });
   const domain = config.MAIL_DOMAIN;
   const perClient = clientWindow(config.INBOUND_RATE_LIMIT_PER_MIN, deps.now ?? Date.now);
+  // The transaction (session.transaction) already counted against its client, so a message counts once.
+  const counted = new WeakMap<SMTPServerSession, number>();
+  const accepts = (t: Target | null): t is Target => t !== null && (deps.returns !== undefined || CAUSES_MAIL.has(t.kind));
 
   function smtpError(code: number, message: string): Error {
     return Object.assign(new Error(message), { responseCode: code });
@@ -159,7 +194,9 @@ export function createInboundServer(deps: InboundDeps): InboundServer {
 
   /** Acts on one accepted message. Throws only when the sender should retry (our database hiccuped). */
   async function handle(mail: ParsedMail, session: SMTPServerSession): Promise<void> {
-    const targets = session.envelope.rcptTo.map((r) => targetOf(r.address, domain)).filter((t): t is Target => t !== null);
+    const targets = session.envelope.rcptTo.map((r) => targetOf(r.address, config)).filter(accepts);
+    // Mail from machines about our mail: handled on its own and never answered, whatever else it was sent to.
+    if (deps.returns && targets.some((t) => t.kind === 'bounce' || t.kind === 'complaint')) return handleReturns(mail, targets, deps.returns);
     // A token proves who is leaving; it is honoured whatever the subject or sender says.
     const tokens = [...new Set(targets.flatMap((t) => (t.kind === 'unsubscribe-token' ? [t.token] : [])))];
     for (const token of tokens) {
@@ -195,6 +232,21 @@ export function createInboundServer(deps: InboundDeps): InboundServer {
     log.info('unsubscribe mail without a token ignored; the List-Unsubscribe link or address carries one');
   }
 
+  function handleReturns(mail: ParsedMail, targets: Target[], returns: InboundReturns): void {
+    for (const t of targets) {
+      if (t.kind === 'bounce') {
+        const report = parseBounce(mail);
+        // Vacation replies and other auto-answers also go to the envelope sender: they are no bounce and count nothing.
+        if (!report) log.info('mail to a bounce address that is no bounce report: ignored');
+        else log.info({ outcome: returns.bounce(t.token, report) }, 'bounce processed');
+      } else if (t.kind === 'complaint') {
+        const report = parseComplaint(mail);
+        if (!report) log.info('mail to the complaints address that is no ARF report: ignored');
+        else log.info({ outcome: returns.complaint(report) }, 'complaint processed');
+      }
+    }
+  }
+
   const server = new SMTPServer({
     name: domain,
     banner: REPLIES.banner,
@@ -212,18 +264,23 @@ export function createInboundServer(deps: InboundDeps): InboundServer {
         log.info({ client: session.remoteAddress }, 'inbound: too many messages on one connection');
         return cb(smtpError(421, REPLIES.tooManyOnConnection(config.INBOUND_MAX_MESSAGES_PER_CONNECTION)));
       }
-      // Counted when a message starts, not when it is acted on: parallel connections cannot race past the limit.
-      if (!perClient.take(session.remoteAddress)) {
-        log.info({ client: session.remoteAddress }, 'inbound: client over its rate limit');
-        return cb(smtpError(451, REPLIES.rateLimited(config.INBOUND_RATE_LIMIT_PER_MIN)));
-      }
       cb();
     },
     onRcptTo(address: SMTPServerAddress, session, cb) {
       if (session.envelope.rcptTo.length >= config.INBOUND_MAX_RECIPIENTS) {
         return cb(smtpError(452, REPLIES.tooManyRecipients(config.INBOUND_MAX_RECIPIENTS)));
       }
-      if (!targetOf(address.address, domain)) return cb(smtpError(550, REPLIES.unknownRecipient(domain)));
+      const target = targetOf(address.address, config);
+      if (!accepts(target)) return cb(smtpError(550, REPLIES.unknownRecipient(domain)));
+      // Counted when a message's first address that can cause mail arrives, not when it is acted on: parallel
+      // connections cannot race past the limit. Bounces and complaints cause no mail and are not counted.
+      if (CAUSES_MAIL.has(target.kind) && counted.get(session) !== session.transaction) {
+        if (!perClient.take(session.remoteAddress)) {
+          log.info({ client: session.remoteAddress }, 'inbound: client over its rate limit');
+          return cb(smtpError(451, REPLIES.rateLimited(config.INBOUND_RATE_LIMIT_PER_MIN)));
+        }
+        counted.set(session, session.transaction);
+      }
       cb();
     },
     onData(stream: SMTPServerDataStream, session, cb) {

@@ -1,5 +1,6 @@
 // Owns the contract between whoever sends mail (confirmations, digests) and how it leaves (outbox file, SMTP).
 import { z } from 'zod';
+import { bounceSeverity } from './bounce-report.js';
 
 /** An email composed by nodemailer from parts. */
 export interface OutgoingMessage {
@@ -70,9 +71,10 @@ export class SendError extends Error {
     super(message);
     this.name = 'SendError';
   }
-  /** 5.1.x: the address does not exist; the address is suppressed. */
+  /** A server's permanent refusal that means the address is gone (5.1.1, 5.2.1...; src/mail/bounce-report.ts decides). */
   get hardBounce(): boolean {
-    return this.failure === 'permanent' && /^5\.1\.\d+$/.test(this.enhancedCode ?? '');
+    if (this.failure !== 'permanent' || this.responseCode === undefined) return false;
+    return bounceSeverity(this.enhancedCode ?? null, { replyCode: this.responseCode, diagnostic: this.response ?? null }) === 'hard';
   }
 }
 

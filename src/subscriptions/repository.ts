@@ -38,6 +38,8 @@ export const SubscriberRow = z.object({
   bounce_reason: z.string().nullable(),
   /** Preferences asked for through the form, applied when the owner confirms (JSON; see migration 071). */
   pending_preferences: z.string().nullable(),
+  /** When a feedback-loop complaint unsubscribed the address (migration 072). */
+  complained_at: z.string().nullable(),
 });
 export type Subscriber = z.infer<typeof SubscriberRow>;
 

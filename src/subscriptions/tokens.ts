@@ -16,7 +16,8 @@ export function looksLikeConfirmToken(token: string): boolean {
   return /^[A-Za-z0-9_-]{43}$/.test(token);
 }
 
-export type TokenPurpose = 'manage' | 'unsubscribe';
+/** `bounce` tokens name a delivery, not a subscriber: the VERP envelope sender of that one message. */
+export type TokenPurpose = 'manage' | 'unsubscribe' | 'bounce';
 
 // 128 bits of MAC in lower-case hex: case-insensitive so it survives mail systems that fold the local part of
 // `unsubscribe+<token>@domain`, and short enough to keep that local part under 64 characters.
@@ -28,9 +29,9 @@ function mac(id: number, purpose: TokenPurpose, secret: string): string {
   return createHmac('sha256', secret).update(`paperboy:${purpose}:${id}`).digest('hex').slice(0, MAC_HEX);
 }
 
-/** `<id>-<mac>`: names the subscriber and proves the link came from us, for one purpose only. */
+/** `<id>-<mac>`: names the subscriber (a delivery, for `bounce`) and proves it came from us, for one purpose only. */
 export function signSubscriberToken(id: number, purpose: TokenPurpose, secret: string): string {
-  if (!Number.isSafeInteger(id) || id < 1) throw new Error(`not a subscriber id: ${id}`);
+  if (!Number.isSafeInteger(id) || id < 1) throw new Error(`not an id: ${id}`);
   return `${id}-${mac(id, purpose, secret)}`;
 }
 

@@ -37,6 +37,7 @@ describe('DKIM key and DNS records', () => {
       DATA_DIR: dir,
       MAIL_FROM: 'paperboy <digest@news.example.org>',
       MAIL_DOMAIN: 'news.example.org',
+      BOUNCE_DOMAIN: 'bounces.news.example.org',
       PUBLIC_URL: 'https://news.example.org',
       DKIM_DOMAIN: 'example.org',
       DKIM_SELECTOR: 'pb',
@@ -44,7 +45,10 @@ describe('DKIM key and DNS records', () => {
     };
     const r = await run(['dns'], env);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('news.example.org. IN TXT "v=spf1 mx a ~all"');
+    expect(r.stdout).toContain('\nnews.example.org. IN TXT "v=spf1 mx a ~all"');
+    // The envelope (VERP) domain gets its own SPF and the MX that brings bounces back to the inbound listener.
+    expect(r.stdout).toContain('\nbounces.news.example.org. IN TXT "v=spf1 mx a ~all"');
+    expect(r.stdout).toContain('\nbounces.news.example.org. IN MX 10 news.example.org.\n');
     expect(r.stdout).toContain('_dmarc.news.example.org. IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@news.example.org; adkim=r; aspf=r"');
     const line = r.stdout.split('\n').find((l) => l.startsWith('pb._domainkey.example.org. IN TXT '))!;
     // The quoted strings joined, as a resolver hands them to a verifier.
@@ -72,6 +76,9 @@ describe('deliverability warnings', () => {
     };
     expect(deliverabilityWarnings(loadConfig(good))).toEqual([]);
     expect(settings(deliverabilityWarnings(loadConfig({ ...good, DKIM_DOMAIN: 'other.org' })))).toEqual(['DKIM_DOMAIN']);
+    // Bounces under the From domain keep SPF aligned; a foreign bounce domain does not.
+    expect(deliverabilityWarnings(loadConfig({ ...good, BOUNCE_DOMAIN: 'bounces.news.example.org' }))).toEqual([]);
+    expect(settings(deliverabilityWarnings(loadConfig({ ...good, BOUNCE_DOMAIN: 'mailer.other.net' })))).toEqual(['BOUNCE_DOMAIN']);
   });
 
   describe('a service started to send real mail', () => {

@@ -188,8 +188,8 @@ describe('inbound SMTP listener', () => {
   });
 
   it('knows its addresses', () => {
-    expect(targetOf(`SUBSCRIBE@${DOMAIN.toUpperCase()}`, DOMAIN)).toEqual({ kind: 'subscribe' });
-    expect(targetOf(`unsubscribe+Ab.cD-_12345@${DOMAIN}`, DOMAIN)).toEqual({ kind: 'unsubscribe-token', token: 'Ab.cD-_12345' });
-    expect(targetOf(`subscribe+x@${DOMAIN}`, DOMAIN)).toBeNull();
+    expect(targetOf(`SUBSCRIBE@${DOMAIN.toUpperCase()}`, { MAIL_DOMAIN: DOMAIN })).toEqual({ kind: 'subscribe' });
+    expect(targetOf(`unsubscribe+Ab.cD-_12345@${DOMAIN}`, { MAIL_DOMAIN: DOMAIN })).toEqual({ kind: 'unsubscribe-token', token: 'Ab.cD-_12345' });
+    expect(targetOf(`subscribe+x@${DOMAIN}`, { MAIL_DOMAIN: DOMAIN })).toBeNull();
   });
 });

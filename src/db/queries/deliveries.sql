@@ -88,7 +88,7 @@ UPDATE deliveries SET status = 'skipped', skip_reason = @reason, updated_at = @n
 WHERE id = @id AND status = 'queued';
 
 -- name: delivery-suppress-subscriber
--- A hard bounce (5.1.x) suppresses the address; an unsubscribe wins over it.
+-- A hard bounce, or soft ones repeated (src/delivery/bounce-processing.ts), suppress the address; an unsubscribe wins over it.
 UPDATE subscribers SET status = 'bounced', bounced_at = @now, bounce_reason = @reason, updated_at = @now
 WHERE id = @id AND status IN ('active', 'pending');
 
