@@ -193,10 +193,10 @@ export function createInboundServer(deps: InboundDeps): InboundServer {
   }
 
   /** Acts on one accepted message. Throws only when the sender should retry (our database hiccuped). */
-  async function handle(mail: ParsedMail, session: SMTPServerSession): Promise<void> {
+  async function handle(mail: ParsedMail, session: SMTPServerSession, raw: Buffer): Promise<void> {
     const targets = session.envelope.rcptTo.map((r) => targetOf(r.address, config)).filter(accepts);
     // Mail from machines about our mail: handled on its own and never answered, whatever else it was sent to.
-    if (deps.returns && targets.some((t) => t.kind === 'bounce' || t.kind === 'complaint')) return handleReturns(mail, targets, deps.returns);
+    if (deps.returns && targets.some((t) => t.kind === 'bounce' || t.kind === 'complaint')) return handleReturns(mail, raw, targets, deps.returns);
     // A token proves who is leaving; it is honoured whatever the subject or sender says.
     const tokens = [...new Set(targets.flatMap((t) => (t.kind === 'unsubscribe-token' ? [t.token] : [])))];
     for (const token of tokens) {
@@ -232,7 +232,7 @@ export function createInboundServer(deps: InboundDeps): InboundServer {
     log.info('unsubscribe mail without a token ignored; the List-Unsubscribe link or address carries one');
   }
 
-  function handleReturns(mail: ParsedMail, targets: Target[], returns: InboundReturns): void {
+  function handleReturns(mail: ParsedMail, raw: Buffer, targets: Target[], returns: InboundReturns): void {
     for (const t of targets) {
       if (t.kind === 'bounce') {
         const report = parseBounce(mail);
@@ -240,7 +240,7 @@ export function createInboundServer(deps: InboundDeps): InboundServer {
         if (!report) log.info('mail to a bounce address that is no bounce report: ignored');
         else log.info({ outcome: returns.bounce(t.token, report) }, 'bounce processed');
       } else if (t.kind === 'complaint') {
-        const report = parseComplaint(mail);
+        const report = parseComplaint(mail, raw);
         if (!report) log.info('mail to the complaints address that is no ARF report: ignored');
         else log.info({ outcome: returns.complaint(report) }, 'complaint processed');
       }
@@ -291,12 +291,18 @@ export function createInboundServer(deps: InboundDeps): InboundServer {
         if (stream.readableEnded) return cb(smtpError(code, message));
         stream.once('end', () => cb(smtpError(code, message)));
       };
+      // Kept whole (at most INBOUND_MAX_BYTES): a complaint's inline original loses its headers in mailparser's reading.
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => {
+        if (!stream.sizeExceeded) chunks.push(c);
+      });
+      const raw = new Promise<Buffer>((resolve) => stream.once('end', () => resolve(Buffer.concat(chunks))));
       simpleParser(stream, { skipHtmlToText: true, skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: config.INBOUND_MAX_BYTES }).then(
         async (mail) => {
           // Over the cap: smtp-server answers 552 itself; the truncated message is not acted on.
           if (stream.sizeExceeded) return cb();
           try {
-            await handle(mail, session);
+            await handle(mail, session, await raw);
           } catch (err) {
             log.error({ err }, 'inbound mail failed');
             return fail(451, REPLIES.tryLater);
