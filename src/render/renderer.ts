@@ -301,14 +301,15 @@ function breakLine(line: string, max: number): string {
 /**
  * How many bytes the HTML can grow when a recipient's values replace the slot tokens, for the longest values any
  * recipient can have: links of `siteUrl` with a signed token (a 15-digit id, `-`, 32 hex), an address of 254 bytes
- * with every character HTML-escaped once as `&amp;` at worst (a quote or ampersand is rare, but allowed).
+ * with every character HTML-escaped as `&amp;` at worst (a quote or ampersand is rare, but allowed).
  */
 export function slotGrowth(html: string, slots: RecipientSlots, siteUrl: string): number {
   if (slots !== SLOT_TOKENS) return 0; // real values are already in
   const token = 15 + 1 + 32;
+  const site = Buffer.byteLength(Handlebars.escapeExpression(siteUrl));
   const longest: Record<keyof RecipientSlots, number> = {
-    unsubscribeUrl: siteUrl.length * 5 + '/unsubscribe/'.length + token,
-    manageUrl: siteUrl.length * 5 + '/preferences/'.length + token,
+    unsubscribeUrl: site + '/unsubscribe/'.length + token,
+    manageUrl: site + '/preferences/'.length + token,
     unsubscribeMailto: 'mailto:unsubscribe+'.length + token + 1 + 253,
     email: 254 * 5,
   };
