@@ -26,7 +26,11 @@ export async function longAbstractDigest(opts: { papers: number; publicUrl?: str
       const repo = createPapersRepo(store);
       for (const { id } of all.slice(opts.papers)) repo.remove(id, clock.now());
       const n = opts.subscriberId ?? 1;
-      const ids = insertSubscribers(store, n, (i) => ({ email: i === n ? (opts.email ?? 'reader@example.org') : `other${i}@example.org`, kind: 'new', digest_size: 30 }));
+      const ids = insertSubscribers(store, n, (i) => ({
+        email: i === n ? (opts.email ?? 'reader@example.org') : `other${i}@example.org`,
+        kind: 'new',
+        digest_size: 30,
+      }));
       const id = ids[n - 1]!;
       const source = testDigest(store, config, clock);
       const digest = await source.prepare('new', '2026-12-03');
