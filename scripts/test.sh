@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need (Chromium, Postfix tools) when missing, then runs them.
+# The README's test command: installs what the tests need (Chromium, Postfix tools, SpamAssassin) when missing, then runs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -7,6 +7,8 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # smtp-sink (a real Postfix-side SMTP server) for the messenger tests and the bench; no daemon is started.
 [ -x /usr/sbin/smtp-sink ] || [ -x /usr/lib/postfix/smtp-sink ] || need+=(postfix)
+# SpamAssassin's local rules score the digest and the confirmation email (test/mail-spamassassin.test.ts).
+command -v spamassassin >/dev/null 2>&1 || need+=(spamassassin)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     policy=/usr/sbin/policy-rc.d

@@ -229,6 +229,11 @@ describe('registerSendCommand', () => {
     const mail = await simpleParser(sink.received[0]!.raw);
     expect(mail.subject).toBe('“Paper 4: Schrödinger bridges & <b>diffusion</b>” + 3 more new papers');
     expect(mail.text!.indexOf('Paper 4')).toBeLessThan(mail.text!.indexOf('Paper 1')); // kind new: newest first
+    // The address is no subscriber: a one-click unsubscribe would point at nothing to leave.
+    const head = sink.received[0]!.raw.toString('latin1').split('\r\n\r\n')[0]!;
+    expect(head).not.toMatch(/^List-Unsubscribe-Post:/im);
+    expect(head).not.toMatch(/^List-Unsubscribe:/im);
+    expect(head).toMatch(/^List-Id:/im);
   });
 });
 

@@ -17,6 +17,11 @@ export interface MessageHeadersConfig {
    * so a spam rate shows per edition and per kind of digest.
    */
   feedbackId?: string;
+  /**
+   * `false` for a message to someone who is no subscriber (`send --test-address`): no `List-Unsubscribe` and no
+   * one-click `List-Unsubscribe-Post`, which would point at a link that unsubscribes nobody. Default true.
+   */
+  listUnsubscribe?: boolean;
 }
 
 export interface Recipient {
@@ -38,6 +43,8 @@ export interface MessageTemplate {
   /** How many placeholders the renderer actually placed, per link. */
   found: Record<SlotName, number>;
   sign: ((raw: Buffer) => Promise<Buffer>) | null;
+  /** Whether each recipient's message carries `List-Unsubscribe` (the template then carries `List-Unsubscribe-Post`). */
+  listUnsubscribe: boolean;
 }
 
 export class TemplateError extends Error {}
@@ -78,6 +85,7 @@ function forceQuotedPrintable(node: { childNodes: unknown[]; getHeader(k: string
 
 /** Builds the message once for a rendered variant. */
 export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeadersConfig): Promise<MessageTemplate> {
+  const oneClick = cfg.listUnsubscribe !== false;
   const root = new MailComposer({
     from: cfg.from,
     subject: rendered.subject,
@@ -86,7 +94,7 @@ export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeaders
     textEncoding: 'quoted-printable',
     headers: {
       'List-Id': cfg.listId,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      ...(oneClick ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
       'Auto-Submitted': 'auto-generated',
       ...(cfg.feedbackId ? { 'Feedback-ID': cfg.feedbackId } : {}),
     },
@@ -129,7 +137,7 @@ export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeaders
   const wire = stuffSegments(segments);
 
   const sign = cfg.dkim ? createSigner(cfg.dkim) : null;
-  return { segments, wire, found, sign };
+  return { segments, wire, found, sign, listUnsubscribe: oneClick };
 }
 
 const DOT = 0x2e;
@@ -174,12 +182,12 @@ function checkRecipient(r: Recipient): void {
 }
 
 /** Header lines written per recipient (none starts with a dot, so they are the same stuffed or not). */
-function recipientHeaders(r: Recipient): string {
+function recipientHeaders(r: Recipient, listUnsubscribe: boolean): string {
   return (
     `To: ${r.email}\r\n` +
     `Date: ${rfc2822Date(r.date)}\r\n` +
     `Message-ID: ${r.messageId}\r\n` +
-    `List-Unsubscribe: <${r.links.unsubscribeUrl}>,\r\n <${r.links.unsubscribeMailto}>\r\n`
+    (listUnsubscribe ? `List-Unsubscribe: <${r.links.unsubscribeUrl}>,\r\n <${r.links.unsubscribeMailto}>\r\n` : '')
   );
 }
 
@@ -187,8 +195,8 @@ function recipientHeaders(r: Recipient): string {
  * The segments with the recipient's values in, as chunks (the template's own buffers are shared, not copied);
  * `stuffed` also doubles a dot that a value puts at a line start.
  */
-function fill(segments: Segment[], r: Recipient, stuffed: boolean): Buffer[] {
-  const parts: Buffer[] = [Buffer.from(recipientHeaders(r), 'latin1')];
+function fill(segments: Segment[], r: Recipient, stuffed: boolean, listUnsubscribe: boolean): Buffer[] {
+  const parts: Buffer[] = [Buffer.from(recipientHeaders(r, listUnsubscribe), 'latin1')];
   for (const s of segments) {
     if (Buffer.isBuffer(s)) {
       parts.push(s);
@@ -208,7 +216,7 @@ function fill(segments: Segment[], r: Recipient, stuffed: boolean): Buffer[] {
 /** The message for one recipient: per-recipient headers, then the template with its placeholders filled in (and signed). */
 export async function personalise(t: MessageTemplate, r: Recipient): Promise<Buffer> {
   checkRecipient(r);
-  const raw = Buffer.concat(fill(t.segments, r, false));
+  const raw = Buffer.concat(fill(t.segments, r, false, t.listUnsubscribe));
   return t.sign ? t.sign(raw) : raw;
 }
 
@@ -220,5 +228,5 @@ export async function personalise(t: MessageTemplate, r: Recipient): Promise<Buf
 export async function personaliseForWire(t: MessageTemplate, r: Recipient): Promise<{ raw: Buffer[]; dotStuffed: boolean }> {
   if (t.sign) return { raw: [await personalise(t, r)], dotStuffed: false };
   checkRecipient(r);
-  return { raw: fill(t.wire, r, true), dotStuffed: true };
+  return { raw: fill(t.wire, r, true, t.listUnsubscribe), dotStuffed: true };
 }

@@ -39,9 +39,14 @@ export async function sendTestDigest(
   });
   const selection = await digest.select(subscriber);
   if (isNothing(selection)) throw new NothingToSendError(`nothing to send: ${selection.nothing}`);
-  const template = await buildTemplate(await digest.render(selection), { ...headersConfig(config), feedbackId: feedbackId('test', kind) });
+  // No List-Unsubscribe: the address is no subscriber, so a one-click header would point at nothing to leave.
+  const template = await buildTemplate(await digest.render(selection), {
+    ...headersConfig(config),
+    feedbackId: feedbackId('test', kind),
+    listUnsubscribe: false,
+  });
   const messageId = `<test.${runId}@${config.MAIL_DOMAIN}>`;
-  // No signed links exist for an address that is no subscriber, so the links lead to the site.
+  // No signed links exist for an address that is no subscriber, so the footer's links lead to the site.
   const links = { unsubscribeUrl: `${config.PUBLIC_URL}/`, unsubscribeMailto: `mailto:unsubscribe@${config.MAIL_DOMAIN}`, manageUrl: `${config.PUBLIC_URL}/` };
   const raw = await personalise(template, { email: target, messageId, links, date: now });
   const res = await d.messenger.sendRaw({ envelope: { from: envelopeFrom(config.MAIL_FROM), to: [target] }, raw, messageId });

@@ -45,6 +45,15 @@ const TEXT = {
   greeting: 'Hello!',
 } as const;
 
+/** The longest excerpt of a paper card, before the size budget shortens it. */
+const EXCERPT_CHARS = 420;
+
+/**
+ * The most bytes a digest's HTML part may have once a recipient's links are in (issue 15): Gmail clips at about
+ * 102 KB, and 90 KB leaves room for what a relay or a footer adds.
+ */
+export const HTML_BUDGET_BYTES = 90 * 1024 - 512;
+
 /** Buttons under a paper besides "Read the paper": PDF, Daily Papers, code, project page, details. */
 const MAX_BUTTONS = 5;
 
@@ -144,7 +153,7 @@ export function createRenderer(opts: RendererOptions) {
     return oneLine(rest.length ? `${head}. Also: ${rest.join(' · ')}` : `${head}.`, 180);
   }
 
-  function viewModel(sel: Selection, audience: 'email' | 'web', slots: RecipientSlots) {
+  function viewModel(sel: Selection, audience: 'email' | 'web', slots: RecipientSlots, excerptChars = EXCERPT_CHARS) {
     const web = audience === 'web';
     return {
       web,
@@ -185,7 +194,7 @@ export function createRenderer(opts: RendererOptions) {
             tldr: facts.tldr ? clean(oneLine(facts.tldr, 300)) : '',
             why: i.why,
             matchedTopics: i.matchedTopics,
-            excerpt: clean(excerpt(p.abstract)),
+            excerpt: excerptChars > 0 ? clean(excerpt(p.abstract, excerptChars)) : '',
             // Our page last, always: it lists every link and source the buttons leave out.
             links: [
               ...facts.links.filter((l) => l !== read && l.kind !== 'details').slice(0, MAX_BUTTONS - 1),
@@ -205,16 +214,37 @@ export function createRenderer(opts: RendererOptions) {
     };
   }
 
-  /** Compiles one selection to HTML (MJML, the slow part) and text, with the recipient's slots as `ropts.slots`. */
-  async function renderDigest(sel: Selection, ropts: RenderOptions = {}): Promise<RenderedDigest> {
-    const audience = ropts.audience ?? 'email';
-    const vm = viewModel(sel, audience, ropts.slots ?? SLOT_TOKENS);
+  async function compile(vm: ReturnType<typeof viewModel>) {
     const result = await mjml2html(mjmlTemplate(vm), {
       validationLevel: opts.validationLevel ?? 'soft',
       fonts: {},
       keepComments: false,
     });
-    const html = limitLineLength(result.html, MAX_LINE_BYTES);
+    return { html: limitLineLength(collapseIndentation(result.html), MAX_LINE_BYTES), errors: result.errors };
+  }
+
+  /** Compiles one selection to HTML (MJML, the slow part) and text, with the recipient's slots as `ropts.slots`. */
+  async function renderDigest(sel: Selection, ropts: RenderOptions = {}): Promise<RenderedDigest> {
+    const audience = ropts.audience ?? 'email';
+    const slots = ropts.slots ?? SLOT_TOKENS;
+    let vm = viewModel(sel, audience, slots);
+    let result = await compile(vm);
+    if (audience === 'email') {
+      // Gmail clips a message whose HTML passes about 100 KB, hiding the footer and its unsubscribe link: shorten
+      // the excerpts until the HTML, with the longest links any recipient can have in the slots, fits the budget.
+      const growth = slotGrowth(result.html, slots, siteUrl);
+      let chars = EXCERPT_CHARS;
+      for (let tries = 0; tries < 6 && chars > 0; tries++) {
+        const over = Buffer.byteLength(result.html) + growth - HTML_BUDGET_BYTES;
+        if (over <= 0) break;
+        // Every card gives up its share of the excess, plus a little, since an excerpt ends only at a sentence or a word.
+        chars = Math.max(0, Math.floor(chars - over / sel.count - 20));
+        if (chars < 60) chars = 0;
+        vm = viewModel(sel, audience, slots, chars);
+        result = await compile(vm);
+      }
+    }
+    const html = result.html;
     const text = textTemplate(vm).replace(/\n{3,}/g, '\n\n');
     return {
       key: sel.key,
@@ -266,6 +296,39 @@ function breakLine(line: string, max: number): string {
   }
   out.push(line.slice(start));
   return out.join('\n');
+}
+
+/**
+ * How many bytes the HTML can grow when a recipient's values replace the slot tokens, for the longest values any
+ * recipient can have: links of `siteUrl` with a signed token (a 15-digit id, `-`, 32 hex), an address of 254 bytes
+ * with every character HTML-escaped as `&amp;` at worst (a quote or ampersand is rare, but allowed).
+ */
+export function slotGrowth(html: string, slots: RecipientSlots, siteUrl: string): number {
+  if (slots !== SLOT_TOKENS) return 0; // real values are already in
+  const token = 15 + 1 + 32;
+  const site = Buffer.byteLength(Handlebars.escapeExpression(siteUrl));
+  const longest: Record<keyof RecipientSlots, number> = {
+    unsubscribeUrl: site + '/unsubscribe/'.length + token,
+    manageUrl: site + '/preferences/'.length + token,
+    unsubscribeMailto: 'mailto:unsubscribe+'.length + token + 1 + 253,
+    email: 254 * 5,
+  };
+  let growth = 0;
+  for (const name of Object.keys(longest) as (keyof RecipientSlots)[]) {
+    const token = SLOT_TOKENS[name];
+    const count = html.split(token).length - 1;
+    growth += count * Math.max(0, longest[name] - token.length);
+  }
+  return growth;
+}
+
+/**
+ * Drops the indentation MJML writes before every line (about a fifth of a digest's bytes). Whitespace at a line
+ * start means nothing in HTML outside <pre> and <textarea>, which MJML and the templates never emit; one newline
+ * stays wherever there was whitespace, so no two words are joined.
+ */
+export function collapseIndentation(html: string): string {
+  return html.replace(/[ \t]*\n\s*/g, '\n');
 }
 
 /** The project's templates directory (resolved from this file, so it works from any working directory). */

@@ -28,7 +28,8 @@ export interface ConfirmEmailRenderer {
  */
 export async function loadConfirmEmail(dir = EMAIL_TEMPLATES_DIR): Promise<ConfirmEmailRenderer> {
   const source = await readFile(join(dir, 'confirm.mjml.hbs'), 'utf8');
-  const out = await mjml2html(source, { validationLevel: 'strict', filePath: dir });
+  // No web fonts (`fonts: {}`): MJML links Google's Roboto when a font stack names it, a remote load on opening.
+  const out = await mjml2html(source, { validationLevel: 'strict', filePath: dir, fonts: {} });
   const hbs = Handlebars.create();
   const html = hbs.compile(out.html, { strict: true });
   // Compiled once: html-to-text's convert() builds its selector tree from the options on every call (~1 ms a message).
