@@ -31,6 +31,11 @@ declare module 'fastify' {
   }
 }
 
+/** What templates/web/error.hbs is rendered with. */
+export function errorPageData(status: number, m: ErrorMessage): PageData {
+  return { ...m, lines: [...m.lines], narrow: true, status };
+}
+
 export function renderError(reply: FastifyReply, status: number, m: ErrorMessage) {
-  return reply.page('error', { ...m, lines: [...m.lines], narrow: true, status }, status);
+  return reply.page('error', errorPageData(status, m), status);
 }
