@@ -93,6 +93,14 @@ describe('error answers of the running service', () => {
     await expectJsonError(await fetch(`${base}/api/no-such-thing`), 404, 'not_found');
   });
 
+  it("the archive's 404 and 400 (no such paper, not a date, not out yet): the site's page for a browser, JSON for a JSON client", async () => {
+    await expectErrorPage(await fetch(`${base}/papers/999999`, { headers: BROWSER }), 404, /No such paper/);
+    await expectJsonError(await fetch(`${base}/papers/999999`, { headers: JSON_CLIENT }), 404, 'not_found');
+    await expectErrorPage(await fetch(`${base}/digest/yesterday`, { headers: BROWSER }), 400, /Dates look like 2026-03-10/);
+    await expectJsonError(await fetch(`${base}/digest/yesterday`, { headers: JSON_CLIENT }), 400, 'bad_request');
+    await expectErrorPage(await fetch(`${base}/digest/2999-01-01`, { headers: BROWSER }), 404, /is not out yet/);
+  });
+
   it("400 for a URL that does not decode: the page for a browser, JSON for the API (not Fastify's own answer)", async () => {
     await expectErrorPage(await fetch(`${base}/papers/%c0`, { headers: BROWSER }), 400, /could not read that request/);
     await expectJsonError(await fetch(`${base}/api/%c0`, { headers: JSON_CLIENT }), 400, 'bad_request');

@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import { loadViews, type PageData, type Views } from './views.js';
-import { errorPageData, type ErrorMessage, type RoutePlugin, type WebDeps } from './route-context.js';
+import { errorPageData, PageError, type ErrorMessage, type RoutePlugin, type WebDeps } from './route-context.js';
 import { registerSubscribeRoutes } from './routes/subscribe.js';
 import { registerConfirmRoutes } from './routes/confirm.js';
 import { registerManageRoutes } from './routes/manage.js';
@@ -62,6 +62,11 @@ function classify(err: FastifyError & { code?: string }): ErrorAnswer {
     return { status: 503, code: 'busy', page: MESSAGES.busy, retryAfter: BUSY_RETRY_AFTER_SECONDS };
   }
   const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode <= 599 ? err.statusCode : 500;
+  const answer = byStatus(status);
+  return err instanceof PageError ? { ...answer, page: err.page } : answer;
+}
+
+function byStatus(status: number): ErrorAnswer {
   if (status === 404) return { status, code: 'not_found', page: MESSAGES.notFound };
   if (status === 413) return { status, code: 'too_large', page: MESSAGES.tooLarge };
   if (status === 415) return { status, code: 'unsupported_media_type', page: MESSAGES.unsupported };
@@ -169,7 +174,9 @@ export async function buildServer(input: Omit<WebDeps, 'views'> & { views?: View
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const answer = classify(err);
     const entry = { err, url: req.url, method: req.method, status: answer.status, code: err.code };
-    if (answer.status >= 500) req.log.error(entry, 'request failed');
+    // A route's own answer (no such paper, not a date) is an ordinary outcome, like a 404.
+    if (err instanceof PageError) req.log.debug({ url: req.url, method: req.method, status: answer.status }, 'request answered with an error page');
+    else if (answer.status >= 500) req.log.error(entry, 'request failed');
     else req.log.warn(entry, 'request refused');
     return sendError(req, reply, answer);
   });
