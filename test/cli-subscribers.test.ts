@@ -66,8 +66,8 @@ describe('paperboy subscribers', () => {
     expect(bad.err).toContain('line breaks');
     const badPref = await run(app, 'add', 'b@example.org', '--size', '40', '--time-zone', 'Nowhere/City');
     expect(badPref.code).toBe(1);
-    expect(badPref.err).toContain('digest_size: Choose a number of papers from 1 to 30.');
-    expect(badPref.err).toContain('time_zone: That is not a time zone we know');
+    expect(badPref.err).toContain('error: --size: Choose a number of papers from 1 to 30.');
+    expect(badPref.err).toContain('error: --time-zone: That is not a time zone we know');
     expect((await run(app, 'list', '--status', 'nope')).code).toBe(1);
 
     expect((await run(app, 'remove', 'pending@example.org')).out).toContain('pending@example.org unsubscribed');

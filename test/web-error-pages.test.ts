@@ -1,5 +1,6 @@
-// What any error looks like from the running service (issue 13 defect 4): browsers get the site's error page, JSON
-// clients get {error, message}, for 404, 413, 415, 429 and a busy database, in every area's routes, and each is logged.
+// What any error looks like from the running service (issue 13 defect 4, issue 17): browsers get the site's error page
+// under the site's CSP (so its stylesheet loads, whichever area's routes failed), JSON clients get {error, message},
+// for 400, 404, 413, 415, 429, 500 and a busy database, in every area's routes, and each is logged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
@@ -9,11 +10,39 @@ import { createApp, type App } from '../src/app.js';
 import { startService, type Service } from '../src/service-runner.js';
 import { freePort } from './helpers/free-port.js';
 import { tempDir } from './helpers/tmp.js';
+import { startTestService, type RunningService } from './helpers/running-service.js';
 
 const TOKEN = 'admin-token-for-error-pages';
 const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 const JSON_CLIENT = { accept: 'application/json' };
 const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * The site's own error page: the layout around the error card, with the status shown, under the site's CSP, which
+ * lets its stylesheet load (an area's own policy, `style-src 'unsafe-inline'`, blocks it and the page is unstyled).
+ */
+async function expectErrorPage(res: Response, status: number, heading: RegExp) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+  const csp = String(res.headers.get('content-security-policy'));
+  expect(csp).toContain("style-src 'self'");
+  expect(csp).not.toContain('unsafe-inline');
+  const html = await res.text();
+  expect(html).toMatch(/<link rel="stylesheet" href="\/static\/style\.css/);
+  expect(html).toContain('<header class="site-header">');
+  expect(html).toContain('<section class="card notice error">');
+  expect(html).toMatch(heading);
+  expect(html).toContain(`Error ${status}`);
+  expect(html).not.toMatch(/"statusCode"|FST_ERR|SQLITE_/);
+}
+
+async function expectJsonError(res: Response, status: number, error: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  const body = (await res.json()) as Record<string, unknown>;
+  expect(body).toEqual({ error, message: expect.any(String) });
+  expect(String(body.message)).not.toMatch(/FST_ERR|SQLITE_/);
+}
 
 describe('error answers of the running service', () => {
   const dir = tempDir();
@@ -56,32 +85,25 @@ describe('error answers of the running service', () => {
     await app?.close();
   });
 
-  /** The site's own error page: the layout around the error card, with the status shown. */
-  async function expectErrorPage(res: Response, status: number, heading: RegExp) {
-    expect(res.status).toBe(status);
-    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    const html = await res.text();
-    expect(html).toContain('<header class="site-header">');
-    expect(html).toContain('<section class="card notice error">');
-    expect(html).toMatch(heading);
-    expect(html).toContain(`Error ${status}`);
-    expect(html).not.toMatch(/"statusCode"|FST_ERR|SQLITE_/);
-  }
-
-  async function expectJsonError(res: Response, status: number, error: string) {
-    expect(res.status).toBe(status);
-    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    const body = (await res.json()) as Record<string, unknown>;
-    expect(body).toEqual({ error, message: expect.any(String) });
-    expect(String(body.message)).not.toMatch(/FST_ERR|SQLITE_/);
-  }
-
   const logged = (status: number, level: number) => lines.some((l) => l.status === status && l.level === level);
 
   it('404: the page for a browser, JSON for a JSON client and the API', async () => {
     await expectErrorPage(await fetch(`${base}/no/such/page`, { headers: BROWSER }), 404, /Page not found/);
     await expectJsonError(await fetch(`${base}/no/such/page`, { headers: JSON_CLIENT }), 404, 'not_found');
     await expectJsonError(await fetch(`${base}/api/no-such-thing`), 404, 'not_found');
+  });
+
+  it("the archive's 404 and 400 (no such paper, not a date, not out yet): the site's page for a browser, JSON for a JSON client", async () => {
+    await expectErrorPage(await fetch(`${base}/papers/999999`, { headers: BROWSER }), 404, /No such paper/);
+    await expectJsonError(await fetch(`${base}/papers/999999`, { headers: JSON_CLIENT }), 404, 'not_found');
+    await expectErrorPage(await fetch(`${base}/digest/yesterday`, { headers: BROWSER }), 400, /Dates look like 2026-03-10/);
+    await expectJsonError(await fetch(`${base}/digest/yesterday`, { headers: JSON_CLIENT }), 400, 'bad_request');
+    await expectErrorPage(await fetch(`${base}/digest/2999-01-01`, { headers: BROWSER }), 404, /is not out yet/);
+  });
+
+  it("400 for a URL that does not decode: the page for a browser, JSON for the API (not Fastify's own answer)", async () => {
+    await expectErrorPage(await fetch(`${base}/papers/%c0`, { headers: BROWSER }), 400, /could not read that request/);
+    await expectJsonError(await fetch(`${base}/api/%c0`, { headers: JSON_CLIENT }), 400, 'bad_request');
   });
 
   it('413: the page for a browser (the form, and the admin sign-in in its own context), JSON for the API', async () => {
@@ -191,5 +213,37 @@ describe('error answers of the running service', () => {
     expect(again.status).toBe(303);
     expect(again.headers.get('location')).toBe('/check-inbox');
     expect(app.store.db.prepare("SELECT status FROM subscribers WHERE email = 'busy-reader@example.org'").pluck().get()).toBe('pending');
+  });
+});
+
+// A route that throws: the store is broken under the running service (a table gone), as a bad upgrade or a damaged
+// file would leave it. Its own service, since nothing works afterwards.
+describe('500 from the running service', () => {
+  const dir = tempDir();
+  let s: RunningService;
+  beforeAll(async () => {
+    s = await startTestService(dir, { ADMIN_TOKEN: TOKEN });
+    s.app.store.db.exec('DROP TABLE subscribers; DROP TABLE upvote_snapshots');
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  const subscribe = (headers: Record<string, string>) =>
+    fetch(`${s.base}/subscribe`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...headers, 'content-type': FORM },
+      body: 'email=thrown%40example.org&frequency=daily&kind=trending',
+    });
+
+  it("the site's page for a browser, JSON for a JSON client, on the site's routes", async () => {
+    await expectErrorPage(await subscribe(BROWSER), 500, /Something went wrong on our side/);
+    await expectJsonError(await subscribe(JSON_CLIENT), 500, 'server_error');
+  });
+
+  it("the site's page under the site's CSP on the archive's routes too (they have their own policy)", async () => {
+    await expectErrorPage(await fetch(`${s.base}/digest/2026-12-01`, { headers: BROWSER }), 500, /Something went wrong on our side/);
+    await expectJsonError(await fetch(`${s.base}/digest/2026-12-01`, { headers: JSON_CLIENT }), 500, 'server_error');
   });
 });

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { decimalInt } from '../web/params.js';
+import { PageError } from '../web/route-context.js';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -46,6 +47,9 @@ export const ApiPapersQuery = z.object({
 const IsoDate = z.string().refine(isIsoDay);
 const PaperId = decimalInt(1, Number.MAX_SAFE_INTEGER);
 
+// Answered by the site's error handler: the site's error page for a browser, JSON for a JSON client.
+const pageError = (status: number, title: string, line: string) => new PageError(status, { title, heading: title, lines: [line] });
+
 function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
   return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(html);
 }
@@ -83,10 +87,10 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
 
   app.get<{ Params: { date: string } }>('/digest/:date', async (req, reply) => {
     const date = req.params.date;
-    if (!IsoDate.safeParse(date).success) return sendPage(reply, 400, pages.render({ title: 'Not a date', message: MESSAGES.badDate }));
-    if (date > todayUtc(clock)) return sendPage(reply, 404, pages.render({ title: 'Not out yet', message: MESSAGES.futureDate(date) }));
+    if (!IsoDate.safeParse(date).success) throw pageError(400, 'Not a date', MESSAGES.badDate);
+    if (date > todayUtc(clock)) throw pageError(404, 'Not out yet', MESSAGES.futureDate(date));
     const r = selector.select({ kind: 'trending', size: config.DIGEST_SIZE_DEFAULT }, date);
-    if (r.status === 'empty') return sendPage(reply, 404, pages.render({ title: 'No digest', message: MESSAGES.noDigest(r.message) }));
+    if (r.status === 'empty') throw pageError(404, 'No digest', MESSAGES.noDigest(r.message));
     // Keyed by the pool too: a re-ingested abstract shows once the pool is rebuilt, even if the papers are the same.
     const cacheKey = `${r.selection.key}:${selector.pool(date).builtAt}`;
     let html = digestCache.get(cacheKey);
@@ -110,7 +114,7 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
           }
         })()
       : null;
-    if (!id.success || !paper) return sendPage(reply, 404, pages.render({ title: 'No such paper', message: MESSAGES.noPaper }));
+    if (!id.success || !paper) throw pageError(404, 'No such paper', MESSAGES.noPaper);
     const sources = store
       .q('digest-paper-sources')
       .all(paper.id)

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, readEnvironment } from '../config.js';
 import { createLogger } from '../log.js';
 import { RunError } from '../delivery/send-runs.js';
 import { PortUnavailableError } from '../port-check.js';
+import { RecipientError } from '../delivery/mime.js';
 
 export type GetApp = () => App;
 
@@ -31,7 +32,7 @@ export function reportCliError(err: unknown): number {
     process.stderr.write(err.message + '\n');
     return 2;
   }
-  if (err instanceof UserError || err instanceof RunError || err instanceof PortUnavailableError) {
+  if (err instanceof UserError || err instanceof RunError || err instanceof PortUnavailableError || err instanceof RecipientError) {
     process.stderr.write(`error: ${err.message}\n`);
     return 1;
   }

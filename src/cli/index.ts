@@ -1,4 +1,5 @@
 // Owns the `paperboy` command line: one program, each area registering its commands.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { lazyApp, reportCliError } from './context.js';
 import { registerCorpusCommands } from './corpus.js';
@@ -11,8 +12,15 @@ import { registerSendCommand } from './send.js';
 import { digestSourceFor } from '../app.js';
 import { subscriberLinks } from '../subscriptions/subscriber-links.js';
 
+// Read at run time: src/cli/ and dist/cli/ are both two levels below package.json, and the build copies no JSON.
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Command {
-  const program = new Command('paperboy').description('self-hosted research-paper digest').showHelpAfterError().exitOverride();
+  const program = new Command('paperboy')
+    .description('self-hosted research-paper digest')
+    .version(VERSION, '-V, --version', 'print the version')
+    .showHelpAfterError()
+    .exitOverride();
   registerCorpusCommands(program, getApp);
   registerFetchCommand(program, getApp);
   registerMailSetupCommands(program);

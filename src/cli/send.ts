@@ -5,6 +5,8 @@ import { DigestKind } from '../delivery/ports.js';
 import { createDeliveryService, RunError, type DeliveryDeps, type RunRequest, type RunSummary } from '../delivery/send-runs.js';
 import type { Decision } from '../delivery/planner.js';
 import type { RunMode } from '../delivery/status.js';
+import { checkEmail } from '../subscriptions/email.js';
+import { UserError } from './context.js';
 
 const MESSAGES = {
   exclusive: 'use only one of --to, --test-address and --force',
@@ -136,6 +138,15 @@ export function registerSendCommand(program: Command, getApp: () => DeliveryDeps
     .option('--force', 'send every active subscriber their digest now, whatever their delivery hour (never a second in one edition)')
     .option('--json', 'print the summary as one JSON object on stdout (the run, its editions, who holds the sender)')
     .action(async (o: SendOptions) => {
+      // Checked before a run is started: a typo is one line to fix, not a failed run with a stack trace.
+      for (const [flag, value] of [
+        ['--to', o.to],
+        ['--test-address', o.testAddress],
+      ] as const) {
+        if (value === undefined) continue;
+        const r = checkEmail(value);
+        if ('error' in r) throw new UserError(`${flag} ${JSON.stringify(value)}: ${r.error}`);
+      }
       await runSendCommand(await getApp(), o);
     });
 }

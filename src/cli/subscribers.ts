@@ -43,6 +43,17 @@ export const EXPORT_COLUMNS = [
   'unsubscribed_at',
 ] as const;
 
+/** The flag of `subscribers add` that sets each preference field, for errors a person can act on. */
+const PREFERENCE_FLAGS = {
+  frequency: '--frequency',
+  weekday: '--weekday',
+  kind: '--kind',
+  topics: '--topics',
+  digest_size: '--size',
+  delivery_hour: '--hour',
+  time_zone: '--time-zone',
+} as const;
+
 export interface CliIo {
   out(text: string): void;
 }
@@ -94,14 +105,15 @@ interface PrefOptions {
 
 export function registerSubscriberCommands(program: Command, getApp: () => App, io: CliIo = stdio): void {
   const cmd = program.command('subscribers').description('list, add, remove, export and import subscribers');
-  const fail = (message: string): never => cmd.error(`error: ${message}`, { exitCode: 1 });
+  const fail = (message: string, on: Command = cmd): never => on.error(`error: ${message}`, { exitCode: 1 });
 
   const defaults = (app: App) => defaultPreferences({ digestSize: app.config.DIGEST_SIZE_DEFAULT, timeZone: app.config.DEFAULT_TIME_ZONE });
-  const emailArg = (raw: string): string => {
+  // Bad input is the subcommand's to explain: its error names the flag and is followed by its own help.
+  const emailArg = (raw: string, sub: Command): string => {
     const r = checkEmail(raw);
-    return 'error' in r ? fail(`${JSON.stringify(raw)}: ${r.error}`) : r.email;
+    return 'error' in r ? fail(`${JSON.stringify(raw)}: ${r.error}`, sub) : r.email;
   };
-  const prefsFrom = (app: App, o: PrefOptions): Preferences => {
+  const prefsFrom = (app: App, o: PrefOptions, sub: Command): Preferences => {
     const input = {
       ...defaults(app),
       ...(o.frequency !== undefined && { frequency: o.frequency }),
@@ -116,8 +128,9 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
     if (!r.success)
       return fail(
         Object.entries(fieldErrors(r.error))
-          .map(([k, m]) => `${k}: ${m}`)
-          .join('; '),
+          .map(([k, m]) => `${PREFERENCE_FLAGS[k as keyof typeof PREFERENCE_FLAGS] ?? k}: ${m}`)
+          .join('\nerror: '),
+        sub,
       );
     return r.data;
   };
@@ -166,10 +179,10 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
     .option('--size <n>', 'papers per digest, 1 to 30')
     .option('--hour <n>', 'local delivery hour, 0 to 23')
     .option('--time-zone <tz>', 'IANA time zone, e.g. Europe/London')
-    .action((raw: string, o: PrefOptions & { confirmed?: boolean }) => {
+    .action((raw: string, o: PrefOptions & { confirmed?: boolean }, sub: Command) => {
       const app = getApp();
-      const email = emailArg(raw);
-      const prefs = prefsFrom(app, o);
+      const email = emailArg(raw, sub);
+      const prefs = prefsFrom(app, o, sub);
       const repo = createSubscriberRepository(app.store);
       const now = app.clock.now().toISOString();
       if (!o.confirmed) {
@@ -204,9 +217,9 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
     .description('unsubscribe an address (kept, so it is never mailed again), or --delete it entirely')
     .argument('<email>')
     .option('--delete', 'erase the row and its delivery history instead of unsubscribing')
-    .action((raw: string, o: { delete?: boolean }) => {
+    .action((raw: string, o: { delete?: boolean }, sub: Command) => {
       const app = getApp();
-      const email = emailArg(raw);
+      const email = emailArg(raw, sub);
       const repo = createSubscriberRepository(app.store);
       const s = repo.byEmail(email) ?? fail(MESSAGES.notFound(email));
       if (o.delete) {

@@ -31,6 +31,25 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * An error answer in a route's own words, thrown from any area's route: the web server's error handler answers it as
+ * every other error (the site's error page under the site's CSP for a browser, JSON for a JSON client).
+ */
+export class PageError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly page: ErrorMessage,
+  ) {
+    super(page.lines.join(' '));
+    this.name = 'PageError';
+  }
+}
+
+/** What templates/web/error.hbs is rendered with. */
+export function errorPageData(status: number, m: ErrorMessage): PageData {
+  return { ...m, lines: [...m.lines], narrow: true, status };
+}
+
 export function renderError(reply: FastifyReply, status: number, m: ErrorMessage) {
-  return reply.page('error', { ...m, lines: [...m.lines], narrow: true, status }, status);
+  return reply.page('error', errorPageData(status, m), status);
 }

@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import { loadViews, type PageData, type Views } from './views.js';
-import { renderError, type ErrorMessage, type RoutePlugin, type WebDeps } from './route-context.js';
+import { errorPageData, PageError, type ErrorMessage, type RoutePlugin, type WebDeps } from './route-context.js';
 import { registerSubscribeRoutes } from './routes/subscribe.js';
 import { registerConfirmRoutes } from './routes/confirm.js';
 import { registerManageRoutes } from './routes/manage.js';
@@ -62,6 +62,11 @@ function classify(err: FastifyError & { code?: string }): ErrorAnswer {
     return { status: 503, code: 'busy', page: MESSAGES.busy, retryAfter: BUSY_RETRY_AFTER_SECONDS };
   }
   const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode <= 599 ? err.statusCode : 500;
+  const answer = byStatus(status);
+  return err instanceof PageError ? { ...answer, page: err.page } : answer;
+}
+
+function byStatus(status: number): ErrorAnswer {
   if (status === 404) return { status, code: 'not_found', page: MESSAGES.notFound };
   if (status === 413) return { status, code: 'too_large', page: MESSAGES.tooLarge };
   if (status === 415) return { status, code: 'unsupported_media_type', page: MESSAGES.unsupported };
@@ -80,16 +85,37 @@ export function wantsJson(req: FastifyRequest): boolean {
   return accept.includes('application/json') && !accept.includes('text/html');
 }
 
-function sendError(req: FastifyRequest, reply: FastifyReply, a: ErrorAnswer) {
-  // A 429's Retry-After is the rate limit's own (seconds until its window ends), set before it threw; keep it.
-  if (a.retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('Retry-After', String(a.retryAfter));
-  if (wantsJson(req)) {
+/**
+ * Sets a header no later hook can change on this reply. An area with its own CSP (the archive, the admin sign-in)
+ * sets it in an onSend hook of its context, which runs after the app's; on the site's error page that policy
+ * (`style-src 'unsafe-inline'`) blocked the site's stylesheet, so the page came out unstyled.
+ */
+function pinHeader(reply: FastifyReply, name: string, value: string): void {
+  reply.header(name, value);
+  const header = reply.header.bind(reply);
+  reply.header = (key: string, v: unknown) => (key.toLowerCase() === name ? reply : header(key, v));
+}
+
+type ErrorSender = (req: FastifyRequest, reply: FastifyReply, a: ErrorAnswer) => FastifyReply;
+
+/** Answers an error: JSON for a JSON client, else the site's error page (rendered here, not with reply.page: the
+ * reply Fastify makes for a URL that does not decode is not decorated). */
+function errorSender(views: Views, config: WebDeps['config'], csp: string): ErrorSender {
+  return (req, reply, a) => {
+    // A 429's Retry-After is the rate limit's own (seconds until its window ends), set before it threw; keep it.
+    if (a.retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('Retry-After', String(a.retryAfter));
+    if (wantsJson(req)) {
+      return reply
+        .code(a.status)
+        .type('application/json; charset=utf-8')
+        .send({ error: a.code, message: a.page.lines.join(' ') });
+    }
+    pinHeader(reply, 'content-security-policy', csp);
     return reply
       .code(a.status)
-      .type('application/json; charset=utf-8')
-      .send({ error: a.code, message: a.page.lines.join(' ') });
-  }
-  return renderError(reply, a.status, a.page);
+      .type('text/html; charset=utf-8')
+      .send(views.render('error', { senderLine: config.SENDER_ADDRESS_LINE, ...errorPageData(a.status, a.page) }));
+  };
 }
 
 /**
@@ -107,6 +133,16 @@ function httpServerOptions(requestTimeoutMs: number): { connectionsCheckingInter
 export async function buildServer(input: Omit<WebDeps, 'views'> & { views?: Views; routes?: RoutePlugin[] }): Promise<FastifyInstance> {
   const deps: WebDeps = { ...input, views: input.views ?? loadViews() };
   const { config, views } = deps;
+  const csp = [
+    "default-src 'none'",
+    "style-src 'self'",
+    `script-src ${views.scriptHashes.join(' ') || "'none'"}`,
+    "img-src 'self' data:",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+  const sendError = errorSender(views, config, csp);
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // One log line per request is noise here; routes log what matters (subscribe, confirm, unsubscribe).
@@ -119,6 +155,12 @@ export async function buildServer(input: Omit<WebDeps, 'views'> & { views?: View
     requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
     connectionTimeout: config.HTTP_CONNECTION_TIMEOUT_MS,
     http: httpServerOptions(config.HTTP_REQUEST_TIMEOUT_MS),
+    // A URL that does not decode ('/%c0') never reaches a route or the error handler; without this it got Fastify's
+    // bare JSON (with its FST_ERR code) even in a browser.
+    frameworkErrors: (err, req, reply) => {
+      req.log.debug({ url: req.url, code: err.code }, 'request refused');
+      return sendError(req, reply, classify(err));
+    },
   });
 
   // Set before anything is registered: a plugin context (every area's routes live in one) takes the handlers its
@@ -132,7 +174,9 @@ export async function buildServer(input: Omit<WebDeps, 'views'> & { views?: View
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const answer = classify(err);
     const entry = { err, url: req.url, method: req.method, status: answer.status, code: err.code };
-    if (answer.status >= 500) req.log.error(entry, 'request failed');
+    // A route's own answer (no such paper, not a date) is an ordinary outcome, like a 404.
+    if (err instanceof PageError) req.log.debug({ url: req.url, method: req.method, status: answer.status }, 'request answered with an error page');
+    else if (answer.status >= 500) req.log.error(entry, 'request failed');
     else req.log.warn(entry, 'request refused');
     return sendError(req, reply, answer);
   });
@@ -145,15 +189,6 @@ export async function buildServer(input: Omit<WebDeps, 'views'> & { views?: View
   // Limits apply only to routes that opt in (subscribe, resubscribe), keyed by client IP.
   await app.register(rateLimit, { global: false });
 
-  const csp = [
-    "default-src 'none'",
-    "style-src 'self'",
-    `script-src ${views.scriptHashes.join(' ') || "'none'"}`,
-    "img-src 'self' data:",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; ');
   app.addHook('onSend', async (_req, reply) => {
     reply.header('X-Content-Type-Options', 'nosniff');
     // Page URLs carry tokens; never leak them to the sites papers link to.
