@@ -53,7 +53,7 @@ describe('subscribe flow', () => {
     expect(done.status).toBe(200);
     const doneHtml = await done.text();
     expect(doneHtml).toContain('subscribed');
-    expect(doneHtml).toMatch(/href="\/preferences\/\d+-[0-9a-f]{32}"/);
+    expect(doneHtml).toMatch(/href="\/preferences\/\d+-[0-9a-f]{28}"/);
     const after = h.service.repo.byId(stored.id)!;
     expect(after.status).toBe('active');
     expect(after.confirmed_at).not.toBeNull();

@@ -64,7 +64,7 @@ const COMPLAINT_TYPES = new Set(['abuse', 'fraud', 'virus', 'other']);
 /** `<d12.e3.<install tag>@domain>`, the Message-ID src/delivery/sender.ts gives each delivery. */
 const MESSAGE_ID = /^<?d(\d{1,15})\.e(\d{1,15})\.([0-9a-f]{16})@[^>]+>?$/i;
 /** The signed token in a List-Unsubscribe of ours: `/unsubscribe/<token>` or `unsubscribe+<token>@`. */
-const UNSUBSCRIBE_TOKEN = /unsubscribe[/+]([0-9]{1,15}-[0-9a-f]{32})\b/gi;
+const UNSUBSCRIBE_TOKEN = /unsubscribe[/+]([0-9]{1,15}-(?:[0-9a-f]{32}|[0-9a-f]{28}))\b/gi;
 
 export interface ReturnsDeps {
   store: Store;

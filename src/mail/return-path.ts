@@ -18,7 +18,7 @@ export function complaintsAddress(config: ReturnConfig): string {
 /**
  * The envelope sender of one delivery. Signed, so a bounce names its delivery without guessing from the report's
  * text, and nobody can make paperboy count bounces against a delivery they never saw (the token is only in the
- * Return-Path of that one message). At most 56 characters of local part: under RFC 5321's 64.
+ * Return-Path of that one message). At most 52 characters of local part: under RFC 5321's 64.
  */
 export function verpSender(deliveryId: number, secret: string, config: ReturnConfig): string {
   return `${VERP_PREFIX}${signSubscriberToken(deliveryId, 'bounce', secret)}@${bounceDomain(config)}`;
@@ -31,7 +31,7 @@ export function verpToken(address: string, config: ReturnConfig): string | null 
   const local = address.slice(0, at);
   if (!local.toLowerCase().startsWith(VERP_PREFIX)) return null;
   const token = local.slice(VERP_PREFIX.length);
-  return /^[0-9]{1,15}-[0-9a-f]{32}$/i.test(token) ? token : null;
+  return /^[0-9]{1,15}-(?:[0-9a-f]{28}|[0-9a-f]{32})$/i.test(token) ? token : null;
 }
 
 /** The delivery a VERP token was signed for, or null when it does not verify. */

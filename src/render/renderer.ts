@@ -300,7 +300,7 @@ function breakLine(line: string, max: number): string {
 
 /**
  * How many bytes the HTML can grow when a recipient's values replace the slot tokens, for the longest values any
- * recipient can have: links of `siteUrl` with a signed token (a 15-digit id, `-`, 32 hex), an address of 254 bytes
+ * recipient can have: links of `siteUrl` with a signed token (a 15-digit id, `-`, 28 hex), an address of 254 bytes
  * with every character HTML-escaped as `&amp;` at worst (a quote or ampersand is rare, but allowed).
  */
 export function slotGrowth(html: string, slots: RecipientSlots, siteUrl: string): number {

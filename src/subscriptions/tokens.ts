@@ -19,14 +19,18 @@ export function looksLikeConfirmToken(token: string): boolean {
 /** `bounce` tokens name a delivery, not a subscriber: the VERP envelope sender of that one message. */
 export type TokenPurpose = 'manage' | 'unsubscribe' | 'bounce';
 
-// 128 bits of MAC in lower-case hex: case-insensitive so it survives mail systems that fold the local part of
-// `unsubscribe+<token>@domain`, and short enough to keep that local part under 64 characters.
-const MAC_HEX = 32;
+// 112 bits of MAC in lower-case hex: case-insensitive so it survives mail systems that fold the local part of
+// `unsubscribe+<token>@domain`, and short enough to keep that local part under 64 characters. Not 32: SpamAssassin's
+// __BITCOIN_ID (PDS_BTC_ID, +1.0) reads any 30-35 character base58 word starting with 1 or 3 as a Bitcoin address,
+// and a 32-hex MAC is one about 1 time in 60. 28 characters are too short for that rule. Links already mailed carry
+// 32 and still verify.
+const MAC_HEX = 28;
+const OLD_MAC_HEX = 32;
 
-function mac(id: number, purpose: TokenPurpose, secret: string): string {
+function mac(id: number, purpose: TokenPurpose, secret: string, length = MAC_HEX): string {
   // An empty or toy key would make every link forgeable: refuse rather than sign with it.
   if (secret.length < 16) throw new Error('the link-signing key (SECRET_KEY) is missing or too short');
-  return createHmac('sha256', secret).update(`paperboy:${purpose}:${id}`).digest('hex').slice(0, MAC_HEX);
+  return createHmac('sha256', secret).update(`paperboy:${purpose}:${id}`).digest('hex').slice(0, length);
 }
 
 /** `<id>-<mac>`: names the subscriber (a delivery, for `bounce`) and proves it came from us, for one purpose only. */
@@ -37,10 +41,10 @@ export function signSubscriberToken(id: number, purpose: TokenPurpose, secret: s
 
 /** The subscriber id when the token is ours and for this purpose, else null. Constant-time on the MAC. */
 export function verifySubscriberToken(token: string, purpose: TokenPurpose, secret: string): number | null {
-  const m = /^([1-9]\d{0,14})-([0-9a-f]{32})$/.exec(token.trim().toLowerCase());
+  const m = /^([1-9]\d{0,14})-([0-9a-f]{28}|[0-9a-f]{32})$/.exec(token.trim().toLowerCase());
   if (!m) return null;
   const id = Number(m[1]);
   const given = Buffer.from(m[2]!, 'utf8');
-  const expected = Buffer.from(mac(id, purpose, secret), 'utf8');
+  const expected = Buffer.from(mac(id, purpose, secret, given.length === OLD_MAC_HEX ? OLD_MAC_HEX : MAC_HEX), 'utf8');
   return given.length === expected.length && timingSafeEqual(given, expected) ? id : null;
 }

@@ -13,7 +13,7 @@ const DOMAIN = 'paperboy.test';
 
 /** A small real subscription service over the subscribers table: what the web helper's one does, minus email. */
 function tableSubscriptions(store: Store): InboundSubscriptions & { tokenFor(email: string): string; calls: string[] } {
-  // Same shape as the web side's signed tokens: `<id>-<32 hex of HMAC>`.
+  // Same shape as the web side's signed tokens: `<id>-<28 hex of HMAC>`.
   const sign = (id: number) => createHmac('sha256', SECRET).update(`unsub:${id}`).digest('hex').slice(0, 32);
   const calls: string[] = [];
   return {
