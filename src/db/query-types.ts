@@ -244,7 +244,7 @@ export const QUERIES = {
       now: 'text',
     }),
   },
-  'bounce-soft-count': { params: named({ id: 'int', since: 'text' }), row: row({ n: 'int' }) },
+  'bounce-soft-count': { params: named({ id: 'int', since: 'text' }), row: COUNT },
   'complaint-insert': {
     params: named({ subscriber_id: 'int', delivery_id: 'int?', edition_id: 'int?', feedback_type: 'text', user_agent: 'text?', now: 'text' }),
   },
