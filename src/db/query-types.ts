@@ -78,6 +78,12 @@ const SUBSCRIBER = row({
   bounce_reason: 'text?',
   pending_preferences: 'text?',
   complained_at: 'text?',
+  muted_topics: 'text',
+  followed_authors: 'text',
+  only_with_code: 'int',
+  selection_mode: 'text',
+  relevance_bar: 'int',
+  trend_weight: 'int',
 });
 const DELIVERY_SUBSCRIBER = row({ ...SUBSCRIBER_HEAD, created_at: 'text', confirmed_at: 'text?' });
 const SEND_RUN = row({
@@ -228,6 +234,20 @@ export const QUERIES = {
   },
   'delivery-mark-unsent': { params: named({ id: 'int', response: 'text', now: 'text' }) },
 
+  // feedback.sql
+  'feedback-upsert': {
+    params: named({ subscriber_id: 'int', paper_id: 'int', signal: 'int', source: 'text', now: 'text' }),
+    row: row({ id: 'int' }),
+  },
+  'feedback-delete': { params: pos('int', 'int') },
+  'feedback-get': {
+    params: pos('int', 'int'),
+    row: row({ id: 'int', subscriber_id: 'int', paper_id: 'int', signal: 'int', source: 'text', created_at: 'text' }),
+  },
+  'feedback-by-subscriber': {
+    params: pos('int', 'int'),
+    row: row({ id: 'int', paper_id: 'int', signal: 'int', source: 'text', created_at: 'text', title: 'text' }),
+  },
   // bounces.sql
   'bounce-delivery': { params: pos('int'), row: row({ id: 'int', subscriber_id: 'int', edition_id: 'int', message_id: 'text?', email: 'text' }) },
   'bounce-insert': {

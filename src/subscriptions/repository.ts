@@ -40,6 +40,16 @@ export const SubscriberRow = z.object({
   pending_preferences: z.string().nullable(),
   /** When a feedback-loop complaint unsubscribed the address (migration 072). */
   complained_at: z.string().nullable(),
+  /** Issue 16 (migration 073): negative keywords, followed authors, code filter, threshold mode and the trend knob. */
+  muted_topics: topicsJson,
+  followed_authors: topicsJson,
+  only_with_code: z
+    .number()
+    .int()
+    .transform((v) => v === 1),
+  selection_mode: z.enum(['top', 'threshold']),
+  relevance_bar: z.number().int(),
+  trend_weight: z.number().int(),
 });
 export type Subscriber = z.infer<typeof SubscriberRow>;
 
