@@ -1,7 +1,7 @@
 // Signed link tokens: what they look like in mail, and that links mailed before the MAC was shortened still work.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signSubscriberToken, verifySubscriberToken } from '../src/subscriptions/tokens.js';
+import { signFeedbackToken, signSubscriberToken, verifyFeedbackToken, verifySubscriberToken } from '../src/subscriptions/tokens.js';
 
 const SECRET = 'a-link-signing-key-of-enough-length';
 // SpamAssassin's __BITCOIN_ID body rule (72_active.cf), the one behind PDS_BTC_ID.
@@ -31,5 +31,29 @@ describe('subscriber tokens', () => {
     expect(verifySubscriberToken(old.toUpperCase(), 'unsubscribe', SECRET)).toBe(42);
     expect(verifySubscriberToken(`${old.slice(0, -1)}${old.endsWith('0') ? '1' : '0'}`, 'unsubscribe', SECRET)).toBeNull();
     expect(verifySubscriberToken(`42-${old.slice(3, 33)}`, 'unsubscribe', SECRET)).toBeNull();
+  });
+});
+
+describe('feedback tokens', () => {
+  it('name one reader and one paper, and nothing else opens them', () => {
+    const t = signFeedbackToken(7, 1234, SECRET);
+    expect(t).toMatch(/^7-1234-[0-9a-f]{28}$/);
+    expect(verifyFeedbackToken(t, SECRET)).toEqual({ subscriberId: 7, paperId: 1234 });
+    // The same MAC on another paper or reader, another key, or a subscriber token: all refused.
+    const mac = t.split('-')[2];
+    expect(verifyFeedbackToken(`7-1235-${mac}`, SECRET)).toBeNull();
+    expect(verifyFeedbackToken(`8-1234-${mac}`, SECRET)).toBeNull();
+    expect(verifyFeedbackToken(t, `${SECRET}-other`)).toBeNull();
+    expect(verifyFeedbackToken(signSubscriberToken(7, 'manage', SECRET), SECRET)).toBeNull();
+    expect(verifyFeedbackToken('7-0-abc', SECRET)).toBeNull();
+  });
+
+  it('never look like a Bitcoin address in a link', () => {
+    const hits: string[] = [];
+    for (let id = 1; id <= 3000; id++) {
+      const t = signFeedbackToken(id, 100 + id, SECRET);
+      if (BITCOIN_ID.test(`https://news.example.org/feedback/${t}/more`)) hits.push(t);
+    }
+    expect(hits).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // Owns the URLs and addresses that reach a subscriber's own pages: confirm, preferences, unsubscribe (https and mailto).
-import { signSubscriberToken } from './tokens.js';
+import { signFeedbackToken, signSubscriberToken } from './tokens.js';
 
 export interface LinkConfig {
   PUBLIC_URL: string;
@@ -31,4 +31,14 @@ export function subscriberLinks(cfg: LinkConfig, secret: string, subscriberId: n
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
     },
   };
+}
+
+export type FeedbackSignal = 'more' | 'less';
+
+/**
+ * `${PUBLIC_URL}/feedback/<signed reader+paper>/<more|less>`: a GET only shows the paper and one button (link
+ * scanners follow every GET); the button's POST records the feedback.
+ */
+export function feedbackUrl(cfg: LinkConfig, secret: string, subscriberId: number, paperId: number, signal: FeedbackSignal): string {
+  return `${cfg.PUBLIC_URL}/feedback/${signFeedbackToken(subscriberId, paperId, secret)}/${signal}`;
 }

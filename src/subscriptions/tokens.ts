@@ -48,3 +48,28 @@ export function verifySubscriberToken(token: string, purpose: TokenPurpose, secr
   const expected = Buffer.from(mac(id, purpose, secret, given.length === OLD_MAC_HEX ? OLD_MAC_HEX : MAC_HEX), 'utf8');
   return given.length === expected.length && timingSafeEqual(given, expected) ? id : null;
 }
+
+/**
+ * `<subscriber>-<paper>-<mac>`: a feedback link names one reader and one paper (issue 16), so a link forwarded or
+ * scraped from one email cannot rate other papers, and no other token's MAC opens it.
+ */
+export function signFeedbackToken(subscriberId: number, paperId: number, secret: string): string {
+  for (const id of [subscriberId, paperId]) if (!Number.isSafeInteger(id) || id < 1) throw new Error(`not an id: ${id}`);
+  return `${subscriberId}-${paperId}-${feedbackMac(subscriberId, paperId, secret)}`;
+}
+
+function feedbackMac(subscriberId: number, paperId: number, secret: string): string {
+  if (secret.length < 16) throw new Error('the link-signing key (SECRET_KEY) is missing or too short');
+  return createHmac('sha256', secret).update(`paperboy:feedback:${subscriberId}:${paperId}`).digest('hex').slice(0, MAC_HEX);
+}
+
+/** The reader and paper when the token is ours, else null. Constant-time on the MAC. */
+export function verifyFeedbackToken(token: string, secret: string): { subscriberId: number; paperId: number } | null {
+  const m = /^([1-9]\d{0,14})-([1-9]\d{0,14})-([0-9a-f]{28})$/.exec(token.trim().toLowerCase());
+  if (!m) return null;
+  const subscriberId = Number(m[1]);
+  const paperId = Number(m[2]);
+  const given = Buffer.from(m[3]!, 'utf8');
+  const expected = Buffer.from(feedbackMac(subscriberId, paperId, secret), 'utf8');
+  return timingSafeEqual(given, expected) ? { subscriberId, paperId } : null;
+}
