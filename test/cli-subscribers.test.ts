@@ -82,24 +82,83 @@ describe('paperboy subscribers', () => {
     const { app, dir } = newApp();
     await run(app, 'add', 'one@example.org', '--confirmed', '--topics', 'diffusion, "quoted", x');
     await run(app, 'add', 'two@example.org', '--confirmed', '--kind', 'both', '--hour', '6', '--time-zone', 'Asia/Tokyo');
+    const three = [
+      '--muted',
+      'robots, GAN',
+      '--follow',
+      'Ada Lovelace, Alan Turing',
+      '--only-with-code',
+      '--mode',
+      'threshold',
+      '--bar',
+      '70',
+      '--trend',
+      '20',
+    ];
+    expect((await run(app, 'add', 'three@example.org', '--confirmed', ...three)).code).toBe(0);
+    const badRanking = await run(app, 'add', 'four@example.org', '--mode', 'sometimes', '--trend', '101');
+    expect(badRanking.code).toBe(1);
+    expect(badRanking.err).toContain('error: --mode: Choose "the best N papers" or "only papers above the bar".');
+    expect(badRanking.err).toContain('error: --trend: Choose a value from 0 (only my topics) to 100 (only trending).');
     await run(app, 'add', 'left@example.org', '--confirmed');
     await run(app, 'remove', 'left@example.org');
     const file = join(dir, 'out.csv');
-    expect((await run(app, 'export', file)).out).toContain('exported 3 subscriber(s)');
+    expect((await run(app, 'export', file)).out).toContain('exported 4 subscriber(s)');
     const csv = readFileSync(file, 'utf8');
     expect(csv.split('\r\n')[0]).toBe(
-      'email,status,frequency,weekday,kind,topics,digest_size,delivery_hour,time_zone,source,created_at,confirmed_at,unsubscribed_at',
+      'email,status,frequency,weekday,kind,topics,digest_size,delivery_hour,time_zone,source,created_at,confirmed_at,unsubscribed_at,muted_topics,followed_authors,only_with_code,selection_mode,relevance_bar,trend_weight',
     );
     expect(csv).toContain('"diffusion, ""quoted"", x"');
 
     const { app: other } = newApp();
     const r = await run(other, 'import', file, '--confirmed');
-    expect(r.out).toContain('read 3 row(s): added 2 (active), skipped 1, rejected 0');
+    expect(r.out).toContain('read 4 row(s): added 3 (active), skipped 1, rejected 0');
     expect(r.out).toContain('marked "unsubscribed" in the file');
     const repo = createSubscriberRepository(other.store);
     expect(repo.byEmail('one@example.org')).toMatchObject({ status: 'active', topics: ['diffusion', '"quoted"', 'x'] });
     expect(repo.byEmail('two@example.org')).toMatchObject({ kind: 'both', delivery_hour: 6, time_zone: 'Asia/Tokyo' });
     expect(repo.byEmail('left@example.org')).toBeNull();
+    expect(repo.byEmail('three@example.org')).toMatchObject({
+      muted_topics: ['robots', 'GAN'],
+      followed_authors: ['Ada Lovelace', 'Alan Turing'],
+      only_with_code: true,
+      selection_mode: 'threshold',
+      relevance_bar: 70,
+      trend_weight: 20,
+    });
+    // The others keep the defaults after the round trip.
+    expect(repo.byEmail('two@example.org')).toMatchObject({
+      muted_topics: [],
+      only_with_code: false,
+      selection_mode: 'top',
+      relevance_bar: 60,
+      trend_weight: 50,
+    });
+  });
+
+  it('imports a CSV written before the ranking columns, and names a bad ranking cell', async () => {
+    const { app, dir } = newApp();
+    const file = join(dir, 'old.csv');
+    writeFileSync(
+      file,
+      'email,status,frequency,weekday,kind,topics,digest_size,delivery_hour,time_zone,source,created_at,confirmed_at,unsubscribed_at\r\n' +
+        'old@example.org,active,daily,1,trending,diffusion,10,8,UTC,web,2026-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,\r\n',
+    );
+    expect((await run(app, 'import', file, '--confirmed')).out).toContain('added 1 (active)');
+    const repo = createSubscriberRepository(app.store);
+    expect(repo.byEmail('old@example.org')).toMatchObject({
+      topics: ['diffusion'],
+      muted_topics: [],
+      followed_authors: [],
+      only_with_code: false,
+      trend_weight: 50,
+    });
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'email,only_with_code,relevance_bar\nx@example.org,maybe,120\ny@example.org,yes,80\n');
+    const r = await run(app, 'import', bad, '--confirmed');
+    expect(r.out).toContain('added 1 (active), skipped 0, rejected 1');
+    expect(r.out).toContain('only_with_code: Tick the box, or leave it empty.; relevance_bar: Choose a relevance bar from 0 to 100.');
+    expect(repo.byEmail('y@example.org')).toMatchObject({ only_with_code: true, relevance_bar: 80 });
   });
 
   it('exports would-be spreadsheet formulas as text, and imports them back as they were', async () => {

@@ -55,6 +55,52 @@ describe('preferences', () => {
       digest_size: 12,
       delivery_hour: 6,
       time_zone: 'Europe/London',
+      // Issue 16's choices, absent from this input: their defaults.
+      muted_topics: [],
+      followed_authors: [],
+      only_with_code: false,
+      selection_mode: 'top',
+      relevance_bar: 60,
+      trend_weight: 50,
+    });
+  });
+  it('reads the ranking choices from form strings, and names each bad one', () => {
+    const ranking = {
+      ...good,
+      muted_topics: ' GAN, gan , robots',
+      followed_authors: 'Ada Lovelace,  Alan   Turing',
+      only_with_code: '1',
+      selection_mode: 'threshold',
+      relevance_bar: '75',
+      trend_weight: '0',
+    };
+    expect(preferencesSchema.parse(ranking)).toMatchObject({
+      muted_topics: ['GAN', 'robots'],
+      followed_authors: ['Ada Lovelace', 'Alan Turing'],
+      only_with_code: true,
+      selection_mode: 'threshold',
+      relevance_bar: 75,
+      trend_weight: 0,
+    });
+    const r = preferencesSchema.safeParse({
+      ...ranking,
+      muted_topics: Array.from({ length: 11 }, (_, i) => `m${i}`).join(','),
+      followed_authors: 'x'.repeat(81),
+      only_with_code: 'perhaps',
+      selection_mode: 'random',
+      relevance_bar: '101',
+      trend_weight: '-1',
+    });
+    expect(fieldErrors(r.error!)).toEqual({
+      muted_topics: PREFERENCE_MESSAGES.mutedCount,
+      followed_authors: PREFERENCE_MESSAGES.authorLength,
+      only_with_code: PREFERENCE_MESSAGES.onlyWithCode,
+      selection_mode: PREFERENCE_MESSAGES.selectionMode,
+      relevance_bar: PREFERENCE_MESSAGES.relevanceBar,
+      trend_weight: PREFERENCE_MESSAGES.trendWeight,
+    });
+    expect(fieldErrors(preferencesSchema.safeParse({ ...ranking, followed_authors: Array.from({ length: 21 }, (_, i) => `A${i}`).join(',') }).error!)).toEqual({
+      followed_authors: PREFERENCE_MESSAGES.authorsCount,
     });
   });
   it('names each bad field with a clear message', () => {

@@ -41,6 +41,13 @@ export const EXPORT_COLUMNS = [
   'created_at',
   'confirmed_at',
   'unsubscribed_at',
+  // Issue 16, last so the columns before keep their places in files and scripts made from older exports.
+  'muted_topics',
+  'followed_authors',
+  'only_with_code',
+  'selection_mode',
+  'relevance_bar',
+  'trend_weight',
 ] as const;
 
 /** The flag of `subscribers add` that sets each preference field, for errors a person can act on. */
@@ -52,6 +59,12 @@ const PREFERENCE_FLAGS = {
   digest_size: '--size',
   delivery_hour: '--hour',
   time_zone: '--time-zone',
+  muted_topics: '--muted',
+  followed_authors: '--follow',
+  only_with_code: '--only-with-code',
+  selection_mode: '--mode',
+  relevance_bar: '--bar',
+  trend_weight: '--trend',
 } as const;
 
 export interface CliIo {
@@ -101,6 +114,12 @@ interface PrefOptions {
   size?: string;
   hour?: string;
   timeZone?: string;
+  muted?: string;
+  follow?: string;
+  onlyWithCode?: boolean;
+  mode?: string;
+  bar?: string;
+  trend?: string;
 }
 
 export function registerSubscriberCommands(program: Command, getApp: () => App, io: CliIo = stdio): void {
@@ -123,6 +142,12 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
       ...(o.size !== undefined && { digest_size: o.size }),
       ...(o.hour !== undefined && { delivery_hour: o.hour }),
       ...(o.timeZone !== undefined && { time_zone: o.timeZone }),
+      ...(o.muted !== undefined && { muted_topics: o.muted }),
+      ...(o.follow !== undefined && { followed_authors: o.follow }),
+      ...(o.onlyWithCode !== undefined && { only_with_code: o.onlyWithCode }),
+      ...(o.mode !== undefined && { selection_mode: o.mode }),
+      ...(o.bar !== undefined && { relevance_bar: o.bar }),
+      ...(o.trend !== undefined && { trend_weight: o.trend }),
     };
     const r = preferencesSchema.safeParse(input);
     if (!r.success)
@@ -179,6 +204,12 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
     .option('--size <n>', 'papers per digest, 1 to 30')
     .option('--hour <n>', 'local delivery hour, 0 to 23')
     .option('--time-zone <tz>', 'IANA time zone, e.g. Europe/London')
+    .option('--muted <list>', 'comma-separated keywords never to send')
+    .option('--follow <names>', 'comma-separated author names whose new papers are always sent')
+    .option('--only-with-code', 'only papers with a code link')
+    .option('--mode <m>', 'top (the best --size papers) or threshold (only papers above --bar, up to --size)')
+    .option('--bar <0-100>', 'relevance bar for threshold mode')
+    .option('--trend <0-100>', '0 = only my topics, 100 = only trending')
     .action((raw: string, o: PrefOptions & { confirmed?: boolean }, sub: Command) => {
       const app = getApp();
       const email = emailArg(raw, sub);
@@ -261,6 +292,12 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
               s.created_at,
               s.confirmed_at,
               s.unsubscribed_at,
+              s.muted_topics.join(', '),
+              s.followed_authors.join(', '),
+              s.only_with_code ? 'true' : 'false',
+              s.selection_mode,
+              s.relevance_bar,
+              s.trend_weight,
             ]);
           }
           write(chunk);

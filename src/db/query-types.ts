@@ -119,6 +119,15 @@ const ID = row({ id: 'int' });
 const COUNT = row({ n: 'int' });
 const STATUS_COUNT = row({ status: 'text', n: 'int' });
 
+// The issue-16 choices, written wherever preferences are (migration 073).
+const RANKING_PREFS = {
+  muted_topics: 'text',
+  followed_authors: 'text',
+  only_with_code: 'int',
+  selection_mode: 'text',
+  relevance_bar: 'int',
+  trend_weight: 'int',
+} as const;
 const NEW_SUBSCRIBER = named({
   email: 'text',
   status: 'text',
@@ -132,6 +141,7 @@ const NEW_SUBSCRIBER = named({
   source: 'text',
   now: 'text',
   confirmed_at: 'text?',
+  ...RANKING_PREFS,
 });
 const PAPER_INSERT = ['text', 'text', 'text', 'int?', 'text?', 'int?', 'text?', 'text', 'text', 'text'] as const;
 const CONFIRMATION_RETRY = named({ id: 'int', next_attempt_at: 'text', error: 'text', now: 'text' });
@@ -429,6 +439,7 @@ export const QUERIES = {
       delivery_hour: 'int',
       time_zone: 'text',
       now: 'text',
+      ...RANKING_PREFS,
     }),
   },
   'subscriber-set-pending-preferences': { params: named({ id: 'int', prefs: 'text', now: 'text' }) },

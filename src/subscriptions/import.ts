@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { checkEmail, emailKey } from './email.js';
 import { parseCsv, unguardCell } from './csv.js';
 import { preferencesSchema, fieldErrors, type Preferences } from './preferences.js';
+import { prefParams } from './repository.js';
 
 export const IMPORT_MESSAGES = {
   noEmailColumn: 'the file has no "email" column (and its first cell is not an address)',
@@ -12,7 +13,22 @@ export const IMPORT_MESSAGES = {
   suppressed: (status: string) => `marked "${status}" in the file; not imported, so nobody who left is signed up again`,
 } as const;
 
-export const PREFERENCE_COLUMNS = ['frequency', 'weekday', 'kind', 'topics', 'digest_size', 'delivery_hour', 'time_zone'] as const;
+// A file without the issue-16 columns (every export before them) imports as before: absent columns take the defaults.
+export const PREFERENCE_COLUMNS = [
+  'frequency',
+  'weekday',
+  'kind',
+  'topics',
+  'digest_size',
+  'delivery_hour',
+  'time_zone',
+  'muted_topics',
+  'followed_authors',
+  'only_with_code',
+  'selection_mode',
+  'relevance_bar',
+  'trend_weight',
+] as const;
 
 export interface ImportProblem {
   line: number;
@@ -84,7 +100,7 @@ export function importSubscribersCsv(store: Store, clock: Clock, text: string, o
         }
         let prefs = opts.defaults;
         if (prefCols.length > 0) {
-          const input: Record<string, string | number | string[]> = { ...opts.defaults };
+          const input: Record<string, unknown> = { ...opts.defaults };
           for (const [name, i] of prefCols) {
             const v = unguardCell((cells[i] ?? '').trim());
             if (v !== '') input[name] = v;
@@ -107,13 +123,7 @@ export function importSubscribersCsv(store: Store, clock: Clock, text: string, o
           email,
           status: opts.confirmed ? 'active' : 'pending',
           source: 'import',
-          frequency: prefs.frequency,
-          weekday: prefs.weekday,
-          kind: prefs.kind,
-          topics: JSON.stringify(prefs.topics),
-          digest_size: prefs.digest_size,
-          delivery_hour: prefs.delivery_hour,
-          time_zone: prefs.time_zone,
+          ...prefParams(prefs),
           now,
           confirmed_at: opts.confirmed ? now : null,
         });

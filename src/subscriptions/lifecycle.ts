@@ -190,7 +190,8 @@ export function pendingPreferences(s: Subscriber): Preferences | null {
   } catch {
     return null;
   }
-  const r = preferencesSchema.safeParse(raw);
+  // Waiting choices saved before a field existed keep what the row has for it, rather than its default.
+  const r = preferencesSchema.safeParse(raw !== null && typeof raw === 'object' ? { ...existingPrefs(s), ...raw } : raw);
   return r.success ? r.data : null;
 }
 
@@ -203,5 +204,11 @@ export function existingPrefs(s: Subscriber): Preferences {
     digest_size: s.digest_size,
     delivery_hour: s.delivery_hour,
     time_zone: s.time_zone,
+    muted_topics: s.muted_topics,
+    followed_authors: s.followed_authors,
+    only_with_code: s.only_with_code,
+    selection_mode: s.selection_mode,
+    relevance_bar: s.relevance_bar,
+    trend_weight: s.trend_weight,
   };
 }

@@ -12,6 +12,16 @@ export const PREFERENCE_MESSAGES = {
   digestSize: 'Choose a number of papers from 1 to 30.',
   deliveryHour: 'Choose an hour from 0 to 23.',
   timeZone: 'That is not a time zone we know (use a name like Europe/London or America/New_York).',
+  mutedCount: 'Up to 10 muted topics, please.',
+  mutedLength: 'Each muted topic can be at most 40 characters.',
+  mutedControl: 'Muted topics cannot contain line breaks or control characters.',
+  authorsCount: 'Follow up to 20 authors, please.',
+  authorLength: 'Each author name can be at most 80 characters.',
+  authorControl: 'Author names cannot contain line breaks or control characters.',
+  onlyWithCode: 'Tick the box, or leave it empty.',
+  selectionMode: 'Choose "the best N papers" or "only papers above the bar".',
+  relevanceBar: 'Choose a relevance bar from 0 to 100.',
+  trendWeight: 'Choose a value from 0 (only my topics) to 100 (only trending).',
 } as const;
 
 export const Frequency = z.enum(['daily', 'weekly', 'paused'], { error: PREFERENCE_MESSAGES.frequency });
@@ -53,24 +63,77 @@ export const timeZoneSchema = z.string().transform((v, ctx) => {
 // Form fields arrive with stray spaces; the number itself must be canonical decimal (src/web/params.ts).
 const intIn = (min: number, max: number, message: string) => z.union([z.number(), z.string().trim()]).pipe(decimalInt(min, max, message));
 
+/**
+ * A list from a JSON list or one comma-separated string: trimmed, inner spaces folded, de-duplicated
+ * (case-insensitively), blanks dropped, then held to a count and a length.
+ */
+function keywordList(max: number, maxLength: number, m: { count: string; length: string; control: string }) {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => {
+      const parts = (Array.isArray(v) ? v : v.split(',')).map((t) => t.trim().replace(/\s+/g, ' ')).filter(Boolean);
+      const seen = new Set<string>();
+      return parts.filter((t) => (seen.has(t.toLowerCase()) ? false : (seen.add(t.toLowerCase()), true)));
+    })
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .max(maxLength, { error: m.length })
+            .refine((t) => !/[\u0000-\u001f\u007f]/.test(t), { error: m.control }),
+        )
+        .max(max, { error: m.count }),
+    );
+}
+
 /** Keywords from a list or one comma-separated string: trimmed, de-duplicated (case-insensitively), blanks dropped. */
-export const topicsSchema = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => {
-    const parts = (Array.isArray(v) ? v : v.split(',')).map((t) => t.trim().replace(/\s+/g, ' ')).filter(Boolean);
-    const seen = new Set<string>();
-    return parts.filter((t) => (seen.has(t.toLowerCase()) ? false : (seen.add(t.toLowerCase()), true)));
-  })
-  .pipe(
-    z
-      .array(
-        z
-          .string()
-          .max(MAX_TOPIC_LENGTH, { error: PREFERENCE_MESSAGES.topicLength })
-          .refine((t) => !/[\u0000-\u001f\u007f]/.test(t), { error: PREFERENCE_MESSAGES.topicControl }),
-      )
-      .max(MAX_TOPICS, { error: PREFERENCE_MESSAGES.topicsCount }),
-  );
+export const topicsSchema = keywordList(MAX_TOPICS, MAX_TOPIC_LENGTH, {
+  count: PREFERENCE_MESSAGES.topicsCount,
+  length: PREFERENCE_MESSAGES.topicLength,
+  control: PREFERENCE_MESSAGES.topicControl,
+});
+
+/** Negative keywords (issue 16): the same rules as topics, so a list that works as topics works muted. */
+export const mutedTopicsSchema = keywordList(MAX_TOPICS, MAX_TOPIC_LENGTH, {
+  count: PREFERENCE_MESSAGES.mutedCount,
+  length: PREFERENCE_MESSAGES.mutedLength,
+  control: PREFERENCE_MESSAGES.mutedControl,
+});
+
+export const MAX_FOLLOWED_AUTHORS = 20;
+export const MAX_AUTHOR_LENGTH = 80;
+/** Author names as papers print them ("Ada Lovelace"), comma-separated. */
+export const followedAuthorsSchema = keywordList(MAX_FOLLOWED_AUTHORS, MAX_AUTHOR_LENGTH, {
+  count: PREFERENCE_MESSAGES.authorsCount,
+  length: PREFERENCE_MESSAGES.authorLength,
+  control: PREFERENCE_MESSAGES.authorControl,
+});
+
+// A form checkbox is absent when unticked and "1"/"on" when ticked; a CSV cell says true/false, yes/no or 1/0.
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['', '0', 'false', 'no', 'off']);
+export const flagSchema = z.union([z.boolean(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'boolean') return v;
+  const w = v.trim().toLowerCase();
+  if (TRUE_WORDS.has(w)) return true;
+  if (FALSE_WORDS.has(w)) return false;
+  ctx.addIssue({ code: 'custom', message: PREFERENCE_MESSAGES.onlyWithCode });
+  return z.NEVER;
+});
+
+export const SelectionMode = z.enum(['top', 'threshold'], { error: PREFERENCE_MESSAGES.selectionMode });
+export type SelectionMode = z.infer<typeof SelectionMode>;
+
+/** What migration 073 gives every row: the ranking choices a reader has not made yet. */
+export const RANKING_DEFAULTS = {
+  muted_topics: [] as string[],
+  followed_authors: [] as string[],
+  only_with_code: false,
+  selection_mode: 'top' as SelectionMode,
+  relevance_bar: 60,
+  trend_weight: 50,
+};
 
 export const preferencesSchema = z.object({
   frequency: Frequency,
@@ -80,6 +143,14 @@ export const preferencesSchema = z.object({
   digest_size: intIn(1, 30, PREFERENCE_MESSAGES.digestSize),
   delivery_hour: intIn(0, 23, PREFERENCE_MESSAGES.deliveryHour),
   time_zone: timeZoneSchema,
+  // Issue 16's ranking choices. Absent means the default, so CSVs, CLI flags and pending preferences written before
+  // these fields existed stay valid.
+  muted_topics: mutedTopicsSchema.default(() => []),
+  followed_authors: followedAuthorsSchema.default(() => []),
+  only_with_code: flagSchema.default(false),
+  selection_mode: SelectionMode.default('top'),
+  relevance_bar: intIn(0, 100, PREFERENCE_MESSAGES.relevanceBar).default(RANKING_DEFAULTS.relevance_bar),
+  trend_weight: intIn(0, 100, PREFERENCE_MESSAGES.trendWeight).default(RANKING_DEFAULTS.trend_weight),
 });
 export type Preferences = z.infer<typeof preferencesSchema>;
 
@@ -92,6 +163,9 @@ export function defaultPreferences(opts: { digestSize?: number; timeZone?: strin
     digest_size: opts.digestSize ?? 10,
     delivery_hour: 8,
     time_zone: opts.timeZone ?? 'UTC',
+    ...RANKING_DEFAULTS,
+    muted_topics: [],
+    followed_authors: [],
   };
 }
 

@@ -84,7 +84,8 @@ export interface NewSubscriber {
   preferences: Preferences;
 }
 
-function prefParams(p: Preferences) {
+/** A row's preference columns; also the import's (src/subscriptions/import.ts), so both write the same. */
+export function prefParams(p: Preferences) {
   return {
     frequency: p.frequency,
     weekday: p.weekday,
@@ -93,6 +94,12 @@ function prefParams(p: Preferences) {
     digest_size: p.digest_size,
     delivery_hour: p.delivery_hour,
     time_zone: p.time_zone,
+    muted_topics: JSON.stringify(p.muted_topics),
+    followed_authors: JSON.stringify(p.followed_authors),
+    only_with_code: p.only_with_code ? 1 : 0,
+    selection_mode: p.selection_mode,
+    relevance_bar: p.relevance_bar,
+    trend_weight: p.trend_weight,
   };
 }
 

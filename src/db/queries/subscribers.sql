@@ -8,17 +8,17 @@ SELECT * FROM subscribers WHERE id = ?;
 -- name: subscriber-insert
 -- New addresses always start pending, except admin adds and imports marked confirmed.
 INSERT INTO subscribers (email, status, frequency, weekday, kind, topics, digest_size, delivery_hour, time_zone, source,
-  created_at, updated_at, confirmed_at)
+  created_at, updated_at, confirmed_at, muted_topics, followed_authors, only_with_code, selection_mode, relevance_bar, trend_weight)
 VALUES (@email, @status, @frequency, @weekday, @kind, @topics, @digest_size, @delivery_hour, @time_zone, @source,
-  @now, @now, @confirmed_at)
+  @now, @now, @confirmed_at, @muted_topics, @followed_authors, @only_with_code, @selection_mode, @relevance_bar, @trend_weight)
 RETURNING *;
 
 -- name: subscriber-insert-or-ignore
 -- The import path: an address already present is skipped, never overwritten.
 INSERT OR IGNORE INTO subscribers (email, status, frequency, weekday, kind, topics, digest_size, delivery_hour, time_zone,
-  source, created_at, updated_at, confirmed_at)
+  source, created_at, updated_at, confirmed_at, muted_topics, followed_authors, only_with_code, selection_mode, relevance_bar, trend_weight)
 VALUES (@email, @status, @frequency, @weekday, @kind, @topics, @digest_size, @delivery_hour, @time_zone, @source,
-  @now, @now, @confirmed_at);
+  @now, @now, @confirmed_at, @muted_topics, @followed_authors, @only_with_code, @selection_mode, @relevance_bar, @trend_weight);
 
 -- name: subscriber-claim-confirmation-slot
 -- The one-confirmation-a-day cap: only one caller per 24 hours gets a change here, even under concurrent requests.
@@ -53,8 +53,9 @@ WHERE id = @id;
 -- name: subscriber-update-preferences
 -- Only the owner gets here (a signed link, or confirming), so whatever waited in pending_preferences is settled.
 UPDATE subscribers SET frequency = @frequency, weekday = @weekday, kind = @kind, topics = @topics,
-  digest_size = @digest_size, delivery_hour = @delivery_hour, time_zone = @time_zone, pending_preferences = NULL,
-  updated_at = @now
+  digest_size = @digest_size, delivery_hour = @delivery_hour, time_zone = @time_zone, muted_topics = @muted_topics,
+  followed_authors = @followed_authors, only_with_code = @only_with_code, selection_mode = @selection_mode,
+  relevance_bar = @relevance_bar, trend_weight = @trend_weight, pending_preferences = NULL, updated_at = @now
 WHERE id = @id;
 
 -- name: subscriber-set-pending-preferences
