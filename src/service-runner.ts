@@ -19,6 +19,8 @@ import { checkPortsFree, portError, type Listener } from './port-check.js';
 import { deliverabilityWarnings } from './mail/deliverability.js';
 import { createReturnProcessing } from './delivery/bounce-processing.js';
 import { installTag } from './secrets.js';
+import { registerFeedbackRoutes } from './web/routes/feedback.js';
+import type { FeedbackListener } from './subscriptions/feedback.js';
 
 export interface Service {
   web: RunningWeb;
@@ -46,6 +48,8 @@ export interface ServiceOptions {
   port?: number;
   /** Over the fetcher's defaults (its HTTP timing, for tests). */
   fetcher?: Partial<Pick<FetcherDeps, 'http' | 'arxivIntervalMs' | 'dailyPageSize'>>;
+  /** Told when a reader's feedback changes (the ranking's background refit); none by default. */
+  feedbackListener?: FeedbackListener;
 }
 
 export async function startService(app: App, opts: ServiceOptions = {}): Promise<Service> {
@@ -106,6 +110,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
             linksFor: (s) => subscriberLinks(config, config.SECRET_KEY, s.id),
           }),
         (server) => delivery.routes(server),
+        (server, deps) => registerFeedbackRoutes(server, deps, opts.feedbackListener ? { listener: opts.feedbackListener } : {}),
       ],
     });
     stops.push(() => web.stop());

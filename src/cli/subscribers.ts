@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { App } from '../app.js';
 import { checkEmail } from '../subscriptions/email.js';
 import { csvRow } from '../subscriptions/csv.js';
-import { importSubscribersCsv, type ImportProblem } from '../subscriptions/import.js';
+import { importSubscribersCsv, RANKING_COLUMNS, SCHEDULE_COLUMNS, type ImportProblem } from '../subscriptions/import.js';
 import { defaultPreferences, fieldErrors, preferencesSchema, WEEKDAYS, type Preferences } from '../subscriptions/preferences.js';
 import { createSubscriberRepository, SubscriberStatus, type Subscriber } from '../subscriptions/repository.js';
 import { createSubscriptionService } from '../subscriptions/lifecycle.js';
@@ -30,24 +30,13 @@ const MESSAGES = {
 export const EXPORT_COLUMNS = [
   'email',
   'status',
-  'frequency',
-  'weekday',
-  'kind',
-  'topics',
-  'digest_size',
-  'delivery_hour',
-  'time_zone',
+  ...SCHEDULE_COLUMNS,
   'source',
   'created_at',
   'confirmed_at',
   'unsubscribed_at',
   // Issue 16, last so the columns before keep their places in files and scripts made from older exports.
-  'muted_topics',
-  'followed_authors',
-  'only_with_code',
-  'selection_mode',
-  'relevance_bar',
-  'trend_weight',
+  ...RANKING_COLUMNS,
 ] as const;
 
 /** The flag of `subscribers add` that sets each preference field, for errors a person can act on. */

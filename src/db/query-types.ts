@@ -258,6 +258,11 @@ export const QUERIES = {
     params: pos('int', 'int'),
     row: row({ id: 'int', paper_id: 'int', signal: 'int', source: 'text', created_at: 'text', title: 'text' }),
   },
+  'feedback-count-by-subscriber': { params: pos('int'), row: row({ n: 'int' }) },
+  'feedback-sent-deliveries': {
+    params: pos('int', 'int'),
+    row: row({ id: 'int', paper_ids: 'text', sent_at: 'text', kind: 'text', frequency: 'text', local_date: 'text' }),
+  },
   // bounces.sql
   'bounce-delivery': { params: pos('int'), row: row({ id: 'int', subscriber_id: 'int', edition_id: 'int', message_id: 'text?', email: 'text' }) },
   'bounce-insert': {

@@ -13,22 +13,10 @@ export const IMPORT_MESSAGES = {
   suppressed: (status: string) => `marked "${status}" in the file; not imported, so nobody who left is signed up again`,
 } as const;
 
-// A file without the issue-16 columns (every export before them) imports as before: absent columns take the defaults.
-export const PREFERENCE_COLUMNS = [
-  'frequency',
-  'weekday',
-  'kind',
-  'topics',
-  'digest_size',
-  'delivery_hour',
-  'time_zone',
-  'muted_topics',
-  'followed_authors',
-  'only_with_code',
-  'selection_mode',
-  'relevance_bar',
-  'trend_weight',
-] as const;
+export const SCHEDULE_COLUMNS = ['frequency', 'weekday', 'kind', 'topics', 'digest_size', 'delivery_hour', 'time_zone'] as const;
+/** Issue 16's choices. A file without them (every export before them) imports as before: absent columns take the defaults. */
+export const RANKING_COLUMNS = ['muted_topics', 'followed_authors', 'only_with_code', 'selection_mode', 'relevance_bar', 'trend_weight'] as const;
+export const PREFERENCE_COLUMNS = [...SCHEDULE_COLUMNS, ...RANKING_COLUMNS] as const;
 
 export interface ImportProblem {
   line: number;

@@ -42,3 +42,8 @@ export type FeedbackSignal = 'more' | 'less';
 export function feedbackUrl(cfg: LinkConfig, secret: string, subscriberId: number, paperId: number, signal: FeedbackSignal): string {
   return `${cfg.PUBLIC_URL}/feedback/${signFeedbackToken(subscriberId, paperId, secret)}/${signal}`;
 }
+
+/** The reader's private Atom feed of the digests sent to them: its own token, so the feed URL opens nothing else. */
+export function readerFeedPath(secret: string, subscriberId: number): string {
+  return `/feeds/${signSubscriberToken(subscriberId, 'feed', secret)}/atom.xml`;
+}

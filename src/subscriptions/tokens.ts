@@ -16,8 +16,11 @@ export function looksLikeConfirmToken(token: string): boolean {
   return /^[A-Za-z0-9_-]{43}$/.test(token);
 }
 
-/** `bounce` tokens name a delivery, not a subscriber: the VERP envelope sender of that one message. */
-export type TokenPurpose = 'manage' | 'unsubscribe' | 'bounce';
+/**
+ * `bounce` tokens name a delivery, not a subscriber: the VERP envelope sender of that one message. `feed` opens only
+ * the reader's private Atom feed (issue 16): a URL that goes into feed readers must not also open the preferences.
+ */
+export type TokenPurpose = 'manage' | 'unsubscribe' | 'bounce' | 'feed';
 
 // 112 bits of MAC in lower-case hex: case-insensitive so it survives mail systems that fold the local part of
 // `unsubscribe+<token>@domain`, and short enough to keep that local part under 64 characters. Not 32: SpamAssassin's

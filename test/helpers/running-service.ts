@@ -2,7 +2,7 @@
 // (no fetch, no scheduler, no inbound mail) unless a test's settings say otherwise.
 import { loadConfig } from '../../src/config.js';
 import { createApp, type App } from '../../src/app.js';
-import { startService, type Service } from '../../src/service-runner.js';
+import { startService, type Service, type ServiceOptions } from '../../src/service-runner.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import type { Clock } from '../../src/clock.js';
 import { freePort } from './free-port.js';
@@ -17,7 +17,11 @@ export interface RunningService {
 }
 
 /** `dir` from tempDir() at the describe's level; call `stop()` in its afterAll. */
-export async function startTestService(dir: string, env: Record<string, string> = {}, opts: { log?: Logger; clock?: Clock } = {}): Promise<RunningService> {
+export async function startTestService(
+  dir: string,
+  env: Record<string, string> = {},
+  opts: { log?: Logger; clock?: Clock; service?: ServiceOptions } = {},
+): Promise<RunningService> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const config = loadConfig({
@@ -30,7 +34,7 @@ export async function startTestService(dir: string, env: Record<string, string> 
     ...env,
   });
   const app = createApp(config, { log: opts.log ?? silentLogger, ...(opts.clock ? { clock: opts.clock } : {}) });
-  const service = await startService(app);
+  const service = await startService(app, opts.service);
   return {
     app,
     service,

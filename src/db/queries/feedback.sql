@@ -17,3 +17,14 @@ SELECT id, subscriber_id, paper_id, signal, source, created_at FROM feedback WHE
 SELECT f.id, f.paper_id, f.signal, f.source, f.created_at, p.title
 FROM feedback f JOIN papers p ON p.id = f.paper_id
 WHERE f.subscriber_id = ? ORDER BY f.created_at DESC, f.id DESC LIMIT ?;
+
+-- name: feedback-count-by-subscriber
+SELECT COUNT(*) AS n FROM feedback WHERE subscriber_id = ?;
+
+-- name: feedback-sent-deliveries
+-- A reader's own feed and last digest: the deliveries that went out to them, newest first, each with the paper ids
+-- it carried in the order the email showed them (deliveries.paper_ids, written when the delivery was planned).
+SELECT d.id, d.paper_ids, d.sent_at, e.kind, e.frequency, e.local_date
+FROM deliveries d JOIN editions e ON e.id = d.edition_id
+WHERE d.subscriber_id = ? AND d.status = 'sent' AND d.sent_at IS NOT NULL
+ORDER BY d.sent_at DESC, d.id DESC LIMIT ?;
