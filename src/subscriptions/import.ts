@@ -3,7 +3,7 @@ import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import { checkEmail, emailKey } from './email.js';
 import { parseCsv, unguardCell } from './csv.js';
-import { preferencesSchema, fieldErrors, type Preferences } from './preferences.js';
+import { preferencesSchema, fieldErrors, PREFERENCE_FIELDS, RANKING_FIELDS, SCHEDULE_FIELDS, type Preferences } from './preferences.js';
 import { prefParams } from './repository.js';
 
 export const IMPORT_MESSAGES = {
@@ -13,10 +13,10 @@ export const IMPORT_MESSAGES = {
   suppressed: (status: string) => `marked "${status}" in the file; not imported, so nobody who left is signed up again`,
 } as const;
 
-export const SCHEDULE_COLUMNS = ['frequency', 'weekday', 'kind', 'topics', 'digest_size', 'delivery_hour', 'time_zone'] as const;
+export const SCHEDULE_COLUMNS = SCHEDULE_FIELDS;
 /** Issue 16's choices. A file without them (every export before them) imports as before: absent columns take the defaults. */
-export const RANKING_COLUMNS = ['muted_topics', 'followed_authors', 'only_with_code', 'selection_mode', 'relevance_bar', 'trend_weight'] as const;
-export const PREFERENCE_COLUMNS = [...SCHEDULE_COLUMNS, ...RANKING_COLUMNS] as const;
+export const RANKING_COLUMNS = RANKING_FIELDS;
+export const PREFERENCE_COLUMNS = PREFERENCE_FIELDS;
 
 export interface ImportProblem {
   line: number;

@@ -135,6 +135,11 @@ export const RANKING_DEFAULTS = {
   trend_weight: 50,
 };
 
+/** The field names of preferencesSchema: what forms, CLI flags and CSV columns are called. */
+export const SCHEDULE_FIELDS = ['frequency', 'weekday', 'kind', 'topics', 'digest_size', 'delivery_hour', 'time_zone'] as const;
+export const RANKING_FIELDS = ['muted_topics', 'followed_authors', 'only_with_code', 'selection_mode', 'relevance_bar', 'trend_weight'] as const;
+export const PREFERENCE_FIELDS = [...SCHEDULE_FIELDS, ...RANKING_FIELDS] as const;
+
 export const preferencesSchema = z.object({
   frequency: Frequency,
   weekday: intIn(0, 6, PREFERENCE_MESSAGES.weekday),

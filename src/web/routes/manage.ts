@@ -1,11 +1,13 @@
 // Owns the signed-link pages: preferences, unsubscribe (page and RFC 8058 one-click) and resubscribe.
+// The preferences page's feedback and feed panel comes from ./feedback.ts.
 import type { FastifyInstance } from 'fastify';
 import { renderError, type WebDeps } from '../route-context.js';
 import { field } from '../form.js';
 import { describeSchedule } from '../describe.js';
 import { subscriberPaths } from '../../subscriptions/subscriber-links.js';
-import { WEEKDAYS } from '../../subscriptions/preferences.js';
+import { PREFERENCE_FIELDS, RANKING_FIELDS, WEEKDAYS } from '../../subscriptions/preferences.js';
 import type { Subscriber } from '../../subscriptions/repository.js';
+import { readerPanel } from './feedback.js';
 
 const MESSAGES = {
   prefsTitle: 'Your preferences',
@@ -37,7 +39,9 @@ const HOURS = Array.from({ length: 24 }, (_, h) => h);
 const WEEKDAY_OPTIONS = WEEKDAYS.map((label, value) => ({ value, label }));
 const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
 
-type FormValues = Record<'frequency' | 'weekday' | 'kind' | 'topics' | 'digest_size' | 'delivery_hour' | 'time_zone', string>;
+const FORM_FIELDS = PREFERENCE_FIELDS;
+type FormValues = Record<(typeof FORM_FIELDS)[number], string>;
+const sent = (body: unknown, name: string) => typeof body === 'object' && body !== null && name in body;
 
 function valuesOf(s: Subscriber): FormValues {
   return {
@@ -48,6 +52,12 @@ function valuesOf(s: Subscriber): FormValues {
     digest_size: String(s.digest_size),
     delivery_hour: String(s.delivery_hour),
     time_zone: s.time_zone,
+    muted_topics: s.muted_topics.join(', '),
+    followed_authors: s.followed_authors.join(', '),
+    only_with_code: s.only_with_code ? '1' : '',
+    selection_mode: s.selection_mode,
+    relevance_bar: String(s.relevance_bar),
+    trend_weight: String(s.trend_weight),
   };
 }
 
@@ -67,26 +77,31 @@ export async function registerManageRoutes(app: FastifyInstance, deps: WebDeps):
     // The stored zone stays selectable even if this runtime's list lacks it (an alias such as Asia/Calcutta).
     timeZones: TIME_ZONES.includes(values.time_zone) ? TIME_ZONES : [values.time_zone, ...TIME_ZONES],
     unsubscribeUrl: subscriberPaths(secret, s.id).unsubscribePath,
+    ...readerPanel(deps, s),
     errors: {},
     ...extra,
   });
 
-  app.get<{ Params: { token: string }; Querystring: { saved?: string } }>('/preferences/:token', async (req, reply) => {
+  app.get<{ Params: { token: string }; Querystring: { saved?: string; feedback?: string } }>('/preferences/:token', async (req, reply) => {
     const s = subscriptions.byManageToken(req.params.token);
     if (!s) return renderError(reply, 404, MESSAGES.badLink);
-    return reply.page('preferences', prefsPage(req.params.token, s, valuesOf(s), { saved: req.query.saved === '1' }));
+    return reply.page(
+      'preferences',
+      prefsPage(req.params.token, s, valuesOf(s), { saved: req.query.saved === '1', feedbackSaved: req.query.feedback === '1' }),
+    );
   });
 
   app.post<{ Params: { token: string } }>('/preferences/:token', async (req, reply) => {
-    const values: FormValues = {
-      frequency: field(req.body, 'frequency'),
-      weekday: field(req.body, 'weekday'),
-      kind: field(req.body, 'kind'),
-      topics: field(req.body, 'topics'),
-      digest_size: field(req.body, 'digest_size'),
-      delivery_hour: field(req.body, 'delivery_hour'),
-      time_zone: field(req.body, 'time_zone') || config.DEFAULT_TIME_ZONE,
-    };
+    const current = subscriptions.byManageToken(req.params.token);
+    if (!current) return renderError(reply, 404, MESSAGES.badLink);
+    const values = Object.fromEntries(FORM_FIELDS.map((name) => [name, field(req.body, name)])) as FormValues;
+    values.time_zone ||= config.DEFAULT_TIME_ZONE;
+    // A form without the ranking fields (a page loaded before they existed, a script) keeps what is stored. The page's
+    // own form always sends selection_mode, so there an absent checkbox means unticked.
+    if (!sent(req.body, 'selection_mode')) {
+      const stored = valuesOf(current);
+      for (const name of RANKING_FIELDS) if (!sent(req.body, name)) values[name] = stored[name];
+    }
     const result = subscriptions.updatePreferences(req.params.token, values);
     if (!result.ok && result.reason === 'unknown') return renderError(reply, 404, MESSAGES.badLink);
     if (!result.ok) {
