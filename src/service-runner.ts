@@ -98,7 +98,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       routes: [
         (server) => registerAdminLogin(server, auth),
         (server) => registerOutboxRoutes(server, { config, outbox: createOutbox(config.OUTBOX_DIR), guard }),
-        (server) => registerArchiveRoutes(server, { store, clock, config, selector, renderer }),
+        (server) => registerArchiveRoutes(server, { store, clock, config, selector, renderer, secret: config.SECRET_KEY }),
         (server) =>
           registerAdminPreviewRoutes(server, {
             store,

@@ -110,6 +110,33 @@ describe('feedback links', () => {
     expect(count()).toBe(0);
   });
 
+  it("the paper page opened with the reader's token offers both buttons; without it, or with another paper's, none", async () => {
+    const t = signFeedbackToken(reader, paper.id, s.app.config.SECRET_KEY);
+    const before = count();
+    const withToken = await fetch(`${s.base}/papers/${paper.id}?fb=${t}`);
+    expect(withToken.status).toBe(200);
+    const html = await withToken.text();
+    expect(html).toContain(`<form method="post" action="/feedback/${t}/more"><input type="hidden" name="source" value="paper">`);
+    expect(html).toContain(`formaction="/feedback/${t}/less"`);
+    expect(count()).toBe(before);
+    // The feedback page's "Details" goes there.
+    expect(await (await fetch(link('more'))).text()).toContain(`href="/papers/${paper.id}?fb&#x3D;${t}"`);
+
+    const other = s.app.store.db.prepare('SELECT id FROM papers WHERE id != ? ORDER BY id LIMIT 1').pluck().get(paper.id) as number;
+    for (const url of [`/papers/${paper.id}`, `/papers/${other}?fb=${t}`, `/papers/${paper.id}?fb=${reader}-${paper.id}-${'0'.repeat(28)}`]) {
+      const page = await (await fetch(`${s.base}${url}`)).text();
+      expect(page, url).not.toContain('/feedback/');
+      expect(page).toContain('Subscribe');
+    }
+
+    // The button's POST records with the paper page as its source.
+    expect((await form(`${s.base}/feedback/${t}/less`, { source: 'paper' })).status).toBe(200);
+    expect(rows()).toEqual([{ subscriber_id: reader, paper_id: paper.id, signal: -1, source: 'paper' }]);
+    expect(await (await fetch(`${s.base}/papers/${paper.id}?fb=${t}`)).text()).toContain('You said “less like this”');
+    expect((await form(`${s.base}/feedback/${t}/undo`)).status).toBe(200);
+    expect(count()).toBe(0);
+  });
+
   it('an unsubscribed or erased reader gets a page that says so, and nothing is recorded', async () => {
     const repo = createSubscriberRepository(s.app.store);
     const gone = repo.insert({ email: 'gone@example.org', status: 'active', source: 'cli', preferences: defaultPreferences() }, clock.now().toISOString()).id;

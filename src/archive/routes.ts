@@ -15,6 +15,7 @@ import { atomXml } from './atom.js';
 import { paperFacts } from '../render/paper-facts.js';
 import { DAILY_PAPERS } from '../corpus/sources/daily-papers.js';
 import { createPages, type Pages } from './pages.js';
+import { verifyFeedbackToken } from '../subscriptions/tokens.js';
 
 export interface ArchiveDeps {
   store: Store;
@@ -24,6 +25,8 @@ export interface ArchiveDeps {
   /** Shared with the rest of the app when given; built here otherwise. */
   renderer?: Renderer;
   selector?: Selector;
+  /** Link-signing key: with it, /papers/:id?fb=<feedback token> offers that reader "more/less like this". */
+  secret?: string;
 }
 
 /** Every message these pages show a person. */
@@ -102,7 +105,18 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
     return sendPage(reply, 200, html);
   });
 
-  app.get<{ Params: { id: string } }>('/papers/:id', async (req, reply) => {
+  /** The reader's two buttons when the page was opened with their feedback token for this very paper. */
+  const feedbackFor = (fb: unknown, paperId: number) => {
+    if (typeof fb !== 'string' || !deps.secret) return null;
+    const ids = verifyFeedbackToken(fb, deps.secret);
+    if (!ids || ids.paperId !== paperId) return null;
+    const reader = store.q('subscriber-get-by-id').get(ids.subscriberId);
+    if (!reader || reader.status !== 'active') return null;
+    const said = store.q('feedback-get').get(ids.subscriberId, paperId)?.signal;
+    return { token: fb.trim().toLowerCase(), said: said === 1 ? 'more like this' : said === -1 ? 'less like this' : null };
+  };
+
+  app.get<{ Params: { id: string }; Querystring: { fb?: string } }>('/papers/:id', async (req, reply) => {
     const id = PaperId.safeParse(req.params.id);
     const pool = selector.pool(todayUtc(clock));
     const paper = id.success
@@ -148,6 +162,7 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
             };
           }),
         },
+        feedback: feedbackFor(req.query.fb, paper.id),
       }),
     );
   });

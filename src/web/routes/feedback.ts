@@ -80,7 +80,7 @@ export interface FeedbackRouteOptions {
 }
 
 /** The paper as a feedback page shows it: enough to recognise it, and its links. */
-function paperView(p: Paper, siteUrl: string) {
+function paperView(p: Paper, siteUrl: string, token: string) {
   const facts = paperFacts(p, `${siteUrl}/papers/${p.id}`);
   return {
     id: p.id,
@@ -91,7 +91,8 @@ function paperView(p: Paper, siteUrl: string) {
     tldr: p.tldr ? clean(p.tldr) : '',
     readUrl: facts.readUrl,
     readLabel: facts.readLabel,
-    detailsUrl: `/papers/${p.id}`,
+    // The paper's page offers the same buttons when it knows the reader's token.
+    detailsUrl: `/papers/${p.id}?fb=${token}`,
   };
 }
 
@@ -106,15 +107,16 @@ export async function registerFeedbackRoutes(app: FastifyInstance, deps: WebDeps
   const siteUrl = config.PUBLIC_URL.replace(/\/+$/, '');
 
   /** The reader and paper a feedback token names, or the page that says why not. */
-  function resolve(token: string): { reader: Subscriber; paper: Paper } {
-    const ids = verifyFeedbackToken(token, secret);
+  function resolve(raw: string): { reader: Subscriber; paper: Paper; token: string } {
+    const ids = verifyFeedbackToken(raw, secret);
     if (!ids) throw refuse(404, MESSAGES.badLink);
     const reader = subscriptions.repo.byId(ids.subscriberId);
     if (!reader) throw refuse(410, MESSAGES.erased);
     if (reader.status !== 'active') throw refuse(409, MESSAGES.notActive);
     const paper = papers.get(ids.paperId);
     if (!paper) throw refuse(404, MESSAGES.noPaper);
-    return { reader, paper };
+    // The canonical spelling, for the page's forms and links (the one in the path may differ in case or spaces).
+    return { reader, paper, token: signFeedbackToken(reader.id, paper.id, secret) };
   }
 
   const source = (req: FastifyRequest, fallback: FeedbackSource): FeedbackSource => {
@@ -127,7 +129,7 @@ export async function registerFeedbackRoutes(app: FastifyInstance, deps: WebDeps
   app.get<{ Params: { token: string; signal: string }; Querystring: { from?: string } }>('/feedback/:token/:signal', async (req, reply) => {
     const signal = Signal.safeParse(req.params.signal);
     if (!signal.success) throw refuse(404, MESSAGES.badLink);
-    const { reader, paper } = resolve(req.params.token);
+    const { reader, paper, token } = resolve(req.params.token);
     const s = signal.data;
     const current = feedback.repo.get(reader.id, paper.id);
     return reply.page('feedback', {
@@ -136,20 +138,20 @@ export async function registerFeedbackRoutes(app: FastifyInstance, deps: WebDeps
       ask: true,
       heading: `${MESSAGES.title[s]}?`,
       lede: MESSAGES.ask[s],
-      token: req.params.token,
+      token,
       signal: s,
       button: MESSAGES.title[s],
       less: s === 'less',
       source: req.query.from === 'paper' ? 'paper' : 'email',
-      paper: paperView(paper, siteUrl),
+      paper: paperView(paper, siteUrl, token),
       current: whenSaid(current),
     });
   });
 
   app.post<{ Params: { token: string; signal: string } }>('/feedback/:token/:signal', async (req, reply) => {
-    const { token, signal: raw } = req.params;
+    const raw = req.params.signal;
     if (raw === 'undo') {
-      const { reader, paper } = resolve(token);
+      const { reader, paper, token } = resolve(req.params.token);
       const had = feedback.undo(reader.id, paper.id);
       return reply.page('feedback', {
         narrow: true,
@@ -163,12 +165,12 @@ export async function registerFeedbackRoutes(app: FastifyInstance, deps: WebDeps
         button: MESSAGES.title[had?.signal ?? 'more'],
         less: had?.signal === 'less',
         source: had?.source === 'paper' ? 'paper' : 'email',
-        paper: paperView(paper, siteUrl),
+        paper: paperView(paper, siteUrl, token),
       });
     }
     const signal = Signal.safeParse(raw);
     if (!signal.success) throw refuse(404, MESSAGES.badLink);
-    const { reader, paper } = resolve(token);
+    const { reader, paper, token } = resolve(req.params.token);
     const s = signal.data;
     feedback.give(reader.id, paper.id, s, source(req, 'email'));
     return reply.page('feedback', {
@@ -180,7 +182,7 @@ export async function registerFeedbackRoutes(app: FastifyInstance, deps: WebDeps
       token,
       signal: s,
       less: s === 'less',
-      paper: paperView(paper, siteUrl),
+      paper: paperView(paper, siteUrl, token),
     });
   });
 
