@@ -111,7 +111,7 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
     const ids = verifyFeedbackToken(fb, deps.secret);
     if (!ids || ids.paperId !== paperId) return null;
     const reader = store.q('subscriber-get-by-id').get(ids.subscriberId);
-    if (!reader || reader.status !== 'active') return null;
+    if (reader?.status !== 'active') return null;
     const said = store.q('feedback-get').get(ids.subscriberId, paperId)?.signal;
     return { token: fb.trim().toLowerCase(), said: said === 1 ? 'more like this' : said === -1 ? 'less like this' : null };
   };
