@@ -30,8 +30,8 @@ const MESSAGES = {
     less: 'Tell your digest you want fewer papers like this one.',
   },
   done: {
-    more: 'Noted. Your next digests lean towards papers like this one.',
-    less: 'Noted. Your next digests lean away from papers like this one.',
+    more: 'Your next digests lean towards papers like this one.',
+    less: 'Your next digests lean away from papers like this one.',
   },
   undone: 'Undone. Nothing is recorded for this paper now.',
   nothingToUndo: 'There was nothing recorded for this paper, so nothing changed.',
