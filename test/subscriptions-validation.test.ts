@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkEmail, EMAIL_MESSAGES } from '../src/subscriptions/email.js';
 import { preferencesSchema, PREFERENCE_MESSAGES, fieldErrors, canonicalTimeZone } from '../src/subscriptions/preferences.js';
+import { pendingPreferences } from '../src/subscriptions/lifecycle.js';
+import { SubscriberRow } from '../src/subscriptions/repository.js';
 import { newConfirmToken, hashConfirmToken, signSubscriberToken, verifySubscriberToken } from '../src/subscriptions/tokens.js';
 
 const SECRET = 'a-secret-key-that-is-long-enough-for-tests';
@@ -131,6 +133,53 @@ describe('preferences', () => {
     expect(canonicalTimeZone('America/New_York')).toBe('America/New_York');
     expect(canonicalTimeZone('Not/AZone')).toBeNull();
     expect(canonicalTimeZone('../../etc/passwd')).toBeNull();
+  });
+});
+
+describe('pending preferences', () => {
+  const row = (pending: string | null) =>
+    SubscriberRow.parse({
+      id: 1,
+      email: 'a@example.org',
+      status: 'unsubscribed',
+      frequency: 'daily',
+      weekday: 1,
+      kind: 'trending',
+      topics: '[]',
+      digest_size: 10,
+      delivery_hour: 8,
+      time_zone: 'UTC',
+      source: 'web',
+      created_at: 'x',
+      updated_at: 'x',
+      confirmed_at: null,
+      unsubscribed_at: null,
+      last_confirmation_sent_at: null,
+      bounced_at: null,
+      bounce_reason: null,
+      pending_preferences: pending,
+      complained_at: null,
+      muted_topics: '["survey"]',
+      followed_authors: '["Ada Lovelace"]',
+      only_with_code: 1,
+      selection_mode: 'threshold',
+      relevance_bar: 80,
+      trend_weight: 10,
+    });
+  it("saved before the ranking fields existed, keep the row's ranking choices rather than the defaults", () => {
+    const old = JSON.stringify({ frequency: 'weekly', weekday: 2, kind: 'new', topics: ['llm'], digest_size: 5, delivery_hour: 6, time_zone: 'UTC' });
+    expect(pendingPreferences(row(old))).toMatchObject({
+      frequency: 'weekly',
+      topics: ['llm'],
+      muted_topics: ['survey'],
+      followed_authors: ['Ada Lovelace'],
+      only_with_code: true,
+      selection_mode: 'threshold',
+      relevance_bar: 80,
+      trend_weight: 10,
+    });
+    expect(pendingPreferences(row(JSON.stringify({ trend_weight: 90 })))).toMatchObject({ frequency: 'daily', trend_weight: 90, relevance_bar: 80 });
+    expect(pendingPreferences(row(JSON.stringify({ trend_weight: 900 })))).toBeNull();
   });
 });
 
