@@ -7,6 +7,7 @@ import { registerOutboxRoutes } from './admin/outbox-routes.js';
 import { registerAdminLogin, requireAdmin } from './admin/auth.js';
 import { registerArchiveRoutes } from './archive/routes.js';
 import { registerAdminPreviewRoutes } from './admin/preview-routes.js';
+import { registerSubscriberRoutes } from './admin/subscriber-routes.js';
 import { createSelector } from './digest/select.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
 import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
@@ -106,6 +107,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
             linksFor: (s) => subscriberLinks(config, config.SECRET_KEY, s.id),
           }),
         (server) => delivery.routes(server),
+        (server) => registerSubscriberRoutes(server, { store, clock, config, secret: config.SECRET_KEY, guard }),
       ],
     });
     stops.push(() => web.stop());
