@@ -90,10 +90,11 @@ function cookieOf(req: FastifyRequest, name: string): string | undefined {
 }
 
 /**
- * The sign-in cookie is SameSite=Strict, which already keeps other sites' forms from carrying it; the token is the
- * second lock (and the one that holds where SameSite is not honoured). A Bearer caller needs none: no browser sends
- * that header on its own. The Origin check refuses a foreign page outright; `null` is what Chromium sends for a
- * form on a page with `Referrer-Policy: no-referrer` (every page here), so it cannot be required.
+ * The sign-in cookie is SameSite=Strict, which already keeps other sites' forms from carrying it; a token bound to
+ * that cookie is the second lock (and the one that holds where SameSite is not honoured). A request without the
+ * cookie got past the guard with a Bearer header, which no browser sends on its own: it needs no token. The Origin
+ * check refuses a foreign page outright; `null` is what Chromium sends for a form on a page with
+ * `Referrer-Policy: no-referrer` (every page here), so it cannot be required.
  */
 function csrfGuard(secret: string, publicUrl: string) {
   const tokenFor = (req: FastifyRequest): string => {
@@ -106,9 +107,9 @@ function csrfGuard(secret: string, publicUrl: string) {
     ok(req: FastifyRequest, field: unknown): boolean {
       const origin = req.headers.origin;
       if (origin !== undefined && origin !== 'null' && !ownOrigins(req).has(origin)) return false;
-      if (req.headers.authorization !== undefined) return true;
       const expected = tokenFor(req);
-      if (!expected || typeof field !== 'string' || field.length !== expected.length) return false;
+      if (!expected) return true;
+      if (typeof field !== 'string' || field.length !== expected.length) return false;
       return timingSafeEqual(Buffer.from(field), Buffer.from(expected));
     },
   };
@@ -157,6 +158,10 @@ function addRoutes(app: FastifyInstance, deps: SubscriberRouteDeps, cssHref: str
   const repo = createSubscriberRepository(store);
   const csrf = csrfGuard(deps.secret, config.PUBLIC_URL);
 
+  // The guard again, before the body is read: an import may be megabytes, and only an admin's is worth buffering.
+  app.addHook('onRequest', async function (req, reply) {
+    return deps.guard.call(this, req, reply);
+  });
   // The app's multipart parser takes 16 KiB of flat fields (the one-click unsubscribe); an import needs a file.
   app.removeContentTypeParser('multipart/form-data');
   app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: IMPORT_MAX_BYTES }, (req, body, done) => {
@@ -312,9 +317,9 @@ function addRoutes(app: FastifyInstance, deps: SubscriberRouteDeps, cssHref: str
 
   app.post<{ Params: { id: string } }>('/admin/subscribers/:id/suppress', async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (!csrf.ok(req, one(body.csrf))) return forbidden(req, reply);
     const s = subscriberOf(req.params.id);
     if (!s) return notFound(req, reply);
+    if (!csrf.ok(req, one(body.csrf))) return forbidden(req, reply);
     const changed = suppressSubscriber(store, s.id, one(body.note) ?? '', clock.now());
     if (changed) req.log.info({ subscriberId: s.id }, 'admin suppressed a subscriber');
     return reply.redirect(`/admin/subscribers/${s.id}?done=${changed ? 'suppressed' : 'unchanged'}`, 303);
@@ -322,9 +327,9 @@ function addRoutes(app: FastifyInstance, deps: SubscriberRouteDeps, cssHref: str
 
   app.post<{ Params: { id: string } }>('/admin/subscribers/:id/unsuppress', async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (!csrf.ok(req, one(body.csrf))) return forbidden(req, reply);
     const s = subscriberOf(req.params.id);
     if (!s) return notFound(req, reply);
+    if (!csrf.ok(req, one(body.csrf))) return forbidden(req, reply);
     const changed = unsuppressSubscriber(store, s.id, clock.now());
     if (changed) req.log.info({ subscriberId: s.id }, 'admin lifted a suppression');
     return reply.redirect(`/admin/subscribers/${s.id}?done=${changed ? 'unsuppressed' : 'unchanged'}`, 303);
@@ -355,9 +360,9 @@ function addRoutes(app: FastifyInstance, deps: SubscriberRouteDeps, cssHref: str
 
   app.post<{ Params: { id: string } }>('/admin/subscribers/:id/erase', async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (!csrf.ok(req, one(body.csrf))) return forbidden(req, reply);
     const s = subscriberOf(req.params.id);
     if (!s) return notFound(req, reply);
+    if (!csrf.ok(req, one(body.csrf))) return forbidden(req, reply);
     // The confirm step: the address typed again, so a slip of the finger on the wrong row erases nothing.
     if ((one(body.confirm_email) ?? '').trim().toLowerCase() !== s.email.toLowerCase()) return erasePage(req, reply, s, MESSAGES.eraseMismatch);
     eraseSubscriber(store, s);
