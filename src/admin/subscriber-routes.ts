@@ -172,7 +172,7 @@ function addRoutes(app: FastifyInstance, deps: SubscriberRouteDeps, cssHref: str
     reply
       .code(status)
       .type('text/html; charset=utf-8')
-      .send(renderAdminPage(name, { signedIn: true, navSubscribers: true, cssHref, csrf: csrf.tokenFor(req), ...data }));
+      .send(renderAdminPage(name, { signedIn: true, nav: 'subscribers', cssHref, csrf: csrf.tokenFor(req), ...data }));
 
   const notFound = (req: FastifyRequest, reply: FastifyReply) =>
     page(req, reply, 'subscribers-missing', { title: MESSAGES.notFound, heading: MESSAGES.notFound, detail: MESSAGES.notFoundDetail }, 404);
