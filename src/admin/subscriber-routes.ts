@@ -372,6 +372,8 @@ function addRoutes(app: FastifyInstance, deps: SubscriberRouteDeps, cssHref: str
 
   function detail(s: Subscriber) {
     const pending = s.pending_preferences ? safeJson(s.pending_preferences) : null;
+    const deliveries = store.q('admin-subscriber-deliveries').all(s.id, DETAIL_ROWS);
+    const lastSent = deliveries.find((d) => d.sent_at !== null)?.sent_at;
     return {
       s,
       statusLabel: s.status === 'bounced' ? 'suppressed' : s.status,
@@ -396,19 +398,17 @@ function addRoutes(app: FastifyInstance, deps: SubscriberRouteDeps, cssHref: str
         { k: 'Joined', v: minute(s.created_at), extra: `via ${s.source}` },
         { k: 'Confirmed', v: minute(s.confirmed_at) },
         { k: 'Last confirmation email', v: minute(s.last_confirmation_sent_at) },
+        { k: 'Last digest sent', v: minute(lastSent) },
         { k: 'Unsubscribed', v: minute(s.unsubscribed_at) },
         { k: 'Suppressed', v: minute(s.bounced_at), extra: s.bounce_reason ?? '' },
         { k: 'Complained', v: minute(s.complained_at) },
       ].filter((d) => d.v !== ''),
-      deliveries: store
-        .q('admin-subscriber-deliveries')
-        .all(s.id, DETAIL_ROWS)
-        .map((d) => ({
-          ...d,
-          when: minute(d.sent_at ?? d.updated_at),
-          bad: d.status === 'failed' || d.status === 'bounced' || d.status === 'unknown',
-          reply: d.smtp_response ?? d.skip_reason ?? '',
-        })),
+      deliveries: deliveries.map((d) => ({
+        ...d,
+        when: minute(d.sent_at ?? d.updated_at),
+        bad: d.status === 'failed' || d.status === 'bounced' || d.status === 'unknown',
+        reply: d.smtp_response ?? d.skip_reason ?? '',
+      })),
       deliveryTotal: store.q('admin-subscriber-delivery-count').get(s.id)!.n,
       confirmations: repo.confirmationsFor(s.id).map((c) => ({ ...c, when: minute(c.sent_at ?? c.updated_at) })),
       bounces: store

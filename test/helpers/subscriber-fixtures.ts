@@ -51,6 +51,7 @@ export function seedAdminSubscribers(store: Store, opts: { extra?: number } = {}
       const day = String((i % 28) + 1).padStart(2, '0');
       add(`${FIRST[i % FIRST.length]}.${i + 1}@${DOMAINS[i % DOMAINS.length]}`, statuses[i % statuses.length]!, {
         created_at: `2026-10-${day}T10:00:00.000Z`,
+        confirmed_at: statuses[i % statuses.length] === 'pending' ? null : `2026-10-${day}T10:05:00.000Z`,
         kind: i % 3 === 0 ? 'new' : i % 3 === 1 ? 'trending' : 'both',
         frequency: i % 4 === 0 ? 'weekly' : 'daily',
         source: i % 2 ? 'import' : 'web',
@@ -73,6 +74,7 @@ export function seedAdminSubscribers(store: Store, opts: { extra?: number } = {}
     delivery_hour: 7,
     time_zone: 'Europe/London',
     created_at: '2026-11-03T08:00:00.000Z',
+    confirmed_at: '2026-11-03T08:04:00.000Z',
   });
   total += 3;
 
