@@ -374,8 +374,12 @@ function addRoutes(app: FastifyInstance, deps: SubscriberRouteDeps, cssHref: str
     const pending = s.pending_preferences ? safeJson(s.pending_preferences) : null;
     const deliveries = store.q('admin-subscriber-deliveries').all(s.id, DETAIL_ROWS);
     const lastSent = deliveries.find((d) => d.sent_at !== null)?.sent_at;
+    const at = s.email.lastIndexOf('@');
     return {
       s,
+      // The heading may break before the @ (a <wbr> there) rather than one letter from the end.
+      local: s.email.slice(0, at),
+      domain: s.email.slice(at),
       statusLabel: s.status === 'bounced' ? 'suppressed' : s.status,
       stateLine: stateLine(s),
       canSuppress: s.status === 'active' || s.status === 'pending',
