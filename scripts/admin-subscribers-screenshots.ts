@@ -28,6 +28,12 @@ async function main(): Promise<void> {
       await page.screenshot({ path: join(out, `admin-subscriber-${width}.png`), fullPage: true });
       await page.goto(`${svc.base}/admin/subscribers/import`);
       await page.screenshot({ path: join(out, `admin-subscribers-import-${width}.png`), fullPage: true });
+      // The result of an import with a row of each kind.
+      const csv = `email,frequency\r\nnew.${width}@example.net,weekly\r\nnot-an-address,daily\r\n${seeded.ada.email},daily\r\nother.${width}@example.net,hourly\r\n`;
+      await page.setInputFiles('#subs-file', { name: 'list.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("Import")')]);
+      await page.locator('.subs-result').waitFor();
+      await page.screenshot({ path: join(out, `admin-subscribers-imported-${width}.png`), fullPage: true });
       await page.goto(`${svc.base}/admin/subscribers/${seeded.ada.id}/erase`);
       await page.screenshot({ path: join(out, `admin-subscriber-erase-${width}.png`), fullPage: true });
       await context.close();
