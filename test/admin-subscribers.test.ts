@@ -60,6 +60,10 @@ describe('admin subscriber pages', () => {
     expect(html).toMatch(new RegExp(`<span class="subs-filter-name">Pending</span> <span class="subs-count">${pending}</span>`));
     expect(html).toMatch(/<span class="subs-filter-name">Complained<\/span> <span class="subs-count">1<\/span>/);
     expect(html).toContain(`1–50 of ${seeded.total}`);
+    // A page number written any other way is a bad request, answered with the error page, not a crash or JSON.
+    const bad = await get('/admin/subscribers?page=0x2');
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/^text\/html/);
     const second = listed(await (await get('/admin/subscribers?page=2')).text());
     expect(second).toHaveLength(seeded.total - 50);
     expect(second.filter((e) => first.includes(e))).toEqual([]);

@@ -22,6 +22,7 @@ const MESSAGES = {
   notFound: 'No such subscriber',
   notFoundDetail: 'It may have been erased. Search the list for the address.',
   badPage: 'page must be a whole number from 1',
+  badStatus: `status must be one of ${SubscriberStatus.options.join(', ')}`,
   forbidden: 'This form is out of date or came from another site. Go back, reload the page and try again.',
   suppressed: (email: string) => `${email} is suppressed: no digest or confirmation goes to it until you lift it.`,
   unsuppressed: (email: string, status: string) => `The suppression of ${email} is lifted; it is ${status} again.`,
@@ -141,6 +142,11 @@ function stateLine(s: Subscriber): string {
   return `Suppressed${s.bounced_at ? ` on ${minute(s.bounced_at)} UTC` : ''}: gets nothing${s.bounce_reason ? ` (${s.bounce_reason})` : ''}.`;
 }
 
+/** A 400 the app's error handler answers: its error page for a browser, JSON for an API client. */
+function badRequest(message: string): Error {
+  return Object.assign(new Error(message), { statusCode: 400 });
+}
+
 function one(v: unknown): string | undefined {
   return Array.isArray(v) ? (typeof v[0] === 'string' ? v[0] : undefined) : typeof v === 'string' ? v : undefined;
 }
@@ -199,7 +205,7 @@ function addRoutes(app: FastifyInstance, deps: SubscriberRouteDeps, cssHref: str
     const q = (one(query.q) ?? '').trim().slice(0, 320);
     const status = parseFilter(one(query.status));
     const requested = PageNumber.safeParse(one(query.page) ?? '1');
-    if (!requested.success) return reply.code(400).send({ error: MESSAGES.badPage });
+    if (!requested.success) throw badRequest(MESSAGES.badPage);
     const filter = {
       status: status === '' || status === 'complained' ? null : status,
       complained: status === 'complained' ? 1 : 0,
@@ -248,7 +254,7 @@ function addRoutes(app: FastifyInstance, deps: SubscriberRouteDeps, cssHref: str
   app.get('/admin/subscribers.csv', async (req, reply) => {
     const raw = one((req.query as Record<string, unknown>).status);
     const status = raw === undefined || raw === '' ? undefined : SubscriberStatus.safeParse(raw);
-    if (status && !status.success) return reply.code(400).send({ error: `status must be one of ${SubscriberStatus.options.join(', ')}` });
+    if (status && !status.success) throw badRequest(MESSAGES.badStatus);
     const day = clock.now().toISOString().slice(0, 10);
     const chunks = exportCsvChunks(repo, status?.data);
     return reply
