@@ -7,6 +7,7 @@ import { registerOutboxRoutes } from './admin/outbox-routes.js';
 import { registerAdminLogin, requireAdmin } from './admin/auth.js';
 import { registerArchiveRoutes } from './archive/routes.js';
 import { registerAdminPreviewRoutes } from './admin/preview-routes.js';
+import { registerSubscriberRoutes } from './admin/subscriber-routes.js';
 import { createSelector } from './digest/select.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
 import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
@@ -111,6 +112,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
           }),
         (server) => delivery.routes(server),
         (server, deps) => registerFeedbackRoutes(server, deps, opts.feedbackListener ? { listener: opts.feedbackListener } : {}),
+        (server) => registerSubscriberRoutes(server, { store, clock, config, secret: config.SECRET_KEY, guard }),
       ],
     });
     stops.push(() => web.stop());

@@ -3,8 +3,9 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { App } from '../app.js';
 import { checkEmail } from '../subscriptions/email.js';
-import { csvRow } from '../subscriptions/csv.js';
-import { importSubscribersCsv, RANKING_COLUMNS, SCHEDULE_COLUMNS, type ImportProblem } from '../subscriptions/import.js';
+import { exportCsvChunks } from '../subscriptions/export.js';
+import { eraseSubscriber } from '../subscriptions/admin-actions.js';
+import { importSubscribersCsv, type ImportProblem } from '../subscriptions/import.js';
 import { defaultPreferences, fieldErrors, preferencesSchema, WEEKDAYS, type Preferences } from '../subscriptions/preferences.js';
 import { createSubscriberRepository, SubscriberStatus, type Subscriber } from '../subscriptions/repository.js';
 import { createSubscriptionService } from '../subscriptions/lifecycle.js';
@@ -26,18 +27,6 @@ const MESSAGES = {
   more: (n: number) => `… ${n} more; use --limit 0 for all, or export`,
   importQueued: (n: number) => `confirmation emails queued: ${n} (the running server sends them)`,
 } as const;
-
-export const EXPORT_COLUMNS = [
-  'email',
-  'status',
-  ...SCHEDULE_COLUMNS,
-  'source',
-  'created_at',
-  'confirmed_at',
-  'unsubscribed_at',
-  // Issue 16, last so the columns before keep their places in files and scripts made from older exports.
-  ...RANKING_COLUMNS,
-] as const;
 
 /** The flag of `subscribers add` that sets each preference field, for errors a person can act on. */
 const PREFERENCE_FLAGS = {
@@ -243,7 +232,7 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
       const repo = createSubscriberRepository(app.store);
       const s = repo.byEmail(email) ?? fail(MESSAGES.notFound(email));
       if (o.delete) {
-        repo.remove(s.id);
+        eraseSubscriber(app.store, s);
         return io.out(MESSAGES.deleted(email) + '\n');
       }
       if (!repo.unsubscribe(s.id, app.clock.now().toISOString())) return io.out(MESSAGES.alreadyOut(email, s.status) + '\n');
@@ -261,37 +250,13 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
       const write = (t: string) => (fd === null ? io.out(t) : void writeSync(fd, t));
       let n = 0;
       try {
-        write(csvRow([...EXPORT_COLUMNS]));
-        for (let after = 0; ; ) {
-          const page = repo.page(after, 1000, o.status);
-          if (page.length === 0) break;
-          let chunk = '';
-          for (const s of page) {
-            chunk += csvRow([
-              s.email,
-              s.status,
-              s.frequency,
-              s.weekday,
-              s.kind,
-              s.topics.join(', '),
-              s.digest_size,
-              s.delivery_hour,
-              s.time_zone,
-              s.source,
-              s.created_at,
-              s.confirmed_at,
-              s.unsubscribed_at,
-              s.muted_topics.join(', '),
-              s.followed_authors.join(', '),
-              s.only_with_code ? 'true' : 'false',
-              s.selection_mode,
-              s.relevance_bar,
-              s.trend_weight,
-            ]);
+        const chunks = exportCsvChunks(repo, o.status);
+        for (let r = chunks.next(); ; r = chunks.next()) {
+          if (r.done) {
+            n = r.value;
+            break;
           }
-          write(chunk);
-          n += page.length;
-          after = page.at(-1)!.id;
+          write(r.value);
         }
       } finally {
         if (fd !== null) closeSync(fd);

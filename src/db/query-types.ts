@@ -423,6 +423,53 @@ export const QUERIES = {
   'bump-corpus-generation': { params: pos(), row: row({ generation: 'int' }) },
   'search-index-papers-after': { params: pos('int') },
 
+  // admin-subscribers.sql
+  'admin-subscriber-search': {
+    params: named({ status: 'text?', complained: 'int', q: 'text?', limit: 'int', offset: 'int' }),
+    row: SUBSCRIBER,
+  },
+  'admin-subscriber-search-count': { params: named({ status: 'text?', complained: 'int', q: 'text?' }), row: COUNT },
+  'admin-subscriber-complained-count': { params: pos(), row: COUNT },
+  'admin-subscriber-deliveries': {
+    params: pos('int', 'int'),
+    row: row({
+      id: 'int',
+      kind: 'text',
+      frequency: 'text',
+      period: 'text',
+      status: 'text',
+      attempts: 'int',
+      smtp_response: 'text?',
+      skip_reason: 'text?',
+      message_id: 'text?',
+      created_at: 'text',
+      sent_at: 'text?',
+      updated_at: 'text',
+      papers: 'int',
+    }),
+  },
+  'admin-subscriber-delivery-count': { params: pos('int'), row: COUNT },
+  'admin-subscriber-bounces': {
+    params: pos('int', 'int'),
+    row: row({
+      id: 'int',
+      severity: 'text',
+      status: 'text?',
+      action: 'text?',
+      diagnostic: 'text?',
+      source: 'text',
+      received_at: 'text',
+      edition: 'text?',
+    }),
+  },
+  'admin-subscriber-complaints': {
+    params: pos('int', 'int'),
+    row: row({ id: 'int', feedback_type: 'text', user_agent: 'text?', received_at: 'text', edition: 'text?' }),
+  },
+  'admin-subscriber-unsuppress': { params: named({ id: 'int', now: 'text' }) },
+  'admin-subscriber-erase-stray-bounces': { params: pos('text') },
+  'admin-subscriber-erase-run-targets': { params: pos('text') },
+
   // subscribers.sql
   'subscriber-get-by-email': { params: pos('text'), row: SUBSCRIBER },
   'subscriber-get-by-id': { params: pos('int'), row: SUBSCRIBER },
