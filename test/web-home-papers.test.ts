@@ -60,7 +60,7 @@ describe('home page papers', () => {
     const res = await fetch(harness.url + '/');
     expect(res.status).toBe(200);
     const html = await res.text();
-    const titles = [...html.matchAll(/<h3>([^<]+)<\/h3>/g)].map((m) => m[1]);
+    const titles = [...html.matchAll(/<h3><a href="\/papers\/\d+">([^<]+)<\/a><\/h3>/g)].map((m) => m[1]);
     expect(titles).toEqual([
       'Scaling Diffusion Transformers to Long Video',
       'Reasoning Models Know When They Are Wrong &lt;script&gt;alert(1)&lt;/script&gt;',

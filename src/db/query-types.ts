@@ -291,6 +291,7 @@ export const QUERIES = {
     row: row({ id: 'int', email: 'text', status: 'text', frequency: 'text', kind: 'text', topics: 'text', digest_size: 'int', time_zone: 'text' }),
   },
   'digest-paper-sources': { params: pos('int'), row: SOURCE },
+  'archive-edition-days': { params: named({ today: 'text' }), row: row({ day: 'text' }) },
   'digest-upvote-windows': {
     params: named({ t: 'text', day: 'text', week: 'text' }),
     row: row({
