@@ -218,6 +218,7 @@ export const QUERIES = {
   'run-finish': { params: named({ id: 'text', status: 'text', error: 'text?', now: 'text' }) },
   'run-delete': { params: pos('text') },
   'run-delivery-counts': { params: pos('text'), row: row({ status: 'text', n: 'int', retrying: 'int?' }) },
+  'run-wait-reasons': { params: pos('text'), row: row({ reason: 'text', n: 'int' }) },
   'run-due-left': { params: named({ id: 'text', now: 'text' }), row: COUNT },
   'runs-recent': { params: pos('int'), row: SEND_RUN },
   'dash-subscribers-by-status': { params: pos(), row: STATUS_COUNT },
