@@ -48,7 +48,8 @@ beforeAll(async () => {
   // Like the web server: an app-wide strict CSP on every HTML answer, and the site's stylesheet. The archive's pages
   // are the site's, so they need nothing more.
   app.addHook('onSend', async (_req, reply) => {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self' data:");
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html'))
+      reply.header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self' data:");
   });
   const views = loadViews();
   app.get('/static/style.css', async (_req, reply) => reply.type('text/css').send(views.css));

@@ -130,7 +130,8 @@ describe('what every surface shows of a fetched paper', () => {
 
   it('the home page and the email card show the facts, and "Read the paper" goes to arXiv', async () => {
     const home = await (await fetch(`${base}/`)).text();
-    const card = home.slice(home.indexOf('<h3>Sparse Attention'), home.indexOf('</li>', home.indexOf('<h3>Sparse Attention')));
+    const start = home.indexOf('">Sparse Attention');
+    const card = home.slice(start, home.indexOf('</li>', start));
     expect(card).toContain('<p class="byline">Ada Lovelace, Alan Turing, Grace Hopper et al. · Example Lab</p>');
     expect(card).toContain('<span title="on arXiv">arXiv Dec 2, 2024</span>');
     expect(card).toContain('<span title="listed on Daily Papers">Listed Dec 3, 2024</span>');

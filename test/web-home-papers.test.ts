@@ -66,7 +66,7 @@ describe('home page papers', () => {
       'Reasoning Models Know When They Are Wrong &lt;script&gt;alert(1)&lt;/script&gt;',
       'A Tiny Robot Policy That Fits on a Microcontroller',
     ]);
-    expect(html).toContain('<span>Jun 12, 2025</span>');
+    expect(html).toContain('<span>Published Jun 12, 2025</span>');
     expect(html).not.toContain('javascript:alert');
   });
 });

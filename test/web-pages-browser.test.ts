@@ -48,11 +48,7 @@ async function openPage(width: number): Promise<{ page: Page; check: Check }> {
   const page = await context.newPage();
   const check: Check = { problems: [] };
   await page.exposeFunction('__cspViolation', (what: string) => check.problems.push(`CSP: ${what}`));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      (window as unknown as { __cspViolation(s: string): void }).__cspViolation(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => window.__cspViolation(e.violatedDirective + ' ' + e.blockedURI));`);
   page.on('pageerror', (e) => check.problems.push(`script: ${e.message}`));
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) check.problems.push(`console: ${m.text()}`);
@@ -62,26 +58,25 @@ async function openPage(width: number): Promise<{ page: Page; check: Check }> {
 
 /** The checks every page must pass, at the width it is open at. */
 async function assertPage(page: Page, check: Check, label: string): Promise<void> {
-  const { scrollWidth, innerWidth, background, headerBorder, font, sheet } = await page.evaluate(() => ({
+  // Strings, not functions: the tests are type-checked without the DOM's types.
+  const { scrollWidth, innerWidth, background, headerBorder, font, sheet } = (await page.evaluate(`({
     scrollWidth: document.documentElement.scrollWidth,
     innerWidth: window.innerWidth,
     background: getComputedStyle(document.body).backgroundColor,
-    headerBorder: getComputedStyle(document.querySelector('.site-header')!).borderBottomStyle,
+    headerBorder: getComputedStyle(document.querySelector('.site-header')).borderBottomStyle,
     font: getComputedStyle(document.body).fontFamily,
-    sheet: [...document.styleSheets].some((x) => (x.href ?? '').includes('/static/style.css') && x.cssRules.length > 20),
-  }));
+    sheet: [...document.styleSheets].some((x) => (x.href || '').includes('/static/style.css') && x.cssRules.length > 20),
+  })`)) as { scrollWidth: number; innerWidth: number; background: string; headerBorder: string; font: string; sheet: boolean };
   expect(scrollWidth, `${label}: page wider than the viewport`).toBeLessThanOrEqual(innerWidth);
   expect(sheet, `${label}: stylesheet loaded`).toBe(true);
   expect(background, `${label}: site background`).toBe('rgb(246, 245, 242)');
   expect(headerBorder, `${label}: site header`).toBe('solid');
   expect(font, label).toMatch(/system-ui|-apple-system|Segoe UI|Roboto/);
   // No element sticks out of the page either (a card overflowing its column shows even when the body clips it).
-  const wide = await page.evaluate(() =>
-    [...document.querySelectorAll('main *')]
-      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5 && !el.closest('.table-wrap'))
-      .slice(0, 3)
-      .map((el) => `${el.tagName.toLowerCase()}.${el.className}`),
-  );
+  const wide = await page.evaluate(`[...document.querySelectorAll('main *')]
+    .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5 && !el.closest('.table-wrap'))
+    .slice(0, 3)
+    .map((el) => el.tagName.toLowerCase() + '.' + el.className)`);
   expect(wide, `${label}: elements past the right edge`).toEqual([]);
   expect(check.problems, label).toEqual([]);
 }

@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 // Emoji and pictographs (and the variation selector that asks for emoji presentation).
-const EMOJI = /[\u{1F000}-\u{1FAFF}\u{2600}-\u{27BF}\u{FE0F}]/u;
+const EMOJI = /[\u{1F000}-\u{1FAFF}\u{2600}-\u{27BF}]|\u{FE0F}/u;
 
 async function subscribeAndConfirm(email: string, frequency: 'daily' | 'weekly', kind: string, extra: Record<string, string> = {}): Promise<string> {
   const res = await postForm(`${h.url}/subscribe`, { email, frequency, kind, topics: '', ...extra });

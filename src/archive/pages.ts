@@ -10,7 +10,14 @@ export function createPages(opts: { templatesDir: string; config: PageConfig; to
   const siteUrl = opts.config.PUBLIC_URL.replace(/\/+$/, '');
   return {
     render(name: string, view: Record<string, unknown> & { title: string }): string {
-      return views.render(name, { siteUrl, feedUrl: `${siteUrl}/feed.xml`, senderLine: opts.config.SENDER_ADDRESS_LINE, today: opts.today(), navDigest: true, ...view });
+      return views.render(name, {
+        siteUrl,
+        feedUrl: `${siteUrl}/feed.xml`,
+        senderLine: opts.config.SENDER_ADDRESS_LINE,
+        today: opts.today(),
+        navDigest: true,
+        ...view,
+      });
     },
   };
 }
