@@ -56,5 +56,15 @@ describe('digest routes in the running service', () => {
     // The signed unsubscribe link opens the real unsubscribe page (a GET never changes state).
     const unsub = /Unsubscribe: https:\/\/papers\.example\.org(\/unsubscribe\/\S+)/.exec(text)![1]!;
     expect((await fetch(base + unsub)).status).toBe(200);
+
+    // A paper page names the seed file and line of each listing to an admin only (the shared admin check).
+    const seeded = app.store.db.prepare("SELECT paper_id AS id, file FROM paper_sources WHERE file LIKE '%.txt' LIMIT 1").get() as { id: number; file: string };
+    const publicPage = await (await fetch(`${base}/papers/${seeded.id}`)).text();
+    expect(publicPage).toContain('Listed on');
+    expect(publicPage).not.toContain(seeded.file);
+    expect(await (await fetch(`${base}/papers/${seeded.id}`, { headers: auth })).text()).toContain(seeded.file);
+    expect(await (await fetch(`${base}/papers/${seeded.id}`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).text()).not.toContain(
+      seeded.file,
+    );
   });
 });

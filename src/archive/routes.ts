@@ -151,7 +151,8 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
       200,
       pages.render('paper', {
         title: clean(paper.title),
-        admin,
+        // Named for what it shows: the seed file and line columns (only an admin sees them).
+        seedFiles: admin,
         paper: {
           title: clean(paper.title),
           // This page is where every name goes; the cards show the first few.
