@@ -33,7 +33,7 @@ export function createApp(baseConfig: Config, opts: { log?: Logger; clock?: Cloc
   mkdirSync(baseConfig.DATA_DIR, { recursive: true });
   const config: AppConfig = { ...baseConfig, ...resolveSecrets(baseConfig) };
   const store = openStore(config.DATABASE_PATH);
-  const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  const log = opts.log ?? createLogger(config.LOG_LEVEL, config.LOG_FORMAT);
   if (store.search.setAside) log.warn({ file: store.search.setAside }, 'the search index file was unreadable: moved aside and built again from the corpus');
   const clock = opts.clock ?? systemClock;
   let messenger: Messenger | null = null;

@@ -107,6 +107,8 @@ export const envSchema = z.object({
       error: 'expected one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
+  // auto: readable lines when stderr is a terminal, JSON (one object a line) when it is a file, a pipe or journald.
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json'], { error: 'expected one of auto, pretty, json' }).default('auto'),
   ADMIN_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
   // Wrong tokens one client address may try at /admin/login before it is shut out for the lockout.
   ADMIN_LOGIN_MAX_FAILURES: int(1, 1000).default(5),

@@ -4,7 +4,7 @@ import { ingestPaths, formatWarning } from './corpus/ingest.js';
 import { createInboundServer, type InboundSubscriptions } from './mail/inbound.js';
 import { createOutbox } from './mail/outbox.js';
 import { registerOutboxRoutes } from './admin/outbox-routes.js';
-import { registerAdminLogin, requireAdmin } from './admin/auth.js';
+import { adminCheck, registerAdminLogin, requireAdmin } from './admin/auth.js';
 import { registerArchiveRoutes } from './archive/routes.js';
 import { registerAdminPreviewRoutes } from './admin/preview-routes.js';
 import { registerSubscriberRoutes } from './admin/subscriber-routes.js';
@@ -99,7 +99,8 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       routes: [
         (server) => registerAdminLogin(server, auth),
         (server) => registerOutboxRoutes(server, { config, outbox: createOutbox(config.OUTBOX_DIR), guard }),
-        (server) => registerArchiveRoutes(server, { store, clock, config, selector, renderer, secret: config.SECRET_KEY }),
+        (server, web) =>
+          registerArchiveRoutes(server, { store, clock, config, selector, renderer, views: web.views, isAdmin: adminCheck(auth), secret: config.SECRET_KEY }),
         (server) =>
           registerAdminPreviewRoutes(server, {
             store,

@@ -8,6 +8,7 @@ import { registerArchiveRoutes } from '../src/archive/routes.js';
 import { addPaper } from './helpers/corpus.js';
 import { launchChromium } from './helpers/chromium.js';
 import { mkdirSync } from 'node:fs';
+import { loadViews } from '../src/web/views.js';
 import { join } from 'node:path';
 
 // sax in strict mode: an Atom document that is not well-formed XML throws.
@@ -44,11 +45,16 @@ beforeAll(async () => {
   ids.fresh = addPaper(store, { title: 'Fresh but quiet', publishedOn: '2026-03-10' });
   ids.old = addPaper(store, { title: 'Old classic', upvotes: 100, publishedOn: '2025-01-01' });
   app = Fastify();
-  // Like the web server: an app-wide strict CSP on every HTML answer. The archive's own must win on its pages.
+  // Like the web server: an app-wide strict CSP on every HTML answer, and the site's stylesheet. The archive's pages
+  // are the site's, so they need nothing more.
   app.addHook('onSend', async (_req, reply) => {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('content-security-policy', "default-src 'none'; style-src 'self'");
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html'))
+      reply.header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self' data:");
   });
-  await registerArchiveRoutes(app, { store, clock, config });
+  const views = loadViews();
+  app.get('/static/style.css', async (_req, reply) => reply.type('text/css').send(views.css));
+  // An admin here is whoever sends this header (the real check is src/admin/auth.ts adminCheck).
+  await registerArchiveRoutes(app, { store, clock, config, views, isAdmin: (req) => req.headers['x-test-admin'] === '1' });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
@@ -57,13 +63,16 @@ afterAll(async () => {
 });
 
 describe('web archive over HTTP', () => {
-  it("serves the day's public trending digest with the email look", async () => {
+  it("serves the day's public trending digest in the site's look", async () => {
     const res = await fetch(`${base}/digest/2026-03-10`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
-    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
-    expect(res.headers.get('content-security-policy')).toContain("style-src 'unsafe-inline'");
+    // The site's strict policy, not one that lets inline styles in.
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; img-src 'self' data:");
     const html = await res.text();
+    expect(html).toContain('<link rel="stylesheet" href="/static/style.css');
+    expect(html).toContain('class="site-header"');
+    expect(html).not.toMatch(/<style|style="/);
     expect(html).toContain('paperboy');
     expect(html).toContain(`href="https://papers.example.org/papers/${ids.evil}"`);
     expect(html).toContain('Evil &lt;script&gt;');
@@ -88,18 +97,19 @@ describe('web archive over HTTP', () => {
     const before = await fetch(`${base}/digest/2020-01-01`);
     expect(before.status).toBe(404);
     expect(await before.text()).toContain('no papers in the corpus on or before 2020-01-01');
-    const redirect = await fetch(`${base}/digest`, { redirect: 'manual' });
-    expect(redirect.status).toBe(302);
-    expect(redirect.headers.get('location')).toBe('/digest/2026-03-10');
   });
 
-  it('shows a paper page with its sources, escaped', async () => {
+  it('shows a paper page with its listings, escaped; seed file names and lines only to an admin', async () => {
     const res = await fetch(`${base}/papers/${ids.diffusion}`);
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('<h1>Diffusion for everything</h1>');
-    expect(html).toContain(`page-${ids.diffusion}-0.txt`);
-    expect(html).toContain(`page-${ids.diffusion}-1.txt`);
+    expect(html).toContain('Listed on');
+    expect(html).not.toContain(`page-${ids.diffusion}-0.txt`);
+    expect(html).not.toContain('Seed file');
+    const admin = await (await fetch(`${base}/papers/${ids.diffusion}`, { headers: { 'x-test-admin': '1' } })).text();
+    expect(admin).toContain(`page-${ids.diffusion}-0.txt`);
+    expect(admin).toContain(`page-${ids.diffusion}-1.txt`);
     const evil = await (await fetch(`${base}/papers/${ids.evil}`)).text();
     expect(evil.toLowerCase()).not.toContain('<script');
     expect(evil).toContain('a controlchar');
@@ -152,7 +162,7 @@ describe('web archive over HTTP', () => {
     }
   });
 
-  it('is styled in Chromium despite the app-wide strict CSP, and links the paper page (screenshots)', async () => {
+  it('is styled by the site stylesheet in Chromium under the strict CSP, and links the paper page (screenshots)', async () => {
     const dir = join(process.cwd(), 'test-output', 'screenshots');
     mkdirSync(dir, { recursive: true });
     const browser = await launchChromium();
@@ -163,18 +173,40 @@ describe('web archive over HTTP', () => {
         if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
       });
       await page.goto(`${base}/digest/2026-03-10`);
-      // The MJML body colour only shows when inline styles are allowed.
-      expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(244, 241, 234)');
+      // The site's background, from /static/style.css.
+      expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(246, 245, 242)');
       await page.screenshot({ path: join(dir, 'archive-digest-800.png') });
       const href = await page.locator('a', { hasText: 'Diffusion for everything' }).first().getAttribute('href');
       expect(href).toBe(`https://papers.example.org/papers/${ids.diffusion}`);
       await page.goto(`${base}/papers/${ids.diffusion}`); // PUBLIC_URL is not this test server
       expect(await page.locator('h1').textContent()).toBe('Diffusion for everything');
-      expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(244, 241, 234)');
+      expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(246, 245, 242)');
       await page.screenshot({ path: join(dir, 'archive-paper-800.png') });
       expect(blocked).toEqual([]);
     } finally {
       await browser.close();
     }
+  });
+
+  it('links each edition to the previous and next one, and lists them all at /digest', async () => {
+    // Listing days: Mar 5 and Mar 8, and today (always an edition). Last in the file: it changes the corpus.
+    store.db.prepare("UPDATE papers SET first_listed_on = '2026-03-05' WHERE id = ?").run(ids.diffusion);
+    store.db.prepare("UPDATE papers SET first_listed_on = '2026-03-08' WHERE id = ?").run(ids.evil);
+    clock.advance(61_000); // past the editions' one-minute cache
+    const mid = await (await fetch(`${base}/digest/2026-03-08`)).text();
+    expect(mid).toContain('href="/digest/2026-03-05" rel="prev"');
+    expect(mid).toContain('href="/digest/2026-03-10" rel="next"');
+    const first = await (await fetch(`${base}/digest/2026-03-05`)).text();
+    expect(first).not.toContain('rel="prev"');
+    expect(first).toContain('href="/digest/2026-03-08" rel="next"');
+    const today = await (await fetch(`${base}/digest/2026-03-10`)).text();
+    expect(today).toContain('href="/digest/2026-03-08" rel="prev"');
+    expect(today).not.toContain('rel="next"');
+    const index = await fetch(`${base}/digest`, { redirect: 'manual' });
+    expect(index.status).toBe(200);
+    const list = await index.text();
+    expect(list).toContain('<h1>Editions</h1>');
+    const linked = [...list.matchAll(/href="\/digest\/(\d{4}-\d\d-\d\d)"/g)].map((m) => m[1]);
+    expect(linked).toEqual(['2026-03-10', '2026-03-08', '2026-03-05']);
   });
 });

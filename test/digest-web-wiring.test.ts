@@ -10,7 +10,7 @@ import { addSubscriber } from './helpers/corpus.js';
 
 describe('digest routes in the running service', () => {
   const dir = tempDir('paperboy-digest-web-');
-  it('serves the archive with its own CSP, and the admin preview behind the shared sign-in with real signed links', async () => {
+  it('serves the archive under the site CSP, and the admin preview behind the shared sign-in with real signed links', async () => {
     const app = createApp(
       loadConfig({
         DATA_DIR: dir,
@@ -32,7 +32,9 @@ describe('digest routes in the running service', () => {
     const today = app.clock.now().toISOString().slice(0, 10);
     const digest = await fetch(`${base}/digest/${today}`);
     expect(digest.status).toBe(200);
-    expect(digest.headers.get('content-security-policy')).toContain("style-src 'unsafe-inline'");
+    // The archive's pages are the site's: the site's strict policy, no inline styles let in.
+    expect(digest.headers.get('content-security-policy')).toContain("style-src 'self'");
+    expect(digest.headers.get('content-security-policy')).not.toContain('unsafe-inline');
     expect(digest.headers.get('x-content-type-options')).toBe('nosniff'); // the server's own headers still apply
     expect(await digest.text()).toContain('https://papers.example.org/papers/');
     expect((await fetch(`${base}/papers/1`)).status).toBe(200);
@@ -54,5 +56,15 @@ describe('digest routes in the running service', () => {
     // The signed unsubscribe link opens the real unsubscribe page (a GET never changes state).
     const unsub = /Unsubscribe: https:\/\/papers\.example\.org(\/unsubscribe\/\S+)/.exec(text)![1]!;
     expect((await fetch(base + unsub)).status).toBe(200);
+
+    // A paper page names the seed file and line of each listing to an admin only (the shared admin check).
+    const seeded = app.store.db.prepare("SELECT paper_id AS id, file FROM paper_sources WHERE file LIKE '%.txt' LIMIT 1").get() as { id: number; file: string };
+    const publicPage = await (await fetch(`${base}/papers/${seeded.id}`)).text();
+    expect(publicPage).toContain('Listed on');
+    expect(publicPage).not.toContain(seeded.file);
+    expect(await (await fetch(`${base}/papers/${seeded.id}`, { headers: auth })).text()).toContain(seeded.file);
+    expect(await (await fetch(`${base}/papers/${seeded.id}`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).text()).not.toContain(
+      seeded.file,
+    );
   });
 });

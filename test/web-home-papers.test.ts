@@ -60,13 +60,13 @@ describe('home page papers', () => {
     const res = await fetch(harness.url + '/');
     expect(res.status).toBe(200);
     const html = await res.text();
-    const titles = [...html.matchAll(/<h3>([^<]+)<\/h3>/g)].map((m) => m[1]);
+    const titles = [...html.matchAll(/<h3><a href="\/papers\/\d+">([^<]+)<\/a><\/h3>/g)].map((m) => m[1]);
     expect(titles).toEqual([
       'Scaling Diffusion Transformers to Long Video',
       'Reasoning Models Know When They Are Wrong &lt;script&gt;alert(1)&lt;/script&gt;',
       'A Tiny Robot Policy That Fits on a Microcontroller',
     ]);
-    expect(html).toContain('<span>Jun 12, 2025</span>');
+    expect(html).toContain('<span>Published Jun 12, 2025</span>');
     expect(html).not.toContain('javascript:alert');
   });
 });

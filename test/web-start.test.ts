@@ -31,7 +31,7 @@ describe('startWeb', () => {
     try {
       expect(sawDeps).toBe(true);
       const home = await (await fetch(web.address + '/')).text();
-      const titles = [...home.matchAll(/<h3>([^<]+)<\/h3>/g)].map((m) => m[1]);
+      const titles = [...home.matchAll(/<h3><a href="\/papers\/\d+">([^<]+)<\/a><\/h3>/g)].map((m) => m[1]);
       expect(titles.length).toBe(5);
       const plugin = await fetch(web.address + '/archive');
       expect(plugin.status).toBe(200);

@@ -1,17 +1,23 @@
-// Owns the web archive's HTML pages (paper page, messages): one project template, compiled once.
-import { readFileSync } from 'node:fs';
+// Owns the web archive's HTML pages (a digest, a paper, the editions): the site's templates in the site's layout.
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import { createHandlebars } from '../render/renderer.js';
+import { loadViews, type Views } from '../web/views.js';
 
 export type PageConfig = Pick<Config, 'PUBLIC_URL' | 'SENDER_ADDRESS_LINE'>;
 
-export function createPages(opts: { templatesDir: string; config: PageConfig; today: () => string }) {
-  const template = createHandlebars().compile(readFileSync(join(opts.templatesDir, 'archive', 'page.html.hbs'), 'utf8'));
+export function createPages(opts: { templatesDir: string; config: PageConfig; today: () => string; views?: Views }) {
+  const views = opts.views ?? loadViews(join(opts.templatesDir, 'web'));
   const siteUrl = opts.config.PUBLIC_URL.replace(/\/+$/, '');
   return {
-    render(view: Record<string, unknown> & { title: string }): string {
-      return template({ siteUrl, feedUrl: `${siteUrl}/feed.xml`, senderLine: opts.config.SENDER_ADDRESS_LINE, today: opts.today(), ...view });
+    render(name: string, view: Record<string, unknown> & { title: string }): string {
+      return views.render(name, {
+        siteUrl,
+        feedUrl: `${siteUrl}/feed.xml`,
+        senderLine: opts.config.SENDER_ADDRESS_LINE,
+        today: opts.today(),
+        navDigest: true,
+        ...view,
+      });
     },
   };
 }

@@ -1,5 +1,5 @@
 // Owns the public web archive: /digest/:date, /papers/:id, /feed.xml and /api/papers, mirroring the digest.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { decimalInt } from '../web/params.js';
 import { PageError } from '../web/route-context.js';
@@ -16,12 +16,17 @@ import { paperFacts } from '../render/paper-facts.js';
 import { DAILY_PAPERS } from '../corpus/sources/daily-papers.js';
 import { createPages, type Pages } from './pages.js';
 import { verifyFeedbackToken } from '../subscriptions/tokens.js';
+import type { Views } from '../web/views.js';
 
 export interface ArchiveDeps {
   store: Store;
   clock: Clock;
   config: Pick<Config, 'PUBLIC_URL' | 'SENDER_ADDRESS_LINE' | 'DIGEST_SIZE_DEFAULT'>;
   templatesDir?: string;
+  /** The site's pages (templates/web), when the web server has them loaded already. */
+  views?: Views;
+  /** Whether a request is an admin's: only admins see which seed file and line listed a paper. */
+  isAdmin?: (req: FastifyRequest) => boolean;
   /** Shared with the rest of the app when given; built here otherwise. */
   renderer?: Renderer;
   selector?: Selector;
@@ -38,9 +43,6 @@ const MESSAGES = {
   badQuery: 'Invalid query parameters.',
 } as const;
 
-// Pages only carry inline CSS and links: nothing else may load or run, whatever the corpus holds.
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-src 'self'; base-uri 'none'; form-action 'self'";
-
 export const ApiPapersQuery = z.object({
   sort: z.enum(['trending', 'new'], { error: 'sort must be trending or new' }).default('trending'),
   topic: z.string().trim().max(100, { error: 'topic must be at most 100 characters' }).optional(),
@@ -48,6 +50,9 @@ export const ApiPapersQuery = z.object({
 });
 
 const IsoDate = z.string().refine(isIsoDay);
+// The editions index shows about a year; older ones stay reachable by date and by "previous".
+const MAX_EDITIONS_LISTED = 366;
+const MONTH_LABEL = new Intl.DateTimeFormat('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' });
 const PaperId = decimalInt(1, Number.MAX_SAFE_INTEGER);
 
 // Answered by the site's error handler: the site's error page for a browser, JSON for a JSON client.
@@ -58,9 +63,8 @@ function sendPage(reply: FastifyReply, status: number, html: string): FastifyRep
 }
 
 /**
- * Sets this area's CSP on its HTML answers. Registered inside the area's own (encapsulated) context, so it runs
- * after any app-wide onSend hook: the web server's strict `style-src 'self'` would otherwise strip the inline
- * styles an email-look page is made of.
+ * Sets an area's own CSP on its HTML answers, from inside its own (encapsulated) context, so it runs after the
+ * app-wide onSend hook. The archive no longer needs one (its pages are the site's); the admin preview still does.
  */
 export function useOwnCsp(app: FastifyInstance, csp: string): void {
   app.addHook('onSend', async (_req, reply) => {
@@ -68,12 +72,9 @@ export function useOwnCsp(app: FastifyInstance, csp: string): void {
   });
 }
 
-/** Adds the archive routes in their own encapsulated context (see useOwnCsp). */
+/** Adds the archive routes. Its pages are the site's: the site's layout, stylesheet and CSP. */
 export async function registerArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): Promise<void> {
-  await app.register(async (child) => {
-    useOwnCsp(child, PAGE_CSP);
-    addArchiveRoutes(child, deps);
-  });
+  addArchiveRoutes(app, deps);
 }
 
 function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
@@ -83,10 +84,35 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
   // A fresh pool each minute at most, so papers ingested while serving show up.
   const selector = deps.selector ?? createSelector({ store, clock, poolMaxAgeMs: 60_000 });
   const siteUrl = config.PUBLIC_URL.replace(/\/+$/, '');
-  const pages: Pages = createPages({ templatesDir, config, today: () => todayUtc(clock) });
-  const digestCache = new Map<string, string>();
+  const pages: Pages = createPages({ templatesDir, config, today: () => todayUtc(clock), ...(deps.views ? { views: deps.views } : {}) });
+  const isAdmin = deps.isAdmin ?? (() => false);
 
-  app.get('/digest', async (_req, reply) => reply.redirect(`/digest/${todayUtc(clock)}`));
+  /** Edition days, newest first: the days some paper was listed or published, up to today (and today itself). */
+  // Read at most once a minute (a scan of the papers table), like the pool: listings ingested while serving show up.
+  let editions: { today: string; at: number; days: string[] } | null = null;
+  const editionDays = (): string[] => {
+    const today = todayUtc(clock);
+    const now = clock.now().getTime();
+    if (!editions || editions.today !== today || now - editions.at > 60_000) {
+      const days = store
+        .q('archive-edition-days')
+        .all({ today })
+        .map((r) => r.day);
+      editions = { today, at: now, days: days[0] === today ? days : [today, ...days] };
+    }
+    return editions.days;
+  };
+
+  app.get('/digest', async (_req, reply) => {
+    const days = editionDays().slice(0, MAX_EDITIONS_LISTED);
+    const months: { label: string; days: { date: string; label: string }[] }[] = [];
+    for (const d of days) {
+      const label = MONTH_LABEL.format(new Date(`${d}T00:00:00Z`));
+      if (months.at(-1)?.label !== label) months.push({ label, days: [] });
+      months.at(-1)!.days.push({ date: d, label: formatDate(d) });
+    }
+    return sendPage(reply, 200, pages.render('editions', { title: 'Editions', months, empty: days.length === 0 }));
+  });
 
   app.get<{ Params: { date: string } }>('/digest/:date', async (req, reply) => {
     const date = req.params.date;
@@ -94,15 +120,12 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
     if (date > todayUtc(clock)) throw pageError(404, 'Not out yet', MESSAGES.futureDate(date));
     const r = selector.select({ kind: 'trending', size: config.DIGEST_SIZE_DEFAULT }, date);
     if (r.status === 'empty') throw pageError(404, 'No digest', MESSAGES.noDigest(r.message));
-    // Keyed by the pool too: a re-ingested abstract shows once the pool is rebuilt, even if the papers are the same.
-    const cacheKey = `${r.selection.key}:${selector.pool(date).builtAt}`;
-    let html = digestCache.get(cacheKey);
-    if (!html) {
-      html = (await renderer.renderDigest(r.selection, { audience: 'web' })).html;
-      if (digestCache.size >= 64) digestCache.clear();
-      digestCache.set(cacheKey, html);
-    }
-    return sendPage(reply, 200, html);
+    const days = editionDays();
+    const prev = days.find((d) => d < date);
+    const next = days.findLast((d) => d > date);
+    const view = renderer.digestView(r.selection);
+    const at = (d: string | undefined) => (d ? { date: d, label: formatDate(d) } : null);
+    return sendPage(reply, 200, pages.render('digest', { title: view.headline, digest: view, prev: at(prev), next: at(next) }));
   });
 
   /** The reader's two buttons when the page was opened with their feedback token for this very paper. */
@@ -136,11 +159,14 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
     const facts = paperFacts(paper, `${siteUrl}/papers/${paper.id}`);
     const listings = new Set(sources.map((s) => s.listed_on ?? s.file)).size;
     const meta = [...facts.counts, ...facts.dates, ...(listings > 0 ? [`on ${listings === 1 ? '1 listing' : `${listings} listings`}`] : [])].join(' · ');
+    const admin = isAdmin(req);
     return sendPage(
       reply,
       200,
-      pages.render({
+      pages.render('paper', {
         title: clean(paper.title),
+        // Named for what it shows: the seed file and line columns (only an admin sees them).
+        seedFiles: admin,
         paper: {
           title: clean(paper.title),
           // This page is where every name goes; the cards show the first few.
@@ -151,14 +177,17 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
           abstract: clean(paper.abstract),
           arxivId: paper.arxivId,
           links: facts.links.filter((l) => l.kind !== 'details').map((l) => ({ url: l.url, label: l.label })),
+          // The public sees where and when a paper was listed; which seed file and line said so is for admins.
           sources: sources.map((s) => {
             // An API listing's "line" is the paper id (fetch-merge.ts): only its day and rank mean something.
             const api = s.file.startsWith(`${DAILY_PAPERS} `);
             return {
-              file: api ? 'Daily Papers API' : s.file,
-              line: api ? '' : s.line,
+              where: api || s.listed_on ? 'Daily Papers' : 'A listing',
+              file: admin ? (api ? 'Daily Papers API' : s.file) : '',
+              line: admin && !api ? s.line : '',
               position: s.position,
               listedOn: s.listed_on ? formatDate(s.listed_on) : 'undated',
+              date: s.listed_on && isIsoDay(s.listed_on) && s.listed_on <= todayUtc(clock) ? s.listed_on : '',
             };
           }),
         },
@@ -249,6 +278,5 @@ function addArchiveRoutes(app: FastifyInstance, deps: ArchiveDeps): void {
 
 /** The same routes as a Fastify plugin, for `app.register(archivePlugin, deps)`. */
 export async function archivePlugin(app: FastifyInstance, deps: ArchiveDeps): Promise<void> {
-  useOwnCsp(app, PAGE_CSP);
   addArchiveRoutes(app, deps);
 }

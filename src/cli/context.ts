@@ -15,7 +15,7 @@ export function lazyApp(env: Record<string, string | undefined> = readEnvironmen
       if (!app) {
         const config = loadConfig(env);
         // CLI output goes to stdout; logs stay quiet unless asked for.
-        app = createApp(config, { log: createLogger(env.LOG_LEVEL ?? 'warn') });
+        app = createApp(config, { log: createLogger(env.LOG_LEVEL ?? 'warn', config.LOG_FORMAT) });
       }
       return app;
     },

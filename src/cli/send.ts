@@ -25,6 +25,7 @@ const MESSAGES = {
       `  skipped ${s.plan.skipped} (nothing left to send); ${s.plan.already} already had this edition or one in flight`,
       ...(s.plan.errors > 0 ? [`  ${s.plan.errors} subscriber(s) could not be planned (see the log); the next run tries them again`] : []),
       ...(s.counts.queued > 0 ? [`  ${s.counts.queued} waiting for a retry (the scheduler of the running server sends them)`] : []),
+      ...s.waitReasons.map((w) => `  waiting because: ${w.reason} (the last try of ${w.n === 1 ? '1 message' : `${w.n} messages`})`),
       ...s.editions.map(
         (e) =>
           `  edition ${e.kind} ${e.frequency} ${e.local_date}: sent ${e.sent}, waiting ${e.waiting}` +
@@ -37,6 +38,8 @@ const MESSAGES = {
     ].join('\n'),
   testSent: (to: string, response: string) => `test digest sent to ${to}: ${response}`,
   testDry: (to: string) => `would send the current digest to ${to} (the ledger is not touched)`,
+  progress: (done: number, total: number, sent: number, failed: number, rate: number) =>
+    `sent ${done}/${total} (delivered ${sent}, failed ${failed}, ${rate.toFixed(0)}/s)`,
 } as const;
 
 export interface SendIo {
@@ -45,8 +48,18 @@ export interface SendIo {
   json?: (text: string) => void;
   /** Where the progress bar draws; null for none (not a terminal). */
   progressStream: NodeJS.WriteStream | null;
+  /** Where progress goes as plain lines when there is no bar (stderr not a terminal: a log, CI, systemd). */
+  progressLine?: ((line: string) => void) | null;
 }
-const stdio: SendIo = { out: (t) => void process.stdout.write(t), progressStream: process.stderr.isTTY ? process.stderr : null };
+const stdio: SendIo = {
+  out: (t) => void process.stdout.write(t),
+  progressStream: process.stderr.isTTY ? process.stderr : null,
+  progressLine: process.stderr.isTTY ? null : (l) => void process.stderr.write(l + '\n'),
+};
+
+// A progress line every 2 s or every tenth of the run, whichever comes first, and only when something moved.
+const PROGRESS_LINE_MS = 2000;
+const PROGRESS_LINE_STEPS = 10;
 
 function kindArg(value: string) {
   const r = DigestKind.safeParse(value);
@@ -84,15 +97,27 @@ export async function runSendCommand(deps: DeliveryDeps, o: SendOptions, io: Sen
   }
   const run = service.start(req);
   // --json: stdout carries the summary object and nothing else (no progress bar, no lines).
-  if (o.json) io = { out: () => {}, progressStream: null, json: io.out };
+  if (o.json) io = { out: () => {}, progressStream: null, progressLine: io.progressLine ?? null, json: io.out };
   io.out(MESSAGES.started(run.runId) + '\n');
   let bar: cliProgress.SingleBar | null = null;
+  let lastLine = { at: started, done: 0 };
   const poll = setInterval(() => {
     const row = service.getRun(run.runId);
-    if (!io.progressStream || !row || row.planned === 0) return;
+    if ((!io.progressStream && !io.progressLine) || !row) return;
     const c = service.counts(run.runId);
     const done = c.sent + c.failed + c.bounced + c.unknown;
     const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
+    if (!io.progressStream) {
+      // Sending starts while planning goes on: until the plan is done, the total is what is planned so far.
+      const total = row.planned || c.total - c.skipped;
+      if (total === 0) return;
+      const step = Math.max(1, Math.ceil(total / PROGRESS_LINE_STEPS));
+      if (done === lastLine.done || (Date.now() - lastLine.at < PROGRESS_LINE_MS && Math.floor(done / step) === Math.floor(lastLine.done / step))) return;
+      lastLine = { at: Date.now(), done };
+      io.progressLine!(MESSAGES.progress(done, total, c.sent, c.failed + c.bounced, rate));
+      return;
+    }
+    if (row.planned === 0) return;
     if (!bar) {
       bar = new cliProgress.SingleBar(
         { format: ' {bar} {value}/{total} | sent {sent} failed {failed} | {rate}/s | {eta_formatted} left', stream: io.progressStream, hideCursor: true },

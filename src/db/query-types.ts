@@ -234,6 +234,7 @@ export const QUERIES = {
   'run-finish': { params: named({ id: 'text', status: 'text', error: 'text?', now: 'text' }) },
   'run-delete': { params: pos('text') },
   'run-delivery-counts': { params: pos('text'), row: row({ status: 'text', n: 'int', retrying: 'int?' }) },
+  'run-wait-reasons': { params: pos('text'), row: row({ reason: 'text', n: 'int' }) },
   'run-due-left': { params: named({ id: 'text', now: 'text' }), row: COUNT },
   'runs-recent': { params: pos('int'), row: SEND_RUN },
   'dash-subscribers-by-status': { params: pos(), row: STATUS_COUNT },
@@ -326,6 +327,7 @@ export const QUERIES = {
     row: row({ id: 'int', email: 'text', status: 'text', frequency: 'text', kind: 'text', topics: 'text', digest_size: 'int', time_zone: 'text' }),
   },
   'digest-paper-sources': { params: pos('int'), row: SOURCE },
+  'archive-edition-days': { params: named({ today: 'text' }), row: row({ day: 'text' }) },
   'digest-upvote-windows': {
     params: named({ t: 'text', day: 'text', week: 'text' }),
     row: row({

@@ -60,6 +60,8 @@ export interface RunSummary {
   heldBy: { holder: string; since: string | null } | null;
   /** The run stopped because the mail server stayed unreachable for SEND_OUTAGE_MAX_SECONDS. */
   outage: boolean;
+  /** Why the run's queued rows wait: the last reply or connection error they got (e.g. ECONNREFUSED), commonest first. */
+  waitReasons: { reason: string; n: number }[];
   dryRun: boolean;
   /** For test sends: the server's reply. */
   testResponse?: string;
@@ -119,6 +121,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       editions: [],
       heldBy: null,
       outage: false,
+      waitReasons: [],
       dryRun,
     };
     if (req.mode === 'test') {
@@ -199,6 +202,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       await sleep(pollMs);
     }
     summary.counts = counts(runId);
+    if (summary.counts.queued > 0) summary.waitReasons = store.q('run-wait-reasons').all(runId);
     // The editions it met, and any other with rows still waiting (e.g. for a hung process that holds the sender).
     const waiting = store
       .q('editions-waiting')
@@ -259,6 +263,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
         editions,
         heldBy: otherHolder(editions),
         outage: false,
+        waitReasons: store.q('run-wait-reasons').all(prior.id),
         dryRun: run.dry_run === 1,
       };
     })();

@@ -256,7 +256,12 @@ export function createRenderer(opts: RendererOptions) {
     };
   }
 
-  return { renderDigest, paperUrl, siteUrl };
+  /** What the public archive page of a selection shows (the site's own template lays it out, not MJML). */
+  function digestView(sel: Selection) {
+    return viewModel(sel, 'web', SLOT_TOKENS);
+  }
+
+  return { renderDigest, digestView, paperUrl, siteUrl };
 }
 export type Renderer = ReturnType<typeof createRenderer>;
 

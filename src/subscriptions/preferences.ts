@@ -1,6 +1,7 @@
 // Owns a subscriber's choices (what, how often, when) and how they are checked at every edge.
 import { z } from 'zod';
 import { decimalInt } from '../web/params.js';
+import { ianaName } from './time-zones.js';
 
 export const PREFERENCE_MESSAGES = {
   frequency: 'Choose daily, weekly or paused.',
@@ -36,14 +37,14 @@ export const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday',
 // Building an Intl.DateTimeFormat costs ~50µs; an import of 100,000 rows asks about the same few zones.
 const zoneCache = new Map<string, string | null>();
 
-/** The canonical IANA name for a zone the runtime knows ("utc" -> "UTC"), or null. */
+/** The canonical IANA name for a zone the runtime knows ("utc" -> "UTC", "Asia/Calcutta" -> "Asia/Kolkata"), or null. */
 export function canonicalTimeZone(name: string): string | null {
   if (!name || name.length > 64 || !/^[A-Za-z0-9_+\-/]+$/.test(name)) return null;
   const hit = zoneCache.get(name);
   if (hit !== undefined) return hit;
   let zone: string | null;
   try {
-    zone = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    zone = ianaName(new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone);
   } catch {
     zone = null;
   }

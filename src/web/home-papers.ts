@@ -35,6 +35,8 @@ export interface HomePaper {
   /** Where the title and "Read the paper" go: arXiv when the id is known, else the paper's page here. */
   readUrl: string;
   readLabel: string;
+  /** The paper's page here, with every link and listing: where the card's title goes. */
+  ownUrl: string;
   /** The PDF and the daily-papers page, when the arXiv id is known. */
   paperLinks: { url: string; label: string }[];
   byline: string | null;
@@ -97,6 +99,7 @@ export function homePapers(store: Store, limit = 5): HomePaper[] {
         })),
         readUrl: facts.readUrl,
         readLabel: facts.readLabel,
+        ownUrl: `/papers/${r.id}`,
         paperLinks: facts.links.filter((l) => l.kind === 'pdf' || l.kind === 'daily-papers').map((l) => ({ url: l.url, label: l.label })),
         byline: [facts.authorsLine, facts.organization].filter(Boolean).join(' · ') || null,
         listed: formatDate(r.first_listed_on),

@@ -50,6 +50,10 @@ export function errorPageData(status: number, m: ErrorMessage): PageData {
   return { ...m, lines: [...m.lines], narrow: true, status };
 }
 
-export function renderError(reply: FastifyReply, status: number, m: ErrorMessage) {
-  return reply.page('error', errorPageData(status, m), status);
+/**
+ * Answers a route's error in its own words, through the server's error handler: the page for a browser, JSON for a
+ * JSON client (a bad or expired link answered HTML even to `Accept: application/json`).
+ */
+export function renderError(_reply: FastifyReply, status: number, m: ErrorMessage): never {
+  throw new PageError(status, m);
 }

@@ -8,6 +8,8 @@ import { registerSubscribeRoutes } from './routes/subscribe.js';
 import { registerConfirmRoutes } from './routes/confirm.js';
 import { registerManageRoutes } from './routes/manage.js';
 import { parseMultipartFields } from './multipart.js';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 
 const MESSAGES = {
   notFound: { title: 'Page not found', heading: 'Page not found', lines: ['There is nothing at this address. Check the link, or start from the home page.'] },
@@ -32,6 +34,21 @@ const MESSAGES = {
     heading: 'We could not read that kind of request',
     lines: ['This site takes forms sent from its own pages. Please go back and use the form.'],
   },
+  headersTooLarge: {
+    title: 'Request too large',
+    heading: 'Your browser sent too much with this request',
+    lines: ['Its headers (usually cookies) were larger than this site takes. Clear this site’s cookies and try again.'],
+  },
+  timeout: {
+    title: 'Too slow',
+    heading: 'That request took too long to arrive',
+    lines: ['The connection was too slow for this site to wait. Please try again.'],
+  },
+  closing: {
+    title: 'Restarting',
+    heading: 'The site is restarting',
+    lines: ['It will be back in a moment. Please wait a few seconds and try again.'],
+  },
   busy: {
     title: 'Busy',
     heading: 'We are busy, try again',
@@ -50,6 +67,8 @@ interface ErrorAnswer {
 
 // Seconds a client should wait after SQLITE_BUSY: the writer holding the database is usually done by then.
 const BUSY_RETRY_AFTER_SECONDS = 5;
+// Seconds to wait when the server is shutting down: a restart is back about then.
+const CLOSING_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Every error, whoever threw it: a route, the body parser (413, 415, 400), the rate limit (429) or the database
@@ -71,6 +90,11 @@ function byStatus(status: number): ErrorAnswer {
   if (status === 413) return { status, code: 'too_large', page: MESSAGES.tooLarge };
   if (status === 415) return { status, code: 'unsupported_media_type', page: MESSAGES.unsupported };
   if (status === 429) return { status, code: 'too_many_requests', page: MESSAGES.tooMany, retryAfter: 60 };
+  if (status === 409) return { status, code: 'conflict', page: MESSAGES.badRequest };
+  if (status === 410) return { status, code: 'gone', page: MESSAGES.notFound };
+  if (status === 408) return { status, code: 'request_timeout', page: MESSAGES.timeout };
+  if (status === 431) return { status, code: 'request_header_fields_too_large', page: MESSAGES.headersTooLarge };
+  if (status === 503) return { status, code: 'unavailable', page: MESSAGES.closing, retryAfter: CLOSING_RETRY_AFTER_SECONDS };
   if (status < 500) return { status, code: 'bad_request', page: MESSAGES.badRequest };
   return { status, code: 'server_error', page: MESSAGES.server };
 }
@@ -79,10 +103,21 @@ function byStatus(status: number): ErrorAnswer {
 const JSON_ROUTES = /^\/(?:api\/|admin\/api\/|admin\/send(?:[/?]|$)|healthz(?:[/?]|$))/;
 
 /** True for a client that asked for JSON (or called the JSON API); browsers, and anyone unsure, get HTML. */
-export function wantsJson(req: FastifyRequest): boolean {
+export function wantsJson(req: Pick<FastifyRequest, 'url' | 'headers'>): boolean {
   if (JSON_ROUTES.test(req.url)) return true;
   const accept = String(req.headers.accept ?? '');
   return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+/**
+ * The URL and Accept header of a request Node refused before parsing it (headers too large, too slow), read from the
+ * bytes it had: enough to answer a browser with a page and an API client with JSON.
+ */
+export function peekRequest(raw: Buffer | undefined): { url: string; headers: { accept?: string } } {
+  const text = raw ? raw.subarray(0, 64 * 1024).toString('latin1') : '';
+  const url = /^[A-Z]+ (\S+) HTTP\//.exec(text)?.[1] ?? '/';
+  const accept = /\r\naccept:[ \t]*([^\r\n]*)/i.exec(text)?.[1];
+  return { url, headers: accept === undefined ? {} : { accept } };
 }
 
 /**
@@ -97,6 +132,24 @@ function pinHeader(reply: FastifyReply, name: string, value: string): void {
 }
 
 type ErrorSender = (req: FastifyRequest, reply: FastifyReply, a: ErrorAnswer) => FastifyReply;
+
+/** An error answer written straight to a socket (Node refused the request before Fastify saw it). */
+function rawErrorResponse(views: Views, config: WebDeps['config'], csp: string, a: ErrorAnswer, json: boolean): string {
+  const body = json
+    ? JSON.stringify({ error: a.code, message: a.page.lines.join(' ') })
+    : views.render('error', { senderLine: config.SENDER_ADDRESS_LINE, ...errorPageData(a.status, a.page) });
+  const head = [
+    `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? 'Error'}`,
+    `Content-Type: ${json ? 'application/json' : 'text/html'}; charset=utf-8`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    'X-Content-Type-Options: nosniff',
+    'Referrer-Policy: no-referrer',
+    'Cache-Control: no-store',
+    ...(json ? [] : [`Content-Security-Policy: ${csp}`, 'X-Frame-Options: DENY']),
+  ];
+  return `${head.join('\r\n')}\r\n\r\n${body}`;
+}
 
 /** Answers an error: JSON for a JSON client, else the site's error page (rendered here, not with reply.page: the
  * reply Fastify makes for a URL that does not decode is not decorated). */
@@ -149,7 +202,8 @@ export async function buildServer(input: Omit<WebDeps, 'views'> & { views?: View
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.TRUST_PROXY,
     bodyLimit: 64 * 1024,
-    return503OnClosing: true,
+    // Our own 503 while closing (onRequest below): Fastify's is bare JSON, even to a browser.
+    return503OnClosing: false,
     // requestTimeout bounds the whole request (headers and body) however slowly it trickles in; connectionTimeout
     // is the socket's idle time, so a client sending a byte every few seconds beats it and only requestTimeout ends it.
     requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
@@ -161,6 +215,29 @@ export async function buildServer(input: Omit<WebDeps, 'views'> & { views?: View
       req.log.debug({ url: req.url, code: err.code }, 'request refused');
       return sendError(req, reply, classify(err));
     },
+    // Requests Node refuses before Fastify sees them: headers too large (431), too slow (408), unparsable (400).
+    // Fastify's own handler answers bare JSON, even to a browser.
+    clientErrorHandler(e, socket: Socket) {
+      const err = e as unknown as { code?: string; rawPacket?: Buffer };
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const answer = byStatus(status);
+      deps.log.debug({ code: err.code, status }, 'request refused before parsing');
+      if (socket.writable) socket.write(rawErrorResponse(views, config, csp, answer, wantsJson(peekRequest(err.rawPacket))));
+      socket.destroy();
+    },
+  });
+
+  // Fastify's return503OnClosing, as the site's error page for a browser and JSON for the API. Set on the root before
+  // anything is registered, so every area's routes (and the 404 handler) get it.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (!closing) return;
+    reply.header('Connection', 'close');
+    return sendError(req, reply, byStatus(503));
   });
 
   // Set before anything is registered: a plugin context (every area's routes live in one) takes the handlers its

@@ -174,6 +174,12 @@ DELETE FROM send_runs WHERE id = ?;
 -- name: run-delivery-counts
 SELECT status, COUNT(*) AS n, SUM(attempts > 0 AND status = 'queued') AS retrying FROM deliveries WHERE run_id = ? GROUP BY status;
 
+-- name: run-wait-reasons
+-- Why a run's rows still wait: the last reply (or connection error) each got, most common first.
+SELECT smtp_response AS reason, COUNT(*) AS n FROM deliveries
+WHERE run_id = ? AND status = 'queued' AND smtp_response IS NOT NULL
+GROUP BY smtp_response ORDER BY n DESC, reason LIMIT 3;
+
 -- name: run-due-left
 -- What still holds a run open: rows being sent, or queued and due now (rows waiting for a later retry do not).
 SELECT COUNT(*) AS n FROM deliveries WHERE run_id = @id AND (status = 'sending' OR (status = 'queued' AND next_attempt_at <= @now));

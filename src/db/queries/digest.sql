@@ -38,3 +38,10 @@ SELECT s.paper_id AS id, p.first_listed_on, p.published_on, s.first_at,
 FROM (SELECT paper_id, MIN(taken_at) AS first_at FROM upvote_snapshots GROUP BY paper_id) s
 JOIN papers p ON p.id = s.paper_id
 WHERE s.first_at <= @t;
+
+-- name: archive-edition-days
+-- The days the public archive lists as editions: the days a listing of papers came out, up to @today (the route adds
+-- today). A paper's arXiv date is not one: it goes back years and most of those days no listing carried it.
+SELECT DISTINCT first_listed_on AS day FROM papers
+WHERE first_listed_on IS NOT NULL AND first_listed_on <= @today AND first_listed_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
+ORDER BY day DESC;

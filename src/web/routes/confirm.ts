@@ -1,7 +1,7 @@
 // Owns the confirmation pages: GET shows a button (link scanners change nothing), POST confirms.
 import type { FastifyInstance } from 'fastify';
 import { renderError, type WebDeps } from '../route-context.js';
-import { describeSchedule } from '../describe.js';
+import { describeDigest, describeSchedule, otherChoices } from '../describe.js';
 import { subscriberPaths } from '../../subscriptions/subscriber-links.js';
 import type { TokenState } from '../../subscriptions/lifecycle.js';
 
@@ -46,6 +46,8 @@ export async function registerConfirmRoutes(app: FastifyInstance, deps: WebDeps)
       title: MESSAGES.confirmedTitle,
       email: s.email,
       when: describeSchedule(s),
+      digest: describeDigest(s),
+      offer: otherChoices(s),
       manageUrl: subscriberPaths(secret, s.id).managePath,
       narrow: true,
     });

@@ -3,16 +3,18 @@
 import type { FastifyInstance } from 'fastify';
 import { renderError, type WebDeps } from '../route-context.js';
 import { field } from '../form.js';
-import { describeSchedule } from '../describe.js';
+import { describeDigest, describeSchedule, insteadOfLeaving } from '../describe.js';
 import { subscriberPaths } from '../../subscriptions/subscriber-links.js';
-import { PREFERENCE_FIELDS, RANKING_FIELDS, WEEKDAYS } from '../../subscriptions/preferences.js';
+import { canonicalTimeZone, PREFERENCE_FIELDS, RANKING_FIELDS, WEEKDAYS } from '../../subscriptions/preferences.js';
 import type { Subscriber } from '../../subscriptions/repository.js';
+import { TIME_ZONE_CHOICES } from '../../subscriptions/time-zones.js';
 import { readerPanel } from './feedback.js';
 
 const MESSAGES = {
   prefsTitle: 'Your preferences',
   unsubscribeTitle: 'Unsubscribe',
   unsubscribedTitle: 'You are unsubscribed',
+  alreadyUnsubscribedTitle: 'You are already unsubscribed',
   resubscribedTitle: 'You are subscribed again',
   resubscribeBounced: {
     title: 'Cannot resubscribe',
@@ -37,7 +39,6 @@ const MESSAGES = {
 
 const HOURS = Array.from({ length: 24 }, (_, h) => h);
 const WEEKDAY_OPTIONS = WEEKDAYS.map((label, value) => ({ value, label }));
-const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
 
 const FORM_FIELDS = PREFERENCE_FIELDS;
 type FormValues = Record<(typeof FORM_FIELDS)[number], string>;
@@ -51,7 +52,8 @@ function valuesOf(s: Subscriber): FormValues {
     topics: s.topics.join(', '),
     digest_size: String(s.digest_size),
     delivery_hour: String(s.delivery_hour),
-    time_zone: s.time_zone,
+    // A zone stored under its old name (Asia/Calcutta) is shown by its IANA name.
+    time_zone: canonicalTimeZone(s.time_zone) ?? s.time_zone,
     muted_topics: s.muted_topics.join(', '),
     followed_authors: s.followed_authors.join(', '),
     only_with_code: s.only_with_code ? '1' : '',
@@ -74,8 +76,7 @@ export async function registerManageRoutes(app: FastifyInstance, deps: WebDeps):
     currentTopics: s.topics,
     weekdays: WEEKDAY_OPTIONS,
     hours: HOURS,
-    // The stored zone stays selectable even if this runtime's list lacks it (an alias such as Asia/Calcutta).
-    timeZones: TIME_ZONES.includes(values.time_zone) ? TIME_ZONES : [values.time_zone, ...TIME_ZONES],
+    timeZones: TIME_ZONE_CHOICES,
     unsubscribeUrl: subscriberPaths(secret, s.id).unsubscribePath,
     ...readerPanel(deps, s),
     errors: {},
@@ -115,10 +116,23 @@ export async function registerManageRoutes(app: FastifyInstance, deps: WebDeps):
   app.get<{ Params: { token: string } }>('/unsubscribe/:token', async (req, reply) => {
     const s = subscriptions.byUnsubscribeToken(req.params.token);
     if (!s) return renderError(reply, 404, MESSAGES.badLink);
+    // Reopening the link after leaving: say so and offer the way back, not "Stop sending?" again.
+    if (s.status === 'unsubscribed') {
+      return reply.page('unsubscribed', {
+        title: MESSAGES.alreadyUnsubscribedTitle,
+        email: s.email,
+        token: req.params.token,
+        digest: describeDigest(s),
+        already: true,
+        narrow: true,
+      });
+    }
     return reply.page('unsubscribe', {
       title: MESSAGES.unsubscribeTitle,
       email: s.email,
       token: req.params.token,
+      digest: s.status === 'active' ? describeDigest(s) : 'digests',
+      instead: insteadOfLeaving(s),
       manageUrl: subscriberPaths(secret, s.id).managePath,
       narrow: true,
     });
@@ -132,7 +146,7 @@ export async function registerManageRoutes(app: FastifyInstance, deps: WebDeps):
     if (field(req.body, 'List-Unsubscribe') === 'One-Click') {
       return reply.code(200).type('text/plain; charset=utf-8').send(MESSAGES.oneClickDone);
     }
-    return reply.page('unsubscribed', { title: MESSAGES.unsubscribedTitle, email: s.email, token: req.params.token, narrow: true });
+    return reply.page('unsubscribed', { title: MESSAGES.unsubscribedTitle, email: s.email, token: req.params.token, digest: describeDigest(s), narrow: true });
   });
 
   app.post<{ Params: { token: string } }>(
@@ -147,6 +161,7 @@ export async function registerManageRoutes(app: FastifyInstance, deps: WebDeps):
       return reply.page('resubscribed', {
         title: MESSAGES.resubscribedTitle,
         email: s.email,
+        digest: describeDigest(s),
         when: describeSchedule(s),
         manageUrl: subscriberPaths(secret, s.id).managePath,
         narrow: true,
