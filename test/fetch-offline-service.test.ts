@@ -95,7 +95,7 @@ describe('a service whose paper source is unreachable', () => {
     const section = html.slice(html.indexOf('<h2>Paper sources</h2>'), html.indexOf('<h2>Failures and retries</h2>'));
     expect(section).toContain('<td>daily-papers</td>');
     expect(section).toContain('cron');
-    expect(section).toContain('<td class="bad">failed</td>');
+    expect(section).toContain('<span class="pill bad">failed</span>');
     expect(section).toMatch(/unreachable \(connect ECONNREFUSED/);
     expect(section).toContain('never'); // it never worked yet
   });
