@@ -253,7 +253,7 @@ describe('GET /admin', () => {
     // Label and figure in elements of their own, with a space between: never "unsubscribed1" as text.
     expect(html).toMatch(/unsubscribed<\/span> <span class="value">1<\/span>/);
     expect(html).toMatch(/bounced<\/span> <span class="value">1<\/span>/);
-    expect(html).toMatch(/<rect [^>]*height="\d+"[^>]*><title>\d{4}-\d\d-\d\d: 2<\/title>/);
+    expect(html).toMatch(/<rect [^>]*height="\d+"[^>]*><title>\d{4}-\d\d-\d\d: 2 sent<\/title>/);
     expect(html).toContain('reader2@example.test');
     expect(html).toMatch(/5\.1\.1/);
     expect(html).toMatch(

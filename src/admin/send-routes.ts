@@ -5,10 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import { deliverabilityWarnings } from '../mail/deliverability.js';
+import { buildDashboard } from './dashboard.js';
 import { DigestKind } from '../delivery/ports.js';
 import { RunError, type DeliveryService } from '../delivery/send-runs.js';
-import type { DeliveryCounts, RunMode, RunRow } from '../delivery/status.js';
+import type { RunMode } from '../delivery/status.js';
 import { renderAdminPage } from './console-views.js';
 import { adminRoutes, type AdminGuard } from './auth.js';
 
@@ -20,7 +20,6 @@ const MESSAGES = {
   badTo: '"to" must be one email address, with no line breaks, spaces or other control characters',
 } as const;
 
-const CHART_DAYS = 30;
 
 export interface AdminSendDeps {
   service: DeliveryService;
@@ -47,48 +46,6 @@ const SendBody = z
     dryRun: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   })
   .strict();
-
-/** `2026-11-23T09:00:00.000Z` -> `2026-11-23 09:00` (UTC, as the header says). */
-function minute(iso: string | null): string {
-  return iso ? iso.slice(0, 16).replace('T', ' ') : '';
-}
-
-/** A run as the pages show it: its counts, a status pill, failures with bounces counted in. */
-function runView(r: RunRow, counts: DeliveryCounts) {
-  return {
-    ...r,
-    counts,
-    started: minute(r.started_at),
-    finished: minute(r.finished_at),
-    dry: r.dry_run === 1,
-    failedCount: counts.failed + counts.bounced,
-    statusClass: r.status === 'failed' ? 'bad' : r.status === 'running' ? 'run' : 'ok',
-  };
-}
-
-function chart(rows: { day: string; n: number }[], today: Date) {
-  const days: { day: string; n: number }[] = [];
-  const byDay = new Map(rows.map((r) => [r.day, r.n]));
-  for (let i = CHART_DAYS - 1; i >= 0; i--) {
-    const day = new Date(today.getTime() - i * 86_400_000).toISOString().slice(0, 10);
-    days.push({ day, n: byDay.get(day) ?? 0 });
-  }
-  const width = CHART_DAYS * 20;
-  const height = 120;
-  const plot = height;
-  const max = Math.max(1, ...days.map((d) => d.n));
-  return {
-    width,
-    height,
-    max,
-    first: days[0]!.day,
-    last: days[days.length - 1]!.day,
-    bars: days.map((d, i) => {
-      const h = Math.round((d.n / max) * (plot - 4));
-      return { ...d, x: i * 20 + 3, w: 14, h, y: plot - h };
-    }),
-  };
-}
 
 export async function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDeps): Promise<void> {
   await adminRoutes(app, deps.guard, (scope) => addRoutes(scope, deps));
@@ -137,51 +94,7 @@ function addRoutes(app: FastifyInstance, deps: AdminSendDeps): void {
   });
 
   app.get('/admin', async (_req, reply) => {
-    const now = clock.now();
-    const since = new Date(now.getTime() - (CHART_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
-    const html = renderAdminPage('dashboard', {
-      title: 'Dashboard',
-      nav: 'dashboard',
-      now: now.toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
-      days: CHART_DAYS,
-      subscribers: store.q('dash-subscribers-by-status').all(),
-      chart: chart(store.q('dash-sends-per-day').all(since), now),
-      runs: service
-        .recentRuns(20)
-        .map((r) => runView(r, service.counts(r.id))),
-      failures: store
-        .q('dash-failures')
-        .all(50)
-        .map((f) => ({ ...f, when: minute(f.updated_at) })),
-      // Mail that is really sent gets the same warnings as the start log (src/mail/deliverability.ts).
-      warnings: config.MAIL_TRANSPORT === 'smtp' ? deliverabilityWarnings(config) : [],
-      softLimit: config.SOFT_BOUNCE_LIMIT,
-      softDays: config.SOFT_BOUNCE_WINDOW_DAYS,
-      editions: store
-        .q('dash-returns-by-edition')
-        .all(10)
-        .map((e) => ({
-          ...e,
-          rate: e.sent > 0 ? `${((100 * e.complaints) / e.sent).toFixed(2)}%` : '–',
-          tooMany: e.sent > 0 && e.complaints / e.sent >= 0.003,
-        })),
-      bounces: store
-        .q('dash-bounces-recent')
-        .all(50)
-        .map((b) => ({ ...b, hard: b.severity === 'hard', when: minute(b.received_at) })),
-      // The live corpus's health (src/corpus/fetcher.ts): each source's last fetch, and when one last worked.
-      fetches: store
-        .q('fetch-health')
-        .all()
-        .map((f) => ({
-          ...f,
-          started: minute(f.started_at),
-          lastOk: f.last_ok_at ? minute(f.last_ok_at) : 'never',
-          failed: f.status === 'failed',
-          // The first line only: a fault of paperboy's own carries its stack for the log, not for this table.
-          error: f.error?.split('\n')[0] ?? '',
-        })),
-    });
+    const html = renderAdminPage('dashboard', buildDashboard({ store, clock, config, service }));
     return reply.type('text/html; charset=utf-8').send(html);
   });
 }

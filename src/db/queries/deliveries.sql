@@ -184,6 +184,18 @@ SELECT * FROM send_runs ORDER BY started_at DESC, rowid DESC LIMIT ?;
 -- name: dash-subscribers-by-status
 SELECT status, COUNT(*) AS n FROM subscribers GROUP BY status ORDER BY status;
 
+-- name: dash-subscriber-history
+-- Each subscriber's dated events: the dashboard derives the count by status on each day from them.
+SELECT status, created_at, confirmed_at, unsubscribed_at, bounced_at FROM subscribers;
+
+-- name: run-failures
+-- One run's deliveries that did not simply go out: failed, bounced, unknown, or waiting for a retry, with the server's words.
+SELECT d.id, s.email, d.status, d.attempts, d.smtp_response, d.updated_at
+FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+WHERE d.run_id = ? AND (d.status IN ('failed', 'bounced', 'unknown') OR (d.status = 'queued' AND d.attempts > 0))
+ORDER BY d.id
+LIMIT ?;
+
 -- name: dash-sends-per-day
 SELECT substr(sent_at, 1, 10) AS day, COUNT(*) AS n FROM deliveries
 WHERE status = 'sent' AND sent_at >= ? GROUP BY day ORDER BY day;
