@@ -178,8 +178,8 @@ export function buildDashboard(deps: { store: Store; clock: Clock; config: Confi
     days: CHART_DAYS,
     stats: [
       ...STATUS_ORDER.map((s) => ({ label: s, value: byStatus.get(s) ?? 0, tone: s === 'active' ? 'ok' : s === 'bounced' && (byStatus.get(s) ?? 0) > 0 ? 'bad' : '' })),
-      { label: `sent, ${CHART_DAYS} days`, value: sum(sendValues), tone: '' },
-      { label: `returns, ${CHART_DAYS} days`, value: sum(returnSeries.flatMap((s) => s.values)), tone: '' },
+      { label: `sent, ${CHART_DAYS} d`, value: sum(sendValues), tone: '' },
+      { label: `returned, ${CHART_DAYS} d`, value: sum(returnSeries.flatMap((s) => s.values)), tone: '' },
     ],
     // The figures as they were before the charts, for anyone reading the page as text.
     subscribers: [...byStatus].map(([status, n]) => ({ status, n })),

@@ -1,7 +1,7 @@
 // Owns the admin HTTP side of delivery: POST /admin/send (idempotency key), GET /admin/send/:id (a run) and the GET /admin dashboard.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -30,10 +30,11 @@ export interface AdminSendDeps {
   guard: AdminGuard;
 }
 
-const SendBody = z
+export const SendBody = z
   .object({
     mode: z.enum(['due', 'force', 'to', 'test']).default('due'),
     kind: DigestKind.optional(),
+    frequency: z.enum(['daily', 'weekly']).optional(),
     // Checked here, not at send time: a CR/LF would otherwise be accepted (202) and only fail in the run.
     to: z
       .string()
@@ -47,6 +48,53 @@ const SendBody = z
   })
   .strict();
 
+export type SendAnswer = { status: 200 | 202; runId: string; body: { runId: string; existing: boolean; status: string } } | { status: 400 | 409; body: { error: string; issues?: string[] } };
+
+/**
+ * The one way a send starts over HTTP: POST /admin/send (JSON, Idempotency-Key header) and the Send page's confirm
+ * (a form, the key in a hidden field) both come here, so both make the same run the CLI makes.
+ */
+export function startSend(service: DeliveryService, input: unknown, key: string | undefined, log: FastifyBaseLogger): SendAnswer {
+  const parsed = SendBody.safeParse(input ?? {});
+  if (!parsed.success)
+    return {
+      status: 400,
+      body: {
+        error: parsed.error.issues.some((i) => i.path[0] === 'to') ? MESSAGES.badTo : MESSAGES.badBody,
+        issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      },
+    };
+  const body = parsed.data;
+  if ((body.mode === 'to' || body.mode === 'test') && !body.to) return { status: 400, body: { error: MESSAGES.noTarget(body.mode) } };
+  if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) return { status: 400, body: { error: MESSAGES.badKey } };
+  // frequency joins the hash only when set: keys used before it existed still name the same request.
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify([body.mode, body.kind ?? null, body.to ?? null, body.dryRun, ...(body.frequency ? [body.frequency] : [])]))
+    .digest('hex');
+  try {
+    const run = service.start({
+      trigger: 'http',
+      mode: body.mode as RunMode,
+      kind: body.kind,
+      frequency: body.frequency,
+      target: body.to,
+      dryRun: body.dryRun,
+      idempotencyKey: key,
+      requestHash: key ? requestHash : undefined,
+    });
+    // The run goes on after the answer; its outcome is in GET /admin/send/:id, on /admin/runs/:id and the dashboard.
+    run.done.catch((err: unknown) => log.warn({ err, run: run.runId }, 'admin send failed'));
+    return {
+      status: run.existing ? 200 : 202,
+      runId: run.runId,
+      body: { runId: run.runId, existing: run.existing, status: service.getRun(run.runId)?.status ?? 'running' },
+    };
+  } catch (err) {
+    if (err instanceof RunError) return { status: 409, body: { error: err.message } };
+    throw err;
+  }
+}
+
 export async function registerAdminSendRoutes(app: FastifyInstance, deps: AdminSendDeps): Promise<void> {
   await adminRoutes(app, deps.guard, (scope) => addRoutes(scope, deps));
 }
@@ -54,37 +102,9 @@ export async function registerAdminSendRoutes(app: FastifyInstance, deps: AdminS
 function addRoutes(app: FastifyInstance, deps: AdminSendDeps): void {
   const { service, store, clock, config } = deps;
   app.post('/admin/send', async (req, reply) => {
-    const parsed = SendBody.safeParse(req.body ?? {});
-    if (!parsed.success)
-      return reply.code(400).send({
-        error: parsed.error.issues.some((i) => i.path[0] === 'to') ? MESSAGES.badTo : MESSAGES.badBody,
-        issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-      });
-    const body = parsed.data;
-    if ((body.mode === 'to' || body.mode === 'test') && !body.to) return reply.code(400).send({ error: MESSAGES.noTarget(body.mode) });
     const keyHeader = req.headers['idempotency-key'];
-    const key = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
-    if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) return reply.code(400).send({ error: MESSAGES.badKey });
-    const requestHash = createHash('sha256')
-      .update(JSON.stringify([body.mode, body.kind ?? null, body.to ?? null, body.dryRun]))
-      .digest('hex');
-    try {
-      const run = service.start({
-        trigger: 'http',
-        mode: body.mode as RunMode,
-        kind: body.kind,
-        target: body.to,
-        dryRun: body.dryRun,
-        idempotencyKey: key,
-        requestHash: key ? requestHash : undefined,
-      });
-      // The run goes on after the answer; its outcome is in GET /admin/send/:id and on the dashboard.
-      run.done.catch((err: unknown) => req.log.warn({ err, run: run.runId }, 'admin send failed'));
-      return reply.code(run.existing ? 200 : 202).send({ runId: run.runId, existing: run.existing, status: service.getRun(run.runId)?.status ?? 'running' });
-    } catch (err) {
-      if (err instanceof RunError) return reply.code(409).send({ error: err.message });
-      throw err;
-    }
+    const answer = startSend(service, req.body, Array.isArray(keyHeader) ? keyHeader[0] : keyHeader, req.log);
+    return reply.code(answer.status).send(answer.body);
   });
 
   app.get<{ Params: { id: string } }>('/admin/send/:id', async (req, reply) => {

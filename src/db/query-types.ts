@@ -96,6 +96,7 @@ const SEND_RUN = row({
   started_at: 'text',
   finished_at: 'text?',
   editions: 'text',
+  frequency: 'text?',
 });
 const CONFIRMATION = row({
   id: 'int',
@@ -193,6 +194,7 @@ export const QUERIES = {
       dry_run: 'int',
       idempotency_key: 'text?',
       request_hash: 'text?',
+      frequency: 'text?',
       now: 'text',
     }),
   },

@@ -135,8 +135,8 @@ DELETE FROM leases WHERE name = ? AND holder = ?;
 
 -- name: run-insert
 -- OR IGNORE on the idempotency key: a repeated POST finds the first run instead of starting another.
-INSERT OR IGNORE INTO send_runs (id, trigger, mode, kind, target, dry_run, idempotency_key, request_hash, started_at)
-VALUES (@id, @trigger, @mode, @kind, @target, @dry_run, @idempotency_key, @request_hash, @now);
+INSERT OR IGNORE INTO send_runs (id, trigger, mode, kind, target, dry_run, idempotency_key, request_hash, frequency, started_at)
+VALUES (@id, @trigger, @mode, @kind, @target, @dry_run, @idempotency_key, @request_hash, @frequency, @now);
 
 -- name: run-get
 SELECT * FROM send_runs WHERE id = ?;
