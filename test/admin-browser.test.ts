@@ -47,9 +47,9 @@ interface Watched {
 
 async function watched(context: BrowserContext): Promise<Watched> {
   // Init scripts come in through the DevTools protocol, so the page's CSP does not stop this listener.
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-  });
+  await context.addInitScript(
+    "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))",
+  );
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -67,12 +67,12 @@ async function signIn(page: Page): Promise<void> {
 
 /** The page as laid out: no wider than the viewport, both stylesheets applied, and which nav item is current. */
 async function layout(page: Page) {
-  return page.evaluate(() => ({
+  return page.evaluate(`({
     overflow: document.documentElement.scrollWidth - window.innerWidth,
-    brandMark: getComputedStyle(document.querySelector('.brand-mark')!).backgroundColor,
-    mainMaxWidth: getComputedStyle(document.querySelector('main')!).maxWidth,
+    brandMark: getComputedStyle(document.querySelector('.brand-mark')).backgroundColor,
+    mainMaxWidth: getComputedStyle(document.querySelector('main')).maxWidth,
     current: document.querySelector('.admin-nav [aria-current="page"]')?.textContent ?? null,
-  }));
+  })`) as Promise<{ overflow: number; brandMark: string; mainMaxWidth: string; current: string | null }>;
 }
 
 describe('the admin console in Chromium', () => {
@@ -92,7 +92,9 @@ describe('the admin console in Chromium', () => {
     expect(smtp.received).toHaveLength(0);
 
     // The Confirm form as the browser would post it (the key is a hidden field), for a second submit below.
-    const confirmForm = await page.evaluate(() => Object.fromEntries(new FormData(document.querySelector('form[action="/admin/send/confirm"]')!) as Iterable<[string, string]>));
+    const confirmForm = (await page.evaluate(
+      `Object.fromEntries(new FormData(document.querySelector('form[action="/admin/send/confirm"]')))`,
+    )) as Record<string, string>;
     expect(confirmForm.key).toMatch(/^admin-send-/);
     await page.click('button:has-text("Confirm and send")');
     await page.waitForURL(/\/admin\/runs\/[\w-]+$/);
@@ -169,7 +171,7 @@ describe('the admin console in Chromium', () => {
     const frame = page.frameLocator('iframe.email');
     const inlineStyled = frame.locator('[style*="background"]').first();
     await inlineStyled.waitFor({ timeout: 10_000 });
-    const bg = await inlineStyled.evaluate((el) => getComputedStyle(el).backgroundColor);
+    const bg = await inlineStyled.evaluate((el) => (el.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor);
     expect(bg).not.toBe('rgba(0, 0, 0, 0)');
 
     // Sign out: back to the sign-in page, and the dashboard asks for the token again.
