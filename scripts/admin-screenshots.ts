@@ -77,6 +77,7 @@ try {
       const context = await browser.newContext({ viewport: { width, height: 900 }, deviceScaleFactor: 1 });
       const page = await context.newPage();
       await page.goto(`${base}/admin/login`);
+      await snap(page, 'admin-login', width);
       await page.fill('input[name=token]', TOKEN);
       await page.click('button[type=submit]');
       await page.waitForURL(`${base}/admin`);
@@ -98,6 +99,8 @@ try {
       await snap(page, 'admin-runs', width);
       await page.goto(`${base}/admin`);
       await snap(page, 'admin-dashboard', width);
+      await page.goto(`${base}/admin/preview?as=ada.0@example.org`);
+      await snap(page, 'admin-preview', width);
       await page.context().close();
     }
   } finally {
