@@ -250,13 +250,14 @@ describe('GET /admin', () => {
     const res = await fetch(`${url}/admin`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toMatch(/unsubscribed<\/span><b>1<\/b>/);
-    expect(html).toMatch(/bounced<\/span><b>1<\/b>/);
-    expect(html).toMatch(/<rect [^>]*height="\d+"[^>]*><title>\d{4}-\d\d-\d\d: 2<\/title>/);
+    // Label and figure in elements of their own, with a space between: never "unsubscribed1" as text.
+    expect(html).toMatch(/unsubscribed<\/span> <span class="value">1<\/span>/);
+    expect(html).toMatch(/bounced<\/span> <span class="value">1<\/span>/);
+    expect(html).toMatch(/<rect [^>]*height="\d+"[^>]*><title>\d{4}-\d\d-\d\d: 2 sent<\/title>/);
     expect(html).toContain('reader2@example.test');
     expect(html).toMatch(/5\.1\.1/);
     expect(html).toMatch(
-      /<td>cli<\/td><td>due<\/td>\s*<td>done<\/td><td class="num">3<\/td><td class="num">2<\/td><td class="num">0<\/td><td class="num">1<\/td>/,
+      /<td[^>]*>cli<\/td><td[^>]*>due<\/td>\s*<td[^>]*><span class="pill ok">done<\/span><\/td><td[^>]*>3<\/td><td[^>]*>2<\/td><td[^>]*>1<\/td><td[^>]*>0<\/td>/,
     );
   });
 });

@@ -93,9 +93,9 @@ describe('a service whose paper source is unreachable', () => {
     expect(dash.status).toBe(200);
     const html = await dash.text();
     const section = html.slice(html.indexOf('<h2>Paper sources</h2>'), html.indexOf('<h2>Failures and retries</h2>'));
-    expect(section).toContain('<td>daily-papers</td>');
+    expect(section).toContain('<span class="source-name">daily-papers</span>');
     expect(section).toContain('cron');
-    expect(section).toContain('<td class="bad">failed</td>');
+    expect(section).toContain('<span class="pill bad">failed</span>');
     expect(section).toMatch(/unreachable \(connect ECONNREFUSED/);
     expect(section).toContain('never'); // it never worked yet
   });

@@ -122,7 +122,7 @@ describe('/admin/preview', () => {
     expect(page).toContain('paperboy admin');
     expect(page).toContain('action="/admin/logout"');
     expect(page).toContain('Score breakdown');
-    expect(page).toMatch(/<td><b>-?\d+\.\d{3}<\/b><\/td>/);
+    expect(page).toMatch(/<td class="num"><b>-?\d+\.\d{3}<\/b><\/td>/);
     expect(page).toContain('<iframe sandbox=""');
     expect(page.toLowerCase()).not.toContain('<script');
     const html = await (await fetch(`${base}/admin/preview?as=grace@example.org&part=html`, { headers: auth })).text();

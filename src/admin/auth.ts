@@ -5,13 +5,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHook
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import { renderAdminPage } from './console-views.js';
+import { ADMIN_PAGE_CSP, registerAdminAssets, renderAdminPage, useAdminHeaders } from './console-views.js';
 
 /** Every message the login flow shows, in one place. */
 const MESSAGES = {
   wrongToken: 'That token is not right. It is the ADMIN_TOKEN the server printed at start (or set in .env).',
   disabled: 'The admin pages are off because ADMIN_TOKEN is not set.',
   unauthorizedJson: 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN>',
+  lockedOutJson: (seconds: number) => `too many wrong admin tokens from this address: try again in ${seconds} s`,
   lockedOut: (minutes: number) => `Too many wrong tokens from this address. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
 } as const;
 
@@ -58,7 +59,7 @@ function sessionValid(value: string | undefined, token: string, now: number): bo
 
 /** Only paths inside the admin area: no `//host`, no scheme, so the login cannot bounce anyone elsewhere. */
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/admin(?:[/?#]|$)/.test(next) && !next.includes('\\') && !/[\x00-\x1f]/.test(next) ? next : '/admin/outbox';
+  return typeof next === 'string' && /^\/admin(?:[/?#]|$)/.test(next) && !next.includes('\\') && !/[\x00-\x1f]/.test(next) ? next : '/admin';
 }
 
 function wantsHtml(req: FastifyRequest): boolean {
@@ -71,6 +72,7 @@ async function deny(req: FastifyRequest, reply: FastifyReply, token: string | un
   if (!wantsHtml(req)) return reply.send({ error: token ? MESSAGES.unauthorizedJson : MESSAGES.disabled });
   const html = renderAdminPage('admin-login', {
     title: 'Admin sign in',
+    signedIn: false,
     next: safeNext(req.url),
     error: token ? undefined : MESSAGES.disabled,
     disabled: !token,
@@ -97,6 +99,44 @@ export function adminCheck(deps: AdminAuthDeps): (req: FastifyRequest) => boolea
   };
 }
 
+type LoginLimiter = ReturnType<typeof createLoginLimiter>;
+const limiters = new WeakMap<object, LoginLimiter>();
+
+/**
+ * One count of wrong tokens per client for the sign-in form and for Bearer headers alike: with a count of its own
+ * behind the form only, a client sending wrong Bearer tokens to any admin URL was never slowed (60 in a row, all 401).
+ * Keyed by the config object, which the guard and the sign-in routes of one server share.
+ */
+function limiterFor(deps: AdminAuthDeps): LoginLimiter {
+  let l = limiters.get(deps.config);
+  if (!l) {
+    l = createLoginLimiter(
+      deps.config.ADMIN_LOGIN_MAX_FAILURES ?? 5,
+      (deps.config.ADMIN_LOGIN_LOCKOUT_MINUTES ?? 15) * 60_000,
+      deps.clock ?? systemClock,
+    );
+    limiters.set(deps.config, l);
+  }
+  return l;
+}
+
+/** Only a client that asks for JSON and not HTML: the sign-in form's answers stay HTML for curl and browsers. */
+function asksForJson(req: FastifyRequest): boolean {
+  const accept = req.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+/** 429 with Retry-After: the sign-in form (saying how long) for a browser, JSON for an API client. */
+function lockedOut(req: FastifyRequest, reply: FastifyReply, waitMs: number, next: string, token: string | undefined, json: boolean): FastifyReply {
+  const seconds = Math.ceil(waitMs / 1000);
+  req.log.warn({ ip: req.ip }, 'admin sign-in locked out');
+  reply.code(429).header('Retry-After', String(seconds));
+  if (json) return reply.send({ error: 'too_many_requests', message: MESSAGES.lockedOutJson(seconds) });
+  return reply
+    .type('text/html; charset=utf-8')
+    .send(renderAdminPage('admin-login', { title: 'Admin sign in', signedIn: false, next, disabled: !token, error: MESSAGES.lockedOut(Math.ceil(waitMs / 60_000)) }));
+}
+
 /** The admin guard: a preHandler that answers 401 (the login form for browsers), or 503 without ADMIN_TOKEN. */
 export type AdminGuard = preHandlerAsyncHookHandler;
 
@@ -104,8 +144,21 @@ export type AdminGuard = preHandlerAsyncHookHandler;
 export function requireAdmin(deps: AdminAuthDeps): AdminGuard {
   const token = deps.adminToken ?? deps.config.ADMIN_TOKEN;
   const isAdmin = adminCheck(deps);
+  const limiter = limiterFor(deps);
   return async function adminOnly(req, reply) {
-    if (!isAdmin(req)) return deny(req, reply, token);
+    // A Bearer header is a try at the token, like the form: refused while locked out (even when right), counted when
+    // wrong. A session cookie is not: it proves an earlier sign-in, and an expired one is no guess.
+    const bearer = req.headers.authorization !== undefined;
+    if (bearer && token) {
+      const wait = limiter.lockedFor(req.ip);
+      if (wait > 0) return lockedOut(req, reply, wait, safeNext(req.url), token, !wantsHtml(req));
+    }
+    if (isAdmin(req)) return;
+    if (bearer && token) {
+      limiter.fail(req.ip);
+      req.log.warn({ ip: req.ip }, 'admin request with a wrong token');
+    }
+    return deny(req, reply, token);
   };
 }
 
@@ -116,6 +169,7 @@ export function requireAdmin(deps: AdminAuthDeps): AdminGuard {
  */
 export async function adminRoutes(app: FastifyInstance, guard: AdminGuard, routes: (scope: FastifyInstance) => void | Promise<void>): Promise<void> {
   await app.register(async (scope) => {
+    useAdminHeaders(scope);
     scope.addHook('preHandler', guard);
     await routes(scope);
   });
@@ -157,15 +211,16 @@ export async function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDe
   const token = deps.adminToken ?? deps.config.ADMIN_TOKEN;
   const clock = deps.clock ?? systemClock;
   const secure = deps.config.PUBLIC_URL.startsWith('https:');
-  const limiter = createLoginLimiter(deps.config.ADMIN_LOGIN_MAX_FAILURES ?? 5, (deps.config.ADMIN_LOGIN_LOCKOUT_MINUTES ?? 15) * 60_000, clock);
+  const limiter = limiterFor(deps);
   const cookie = (value: string, maxAge: number) =>
     `${ADMIN_COOKIE}=${value}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
 
+  await registerAdminAssets(app);
   await app.register(async (scope) => {
     if (!scope.hasContentTypeParser('application/x-www-form-urlencoded')) await scope.register(formbody);
     scope.addHook('onSend', async (_req, reply) => {
       reply.header('Cache-Control', 'no-store');
-      reply.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+      reply.header('Content-Security-Policy', ADMIN_PAGE_CSP);
       reply.header('X-Content-Type-Options', 'nosniff');
     });
 
@@ -174,7 +229,7 @@ export async function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDe
       return reply
         .type('text/html; charset=utf-8')
         .send(
-          renderAdminPage('admin-login', { title: 'Admin sign in', next: safeNext(q.next), disabled: !token, error: token ? undefined : MESSAGES.disabled }),
+          renderAdminPage('admin-login', { title: 'Admin sign in', signedIn: false, next: safeNext(q.next), disabled: !token, error: token ? undefined : MESSAGES.disabled }),
         );
     });
 
@@ -184,15 +239,7 @@ export async function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDe
       const given = typeof body.token === 'string' ? body.token.trim() : undefined;
       // Checked before the token, so a locked-out address learns nothing, not even from a right guess.
       const wait = limiter.lockedFor(req.ip);
-      if (wait > 0) {
-        const minutes = Math.ceil(wait / 60_000);
-        req.log.warn({ ip: req.ip }, 'admin login locked out');
-        return reply
-          .code(429)
-          .header('Retry-After', String(Math.ceil(wait / 1000)))
-          .type('text/html; charset=utf-8')
-          .send(renderAdminPage('admin-login', { title: 'Admin sign in', next, disabled: !token, error: MESSAGES.lockedOut(minutes) }));
-      }
+      if (wait > 0) return lockedOut(req, reply, wait, next, token, asksForJson(req));
       if (!token || !tokenMatches(given, token)) {
         if (token) {
           limiter.fail(req.ip);
@@ -201,7 +248,7 @@ export async function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDe
         return reply
           .code(token ? 401 : 503)
           .type('text/html; charset=utf-8')
-          .send(renderAdminPage('admin-login', { title: 'Admin sign in', next, disabled: !token, error: token ? MESSAGES.wrongToken : MESSAGES.disabled }));
+          .send(renderAdminPage('admin-login', { title: 'Admin sign in', signedIn: false, next, disabled: !token, error: token ? MESSAGES.wrongToken : MESSAGES.disabled }));
       }
       limiter.succeed(req.ip);
       const expires = clock.now().getTime() + SESSION_HOURS * 3600_000;

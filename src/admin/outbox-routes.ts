@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { adminRoutes, type AdminGuard } from './auth.js';
-import { renderAdminPage } from './console-views.js';
+import { renderAdminPage, sendEmailFrame } from './console-views.js';
 import type { Outbox } from '../mail/outbox.js';
 import { decimalInt } from '../web/params.js';
 
@@ -21,15 +21,6 @@ const MESSAGES = {
   notFoundDetail: 'It may have been removed from the outbox directory.',
 } as const;
 
-/**
- * The pages' own policy. The email HTML is shown in an `<iframe sandbox srcdoc>`: the srcdoc document
- * inherits this policy, so even without the sandbox no script would run; images may load so the preview
- * looks like the inbox will.
- */
-const PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https: http:; frame-src 'self'; " +
-  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
 /** The downloaded .eml: nothing in it may run even if a browser decided to show it. */
 const RAW_CSP = "default-src 'none'; sandbox";
 
@@ -43,22 +34,18 @@ function html(reply: FastifyReply, body: string): FastifyReply {
 }
 
 /**
- * GET /admin/outbox, /admin/outbox/:id, /admin/outbox/:id/raw — all behind the admin token. Registered in its
- * own encapsulated context (`adminRoutes`): its onSend runs after the app-wide one and sets this area's CSP over it.
+ * GET /admin/outbox, /admin/outbox/:id, /admin/outbox/:id/html, /admin/outbox/:id/raw — all behind the admin token,
+ * in their own context (`adminRoutes`), whose onSend sets the admin pages' CSP over the app-wide one.
  */
 export async function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps): Promise<void> {
   const perPage = deps.perPage ?? 25;
-  const page = (name: string, data: Record<string, unknown>) => renderAdminPage(name, { signedIn: true, navOutbox: true, ...data });
+  const page = (name: string, data: Record<string, unknown>) => renderAdminPage(name, { nav: 'outbox', ...data });
 
   await adminRoutes(app, deps.guard, (scope) => {
+    // The pages' policy is the admin's (adminRoutes); the .eml download gets one that runs nothing.
     scope.addHook('onSend', async (_req, reply) => {
       reply.header('Cache-Control', 'no-store');
-      reply.header('X-Content-Type-Options', 'nosniff');
-      reply.header('Referrer-Policy', 'no-referrer');
-      // Set, not "set if missing": an app-wide hook has usually put the public pages' stricter policy here,
-      // which would block these pages' inline styles and the email's own.
-      const type = String(reply.getHeader('content-type') ?? '');
-      reply.header('Content-Security-Policy', type.startsWith('message/rfc822') ? RAW_CSP : PAGE_CSP);
+      if (String(reply.getHeader('content-type') ?? '').startsWith('message/rfc822')) reply.header('Content-Security-Policy', RAW_CSP);
     });
 
     scope.get('/admin/outbox', async (req, reply) => {
@@ -91,6 +78,14 @@ export async function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRou
         return reply.send(rest);
       }
       return html(reply, page('outbox-message', { title: message.subject || '(no subject)', message }));
+    });
+
+    // The HTML part on its own, for the message page's frame: under the email's own policy, so its inline styles apply.
+    scope.get('/admin/outbox/:id/html', async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const message = await deps.outbox.read(id);
+      if (!message?.html) return reply.code(404).type('text/plain; charset=utf-8').send(MESSAGES.notFound);
+      return sendEmailFrame(reply, message.html);
     });
 
     scope.get('/admin/outbox/:id/raw', async (req, reply) => {

@@ -6,9 +6,8 @@ import type { Config } from '../config.js';
 import { DigestKind, createSelector, isIsoDay } from '../digest/select.js';
 import { buildPreview, previewFacts, type PreviewDeps } from '../render/preview-builder.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../render/renderer.js';
-import { useOwnCsp } from '../archive/routes.js';
 import { adminRoutes, type AdminGuard } from './auth.js';
-import { renderAdminPage } from './console-views.js';
+import { renderAdminPage, sendEmailFrame } from './console-views.js';
 
 export interface AdminPreviewDeps extends Omit<PreviewDeps, 'renderer' | 'selector' | 'config'> {
   config: Pick<Config, 'PUBLIC_URL' | 'DIGEST_SIZE_DEFAULT' | 'SENDER_ADDRESS_LINE'>;
@@ -35,15 +34,9 @@ export const AdminPreviewQuery = z.object({
   part: z.enum(['html', 'text']).optional(),
 });
 
-// The page frames the email (srcdoc, sandboxed) and both use inline styles only.
-const ADMIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-src 'self'; base-uri 'none'; form-action 'self'";
-
-/** Adds /admin/preview in its own encapsulated context behind the guard, with its own CSP (see useOwnCsp). */
+/** Adds /admin/preview in its own encapsulated context behind the guard, under the admin pages' CSP (adminRoutes). */
 export async function registerAdminPreviewRoutes(app: FastifyInstance, deps: AdminPreviewDeps): Promise<void> {
-  await adminRoutes(app, deps.guard, (child) => {
-    useOwnCsp(child, ADMIN_CSP);
-    addAdminPreviewRoutes(child, deps);
-  });
+  await adminRoutes(app, deps.guard, (child) => addAdminPreviewRoutes(child, deps));
 }
 
 function addAdminPreviewRoutes(app: FastifyInstance, deps: AdminPreviewDeps): void {
@@ -62,13 +55,16 @@ function addAdminPreviewRoutes(app: FastifyInstance, deps: AdminPreviewDeps): vo
     if (r.status === 'unknown-subscriber') return reply.code(404).send({ error: r.message });
     if (q.data.part) {
       if (r.status !== 'ready') return reply.code(404).send({ error: r.message });
+      // The HTML part is what the page frames: under the email's own policy, so its inline styles apply.
       return q.data.part === 'html'
-        ? reply.header('content-type', 'text/html; charset=utf-8').send(r.html)
+        ? sendEmailFrame(reply, r.html)
         : reply.header('content-type', 'text/plain; charset=utf-8').send(r.text);
     }
+    const frame = new URLSearchParams({ ...(q.data.as ? { as: q.data.as } : {}), ...(q.data.kind ? { kind: q.data.kind } : {}), ...(q.data.date ? { date: q.data.date } : {}), part: 'html' });
     const html = renderAdminPage('preview', {
-      signedIn: true,
-      navPreview: true,
+      nav: 'preview',
+      query: q.data,
+      htmlSrc: `/admin/preview?${frame}`,
       title: r.subscriber ? `Preview for ${r.subscriber.email}` : 'Preview of the public digest',
       preview: {
         facts: previewFacts(r),

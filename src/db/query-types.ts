@@ -102,6 +102,7 @@ const SEND_RUN = row({
   started_at: 'text',
   finished_at: 'text?',
   editions: 'text',
+  frequency: 'text?',
 });
 const CONFIRMATION = row({
   id: 'int',
@@ -209,6 +210,7 @@ export const QUERIES = {
       dry_run: 'int',
       idempotency_key: 'text?',
       request_hash: 'text?',
+      frequency: 'text?',
       now: 'text',
     }),
   },
@@ -238,6 +240,14 @@ export const QUERIES = {
   'run-due-left': { params: named({ id: 'text', now: 'text' }), row: COUNT },
   'runs-recent': { params: pos('int'), row: SEND_RUN },
   'dash-subscribers-by-status': { params: pos(), row: STATUS_COUNT },
+  'dash-subscriber-history': {
+    params: pos(),
+    row: row({ status: 'text', created_at: 'text', confirmed_at: 'text?', unsubscribed_at: 'text?', bounced_at: 'text?' }),
+  },
+  'run-failures': {
+    params: pos('text', 'int'),
+    row: row({ id: 'int', email: 'text', status: 'text', attempts: 'int', smtp_response: 'text?', updated_at: 'text' }),
+  },
   'dash-sends-per-day': { params: pos('text'), row: row({ day: 'text', n: 'int' }) },
   'dash-failures': {
     params: pos('int'),
@@ -300,6 +310,7 @@ export const QUERIES = {
       subscriber_status: 'text?',
     }),
   },
+  'dash-returns-per-day': { params: named({ since: 'text' }), row: row({ day: 'text', hard: 'int', soft: 'int', complaints: 'int' }) },
   'dash-returns-by-edition': {
     params: pos('int'),
     row: row({

@@ -3,12 +3,13 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { createDeliveryService, type DeliveryDeps, type DeliveryServiceOptions } from './send-runs.js';
 import { startScheduler, type Scheduler } from './scheduler.js';
 import { registerAdminSendRoutes } from '../admin/send-routes.js';
+import { registerRunPages } from '../admin/run-pages.js';
 
 export interface Delivery {
   service: ReturnType<typeof createDeliveryService>;
   scheduler: Scheduler | null;
-  /** A route plugin for buildServer's `routes`: POST /admin/send, GET /admin/send/:id, GET /admin. */
-  routes: (app: FastifyInstance) => void;
+  /** A route plugin for buildServer's `routes`: POST /admin/send, GET /admin/send/:id, GET /admin, the Send page and the runs pages. */
+  routes: (app: FastifyInstance) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -20,7 +21,10 @@ export function startDelivery(deps: DeliveryDeps & { guard: preHandlerAsyncHookH
   return {
     service,
     scheduler,
-    routes: (app) => registerAdminSendRoutes(app, { service, store: deps.store, clock: deps.clock, config: deps.config, guard: deps.guard }),
+    routes: async (app) => {
+      await registerAdminSendRoutes(app, { service, store: deps.store, clock: deps.clock, config: deps.config, guard: deps.guard });
+      await registerRunPages(app, { service, store: deps.store, guard: deps.guard });
+    },
     async close() {
       await scheduler?.stop();
       await service.close();

@@ -13,6 +13,8 @@ export interface PlanOptions {
   mode: PlanMode;
   runId: string | null;
   kind?: DigestKind | undefined;
+  /** Only subscribers with this frequency (daily or weekly); everyone when absent. */
+  frequency?: 'daily' | 'weekly' | undefined;
   /** For `to`: the one subscriber. */
   subscriber?: DeliverySubscriber | undefined;
   dryRun?: boolean;
@@ -122,6 +124,8 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
         if (page.length === 0) break;
       }
       after = page[page.length - 1]!.id;
+      // Filtered after paging, so `after` still walks every id.
+      if (opts.frequency) page = page.filter((s) => s.frequency === opts.frequency);
       const rows: (Omit<QueryParams<'delivery-insert'>[0], 'now'> & { decision: Decision })[] = [];
       for (const sub of page) {
         const state = store.q('delivery-subscriber-state').get({ id: sub.id, frequency: sub.frequency })!;

@@ -39,6 +39,8 @@ export interface RunRequest {
   trigger: RunTrigger;
   mode: RunMode;
   kind?: DigestKind | undefined;
+  /** Only daily or only weekly subscribers (due and force runs); everyone when absent. */
+  frequency?: 'daily' | 'weekly' | undefined;
   /** `to`: the subscriber's email; `test`: any address. */
   target?: string | undefined;
   dryRun?: boolean | undefined;
@@ -160,6 +162,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       mode: req.mode,
       runId: dryRun ? null : runId,
       kind: req.kind,
+      frequency: req.frequency,
       subscriber,
       dryRun,
       onDecision: (d) => {
@@ -231,6 +234,7 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
       dry_run: req.dryRun ? 1 : 0,
       idempotency_key: req.idempotencyKey ?? null,
       request_hash: req.requestHash ?? null,
+      frequency: req.frequency ?? null,
       now: clock.now().toISOString(),
     }).changes;
     if (inserted === 0 && req.idempotencyKey) return existingRun(RunRow.parse(store.q('run-get-by-key').get(req.idempotencyKey)), req);

@@ -30,6 +30,8 @@ export const RunRow = z.object({
   finished_at: z.string().nullable(),
   /** JSON array of the edition ids the run met. */
   editions: z.string().default('[]'),
+  /** Daily or weekly subscribers only; null for everyone. */
+  frequency: z.enum(['daily', 'weekly']).nullable().default(null),
 });
 export type RunRow = z.infer<typeof RunRow>;
 

@@ -33,6 +33,14 @@ SELECT b.id, b.email, b.severity, b.status, b.action, b.diagnostic, b.source, b.
 FROM bounces b LEFT JOIN subscribers s ON s.id = b.subscriber_id
 ORDER BY b.received_at DESC, b.id DESC LIMIT ?;
 
+-- name: dash-returns-per-day
+-- What came back each day since @since: hard and soft bounces, and complaints.
+SELECT day, SUM(hard) AS hard, SUM(soft) AS soft, SUM(complaint) AS complaints FROM (
+  SELECT substr(received_at, 1, 10) AS day, severity = 'hard' AS hard, severity = 'soft' AS soft, 0 AS complaint FROM bounces WHERE received_at >= @since
+  UNION ALL
+  SELECT substr(received_at, 1, 10), 0, 0, 1 FROM complaints WHERE received_at >= @since
+) GROUP BY day ORDER BY day;
+
 -- name: dash-returns-by-edition
 -- The latest editions with what came back: complaint rate = complaints / sent (providers want it under 0.3%).
 SELECT e.id, e.kind, e.frequency, e.local_date,

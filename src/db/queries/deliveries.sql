@@ -135,8 +135,8 @@ DELETE FROM leases WHERE name = ? AND holder = ?;
 
 -- name: run-insert
 -- OR IGNORE on the idempotency key: a repeated POST finds the first run instead of starting another.
-INSERT OR IGNORE INTO send_runs (id, trigger, mode, kind, target, dry_run, idempotency_key, request_hash, started_at)
-VALUES (@id, @trigger, @mode, @kind, @target, @dry_run, @idempotency_key, @request_hash, @now);
+INSERT OR IGNORE INTO send_runs (id, trigger, mode, kind, target, dry_run, idempotency_key, request_hash, frequency, started_at)
+VALUES (@id, @trigger, @mode, @kind, @target, @dry_run, @idempotency_key, @request_hash, @frequency, @now);
 
 -- name: run-get
 SELECT * FROM send_runs WHERE id = ?;
@@ -189,6 +189,18 @@ SELECT * FROM send_runs ORDER BY started_at DESC, rowid DESC LIMIT ?;
 
 -- name: dash-subscribers-by-status
 SELECT status, COUNT(*) AS n FROM subscribers GROUP BY status ORDER BY status;
+
+-- name: dash-subscriber-history
+-- Each subscriber's dated events: the dashboard derives the count by status on each day from them.
+SELECT status, created_at, confirmed_at, unsubscribed_at, bounced_at FROM subscribers;
+
+-- name: run-failures
+-- One run's deliveries that did not simply go out: failed, bounced, unknown, or waiting for a retry, with the server's words.
+SELECT d.id, s.email, d.status, d.attempts, d.smtp_response, d.updated_at
+FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+WHERE d.run_id = ? AND (d.status IN ('failed', 'bounced', 'unknown') OR (d.status = 'queued' AND d.attempts > 0))
+ORDER BY d.id
+LIMIT ?;
 
 -- name: dash-sends-per-day
 SELECT substr(sent_at, 1, 10) AS day, COUNT(*) AS n FROM deliveries
