@@ -8,6 +8,7 @@ import { registerAdminLogin, requireAdmin } from './admin/auth.js';
 import { registerArchiveRoutes } from './archive/routes.js';
 import { registerAdminPreviewRoutes } from './admin/preview-routes.js';
 import { createSelector } from './digest/select.js';
+import { createRelevance, type Relevance } from './learn/relevance.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
 import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
 import { subscriberLinks } from './subscriptions/subscriber-links.js';
@@ -27,6 +28,8 @@ export interface Service {
   fetching: FetchScheduler | null;
   /** Bound inbound SMTP port, or null when INBOUND_SMTP_ENABLED=false. */
   inboundPort: number | null;
+  /** The reader models: call `relevance.onFeedback(subscriberId)` after writing or undoing a feedback row. */
+  relevance: Relevance;
   stop(): Promise<void>;
 }
 
@@ -62,7 +65,9 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
 
   // One selector (scores the corpus once per date) and one renderer (templates compiled once) for every part.
   // Pools older than a minute are rebuilt, so pages and runs see papers ingested while the service runs.
-  const selector = createSelector({ store, clock, poolMaxAgeMs: 60_000 });
+  // The reader models: refit in the background when feedback arrives; the selector only reads what they stored.
+  const relevance = createRelevance({ store, clock, log });
+  const selector = createSelector({ store, clock, poolMaxAgeMs: 60_000, relevance });
   const renderer = createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR });
   // One guard for every admin route: sign-in (cookie) or Bearer, one lockout, one set of answers.
   const auth = { config };
@@ -83,7 +88,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     : null;
 
   // Stopped in reverse order of starting; the messenger closes with the app, after everything that sends.
-  const stops: Array<() => Promise<void>> = [async () => fetching?.stop(), () => delivery.close()];
+  const stops: Array<() => Promise<void>> = [async () => relevance.close(), async () => fetching?.stop(), () => delivery.close()];
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) await s();
   };
@@ -119,7 +124,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       stops.push(() => inbound.close());
       log.info({ port: inboundPort, host: config.INBOUND_SMTP_HOST }, 'inbound mail listening');
     }
-    return { web, delivery, fetching, inboundPort, stop: stopAll };
+    return { web, delivery, fetching, inboundPort, relevance, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -19,7 +19,7 @@ export interface FittedModel {
 export const LOGISTIC = {
   /** L2 strength, on the weighted mean loss. */
   L2: 1e-3,
-  ITERATIONS: 200,
+  ITERATIONS: 100,
 } as const;
 
 const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));

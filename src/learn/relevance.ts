@@ -5,7 +5,7 @@ import type { Store } from '../db/open.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { ftsPhrase, normalizeTopics } from '../digest/pool.js';
-import { CorpusVectors, type SparseVector } from './vectors.js';
+import { CorpusVectors, cosine, type SparseVector } from './vectors.js';
 import { fitLogistic, sigmoid, type Example } from './logistic.js';
 import { decodeModel, encodeModel, type StoredModel } from './model-codec.js';
 
@@ -17,13 +17,20 @@ export const LEARN = {
   /** A paper matching a muted topic is a pseudo-negative worth this much of a tap. */
   MUTED_WEIGHT: 0.5,
   /** Pseudo-examples per topic at most (the newest papers first). */
-  PER_TOPIC: 200,
+  PER_TOPIC: 60,
+  /**
+   * A typed topic's pull fades as taps come in: its pseudo-examples count TOPIC_WEIGHT × H / (H + taps). A keyword
+   * also matches papers outside what the reader means; their taps say what they do mean.
+   */
+  TOPIC_HALF_TAPS: 30,
   /**
    * Papers the reader never rated, as weak negatives (as arxiv-sanity trains against every untagged paper): most of
    * any corpus is not what one reader wants, and without them a few likes cannot say which words are specific.
    */
-  BACKGROUND: 300,
+  BACKGROUND: 150,
   BACKGROUND_WEIGHT: 0.1,
+  /** A background paper this close (TF-IDF cosine) to a liked one is left out of the negatives. */
+  BACKGROUND_MAX_SIMILARITY: 0.3,
   /** Likes kept with the model for "because you liked <title>". */
   LIKED_KEPT: 50,
 } as const;
@@ -178,7 +185,8 @@ export function createRelevance(deps: RelevanceDeps) {
     for (const f of feedback) push(f.paper_id, f.signal > 0 ? 1 : 0, 1);
     const feedbackExamples = examples.length;
     for (const t of r.muted) for (const id of topicMatches(t).slice(-LEARN.PER_TOPIC)) push(id, 0, LEARN.MUTED_WEIGHT);
-    for (const t of r.topics) for (const id of topicMatches(t).slice(-LEARN.PER_TOPIC)) push(id, 1, LEARN.TOPIC_WEIGHT);
+    const topicWeight = (LEARN.TOPIC_WEIGHT * LEARN.TOPIC_HALF_TAPS) / (LEARN.TOPIC_HALF_TAPS + feedbackExamples);
+    for (const t of r.topics) for (const id of topicMatches(t).slice(-LEARN.PER_TOPIC)) push(id, 1, topicWeight);
     if (examples.length === 0) {
       store.q('learn-model-delete').run(subscriberId);
       return { examples: 0, feedback: 0, terms: 0, bytes: 0 };
@@ -187,7 +195,15 @@ export function createRelevance(deps: RelevanceDeps) {
     const ids = v.ids;
     const want = Math.min(LEARN.BACKGROUND, ids.length);
     const stride = Math.max(1, Math.floor(ids.length / Math.max(1, want)));
-    for (let k = 0, i = subscriberId % stride; k < want && i < ids.length; k++, i += stride) push(ids[i]!, 0, LEARN.BACKGROUND_WEIGHT);
+    // An unrated paper much like one they liked is probably one they would like: not a background negative.
+    const likedVectors = feedback.filter((f) => f.signal > 0).flatMap((f) => v.vectors.get(f.paper_id) ?? []);
+    const nearLiked = (id: number) => {
+      const x = v.vectors.get(id);
+      return x !== undefined && likedVectors.some((y) => cosine(x, y) >= LEARN.BACKGROUND_MAX_SIMILARITY);
+    };
+    for (let k = 0, i = subscriberId % stride; k < want && i < ids.length; k++, i += stride) {
+      if (!seen.has(ids[i]!) && !nearLiked(ids[i]!)) push(ids[i]!, 0, LEARN.BACKGROUND_WEIGHT);
+    }
     const fitted = fitLogistic(examples);
     const top = [...fitted.weights].filter(([, w]) => Math.abs(w) > 1e-6).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
     top.length = Math.min(top.length, LEARN.TOP_TERMS);

@@ -25,7 +25,7 @@ export const VECTORS = {
    * Each paper keeps its strongest terms only: a digest scores a few hundred candidates per reader, and a shorter
    * vector makes that (and the model) cheaper without losing what the paper is about.
    */
-  MAX_TERMS_PER_PAPER: 96,
+  MAX_TERMS_PER_PAPER: 64,
 } as const;
 
 export class CorpusVectors {
