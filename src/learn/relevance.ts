@@ -196,7 +196,10 @@ export function createRelevance(deps: RelevanceDeps) {
     const want = Math.min(LEARN.BACKGROUND, ids.length);
     const stride = Math.max(1, Math.floor(ids.length / Math.max(1, want)));
     // An unrated paper much like one they liked is probably one they would like: not a background negative.
-    const likedVectors = feedback.filter((f) => f.signal > 0).flatMap((f) => v.vectors.get(f.paper_id) ?? []);
+    const likedVectors = feedback
+      .filter((f) => f.signal > 0)
+      .slice(0, LEARN.LIKED_KEPT)
+      .flatMap((f) => v.vectors.get(f.paper_id) ?? []);
     const nearLiked = (id: number) => {
       const x = v.vectors.get(id);
       return x !== undefined && likedVectors.some((y) => cosine(x, y) >= LEARN.BACKGROUND_MAX_SIMILARITY);
