@@ -122,7 +122,7 @@ export async function runRankingBench(
   const perDay = opts.perDay ?? 80;
   const k = opts.clusters ?? 12;
   const noise = opts.noise ?? 0.1;
-  const learnedKnob = opts.trendWeight ?? 25;
+  const learnedKnob = opts.trendWeight ?? 50;
   const log = opts.log ?? ((s: string) => void process.stdout.write(s + '\n'));
   const rand = rng(opts.seed ?? 16);
   const started = performance.now();
@@ -289,7 +289,7 @@ export const rankingPart: BenchPart = {
       perDay: num(o, 'per-day', 80),
       clusters: num(o, 'clusters', 12),
       noise: num(o, 'noise', 0.1),
-      trendWeight: num(o, 'trend-weight', 25),
+      trendWeight: num(o, 'trend-weight', 50),
     });
     const at = (xs: number[], d: number) => xs[Math.min(d, xs.length) - 1] ?? 0;
     console.log(
