@@ -56,7 +56,9 @@ function seedClusters(k: number, rand: () => number): { seeds: Seed[]; keywords:
   let centroids = Array.from({ length: k }, () => {
     const c = new Float64Array(dim);
     const x = vecs[Math.floor(rand() * vecs.length)]!;
-    x.idx.forEach((i, j) => (c[i] = x.val[j]!));
+    x.idx.forEach((i, j) => {
+      c[i] = x.val[j]!;
+    });
     return c;
   });
   let assign = new Array<number>(vecs.length).fill(0);
@@ -77,7 +79,9 @@ function seedClusters(k: number, rand: () => number): { seeds: Seed[]; keywords:
       vecs.forEach((x, i) => {
         if (assign[i] !== ci) return;
         n++;
-        x.idx.forEach((t, j) => (c[t] = c[t]! + x.val[j]!));
+        x.idx.forEach((t, j) => {
+          c[t] = c[t]! + x.val[j]!;
+        });
       });
       if (n === 0) return old;
       const norm = Math.sqrt(c.reduce((s, y) => s + y * y, 0)) || 1;
@@ -115,7 +119,16 @@ export interface RankingResult {
 }
 
 export async function runRankingBench(
-  opts: { readers?: number; days?: number; perDay?: number; clusters?: number; noise?: number; trendWeight?: number; seed?: number; log?: (s: string) => void } = {},
+  opts: {
+    readers?: number;
+    days?: number;
+    perDay?: number;
+    clusters?: number;
+    noise?: number;
+    trendWeight?: number;
+    seed?: number;
+    log?: (s: string) => void;
+  } = {},
 ): Promise<RankingResult> {
   const readers = opts.readers ?? 200;
   const days = opts.days ?? 30;
@@ -161,7 +174,19 @@ export async function runRankingBench(
       const upvotes = Math.floor(Math.exp(rand() * rand() * 6)) - 1;
       const links = rand() < 0.5 ? [{ url: `https://github.com/lab/p${serial}`, kind: 'code' }] : [];
       const seen = new Date(clock.now().getTime()).toISOString();
-      const r = insert.run(`gen-${serial}`, title, abstract, authors.length || null, date, upvotes, date, JSON.stringify(links), seen, seen, JSON.stringify(authors));
+      const r = insert.run(
+        `gen-${serial}`,
+        title,
+        abstract,
+        authors.length || null,
+        date,
+        upvotes,
+        date,
+        JSON.stringify(links),
+        seen,
+        seen,
+        JSON.stringify(authors),
+      );
       clusterOf.set(Number(r.lastInsertRowid), c);
     };
     const dateOf = (d: number) => new Date(start + d * DAY_MS).toISOString().slice(0, 10);
@@ -246,7 +271,11 @@ export async function runRankingBench(
       refitMs += performance.now() - t0;
       for (const ranker of RANKERS) precision[ranker].push(sums[ranker] / readers);
       if (d === 1 || d === 7 || d % 10 === 0) {
-        log(`day ${String(d).padStart(2)}: ` + RANKERS.map((x) => `${x} ${precision[x][d - 1]!.toFixed(2)}`).join(', ') + ` (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+        log(
+          `day ${String(d).padStart(2)}: ` +
+            RANKERS.map((x) => `${x} ${precision[x][d - 1]!.toFixed(2)}`).join(', ') +
+            ` (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+        );
       }
     }
     const sizes = store.db.prepare('SELECT length(weights) AS b FROM reader_models').all() as { b: number }[];
@@ -298,7 +327,10 @@ export const rankingPart: BenchPart = {
     table(RANKERS.map((x) => ({ ranker: x, 'p@10 day 1': at(r.precision[x], 1), 'p@10 day 7': at(r.precision[x], 7), 'p@10 day 30': at(r.precision[x], 30) })));
     console.log(
       `model ${r.model_bytes.mean} B mean, ${r.model_bytes.max} B max; ${r.refits} refits, ${r.refit_ms_mean.toFixed(1)} ms each; ` +
-        `${r.select_us_mean.toFixed(0)} µs per selection; ${r.seconds.toFixed(0)} s; load average after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+        `${r.select_us_mean.toFixed(0)} µs per selection; ${r.seconds.toFixed(0)} s; load average after ${os
+          .loadavg()
+          .map((x) => x.toFixed(2))
+          .join(' ')}`,
     );
     const ok = r.pass.learned_day30_at_least_0_7 && r.pass.learned_at_least_2x_keywords;
     console.log(ok ? 'PASS: learned p@10 on day 30 >= 0.7 and >= 2x keywords' : `FAIL: ${JSON.stringify(r.pass)}`);

@@ -28,7 +28,8 @@ function selected(r: SelectionResult): Selection {
 }
 const titles = (s: Selection) => s.sections.flatMap((x) => x.items.map((i) => i.paper.title));
 
-const DIFFUSION = 'Denoising diffusion sampler for image synthesis. We train a score network with a denoising objective and sample images with fewer diffusion steps.';
+const DIFFUSION =
+  'Denoising diffusion sampler for image synthesis. We train a score network with a denoising objective and sample images with fewer diffusion steps.';
 const GRAPHS = 'Message passing graph neural network for molecules. Node embeddings are aggregated over graph edges to predict molecular properties.';
 const PROTEIN = 'Protein folding with structure prediction. A protein language model predicts folding contacts and the protein backbone.';
 
@@ -103,7 +104,15 @@ describe('per-reader relevance', () => {
     const trendOnly = order(100);
     const mine = order(0);
     const half = order(50);
-    expect(trendOnly).toEqual(['Protein folding at scale', 'Graph networks for chemistry', 'Molecular message passing', 'Graph property prediction', 'Faster diffusion sampling', 'Denoising score images', 'Protein backbone prediction']);
+    expect(trendOnly).toEqual([
+      'Protein folding at scale',
+      'Graph networks for chemistry',
+      'Molecular message passing',
+      'Graph property prediction',
+      'Faster diffusion sampling',
+      'Denoising score images',
+      'Protein backbone prediction',
+    ]);
     expect(mine.slice(0, 2).sort()).toEqual(['Denoising score images', 'Faster diffusion sampling']);
     expect(mine).not.toEqual(trendOnly);
     expect(half).not.toEqual(trendOnly);
@@ -114,7 +123,8 @@ describe('per-reader relevance', () => {
     corpus(store);
     const fresh = addPaper(store, { title: 'A quiet new result', abstract: GRAPHS, upvotes: 0, publishedOn: '2026-03-09' });
     const old = addPaper(store, { title: 'An old result', abstract: GRAPHS, upvotes: 0, publishedOn: '2026-01-09' });
-    for (const id of [fresh, old]) store.db.prepare('UPDATE papers SET author_names = ? WHERE id = ?').run(JSON.stringify(['Grace Hopper', 'Ada  Lovelace']), id);
+    for (const id of [fresh, old])
+      store.db.prepare('UPDATE papers SET author_names = ? WHERE id = ?').run(JSON.stringify(['Grace Hopper', 'Ada  Lovelace']), id);
     const reader = addSubscriber(store, { digestSize: 3 });
     const selector = () => createSelector({ store, clock });
     expect(selected(selector().selectForSubscriber(sub(store, reader), DATE)).paperIds).not.toContain(fresh);
@@ -165,7 +175,11 @@ describe('per-reader relevance', () => {
 
   it('the stored model stays small however much feedback a reader gives', () => {
     for (let i = 0; i < 150; i++) {
-      addPaper(store, { title: `Paper ${i} on ${['diffusion', 'graphs', 'protein'][i % 3]}`, abstract: [DIFFUSION, GRAPHS, PROTEIN][i % 3] + ` Detail ${i % 17} word${i}.`, publishedOn: '2026-03-01' });
+      addPaper(store, {
+        title: `Paper ${i} on ${['diffusion', 'graphs', 'protein'][i % 3]}`,
+        abstract: [DIFFUSION, GRAPHS, PROTEIN][i % 3] + ` Detail ${i % 17} word${i}.`,
+        publishedOn: '2026-03-01',
+      });
     }
     const reader = addSubscriber(store, { digestSize: 10, topics: ['diffusion', 'graph'] });
     for (let id = 1; id <= 150; id++) tap(store, reader, id, id % 3 === 1 ? 1 : -1);

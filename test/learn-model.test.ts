@@ -39,13 +39,31 @@ describe('logistic regression (SGD)', () => {
   };
   it('separates what the positives share from what the negatives share, and balances unequal classes', () => {
     const ex: Example[] = [];
-    for (let i = 0; i < 5; i++) ex.push({ x: vec([[0, 1], [10 + i, 1]]), y: 1, weight: 1 });
-    for (let i = 0; i < 50; i++) ex.push({ x: vec([[1, 1], [20 + i, 1]]), y: 0, weight: 1 });
+    for (let i = 0; i < 5; i++)
+      ex.push({
+        x: vec([
+          [0, 1],
+          [10 + i, 1],
+        ]),
+        y: 1,
+        weight: 1,
+      });
+    for (let i = 0; i < 50; i++)
+      ex.push({
+        x: vec([
+          [1, 1],
+          [20 + i, 1],
+        ]),
+        y: 0,
+        weight: 1,
+      });
     const m = fitLogistic(ex);
     const p = (pairs: [number, number][]) => {
       const x = vec(pairs);
       let z = m.bias;
-      x.idx.forEach((j, k) => (z += (m.weights.get(j) ?? 0) * x.val[k]!));
+      x.idx.forEach((j, k) => {
+        z += (m.weights.get(j) ?? 0) * x.val[k]!;
+      });
       return sigmoid(z);
     };
     expect(p([[0, 1]])).toBeGreaterThan(0.8);

@@ -310,9 +310,15 @@ export function createSelector(opts: SelectorOptions) {
         ctx.vectors!,
         window.map((c) => c.id),
       );
-      window.forEach((c, i) => ctx.logit.set(c.id, l[i]!));
+      window.forEach((c, i) => {
+        ctx.logit.set(c.id, l[i]!);
+      });
       rel.set(l);
-    } else if (ctx.topics.length) window.forEach((c, i) => (rel[i] = matchCount(ctx, c.id)));
+    } else if (ctx.topics.length) {
+      window.forEach((c, i) => {
+        rel[i] = matchCount(ctx, c.id);
+      });
+    }
     let order = window.map((_, i) => i);
     if (hasSignal && ctx.trend < 1) {
       const trend = zScores(Float64Array.from(window, (c) => (kind === 'trending' ? c.score.score : -c.score.ageDays)));

@@ -56,7 +56,7 @@ export function fitLogistic(examples: readonly Example[], opts: { l2?: number; e
   });
   let pos = 0;
   let neg = 0;
-  for (const r of rows) (r.y === 1 ? (pos += r.w) : (neg += r.w));
+  for (const r of rows) r.y === 1 ? (pos += r.w) : (neg += r.w);
   if (pos + neg === 0) return { bias: 0, weights: new Map(), epochs: 0 };
   const scalePos = pos > 0 && neg > 0 ? neg / pos : 1;
   const total = rows.reduce((s, r) => s + (r.y === 1 ? r.w * scalePos : r.w), 0);
