@@ -72,6 +72,16 @@ describe('logistic regression (SGD)', () => {
     expect(p([[99, 1]])).toBeGreaterThan(0.3);
     expect(p([[99, 1]])).toBeLessThan(0.7);
   });
+  it('a warm start begins from the given model (the refit on the kept terms)', () => {
+    const ex: Example[] = [
+      { x: vec([[0, 1]]), y: 1, weight: 1 },
+      { x: vec([[1, 1]]), y: 0, weight: 1 },
+    ];
+    const first = fitLogistic(ex);
+    const warm = fitLogistic(ex, { epochs: 0, warm: { model: first, steps: 50 } });
+    expect(warm.bias).toBe(first.bias);
+    expect(warm.weights.get(0)).toBeCloseTo(first.weights.get(0)!, 12);
+  });
   it('gives the same model for the same examples', () => {
     const ex: Example[] = [
       { x: vec([[0, 1]]), y: 1, weight: 1 },

@@ -31,6 +31,8 @@ export const LEARN = {
   BACKGROUND_WEIGHT: 0.1,
   /** A background paper this close (TF-IDF cosine) to a liked one is left out of the negatives. */
   BACKGROUND_MAX_SIMILARITY: 0.3,
+  /** Epochs of the second fit, on the kept terms, started from the first. */
+  REFIT_EPOCHS: 8,
   /** Likes kept with the model for "because you liked <title>". */
   LIKED_KEPT: 50,
 } as const;
@@ -211,7 +213,10 @@ export function createRelevance(deps: RelevanceDeps) {
     // dropped terms carried (cutting an L2 model's tail without refitting cost a fifth of its precision, bench ranking).
     const first = fitLogistic(examples);
     const keep = new Set(strongest(first.weights, LEARN.TOP_TERMS).map(([i]) => i));
-    const fitted = fitLogistic(examples.map((e) => ({ ...e, x: restrict(e.x, keep) })));
+    const fitted = fitLogistic(
+      examples.map((e) => ({ ...e, x: restrict(e.x, keep) })),
+      { epochs: LEARN.REFIT_EPOCHS, warm: { model: first, steps: examples.length * first.epochs } },
+    );
     const top = strongest(fitted.weights, LEARN.TOP_TERMS);
     const blob = encodeModel({ bias: fitted.bias, terms: top.map(([i]) => v.terms[i]!), weights: Float32Array.from(top, ([, w]) => w) });
     const liked = feedback
