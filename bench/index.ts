@@ -9,9 +9,10 @@ import { httpPart } from './http.js';
 import { fetchPart } from './fetch.js';
 import { crashPart } from './crash.js';
 import { busyPart } from './busy.js';
+import { rankingPart } from './ranking.js';
 
 /** Every part, in the order `npm run bench` runs them. Add a part: export a BenchPart from bench/<name>.ts, list it here. */
-const parts: BenchPart[] = [postfixPart, sendPart, naivePart, memoryPart, renderPart, ingestPart, fetchPart, httpPart, crashPart, busyPart];
+const parts: BenchPart[] = [postfixPart, sendPart, naivePart, memoryPart, renderPart, ingestPart, fetchPart, httpPart, crashPart, busyPart, rankingPart];
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

@@ -9,6 +9,7 @@ import { registerArchiveRoutes } from './archive/routes.js';
 import { registerAdminPreviewRoutes } from './admin/preview-routes.js';
 import { registerSubscriberRoutes } from './admin/subscriber-routes.js';
 import { createSelector } from './digest/select.js';
+import { createRelevance, type Relevance } from './learn/relevance.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
 import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
 import { subscriberLinks } from './subscriptions/subscriber-links.js';
@@ -30,6 +31,8 @@ export interface Service {
   fetching: FetchScheduler | null;
   /** Bound inbound SMTP port, or null when INBOUND_SMTP_ENABLED=false. */
   inboundPort: number | null;
+  /** The reader models: call `relevance.onFeedback(subscriberId)` after writing or undoing a feedback row. */
+  relevance: Relevance;
   stop(): Promise<void>;
 }
 
@@ -67,7 +70,9 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
 
   // One selector (scores the corpus once per date) and one renderer (templates compiled once) for every part.
   // Pools older than a minute are rebuilt, so pages and runs see papers ingested while the service runs.
-  const selector = createSelector({ store, clock, poolMaxAgeMs: 60_000 });
+  // The reader models: refit in the background when feedback arrives; the selector only reads what they stored.
+  const relevance = createRelevance({ store, clock, log });
+  const selector = createSelector({ store, clock, poolMaxAgeMs: 60_000, relevance });
   const renderer = createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR });
   // One guard for every admin route: sign-in (cookie) or Bearer, one lockout, one set of answers.
   const auth = { config };
@@ -88,13 +93,15 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     : null;
 
   // Stopped in reverse order of starting; the messenger closes with the app, after everything that sends.
-  const stops: Array<() => Promise<void>> = [async () => fetching?.stop(), () => delivery.close()];
+  const stops: Array<() => Promise<void>> = [async () => relevance.close(), async () => fetching?.stop(), () => delivery.close()];
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) await s();
   };
   try {
     const web = await startWeb(app, app.messenger, {
       onListenError: (err) => portError(err, webListener),
+      // A reader's topics and muted topics train their model as their taps do.
+      onPreferencesChanged: (id) => relevance.onFeedback(id),
       ...(opts.port !== undefined ? { port: opts.port } : {}),
       routes: [
         (server) => registerAdminLogin(server, auth),
@@ -112,7 +119,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
             linksFor: (s) => subscriberLinks(config, config.SECRET_KEY, s.id),
           }),
         (server) => delivery.routes(server),
-        (server, deps) => registerFeedbackRoutes(server, deps, opts.feedbackListener ? { listener: opts.feedbackListener } : {}),
+        (server, deps) => registerFeedbackRoutes(server, deps, { listener: opts.feedbackListener ?? relevance }),
         (server) => registerSubscriberRoutes(server, { store, clock, config, secret: config.SECRET_KEY, guard }),
       ],
     });
@@ -127,7 +134,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       stops.push(() => inbound.close());
       log.info({ port: inboundPort, host: config.INBOUND_SMTP_HOST }, 'inbound mail listening');
     }
-    return { web, delivery, fetching, inboundPort, stop: stopAll };
+    return { web, delivery, fetching, inboundPort, relevance, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -36,6 +36,7 @@ describe('query registry (db/query-types.ts)', () => {
       // An expression has no declared type; a table column's must agree with the tag.
       if (c.type === 'INTEGER') expect(tag.startsWith('int'), `${where} is INTEGER, declared ${tag}`).toBe(true);
       if (c.type === 'TEXT') expect(tag.startsWith('text'), `${where} is TEXT, declared ${tag}`).toBe(true);
+      if (c.type === 'BLOB') expect(tag.startsWith('blob'), `${where} is BLOB, declared ${tag}`).toBe(true);
       // A column declared NOT NULL in the registry must be NOT NULL (or the key) in its table, unless the query filters NULL out.
       if (!tag.endsWith('?') && c.table && c.column && c.column !== 'rowid' && !new RegExp(`\\b${c.column} IS NOT NULL`).test(sql)) {
         const info = store.db.prepare(`SELECT "notnull" AS nn, pk FROM pragma_table_info(?, ?) WHERE name = ?`).get(c.table, c.database ?? 'main', c.column) as

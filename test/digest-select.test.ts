@@ -70,8 +70,14 @@ describe('selection', () => {
     addPaper(store, { title: 'Score-based Diffusion for audio', upvotes: 1, publishedOn: '2026-03-01' });
     addPaper(store, { title: 'Quiet paper', abstract: 'We train diffusion models on graphs. It works.', upvotes: 2, publishedOn: '2026-03-08' });
     const selector = createSelector({ store, clock });
-    const sel = selected(selector.select({ kind: 'trending', size: 10, topics: ['diffusion', 'NEAR(" OR *', '  '] }, DATE));
+    // The knob at 0 (only my topics) is today's keyword digest: matches first, in trending order, then the rest.
+    const sel = selected(selector.select({ kind: 'trending', size: 10, topics: ['diffusion', 'NEAR(" OR *', '  '], trendWeight: 0 }, DATE));
     expect(titles(sel)).toEqual(['Quiet paper', 'Score-based Diffusion for audio', 'Popular transformers']);
+    // At 100 (only trending) the topics only name themselves; at 50 a strong trend beats the weaker match.
+    const trend = selected(selector.select({ kind: 'trending', size: 10, topics: ['diffusion'], trendWeight: 100 }, DATE));
+    expect(titles(trend)).toEqual(['Popular transformers', 'Quiet paper', 'Score-based Diffusion for audio']);
+    const half = selected(selector.select({ kind: 'trending', size: 10, topics: ['diffusion'], trendWeight: 50 }, DATE));
+    expect(titles(half)).toEqual(['Quiet paper', 'Popular transformers', 'Score-based Diffusion for audio']);
     expect(sel.sections[0]!.items[0]!.matchedTopics).toEqual(['diffusion']);
     expect(sel.sections[0]!.items[0]!.why).toMatch(/^matches: diffusion · 2 upvotes/);
     expect(sel.sections[0]!.items[2]!.matchedTopics).toEqual([]);

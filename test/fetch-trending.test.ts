@@ -92,7 +92,7 @@ describe('trending after fetches', () => {
       ['Stale Giant', 200, '+0 today, +0 week'],
     ]);
     expect(r.rows.map((x) => x.why)).toEqual([
-      '35 upvotes today (40 in all), on 1 list, published 9 days ago',
+      '+35 upvotes today (40 in all), on 1 list, published 9 days ago',
       '40 upvotes this week, on 1 list, published 9 days ago',
       'no upvotes this week (200 in all), on 1 list, published 9 days ago',
     ]);

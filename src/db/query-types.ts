@@ -5,12 +5,14 @@ import type Database from 'better-sqlite3';
  * A column or parameter's value type. `?` allows NULL. The runtime strings let test/db-query-types.test.ts hold each
  * declaration against the statement SQLite prepared, so the declared type cannot drift from the SQL unnoticed.
  */
-export type Tag = 'int' | 'int?' | 'text' | 'text?';
+export type Tag = 'int' | 'int?' | 'text' | 'text?' | 'blob' | 'blob?';
 interface TagTypes {
   int: number;
   'int?': number | null;
   text: string;
   'text?': string | null;
+  blob: Buffer;
+  'blob?': Buffer | null;
 }
 // better-sqlite3 binds a bigint too (`lastInsertRowid` is one when the rowid is large).
 interface ParamTypes extends Omit<TagTypes, 'int' | 'int?'> {
@@ -274,6 +276,28 @@ export const QUERIES = {
     params: pos('int', 'int'),
     row: row({ id: 'int', paper_ids: 'text', sent_at: 'text', kind: 'text', frequency: 'text', local_date: 'text' }),
   },
+  // learn.sql
+  'learn-corpus-version': { params: pos(), row: row({ generation: 'int', n: 'int', updated: 'text' }) },
+  'learn-corpus-text': { params: pos(), row: row({ id: 'int', title: 'text', abstract: 'text', author_names: 'text', links: 'text' }) },
+  'learn-reader': {
+    params: pos('int'),
+    row: row({
+      topics: 'text',
+      muted_topics: 'text',
+      followed_authors: 'text',
+      only_with_code: 'int',
+      selection_mode: 'text',
+      relevance_bar: 'int',
+      trend_weight: 'int',
+      weights: 'blob?',
+      liked: 'text?',
+    }),
+  },
+  'learn-feedback-for-fit': { params: pos('int'), row: row({ paper_id: 'int', signal: 'int' }) },
+  'learn-model-upsert': { params: named({ subscriber_id: 'int', weights: 'blob', liked: 'text', feedback_count: 'int', now: 'text' }) },
+  'learn-model-delete': { params: pos('int') },
+  'learn-model-size': { params: pos('int'), row: row({ subscriber_id: 'int', bytes: 'int', feedback_count: 'int' }) },
+
   // bounces.sql
   'bounce-delivery': { params: pos('int'), row: row({ id: 'int', subscriber_id: 'int', edition_id: 'int', message_id: 'text?', email: 'text' }) },
   'bounce-insert': {

@@ -24,6 +24,8 @@ export interface SubscriptionDeps {
   secret: string;
   /** Called after a confirmation is queued, so a running worker sends it now rather than at its next poll. */
   onConfirmationQueued?: () => void;
+  /** Called after a subscriber's stored choices change (topics and muted topics train their reader model). */
+  onPreferencesChanged?: (subscriberId: number) => void;
 }
 
 /** What happened, for logs and the CLI. The web answers the same whatever it is, so nobody learns who subscribed. */
@@ -120,7 +122,10 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
         if (!sub || !repo.activate(sub.id, at, row.created_at)) return { ok: false, reason: 'used' };
         // The owner has now proved the mailbox: what was asked for through the form counts from here.
         const waiting = pendingPreferences(sub);
-        if (waiting) repo.updatePreferences(sub.id, waiting, at);
+        if (waiting) {
+          repo.updatePreferences(sub.id, waiting, at);
+          deps.onPreferencesChanged?.(sub.id);
+        }
         log.info({ subscriberId: sub.id, preferencesApplied: waiting !== null }, 'confirmed');
         return { ok: true, subscriber: repo.byId(sub.id)! };
       })
@@ -143,6 +148,7 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
     const parsed = preferencesSchema.safeParse(input);
     if (!parsed.success) return { ok: false, reason: 'invalid', errors: fieldErrors(parsed.error) };
     repo.updatePreferences(sub.id, parsed.data, now());
+    deps.onPreferencesChanged?.(sub.id);
     return { ok: true, subscriber: repo.byId(sub.id)! };
   }
 

@@ -27,6 +27,7 @@ export async function createSubscriptions(deps: {
   messenger: Messenger;
   secret: string;
   pollMs?: number;
+  onPreferencesChanged?: (subscriberId: number) => void;
 }): Promise<Subscriptions> {
   const renderer = await loadConfirmEmail();
   let worker: ConfirmationWorker | null = null;
@@ -37,6 +38,7 @@ export async function createSubscriptions(deps: {
     config: deps.config,
     secret: deps.secret,
     onConfirmationQueued: () => worker?.notify(),
+    ...(deps.onPreferencesChanged ? { onPreferencesChanged: deps.onPreferencesChanged } : {}),
   });
   worker = createConfirmationWorker({
     repo: service.repo,

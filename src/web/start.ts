@@ -29,12 +29,26 @@ export interface WebAppDeps {
 export async function startWeb(
   app: WebAppDeps,
   messenger: Messenger,
-  opts: { routes?: RoutePlugin[]; port?: number; onListenError?: (err: unknown) => unknown } = {},
+  opts: {
+    routes?: RoutePlugin[];
+    port?: number;
+    onListenError?: (err: unknown) => unknown;
+    /** Called after a subscriber's choices change through the pages (their reader model refits). */
+    onPreferencesChanged?: (subscriberId: number) => void;
+  } = {},
 ): Promise<RunningWeb> {
   const { config, store, clock, log } = app;
   const secret = config.SECRET_KEY;
   if (!secret) throw new Error('SECRET_KEY must be resolved before the web app starts (createApp does this)');
-  const subscriptions = await createSubscriptions({ config, store, clock, log, messenger, secret });
+  const subscriptions = await createSubscriptions({
+    config,
+    store,
+    clock,
+    log,
+    messenger,
+    secret,
+    ...(opts.onPreferencesChanged ? { onPreferencesChanged: opts.onPreferencesChanged } : {}),
+  });
   const server = await buildServer({
     config,
     store,
