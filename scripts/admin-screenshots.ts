@@ -51,17 +51,36 @@ try {
     const created = now - (29 - (i % 30)) * DAY - (i % 5) * 3_600_000;
     const status = i % 11 === 0 ? 'unsubscribed' : i % 13 === 0 ? 'pending' : 'active';
     const email = `${names[i % names.length]}.${i}@example.org`;
-    ins.run(email, status, i % 3 === 0 ? 'weekly' : 'daily', ['trending', 'new', 'both'][i % 3], iso(created), iso(created), status === 'pending' ? null : iso(created + 3_600_000), status === 'unsubscribed' ? iso(created + 5 * DAY) : null, null);
+    ins.run(
+      email,
+      status,
+      i % 3 === 0 ? 'weekly' : 'daily',
+      ['trending', 'new', 'both'][i % 3],
+      iso(created),
+      iso(created),
+      status === 'pending' ? null : iso(created + 3_600_000),
+      status === 'unsubscribed' ? iso(created + 5 * DAY) : null,
+      null,
+    );
   }
   ins.run('gone@example.net', 'active', 'daily', 'trending', iso(now - 20 * DAY), iso(now - 20 * DAY), iso(now - 20 * DAY), null, null);
   // Returns over the month, and the live sources' last fetches.
   const b = db.prepare(`INSERT INTO bounces (email, severity, status, diagnostic, source, received_at) VALUES (?, ?, '5.1.1', 'User unknown', 'dsn', ?)`);
   for (let i = 0; i < 9; i++) b.run(`old${i}@example.net`, i % 3 ? 'soft' : 'hard', iso(now - (i * 3 + 1) * DAY));
   const f = db.prepare('INSERT INTO fetch_runs (source, trigger, dates, started_at) VALUES (?, ?, ?, ?)');
-  const fin = db.prepare(`UPDATE fetch_runs SET status = ?, requests = 3, received = ?, skipped = 0, added = ?, updated = 4, error = ?, finished_at = ? WHERE id = ?`);
+  const fin = db.prepare(
+    `UPDATE fetch_runs SET status = ?, requests = 3, received = ?, skipped = 0, added = ?, updated = 4, error = ?, finished_at = ? WHERE id = ?`,
+  );
   const day = iso(now).slice(0, 10);
   fin.run('ok', 42, 12, null, iso(now - 3_600_000), Number(f.run('daily-papers', 'cron', day, iso(now - 3_700_000)).lastInsertRowid));
-  fin.run('failed', 0, 0, 'unreachable (connect ECONNREFUSED 127.0.0.1:9)', iso(now - 3_600_000), Number(f.run('arxiv', 'cron', day, iso(now - 3_700_000)).lastInsertRowid));
+  fin.run(
+    'failed',
+    0,
+    0,
+    'unreachable (connect ECONNREFUSED 127.0.0.1:9)',
+    iso(now - 3_600_000),
+    Number(f.run('arxiv', 'cron', day, iso(now - 3_700_000)).lastInsertRowid),
+  );
 
   const snap = async (page: Page, name: string, width: number) => {
     await page.screenshot({ path: join(out, `${name}-${width}.png`), fullPage: true });

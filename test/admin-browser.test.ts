@@ -92,9 +92,10 @@ describe('the admin console in Chromium', () => {
     expect(smtp.received).toHaveLength(0);
 
     // The Confirm form as the browser would post it (the key is a hidden field), for a second submit below.
-    const confirmForm = (await page.evaluate(
-      `Object.fromEntries(new FormData(document.querySelector('form[action="/admin/send/confirm"]')))`,
-    )) as Record<string, string>;
+    const confirmForm = (await page.evaluate(`Object.fromEntries(new FormData(document.querySelector('form[action="/admin/send/confirm"]')))`)) as Record<
+      string,
+      string
+    >;
     expect(confirmForm.key).toMatch(/^admin-send-/);
     await page.click('button:has-text("Confirm and send")');
     await page.waitForURL(/\/admin\/runs\/[\w-]+$/);
@@ -111,7 +112,7 @@ describe('the admin console in Chromium', () => {
     // The same Confirm posted again (a double click, a resent form): the key names the same run, and nothing more is sent.
     const again = await page.request.post(`${base}/admin/send/confirm`, { form: confirmForm, maxRedirects: 0 });
     expect(again.status()).toBe(303);
-    expect(base + again.headers()['location']).toBe(runUrl);
+    expect(base + again.headers().location).toBe(runUrl);
     await new Promise((r) => setTimeout(r, 300));
     expect(smtp.received).toHaveLength(2);
     expect(problems).toEqual([]);
@@ -122,64 +123,70 @@ describe('the admin console in Chromium', () => {
     await context.close();
   }, 40_000);
 
-  it.each([390, 1280])('styles every admin page at %i px under the CSP, with no overflow', async (width) => {
-    const context = await browser.newContext({ viewport: { width, height: 900 } });
-    const { page, problems } = await watched(context);
-    const seen: Record<string, unknown>[] = [];
-    const check = async (name: string, current: string | null) => {
-      const l = await layout(page);
-      seen.push({ name, ...l });
-      expect([name, l.overflow <= 0, l.brandMark, l.mainMaxWidth, l.current]).toEqual([name, true, BRAND_MARK_BG, ADMIN_MAX_WIDTH, current]);
-    };
+  it.each([390, 1280])(
+    'styles every admin page at %i px under the CSP, with no overflow',
+    async (width) => {
+      const context = await browser.newContext({ viewport: { width, height: 900 } });
+      const { page, problems } = await watched(context);
+      const seen: Record<string, unknown>[] = [];
+      const check = async (name: string, current: string | null) => {
+        const l = await layout(page);
+        seen.push({ name, ...l });
+        expect([name, l.overflow <= 0, l.brandMark, l.mainMaxWidth, l.current]).toEqual([name, true, BRAND_MARK_BG, ADMIN_MAX_WIDTH, current]);
+      };
 
-    expect((await page.goto(`${base}/admin`))?.status()).toBe(401);
-    await check('sign-in', null);
-    await signIn(page);
-    await check('dashboard', 'Dashboard');
-    // gone@ bounced in the send above: a hard bounce suppresses at once.
-    expect(await page.locator('.stat', { hasText: 'active' }).locator('.value').textContent()).toBe(String(DAILY.length + WEEKLY.length - 1));
-    expect(await page.locator('.stat', { hasText: 'bounced' }).locator('.value').textContent()).toBe('1');
-    expect(await page.locator('svg[aria-label="subscribers by status per day"] rect').count()).toBeGreaterThan(0);
-    expect(await page.locator('svg[aria-label="messages sent per day"] rect').count()).toBe(1);
-    expect(await page.locator('svg[aria-label="bounces and complaints per day"] rect').count()).toBe(1);
+      expect((await page.goto(`${base}/admin`))?.status()).toBe(401);
+      await check('sign-in', null);
+      await signIn(page);
+      await check('dashboard', 'Dashboard');
+      // gone@ bounced in the send above: a hard bounce suppresses at once.
+      expect(await page.locator('.stat', { hasText: 'active' }).locator('.value').textContent()).toBe(String(DAILY.length + WEEKLY.length - 1));
+      expect(await page.locator('.stat', { hasText: 'bounced' }).locator('.value').textContent()).toBe('1');
+      expect(await page.locator('svg[aria-label="subscribers by status per day"] rect').count()).toBeGreaterThan(0);
+      expect(await page.locator('svg[aria-label="messages sent per day"] rect').count()).toBe(1);
+      expect(await page.locator('svg[aria-label="bounces and complaints per day"] rect').count()).toBe(1);
 
-    await page.goto(`${base}/admin/send`);
-    await check('send', 'Send');
-    await page.click('button:has-text("Dry run")');
-    await check('dry run', 'Send');
+      await page.goto(`${base}/admin/send`);
+      await check('send', 'Send');
+      await page.click('button:has-text("Dry run")');
+      await check('dry run', 'Send');
 
-    await page.goto(`${base}/admin/runs`);
-    await check('runs', 'Runs');
-    await page.click('tbody tr:not(:has-text("dry run")) a >> nth=0');
-    await page.waitForURL(/\/admin\/runs\/[\w-]+$/);
-    await check('run', 'Runs');
-    expect(await page.locator('.run-live').getAttribute('data-status')).toBe('done');
-    expect((await page.goto(`${base}/admin/runs/no-such-run`))?.status()).toBe(404);
-    await check('no such run', 'Runs');
+      await page.goto(`${base}/admin/runs`);
+      await check('runs', 'Runs');
+      await page.click('tbody tr:not(:has-text("dry run")) a >> nth=0');
+      await page.waitForURL(/\/admin\/runs\/[\w-]+$/);
+      await check('run', 'Runs');
+      expect(await page.locator('.run-live').getAttribute('data-status')).toBe('done');
+      expect((await page.goto(`${base}/admin/runs/no-such-run`))?.status()).toBe(404);
+      await check('no such run', 'Runs');
 
-    await page.goto(`${base}/admin/preview?as=ada@example.org`);
-    await check('preview', 'Preview');
-    await page.goto(`${base}/admin/outbox`);
-    await check('outbox', 'Outbox');
-    await page.click('td.subject a');
-    await page.waitForURL(/\/admin\/outbox\/\d{8}T/);
-    await check('outbox message', 'Outbox');
-    await page.click('text=Back to the outbox');
-    await page.waitForURL(`${base}/admin/outbox`);
-    await page.goBack();
-    // The email's own inline styles apply inside its frame (its own URL and policy), which the admin's policy would block.
-    const frame = page.frameLocator('iframe.email');
-    const inlineStyled = frame.locator('[style*="background"]').first();
-    await inlineStyled.waitFor({ timeout: 10_000 });
-    const bg = await inlineStyled.evaluate((el) => (el.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor);
-    expect(bg).not.toBe('rgba(0, 0, 0, 0)');
+      await page.goto(`${base}/admin/preview?as=ada@example.org`);
+      await check('preview', 'Preview');
+      await page.goto(`${base}/admin/outbox`);
+      await check('outbox', 'Outbox');
+      await page.click('td.subject a');
+      await page.waitForURL(/\/admin\/outbox\/\d{8}T/);
+      await check('outbox message', 'Outbox');
+      await page.click('text=Back to the outbox');
+      await page.waitForURL(`${base}/admin/outbox`);
+      await page.goBack();
+      // The email's own inline styles apply inside its frame (its own URL and policy), which the admin's policy would block.
+      const frame = page.frameLocator('iframe.email');
+      const inlineStyled = frame.locator('[style*="background"]').first();
+      await inlineStyled.waitFor({ timeout: 10_000 });
+      const bg = await inlineStyled.evaluate(
+        (el) => (el.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor,
+      );
+      expect(bg).not.toBe('rgba(0, 0, 0, 0)');
 
-    // Sign out: back to the sign-in page, and the dashboard asks for the token again.
-    await page.click('button:has-text("Sign out")');
-    await page.waitForURL(`${base}/admin/login`);
-    expect((await page.goto(`${base}/admin`))?.status()).toBe(401);
-    expect(await page.locator('input[name=token]').count()).toBe(1);
-    expect(problems).toEqual([]);
-    await context.close();
-  }, 30_000);
+      // Sign out: back to the sign-in page, and the dashboard asks for the token again.
+      await page.click('button:has-text("Sign out")');
+      await page.waitForURL(`${base}/admin/login`);
+      expect((await page.goto(`${base}/admin`))?.status()).toBe(401);
+      expect(await page.locator('input[name=token]').count()).toBe(1);
+      expect(problems).toEqual([]);
+      await context.close();
+    },
+    30_000,
+  );
 });

@@ -33,10 +33,13 @@ describe('subscribers by status per day', () => {
   });
 
   it('draws stacked bars with a title per figure and nothing for an empty day', () => {
-    const chart = stackedBars(['2026-12-01', '2026-12-02'], [
-      { name: 'sent', fill: '#c2410c', values: [4, 0] },
-      { name: 'failed', fill: '#b42318', values: [2, 0] },
-    ]);
+    const chart = stackedBars(
+      ['2026-12-01', '2026-12-02'],
+      [
+        { name: 'sent', fill: '#c2410c', values: [4, 0] },
+        { name: 'failed', fill: '#b42318', values: [2, 0] },
+      ],
+    );
     expect(chart.bars.map((b) => b.title)).toEqual(['2026-12-01: 4 sent', '2026-12-01: 2 failed']);
     expect(chart.bars[0]!.y + chart.bars[0]!.h).toBe(chart.height);
     expect(chart.bars[1]!.y + chart.bars[1]!.h).toBe(chart.bars[0]!.y);

@@ -14,7 +14,12 @@ describe('the admin sign-in throttle, over HTTP', () => {
 
   beforeAll(async () => {
     // TRUST_PROXY lets each test be its own client (X-Forwarded-For), as distinct addresses behind a proxy are.
-    running = await startTestService(dir, { ADMIN_TOKEN: TOKEN, ADMIN_LOGIN_MAX_FAILURES: String(MAX), ADMIN_LOGIN_LOCKOUT_MINUTES: '15', TRUST_PROXY: 'true' });
+    running = await startTestService(dir, {
+      ADMIN_TOKEN: TOKEN,
+      ADMIN_LOGIN_MAX_FAILURES: String(MAX),
+      ADMIN_LOGIN_LOCKOUT_MINUTES: '15',
+      TRUST_PROXY: 'true',
+    });
     base = running.base;
   });
   afterAll(() => running?.stop());

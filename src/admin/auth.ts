@@ -110,11 +110,7 @@ const limiters = new WeakMap<object, LoginLimiter>();
 function limiterFor(deps: AdminAuthDeps): LoginLimiter {
   let l = limiters.get(deps.config);
   if (!l) {
-    l = createLoginLimiter(
-      deps.config.ADMIN_LOGIN_MAX_FAILURES ?? 5,
-      (deps.config.ADMIN_LOGIN_LOCKOUT_MINUTES ?? 15) * 60_000,
-      deps.clock ?? systemClock,
-    );
+    l = createLoginLimiter(deps.config.ADMIN_LOGIN_MAX_FAILURES ?? 5, (deps.config.ADMIN_LOGIN_LOCKOUT_MINUTES ?? 15) * 60_000, deps.clock ?? systemClock);
     limiters.set(deps.config, l);
   }
   return l;
@@ -132,9 +128,15 @@ function lockedOut(req: FastifyRequest, reply: FastifyReply, waitMs: number, nex
   req.log.warn({ ip: req.ip }, 'admin sign-in locked out');
   reply.code(429).header('Retry-After', String(seconds));
   if (json) return reply.send({ error: 'too_many_requests', message: MESSAGES.lockedOutJson(seconds) });
-  return reply
-    .type('text/html; charset=utf-8')
-    .send(renderAdminPage('admin-login', { title: 'Admin sign in', signedIn: false, next, disabled: !token, error: MESSAGES.lockedOut(Math.ceil(waitMs / 60_000)) }));
+  return reply.type('text/html; charset=utf-8').send(
+    renderAdminPage('admin-login', {
+      title: 'Admin sign in',
+      signedIn: false,
+      next,
+      disabled: !token,
+      error: MESSAGES.lockedOut(Math.ceil(waitMs / 60_000)),
+    }),
+  );
 }
 
 /** The admin guard: a preHandler that answers 401 (the login form for browsers), or 503 without ADMIN_TOKEN. */
@@ -226,11 +228,15 @@ export async function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDe
 
     scope.get('/admin/login', async (req, reply) => {
       const q = req.query as Record<string, unknown>;
-      return reply
-        .type('text/html; charset=utf-8')
-        .send(
-          renderAdminPage('admin-login', { title: 'Admin sign in', signedIn: false, next: safeNext(q.next), disabled: !token, error: token ? undefined : MESSAGES.disabled }),
-        );
+      return reply.type('text/html; charset=utf-8').send(
+        renderAdminPage('admin-login', {
+          title: 'Admin sign in',
+          signedIn: false,
+          next: safeNext(q.next),
+          disabled: !token,
+          error: token ? undefined : MESSAGES.disabled,
+        }),
+      );
     });
 
     scope.post('/admin/login', async (req, reply) => {
@@ -248,7 +254,15 @@ export async function registerAdminLogin(app: FastifyInstance, deps: AdminAuthDe
         return reply
           .code(token ? 401 : 503)
           .type('text/html; charset=utf-8')
-          .send(renderAdminPage('admin-login', { title: 'Admin sign in', signedIn: false, next, disabled: !token, error: token ? MESSAGES.wrongToken : MESSAGES.disabled }));
+          .send(
+            renderAdminPage('admin-login', {
+              title: 'Admin sign in',
+              signedIn: false,
+              next,
+              disabled: !token,
+              error: token ? MESSAGES.wrongToken : MESSAGES.disabled,
+            }),
+          );
       }
       limiter.succeed(req.ip);
       const expires = clock.now().getTime() + SESSION_HOURS * 3600_000;

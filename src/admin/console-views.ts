@@ -29,7 +29,8 @@ export const ADMIN_PAGE_CSP = [
  * An email's HTML as the admin frames it: its own inline styles and remote images, as an inbox shows them, and no
  * script (the sandbox directive applies even when the URL is opened outside the frame). Only our own pages may frame it.
  */
-export const EMAIL_FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox";
+export const EMAIL_FRAME_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox";
 
 // A private instance: helpers and partials here do not leak into the email or public page renderers.
 const hbs = Handlebars.create();

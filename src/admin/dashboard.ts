@@ -72,7 +72,10 @@ const STATUS_FILL: Record<(typeof STATUS_ORDER)[number], string> = { active: '#1
  * unsubscribed, bounced. On each day the latest event up to it decides; the status of today is the stored one from
  * its last event on (a resubscribe does not clear the old unsubscribe date).
  */
-export function subscribersOverTime(rows: { status: string; created_at: string; confirmed_at: string | null; unsubscribed_at: string | null; bounced_at: string | null }[], days: string[]): Series[] {
+export function subscribersOverTime(
+  rows: { status: string; created_at: string; confirmed_at: string | null; unsubscribed_at: string | null; bounced_at: string | null }[],
+  days: string[],
+): Series[] {
   const counts = Object.fromEntries(STATUS_ORDER.map((s) => [s, days.map(() => 0)])) as Record<string, number[]>;
   for (const r of rows) {
     const events: [string, string][] = [[r.created_at.slice(0, 10), 'pending']];
@@ -130,7 +133,12 @@ export function buildDashboard(deps: { store: Store; clock: Clock; config: Confi
   ];
   const subscriberSeries = subscribersOverTime(store.q('dash-subscriber-history').all(), days);
 
-  const byStatus = new Map(store.q('dash-subscribers-by-status').all().map((r) => [r.status, r.n]));
+  const byStatus = new Map(
+    store
+      .q('dash-subscribers-by-status')
+      .all()
+      .map((r) => [r.status, r.n]),
+  );
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
   const editions = store
@@ -168,7 +176,11 @@ export function buildDashboard(deps: { store: Store; clock: Clock; config: Confi
       })),
     ...fetches
       .filter((f) => f.failed)
-      .map((f) => ({ kind: 'sources' as const, setting: f.source, message: `the last fetch failed (${f.error || 'no reason given'}); last worked: ${f.lastOk}` })),
+      .map((f) => ({
+        kind: 'sources' as const,
+        setting: f.source,
+        message: `the last fetch failed (${f.error || 'no reason given'}); last worked: ${f.lastOk}`,
+      })),
   ];
 
   return {
@@ -177,7 +189,11 @@ export function buildDashboard(deps: { store: Store; clock: Clock; config: Confi
     now: `${minute(now.toISOString())} UTC`,
     days: CHART_DAYS,
     stats: [
-      ...STATUS_ORDER.map((s) => ({ label: s, value: byStatus.get(s) ?? 0, tone: s === 'active' ? 'ok' : s === 'bounced' && (byStatus.get(s) ?? 0) > 0 ? 'bad' : '' })),
+      ...STATUS_ORDER.map((s) => ({
+        label: s,
+        value: byStatus.get(s) ?? 0,
+        tone: s === 'active' ? 'ok' : s === 'bounced' && (byStatus.get(s) ?? 0) > 0 ? 'bad' : '',
+      })),
       { label: `sent, ${CHART_DAYS} d`, value: sum(sendValues), tone: '' },
       { label: `returned, ${CHART_DAYS} d`, value: sum(returnSeries.flatMap((s) => s.values)), tone: '' },
     ],

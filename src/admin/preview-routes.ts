@@ -56,11 +56,14 @@ function addAdminPreviewRoutes(app: FastifyInstance, deps: AdminPreviewDeps): vo
     if (q.data.part) {
       if (r.status !== 'ready') return reply.code(404).send({ error: r.message });
       // The HTML part is what the page frames: under the email's own policy, so its inline styles apply.
-      return q.data.part === 'html'
-        ? sendEmailFrame(reply, r.html)
-        : reply.header('content-type', 'text/plain; charset=utf-8').send(r.text);
+      return q.data.part === 'html' ? sendEmailFrame(reply, r.html) : reply.header('content-type', 'text/plain; charset=utf-8').send(r.text);
     }
-    const frame = new URLSearchParams({ ...(q.data.as ? { as: q.data.as } : {}), ...(q.data.kind ? { kind: q.data.kind } : {}), ...(q.data.date ? { date: q.data.date } : {}), part: 'html' });
+    const frame = new URLSearchParams({
+      ...(q.data.as ? { as: q.data.as } : {}),
+      ...(q.data.kind ? { kind: q.data.kind } : {}),
+      ...(q.data.date ? { date: q.data.date } : {}),
+      part: 'html',
+    });
     const html = renderAdminPage('preview', {
       nav: 'preview',
       query: q.data,

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Store } from '../db/open.js';
 import type { Decision } from '../delivery/planner.js';
-import { RunError, type DeliveryService } from '../delivery/send-runs.js';
+import { RunError, type DeliveryService, type RunSummary } from '../delivery/send-runs.js';
 import { DigestKind } from '../delivery/ports.js';
 import { checkEmail } from '../subscriptions/email.js';
 import { adminRoutes, type AdminGuard } from './auth.js';
@@ -31,13 +31,14 @@ export interface RunPagesDeps {
 }
 
 /** What the Send form posts. `audience` is daily, weekly or all subscribers, or one test address. */
-const SendForm = z.object({
-  kind: z.union([DigestKind, z.literal('any')]).default('any'),
-  audience: z.enum(['all', 'daily', 'weekly', 'test']).default('all'),
-  timing: z.enum(['now', 'due']).default('now'),
-  to: z.string().trim().max(320).optional(),
-  key: z.string().max(200).optional(),
-})
+const SendForm = z
+  .object({
+    kind: z.union([DigestKind, z.literal('any')]).default('any'),
+    audience: z.enum(['all', 'daily', 'weekly', 'test']).default('all'),
+    timing: z.enum(['now', 'due']).default('now'),
+    to: z.string().trim().max(320).optional(),
+    key: z.string().max(200).optional(),
+  })
   // A body that is not this form (another client's JSON, a stray field) starts nothing.
   .strict();
 type SendForm = z.infer<typeof SendForm>;
@@ -65,7 +66,11 @@ function formView(f: SendForm, error?: string) {
     title: 'Send',
     nav: 'send' as const,
     form: { ...f, to: f.to ?? '' },
-    kinds: (['any', ...DigestKind.options] as const).map((k) => ({ value: k, label: k === 'any' ? 'Their own' : `${k[0]!.toUpperCase()}${k.slice(1)}`, checked: f.kind === k })),
+    kinds: (['any', ...DigestKind.options] as const).map((k) => ({
+      value: k,
+      label: k === 'any' ? 'Their own' : `${k[0]!.toUpperCase()}${k.slice(1)}`,
+      checked: f.kind === k,
+    })),
     audiences: (['all', 'daily', 'weekly', 'test'] as const).map((a) => ({
       value: a,
       label: a === 'all' ? 'Everyone' : a === 'test' ? 'A test address' : `${a[0]!.toUpperCase()}${a.slice(1)} only`,
@@ -122,7 +127,7 @@ function addRoutes(app: FastifyInstance, deps: RunPagesDeps): void {
     const decisions: Decision[] = [];
     let total = 0;
     const body = sendBody(form);
-    let summary;
+    let summary: RunSummary;
     try {
       summary = await service.start({
         trigger: 'http',
@@ -197,7 +202,14 @@ function addRoutes(app: FastifyInstance, deps: RunPagesDeps): void {
     if (!report) {
       return html(
         reply,
-        renderAdminPage('admin-not-found', { title: MESSAGES.noRun, nav: 'runs', heading: MESSAGES.noRun, detail: MESSAGES.noRunDetail, backHref: '/admin/runs', backLabel: 'Back to the runs' }),
+        renderAdminPage('admin-not-found', {
+          title: MESSAGES.noRun,
+          nav: 'runs',
+          heading: MESSAGES.noRun,
+          detail: MESSAGES.noRunDetail,
+          backHref: '/admin/runs',
+          backLabel: 'Back to the runs',
+        }),
         404,
       );
     }

@@ -20,7 +20,6 @@ const MESSAGES = {
   badTo: '"to" must be one email address, with no line breaks, spaces or other control characters',
 } as const;
 
-
 export interface AdminSendDeps {
   service: DeliveryService;
   store: Store;
@@ -48,7 +47,9 @@ export const SendBody = z
   })
   .strict();
 
-export type SendAnswer = { status: 200 | 202; runId: string; body: { runId: string; existing: boolean; status: string } } | { status: 400 | 409; body: { error: string; issues?: string[] } };
+export type SendAnswer =
+  | { status: 200 | 202; runId: string; body: { runId: string; existing: boolean; status: string } }
+  | { status: 400 | 409; body: { error: string; issues?: string[] } };
 
 /**
  * The one way a send starts over HTTP: POST /admin/send (JSON, Idempotency-Key header) and the Send page's confirm
