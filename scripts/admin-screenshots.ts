@@ -108,7 +108,12 @@ try {
     }
     // One real send, confirmed from the desktop's dry run; both then show its run, the runs and the dashboard.
     const desk = pages.get(1280)!;
+    // A slow server, so the run page is caught while it follows the run.
+    smtp.delayMs = 120;
     await desk.click('button:has-text("Confirm")');
+    await desk.waitForURL(/\/admin\/runs\//);
+    await desk.waitForTimeout(900);
+    await snap(desk, 'admin-run-live', 1280);
     await desk.waitForSelector('[data-status="done"], [data-status="failed"]', { timeout: 30_000 });
     const runUrl = desk.url();
     for (const [width, page] of pages) {

@@ -81,3 +81,25 @@ describe('the Send page over HTTP', () => {
     expect(await page.text()).toContain('force · weekly');
   });
 });
+
+describe('paperboy send --frequency (the CLI makes the same runs)', () => {
+  it('dry-runs weekly subscribers only, and names the flag on a bad value', async () => {
+    const { runCli } = await import('./helpers/cli.js');
+    const { loadConfig } = await import('../src/config.js');
+    const { openStore } = await import('../src/db/open.js');
+    const dir = tempDir();
+    const env = { DATA_DIR: dir, FETCH_ENABLED: 'false' };
+    expect(runCli(['ingest', 'seeds'], env).code).toBe(0);
+    const store = openStore(loadConfig(env).DATABASE_PATH);
+    const emails = ['cli.day@example.org', 'cli.week@example.org'];
+    insertSubscribers(store, 2, (i) => ({ email: emails[i - 1]!, frequency: i === 2 ? 'weekly' : 'daily' }));
+    store.close();
+    const dry = runCli(['send', '--force', '--frequency', 'weekly', '--dry-run'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('cli.week@example.org');
+    expect(dry.stdout).not.toContain('cli.day@example.org');
+    const bad = runCli(['send', '--frequency', 'monthly'], env);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--frequency.*expected one of daily, weekly/);
+  }, 40_000);
+});

@@ -216,6 +216,8 @@ function addRoutes(app: FastifyInstance, deps: RunPagesDeps): void {
     const run = runView(service.getRun(report.id)!, report.counts);
     const running = report.status === 'running';
     const done = report.counts.sent + report.counts.failed + report.counts.bounced + report.counts.unknown;
+    // `planned` is written once planning ends; until then the run's rows in the ledger so far are what it will send.
+    const expected = report.planned || Math.max(0, report.counts.total - report.counts.skipped);
     return html(
       reply,
       renderAdminPage('run', {
@@ -226,7 +228,7 @@ function addRoutes(app: FastifyInstance, deps: RunPagesDeps): void {
         // Without script the page reloads itself while the run goes on; with it, admin.js updates the figures.
         liveRun: running,
         refreshSeconds: running ? 2 : undefined,
-        progress: { value: done, max: Math.max(1, report.planned) },
+        progress: { value: done, max: Math.max(1, expected), expected },
         editions: report.editions,
         heldBy: report.heldBy,
         failures: store

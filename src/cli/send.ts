@@ -10,6 +10,7 @@ import { UserError } from './context.js';
 
 const MESSAGES = {
   exclusive: 'use only one of --to, --test-address and --force',
+  frequencyAlone: '--frequency chooses among all subscribers: it does not go with --to or --test-address',
   started: (id: string) => `run ${id}`,
   dryHeader: 'dry run: nothing is written or sent',
   decision: (d: Decision) =>
@@ -61,6 +62,11 @@ const stdio: SendIo = {
 const PROGRESS_LINE_MS = 2000;
 const PROGRESS_LINE_STEPS = 10;
 
+function frequencyArg(value: string): 'daily' | 'weekly' {
+  if (value !== 'daily' && value !== 'weekly') throw new InvalidArgumentError('expected one of daily, weekly');
+  return value;
+}
+
 function kindArg(value: string) {
   const r = DigestKind.safeParse(value);
   if (!r.success) throw new InvalidArgumentError(`expected one of ${DigestKind.options.join(', ')}`);
@@ -70,6 +76,7 @@ function kindArg(value: string) {
 interface SendOptions {
   dryRun?: boolean;
   kind?: DigestKind;
+  frequency?: 'daily' | 'weekly';
   to?: string;
   testAddress?: string;
   force?: boolean;
@@ -78,8 +85,9 @@ interface SendOptions {
 
 export function requestFromOptions(o: SendOptions): RunRequest {
   if ([o.to, o.testAddress, o.force].filter(Boolean).length > 1) throw new RunError(MESSAGES.exclusive);
+  if (o.frequency && (o.to || o.testAddress)) throw new RunError(MESSAGES.frequencyAlone);
   const mode: RunMode = o.testAddress ? 'test' : o.to ? 'to' : o.force ? 'force' : 'due';
-  return { trigger: 'cli', mode, kind: o.kind, target: o.testAddress ?? o.to, dryRun: !!o.dryRun };
+  return { trigger: 'cli', mode, kind: o.kind, frequency: o.frequency, target: o.testAddress ?? o.to, dryRun: !!o.dryRun };
 }
 
 /** Runs one send with the bar; exported for tests, which pass their own deps and io. */
@@ -158,6 +166,7 @@ export function registerSendCommand(program: Command, getApp: () => DeliveryDeps
     .description('send digests now: to everyone due (default), everyone (--force), one subscriber (--to), or a test address')
     .option('--dry-run', 'show who would get what; write and send nothing')
     .option('--kind <kind>', 'only subscribers of this kind (trending, new, both); for --test-address, the digest kind', kindArg)
+    .option('--frequency <frequency>', 'only daily or only weekly subscribers (with the default due run or --force)', frequencyArg)
     .option('--to <email>', 'send this subscriber their digest now, whatever their delivery hour')
     .option('--test-address <email>', 'send the current digest to any address without touching the ledger')
     .option('--force', 'send every active subscriber their digest now, whatever their delivery hour (never a second in one edition)')

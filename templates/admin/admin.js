@@ -15,16 +15,18 @@
         if (!run) return void setTimeout(tick, 2000);
         var c = run.counts || {};
         var done = (c.sent || 0) + (c.failed || 0) + (c.bounced || 0) + (c.unknown || 0);
+        // planned is written when planning ends; until then the run's rows so far are what it will send.
+        var expected = run.planned || Math.max(0, (c.total || 0) - (c.skipped || 0));
         set('done', done);
-        set('planned', run.planned || 0);
-        set('planned-figure', run.planned || 0);
+        set('expected', expected);
+        set('planned-figure', expected);
         set('sent', c.sent || 0);
         set('failed', (c.failed || 0) + (c.bounced || 0) + (c.unknown || 0));
         set('waiting', (c.queued || 0) + (c.sending || 0));
         set('skipped', run.skipped || 0);
         set('status', run.status);
         var bar = root.querySelector('progress');
-        if (bar && run.planned > 0) { bar.max = run.planned; bar.value = done; }
+        if (bar && expected > 0) { bar.max = expected; bar.value = done; }
         if (run.status !== 'running') location.reload();
         else setTimeout(tick, 500);
       })
