@@ -41,6 +41,21 @@ describe('the Send page over HTTP', () => {
     expect(smtp.received).toHaveLength(0);
   });
 
+  it("answers a browser's error on the Send page's forms with the site's page, and the API's with JSON", async () => {
+    const big = 'x'.repeat(100 * 1024);
+    const page = await form('/admin/send/dry-run', { kind: big });
+    expect(page.status).toBe(413);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<link rel="stylesheet" href="/static/style.css');
+    const api = await fetch(`${base}/admin/send`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: big }),
+    });
+    expect(api.status).toBe(413);
+    expect(api.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
   it('says what is wrong with a test address, on the form', async () => {
     const res = await form('/admin/send/dry-run', { kind: 'trending', audience: 'test', timing: 'now', to: 'not an address' });
     expect(res.status).toBe(400);

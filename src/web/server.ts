@@ -101,10 +101,12 @@ function byStatus(status: number): ErrorAnswer {
 
 // The JSON API: these answer JSON to everyone, so their errors do too; elsewhere the Accept header decides.
 const JSON_ROUTES = /^\/(?:api\/|admin\/api\/|admin\/send(?:[/?]|$)|healthz(?:[/?]|$))/;
+// ...except the Send page's own forms: GET /admin/send is the page, its dry run and confirm are form posts.
+const SEND_PAGES = /^(?:GET|HEAD) \/admin\/send(?:\?|$)|^POST \/admin\/send\/(?:dry-run|confirm)(?:[/?]|$)/;
 
 /** True for a client that asked for JSON (or called the JSON API); browsers, and anyone unsure, get HTML. */
-export function wantsJson(req: Pick<FastifyRequest, 'url' | 'headers'>): boolean {
-  if (JSON_ROUTES.test(req.url)) return true;
+export function wantsJson(req: Pick<FastifyRequest, 'url' | 'headers'> & { method?: string }): boolean {
+  if (JSON_ROUTES.test(req.url) && !SEND_PAGES.test(`${req.method ?? 'GET'} ${req.url}`)) return true;
   const accept = String(req.headers.accept ?? '');
   return accept.includes('application/json') && !accept.includes('text/html');
 }
@@ -113,11 +115,11 @@ export function wantsJson(req: Pick<FastifyRequest, 'url' | 'headers'>): boolean
  * The URL and Accept header of a request Node refused before parsing it (headers too large, too slow), read from the
  * bytes it had: enough to answer a browser with a page and an API client with JSON.
  */
-export function peekRequest(raw: Buffer | undefined): { url: string; headers: { accept?: string } } {
+export function peekRequest(raw: Buffer | undefined): { method: string; url: string; headers: { accept?: string } } {
   const text = raw ? raw.subarray(0, 64 * 1024).toString('latin1') : '';
-  const url = /^[A-Z]+ (\S+) HTTP\//.exec(text)?.[1] ?? '/';
+  const line = /^([A-Z]+) (\S+) HTTP\//.exec(text);
   const accept = /\r\naccept:[ \t]*([^\r\n]*)/i.exec(text)?.[1];
-  return { url, headers: accept === undefined ? {} : { accept } };
+  return { method: line?.[1] ?? 'GET', url: line?.[2] ?? '/', headers: accept === undefined ? {} : { accept } };
 }
 
 /**
