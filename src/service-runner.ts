@@ -10,7 +10,7 @@ import { registerAdminPreviewRoutes } from './admin/preview-routes.js';
 import { createSelector } from './digest/select.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
 import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
-import { subscriberLinks } from './subscriptions/subscriber-links.js';
+import { readerLinks } from './delivery/reader-links.js';
 import type { SubscriptionService } from './subscriptions/lifecycle.js';
 import { startWeb, type RunningWeb } from './web/start.js';
 import { createFetcher, type FetcherDeps } from './corpus/fetcher.js';
@@ -103,7 +103,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
             selector,
             renderer,
             guard,
-            linksFor: (s) => subscriberLinks(config, config.SECRET_KEY, s.id),
+            linksFor: (s) => readerLinks(config, config.SECRET_KEY, s.id),
           }),
         (server) => delivery.routes(server),
       ],
