@@ -106,7 +106,7 @@ describe('a digest assembled from blocks', () => {
         }
         expect(mail.text).toContain(item.why.split(' ').slice(0, 4).join(' '));
       }
-      expect(mail.html!.match(/class="why"/g)).toHaveLength(sel.selection.count);
+      expect(String(mail.html).match(/class="why"/g)).toHaveLength(sel.selection.count);
       // The per-recipient headers are still written per message.
       const head = msg.raw.toString('latin1').split('\r\n\r\n')[0]!;
       expect(head).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);

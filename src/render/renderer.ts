@@ -345,6 +345,19 @@ export function createRenderer(opts: RendererOptions) {
       return b;
     }
 
+    // What a wrapper weighs once the longest recipient values are in, without the selection's strings: per wrapper.
+    const wrapperBase = new Map<string, { bytes: number; counts: Record<string, number> }>();
+    function weigh(w: Piece) {
+      let b = wrapperBase.get(w.key);
+      if (!b) {
+        const counts = Object.fromEntries(Object.entries(WRAPPER_TOKENS).map(([k, t]) => [k, w.html.split(t).length - 1]));
+        b = { bytes: Buffer.byteLength(w.html) + slotGrowth(w.html, SLOT_TOKENS, siteUrl), counts };
+        if (wrapperBase.size >= 256) wrapperBase.clear();
+        wrapperBase.set(w.key, b);
+      }
+      return b;
+    }
+
     async function wrapperFor(sel: Selection) {
       // Everything the wrapper shows besides the tokens: kind, dates, section titles, whether it links the archive.
       const shape = JSON.stringify([sel.kind, sel.frequency, sel.date, sel.topics.length === 0, sel.sections.map((s) => s.title)]);
@@ -362,11 +375,11 @@ export function createRenderer(opts: RendererOptions) {
       const wrapper = await wrapperFor(sel);
       const strings = selectionStrings(sel, false);
       const items = sel.sections.flatMap((s) => s.items);
+      const base = weigh(wrapper);
       const wrapperBytes =
-        Buffer.byteLength(wrapper.html) +
-        slotGrowth(wrapper.html, SLOT_TOKENS, siteUrl) +
+        base.bytes +
         Object.entries(WRAPPER_TOKENS).reduce(
-          (n, [k, t]) => n + (wrapper.html.split(t).length - 1) * (Buffer.byteLength(Handlebars.escapeExpression(strings[k as keyof SelectionStrings])) - t.length),
+          (n, [k, t]) => n + base.counts[k]! * (Buffer.byteLength(Handlebars.escapeExpression(strings[k as keyof SelectionStrings])) - t.length),
           0,
         );
       // The reader's own values in a card: known here, but for the feedback links (the longest any reader can have).
