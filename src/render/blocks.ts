@@ -63,7 +63,9 @@ export function wrapText(text: string, indent: number, hang: boolean, width = 72
 /** The text part's lines under a paper's title: its reason, then the topics it matched. */
 export function readerLines(why: string, topics: readonly string[]): string {
   const lines = [wrapText(why, 3, false)];
-  if (topics.length) lines.push(`   Matches: ${topics.join(', ')}`);
+  // A reason that already names every topic ("matches: diffusion · …") says it once.
+  const said = why.toLowerCase();
+  if (topics.length && !topics.every((t) => said.includes(t.toLowerCase()))) lines.push(`   Matches: ${topics.join(', ')}`);
   return lines.join('\n');
 }
 
