@@ -1,16 +1,14 @@
 // Owns the bytes of a digest assembled from per-edition blocks: the MIME skeleton built once per wrapper, each block
 // quoted-printable encoded once, and per reader only their own values encoded and everything concatenated.
 import Handlebars from 'handlebars';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import * as qp from 'nodemailer/lib/qp';
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import { createSigner } from '../mail/dkim.js';
 import {
+  buildMimeBody,
   checkRecipient,
-  forceQuotedPrintable,
   placeholderPattern,
   recipientHeaders,
-  stripHeaders,
   TemplateError,
   type MessageHeadersConfig,
   type Recipient,
@@ -95,27 +93,8 @@ export function subjectHeader(subject: string): string {
 
 /** Builds the skeleton once for a wrapper: the wrapper's HTML and text with their tokens, through MailComposer. */
 export async function buildSkeleton(wrapper: Pick<Piece, 'html' | 'text'>, cfg: MessageHeadersConfig): Promise<Skeleton> {
-  const oneClick = cfg.listUnsubscribe !== false;
-  const root = new MailComposer({
-    from: cfg.from,
-    subject: 'x',
-    text: wrapper.text,
-    html: wrapper.html,
-    textEncoding: 'quoted-printable',
-    headers: {
-      'List-Id': cfg.listId,
-      ...(oneClick ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
-      'Auto-Submitted': 'auto-generated',
-      ...(cfg.feedbackId ? { 'Feedback-ID': cfg.feedbackId } : {}),
-    },
-  }).compile();
-  forceQuotedPrintable(root as never);
-  const built = (await root.build()).toString('latin1').replace(/\r\n|\r|\n/g, '\r\n');
-  const split = built.indexOf('\r\n\r\n');
-  if (split < 0) throw new TemplateError('built message has no header/body separator');
   // The subject is the reader's selection's: written with the per-recipient headers.
-  const head = stripHeaders(built.slice(0, split), ['subject']);
-  const body = built.slice(split);
+  const { head, body, oneClick } = await buildMimeBody({ subject: 'x', html: wrapper.html, text: wrapper.text }, cfg, ['subject']);
 
   let sections = 0;
   while (wrapper.html.includes(sectionToken(sections))) sections++;

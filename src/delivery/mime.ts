@@ -83,8 +83,15 @@ export function forceQuotedPrintable(node: { childNodes: unknown[]; getHeader(k:
   for (const child of node.childNodes) forceQuotedPrintable(child as typeof node);
 }
 
-/** Builds the message once for a rendered variant. */
-export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeadersConfig): Promise<MessageTemplate> {
+/**
+ * The message built once by MailComposer, every text part quoted-printable, CRLF throughout: its head without the
+ * headers written per recipient (and `also`), and its body from the blank line on.
+ */
+export async function buildMimeBody(
+  rendered: DigestMessage,
+  cfg: MessageHeadersConfig,
+  also: readonly string[] = [],
+): Promise<{ head: string; body: string; oneClick: boolean }> {
   const oneClick = cfg.listUnsubscribe !== false;
   const root = new MailComposer({
     from: cfg.from,
@@ -104,8 +111,12 @@ export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeaders
   const built = (await root.build()).toString('latin1').replace(/\r\n|\r|\n/g, '\r\n');
   const split = built.indexOf('\r\n\r\n');
   if (split < 0) throw new TemplateError('built message has no header/body separator');
-  const head = stripHeaders(built.slice(0, split));
-  const body = built.slice(split); // starts with the blank line
+  return { head: stripHeaders(built.slice(0, split), also), body: built.slice(split), oneClick };
+}
+
+/** Builds the message once for a rendered variant. */
+export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeadersConfig): Promise<MessageTemplate> {
+  const { head, body, oneClick } = await buildMimeBody(rendered, cfg);
 
   const hits: { start: number; end: number; slot: SlotName }[] = [];
   const found = { unsubscribeUrl: 0, unsubscribeMailto: 0, manageUrl: 0, email: 0 } as Record<SlotName, number>;
