@@ -102,8 +102,8 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
       if (storedPieces.size > 50_000) storedPieces.clear();
       storedPieces.add(pk);
     }
-    store.q('delivery-variant-insert').run({ edition_id: edition, key, subject: composed.subject, html: composed.recipe, text: '', paper_count: paperCount, now });
-    const id = store.q('delivery-variant-id').get(edition, key)!.id;
+    const ins = store.q('delivery-variant-insert').run({ edition_id: edition, key, subject: composed.subject, html: composed.recipe, text: '', paper_count: paperCount, now });
+    const id = ins.changes === 1 ? Number(ins.lastInsertRowid) : store.q('delivery-variant-id').get(edition, key)!.id;
     if (variants.size > 10_000) variants.clear();
     variants.set(cacheKey, id);
     return id;
