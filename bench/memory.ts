@@ -64,7 +64,8 @@ async function deliveryRun(n: number, port: number, nodeFlags: string[], env: Re
     const store = openStore(world.dbPath);
     const ledger = checkLedger(store);
     store.close();
-    if (ledger.sent !== n || ledger.distinctMessageIds !== n || (distinct && ledger.distinctVariants !== n)) throw new Error(`ledger: ${JSON.stringify(ledger)} for ${n} subscribers\n${m.stdout}`);
+    if (ledger.sent !== n || ledger.distinctMessageIds !== n || (distinct && ledger.distinctVariants !== n))
+      throw new Error(`ledger: ${JSON.stringify(ledger)} for ${n} subscribers\n${m.stdout}`);
     return {
       workload: distinct ? 'distinct' : 'delivery',
       n,
@@ -148,6 +149,18 @@ export const memoryPart: BenchPart = {
     console.log(
       `peak RSS at ${large}${name === 'distinct' ? ' (every selection distinct)' : ''}: ${samples[1]!.peakRssMB} MB (< ${MAX_LARGE_MB}), ratio ${ratio.toFixed(2)} (<= ${MAX_RATIO}): ${pass ? 'PASS' : 'FAIL'}`,
     );
-    console.log('results: ' + writeResult('memory', { workload: name, loadAverage: os.loadavg(), samples, ratio, nodeFlags, env, targets: { maxLargeMB: MAX_LARGE_MB, maxRatio: MAX_RATIO }, pass }));
+    console.log(
+      'results: ' +
+        writeResult('memory', {
+          workload: name,
+          loadAverage: os.loadavg(),
+          samples,
+          ratio,
+          nodeFlags,
+          env,
+          targets: { maxLargeMB: MAX_LARGE_MB, maxRatio: MAX_RATIO },
+          pass,
+        }),
+    );
   },
 };

@@ -227,7 +227,10 @@ export const sendPart: BenchPart = {
         senders.push(res);
       }
       perRun.push({ source, senders });
-      console.log(`run ${r + 1} (load ${os.loadavg()[0]!.toFixed(2)}): smtp-source ${Math.round(source.perSecond)}/s, ` + senders.map((s) => `${s.sender} ${Math.round(s.perSecond)}/s`).join(', '));
+      console.log(
+        `run ${r + 1} (load ${os.loadavg()[0]!.toFixed(2)}): smtp-source ${Math.round(source.perSecond)}/s, ` +
+          senders.map((s) => `${s.sender} ${Math.round(s.perSecond)}/s`).join(', '),
+      );
     }
     // Ratios are taken within a run (same machine load), then the median over runs.
     const rows: Record<string, string | number>[] = [

@@ -117,7 +117,10 @@ describe('a digest assembled from blocks', () => {
   });
 
   it('dot-stuffs a reader value that starts a line, so the wire bytes unstuff to the signed ones', async () => {
-    const wrapper = { html: '<p>pbxHeadlineXbp</p>\n<div>pbxBlocks0Xbp</div>\nhttps://pbx-placeholder.invalid/pbxManageUrlXbp', text: 'pbxHeadlineXbp\npbxBlocks0Xbp\n' };
+    const wrapper = {
+      html: '<p>pbxHeadlineXbp</p>\n<div>pbxBlocks0Xbp</div>\nhttps://pbx-placeholder.invalid/pbxManageUrlXbp',
+      text: 'pbxHeadlineXbp\npbxBlocks0Xbp\n',
+    };
     const block = { html: '<h2>.pbxWhyXbp</h2>\n.dot line\n<a href="https://pbx-placeholder.invalid/pbxMoreUrlXbp">m</a>', text: 'pbxReaderLinesXbp\n.x' };
     const skeleton = await buildSkeleton(wrapper, { from: 'a <a@example.org>', mailDomain: 'example.org', listId: 'l <l.example.org>' });
     const recipe: AssemblyRecipe = {

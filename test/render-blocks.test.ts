@@ -12,7 +12,11 @@ import { feedbackUrl } from '../src/subscriptions/subscriber-links.js';
 import { SEEDS_DIR } from '../bench/lib/paperboy-world.js';
 
 const clock = new FakeClock(new Date('2026-03-10T07:00:00Z'));
-const config = loadConfig({ PUBLIC_URL: 'https://papers.example.org', MAIL_DOMAIN: 'papers.example.org', SENDER_ADDRESS_LINE: 'Paperboy Labs, 1 Example Street' });
+const config = loadConfig({
+  PUBLIC_URL: 'https://papers.example.org',
+  MAIL_DOMAIN: 'papers.example.org',
+  SENDER_ADDRESS_LINE: 'Paperboy Labs, 1 Example Street',
+});
 const SECRET = 'render-blocks-test-secret-0123456789';
 const renderer = createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config, validationLevel: 'strict' });
 let store: Store;

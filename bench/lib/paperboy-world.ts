@@ -60,7 +60,10 @@ function seedDistinct(store: Store, n: number): number {
   const freq = new Map<string, number>();
   for (const t of titles) for (const w of new Set(t.match(/[a-z]{5,}/g) ?? [])) freq.set(w, (freq.get(w) ?? 0) + 1);
   // Words a few papers share: each topic moves some papers up, none matches most of the corpus.
-  const vocab = [...freq].filter(([, k]) => k >= 2 && k <= titles.length / 6).map(([w]) => w).sort();
+  const vocab = [...freq]
+    .filter(([, k]) => k >= 2 && k <= titles.length / 6)
+    .map(([w]) => w)
+    .sort();
   const selector = createSelector({ store, clock: systemClock });
   const date = localDateOf(systemClock.now(), 'UTC');
   const upd = store.db.prepare('UPDATE subscribers SET topics = ?, digest_size = ? WHERE id = ?');
@@ -101,7 +104,14 @@ export function buildWorld(n: number, digestSize = 10, opts: WorldOptions = {}):
       for (let i = 1; i <= n; i++) ins.run(`reader${i}@example.org`, digestSize, at, at, at);
     })();
     const distinct = opts.distinct ? seedDistinct(store, n) : undefined;
-    return { dir, dbPath, subscribers: n, papers, ...(distinct !== undefined ? { distinct } : {}), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      dir,
+      dbPath,
+      subscribers: n,
+      papers,
+      ...(distinct !== undefined ? { distinct } : {}),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
   } finally {
     store.close();
   }

@@ -4,15 +4,7 @@ import Handlebars from 'handlebars';
 import * as qp from 'nodemailer/lib/qp';
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import { createSigner } from '../mail/dkim.js';
-import {
-  buildMimeBody,
-  checkRecipient,
-  placeholderPattern,
-  recipientHeaders,
-  TemplateError,
-  type MessageHeadersConfig,
-  type Recipient,
-} from './mime.js';
+import { buildMimeBody, checkRecipient, placeholderPattern, recipientHeaders, TemplateError, type MessageHeadersConfig, type Recipient } from './mime.js';
 import { SLOT_NAMES, SLOT_TOKENS, type SlotName } from '../render/placeholders.js';
 import {
   BLOCK_SEPARATOR,
@@ -220,7 +212,8 @@ export interface AssembledVariant {
 }
 
 function checkAssembled(v: AssembledVariant): void {
-  if (v.recipe.sections.length !== v.skeleton.sections) throw new TemplateError(`recipe has ${v.recipe.sections.length} sections, wrapper ${v.skeleton.sections}`);
+  if (v.recipe.sections.length !== v.skeleton.sections)
+    throw new TemplateError(`recipe has ${v.recipe.sections.length} sections, wrapper ${v.skeleton.sections}`);
 }
 
 /** The reader's feedback links: their own, or the paper's page for someone who is no subscriber. */

@@ -102,7 +102,9 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
       if (storedPieces.size > 50_000) storedPieces.clear();
       storedPieces.add(pk);
     }
-    const ins = store.q('delivery-variant-insert').run({ edition_id: edition, key, subject: composed.subject, html: composed.recipe, text: '', paper_count: paperCount, now });
+    const ins = store
+      .q('delivery-variant-insert')
+      .run({ edition_id: edition, key, subject: composed.subject, html: composed.recipe, text: '', paper_count: paperCount, now });
     const id = ins.changes === 1 ? Number(ins.lastInsertRowid) : store.q('delivery-variant-id').get(edition, key)!.id;
     if (variants.size > 10_000) variants.clear();
     variants.set(cacheKey, id);
@@ -213,7 +215,8 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
           const iso = clock.now().toISOString();
           for (const { decision, composed, ...row } of rows) {
             const d = decision as Decision;
-            if (composed) row.variant_id = composedVariantId(Number(row.edition_id), composed.slot, composed.digest, (decision as Decision).papers?.length ?? 0);
+            if (composed)
+              row.variant_id = composedVariantId(Number(row.edition_id), composed.slot, composed.digest, (decision as Decision).papers?.length ?? 0);
             d.queued = store.q('delivery-insert').run({ ...row, now: iso }).changes === 1;
             if (!d.queued) result.already++;
             else if (d.skip) result.skipped++;

@@ -211,9 +211,7 @@ export class Sender {
       const template = await this.template(row.variant_id);
       const recipient = { email: row.email, messageId, links: this.d.links(row.subscriber_id), date: this.d.clock.now() };
       const { raw, dotStuffed } =
-        'recipe' in template
-          ? await personaliseAssembledForWire(template, recipient, this.d.config.PUBLIC_URL)
-          : await personaliseForWire(template, recipient);
+        'recipe' in template ? await personaliseAssembledForWire(template, recipient, this.d.config.PUBLIC_URL) : await personaliseForWire(template, recipient);
       const onWire = () => this.markOnWire(row.id);
       // VERP: a bounce that comes back later by mail names this delivery (src/mail/return-path.ts).
       const from = verpSender(row.id, this.secret, this.d.config);

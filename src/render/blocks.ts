@@ -34,14 +34,14 @@ export function sectionToken(i: number): string {
   return `pbxBlocks${i}Xbp`;
 }
 
-const escape = (s: string) => Handlebars.escapeExpression(s);
+const esc = (s: string) => Handlebars.escapeExpression(s);
 
 /** The topic chips after a paper's rank: raw HTML (triple-stashed in the card), each topic escaped. */
 export function chipsHtml(topics: readonly string[]): string {
   return topics
     .map(
       (t) =>
-        `<span style="display:inline-block;margin-left:8px;padding:1px 8px;border-radius:10px;background:#f7e6e1;color:#a63d2a;font-weight:600">${escape(t)}</span>`,
+        `<span style="display:inline-block;margin-left:8px;padding:1px 8px;border-radius:10px;background:#f7e6e1;color:#a63d2a;font-weight:600">${esc(t)}</span>`,
     )
     .join('');
 }
@@ -82,10 +82,10 @@ export function itemHtmlValues(item: ReaderItem, feedback: FeedbackLinks): Recor
   return {
     rank: String(item.rank),
     chips: chipsHtml(item.topics),
-    why: escape(item.why),
+    why: esc(item.why),
     readerLines: '',
-    moreUrl: escape(feedback(item.paperId, 'more')),
-    lessUrl: escape(feedback(item.paperId, 'less')),
+    moreUrl: esc(feedback(item.paperId, 'more')),
+    lessUrl: esc(feedback(item.paperId, 'less')),
   };
 }
 
@@ -110,7 +110,7 @@ export interface SelectionStrings {
 }
 
 export function wrapperHtmlValues(s: SelectionStrings): Record<WrapperSlot, string> {
-  return { subject: escape(s.subject), preheader: escape(s.preheader), headline: escape(s.headline), intro: escape(s.intro) };
+  return { subject: esc(s.subject), preheader: esc(s.preheader), headline: esc(s.headline), intro: esc(s.intro) };
 }
 
 export function wrapperTextValues(s: SelectionStrings): Record<WrapperSlot, string> {
@@ -188,7 +188,7 @@ export function assembleStrings(
     const wv = part === 'html' ? wrapperHtmlValues(recipe.strings) : wrapperTextValues(recipe.strings);
     const tokenOf = new Map<string, string>();
     for (const k of WRAPPER_SLOTS) tokenOf.set(WRAPPER_TOKENS[k], wv[k]);
-    for (const [token, value] of Object.entries(recipient)) tokenOf.set(token, part === 'html' ? escape(value) : value);
+    for (const [token, value] of Object.entries(recipient)) tokenOf.set(token, part === 'html' ? esc(value) : value);
     const sectionTokens = recipe.sections.map((_, i) => sectionToken(i));
     const w = splitAt(wrapper[part], [...tokenOf.keys(), ...sectionTokens]);
     let s = w.text[0]!;
@@ -200,7 +200,9 @@ export function assembleStrings(
           const values = part === 'html' ? itemHtmlValues(item, feedback) : itemTextValues(item, feedback);
           const b = splitAt(pieces(block)[part], Object.values(ITEM_TOKENS));
           s += b.text[0]!;
-          b.slots.forEach((t, j) => (s += values[ITEM_SLOTS.find((k) => ITEM_TOKENS[k] === t)!] + b.text[j + 1]!));
+          b.slots.forEach((t, j) => {
+            s += values[ITEM_SLOTS.find((k) => ITEM_TOKENS[k] === t)!] + b.text[j + 1]!;
+          });
         }
       } else s += tokenOf.get(tok)!;
       s += w.text[i + 1]!;

@@ -136,7 +136,10 @@ export function createRenderer(opts: RendererOptions) {
   // Plain text is not HTML: no entity escaping there (nothing in it is interpreted).
   // Plain text has a Handlebars of its own: its paper partial is compiled without escaping too.
   const textHb = createHandlebars();
-  textHb.registerPartial('paper-text', textHb.compile(readFileSync(join(opts.templatesDir, 'email', 'partials', 'paper-card.txt.hbs'), 'utf8'), { noEscape: true }));
+  textHb.registerPartial(
+    'paper-text',
+    textHb.compile(readFileSync(join(opts.templatesDir, 'email', 'partials', 'paper-card.txt.hbs'), 'utf8'), { noEscape: true }),
+  );
   const textTemplate = textHb.compile(readFileSync(join(opts.templatesDir, 'email', 'digest.txt.hbs'), 'utf8'), { noEscape: true });
   const siteUrl = config.PUBLIC_URL.replace(/\/+$/, '');
   const siteHost = new URL(siteUrl).host;
@@ -320,7 +323,7 @@ export function createRenderer(opts: RendererOptions) {
     const result = await compile(vm);
     // A section's blocks end with a newline of their own, which the full render's newline collapsing swallows.
     let text = textTemplate(vm).replace(/\n{3,}/g, '\n\n');
-    sel.sections.forEach((_, n) => (text = text.replace(`${sectionToken(n)}\n`, sectionToken(n))));
+    for (let n = 0; n < sel.sections.length; n++) text = text.replace(`${sectionToken(n)}\n`, sectionToken(n));
     return { key: pieceKey('wrapper', result.html, text), html: result.html, text, warnings: result.errors.map((e) => e.formattedMessage) };
   }
 
