@@ -166,8 +166,25 @@ const escapeHtml = (v: string) => Handlebars.escapeExpression(v);
  * One reader's message as chunks: the skeleton's shared buffers, each block's shared chunks, and the reader's own
  * values (links, address, subject, headline, rank, reason, topics, feedback links) encoded here.
  */
+// Ranks, topic chips and reasons repeat across readers (a paper's reason for everyone who matched the same topics):
+// encoded once each while they stay in this bound; links and addresses are the reader's own and pass through.
+const ENCODED_MAX = 20_000;
+const encoded = new Map<string, Buffer>();
+function encodeValue(v: string, stuffed: boolean, shared: boolean): Buffer {
+  if (!shared) return Buffer.from(stuffed ? stuff(qpChunk(v)) : qpChunk(v), 'latin1');
+  const k = (stuffed ? 's' : 'p') + v;
+  let b = encoded.get(k);
+  if (!b) {
+    b = Buffer.from(stuffed ? stuff(qpChunk(v)) : qpChunk(v), 'latin1');
+    if (encoded.size >= ENCODED_MAX) encoded.clear();
+    encoded.set(k, b);
+  }
+  return b;
+}
+const OWN: ReadonlySet<ItemSlot> = new Set<ItemSlot>(['moreUrl', 'lessUrl']);
+
 function fill(sk: Skeleton, recipe: AssemblyRecipe, blocks: (key: string) => EncodedBlock, r: Recipient, feedback: FeedbackLinks, stuffed: boolean): Buffer[] {
-  const enc = (v: string) => Buffer.from(stuffed ? stuff(qpChunk(v)) : qpChunk(v), 'latin1');
+  const enc = (v: string) => encodeValue(v, stuffed, false);
   // Each link is signed once per message, though both parts carry it.
   const links = new Map<string, string>();
   const signed: FeedbackLinks = (paperId, signal) => {
@@ -197,7 +214,7 @@ function fill(sk: Skeleton, recipe: AssemblyRecipe, blocks: (key: string) => Enc
         const values = seg.part === 'html' ? itemHtmlValues(item, signed) : itemTextValues(item, signed);
         for (const s of seg.part === 'html' ? (stuffed ? b.htmlWire : b.html) : stuffed ? b.textWire : b.text) {
           if (Buffer.isBuffer(s)) parts.push(s);
-          else if (values[s] !== '') parts.push(enc(values[s]));
+          else if (values[s] !== '') parts.push(encodeValue(values[s], stuffed, !OWN.has(s)));
         }
       }
     }

@@ -84,7 +84,20 @@ export function clean(s: string): string {
   return stripBidiControls(s.replace(CONTROL, ''));
 }
 
+// Subjects and preheaders are built per reader from the same few hundred titles: each shortened once.
+const oneLineMemo = new Map<string, string>();
 function oneLine(s: string, max: number): string {
+  const k = `${max}|${s}`;
+  let v = oneLineMemo.get(k);
+  if (v === undefined) {
+    v = oneLineUncached(s, max);
+    if (oneLineMemo.size >= 10_000) oneLineMemo.clear();
+    oneLineMemo.set(k, v);
+  }
+  return v;
+}
+
+function oneLineUncached(s: string, max: number): string {
   const flat = clean(s)
     .replace(/[\r\n\t]+/g, ' ')
     .replace(/\s+/g, ' ')
