@@ -210,7 +210,8 @@ export const sendPart: BenchPart = {
     const c = num(o, 'connections', 5);
     const runs = num(o, 'runs', 3);
     const window = num(o, 'window', c * 8);
-    const only = o.get('only')?.split(',') ?? (o.has('distinct') ? ['delivery', 'delivery-same', 'paperboy'] : ['delivery', 'paperboy', 'unstuffed', 'nodemailer']);
+    const only =
+      o.get('only')?.split(',') ?? (o.has('distinct') ? ['delivery', 'delivery-same', 'paperboy'] : ['delivery', 'paperboy', 'unstuffed', 'nodemailer']);
     const selected = contenders.filter((x) => !only || only.includes(x.key));
     // Every contender and smtp-source move messages of the real digest's size (one subscriber's message, measured).
     const distinct = o.has('distinct');
