@@ -168,7 +168,7 @@ const escapeHtml = (v: string) => Handlebars.escapeExpression(v);
  */
 // Ranks, topic chips and reasons repeat across readers (a paper's reason for everyone who matched the same topics):
 // encoded once each while they stay in this bound; links and addresses are the reader's own and pass through.
-const ENCODED_MAX = 20_000;
+const ENCODED_MAX = 5_000;
 const encoded = new Map<string, Buffer>();
 function encodeValue(v: string, stuffed: boolean, shared: boolean): Buffer {
   if (!shared) return Buffer.from(stuffed ? stuff(qpChunk(v)) : qpChunk(v), 'latin1');
