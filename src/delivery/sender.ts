@@ -169,16 +169,15 @@ export class Sender {
       if (!row) return Promise.reject(new RecipientError(`variant ${variantId} is missing`));
       const cfg = { ...headersConfig(this.d.config), feedbackId: feedbackId(`e${row.edition_id}`, `${row.frequency}-${row.kind}`) };
       if (isRecipe(row.html)) {
-        // Assembled from the edition's blocks: each reader's variant is their own, so it is not kept.
+        // Assembled from the edition's blocks (kept like a template: readers who share a digest share its recipe).
         const recipe = decodeRecipe(row.html);
         const editionId = row.edition_id;
-        return this.skeleton(editionId, recipe.wrapper, cfg).then((skeleton) => {
+        t = this.skeleton(editionId, recipe.wrapper, cfg).then((skeleton) => {
           const blocks = (key: string) => this.block(editionId, key);
           for (const item of recipe.sections.flat()) blocks(item.block); // a missing block fails here, before the wire
           return { skeleton, recipe, blocks };
         });
-      }
-      t = buildTemplate(row, cfg);
+      } else t = buildTemplate(row, cfg);
       if (this.templates.size >= TEMPLATE_CACHE) this.templates.delete(this.templates.keys().next().value!);
       this.templates.set(variantId, t);
       t.catch(() => this.templates.delete(variantId));
