@@ -183,7 +183,15 @@ function encodeValue(v: string, stuffed: boolean, shared: boolean): Buffer {
 }
 const OWN: ReadonlySet<ItemSlot> = new Set<ItemSlot>(['moreUrl', 'lessUrl']);
 
-function fill(sk: Skeleton, recipe: AssemblyRecipe, blocks: (key: string) => EncodedBlock, r: Recipient, feedback: FeedbackLinks, stuffed: boolean): Buffer[] {
+function fill(
+  sk: Skeleton,
+  recipe: AssemblyRecipe,
+  blocks: (key: string) => EncodedBlock,
+  r: Recipient,
+  feedback: FeedbackLinks,
+  stuffed: boolean,
+  resolved?: EncodedBlock[][],
+): Buffer[] {
   const enc = (v: string) => encodeValue(v, stuffed, false);
   // Each link is signed once per message, though both parts carry it.
   const links = new Map<string, string>();
@@ -210,7 +218,7 @@ function fill(sk: Skeleton, recipe: AssemblyRecipe, blocks: (key: string) => Enc
       const items = recipe.sections[seg.index] ?? [];
       for (const [n, { block, item }] of items.entries()) {
         if (n > 0 && SEPARATOR[seg.part].length) parts.push(SEPARATOR[seg.part]);
-        const b = blocks(block);
+        const b = resolved?.[seg.index]?.[n] ?? blocks(block);
         const values = seg.part === 'html' ? itemHtmlValues(item, signed) : itemTextValues(item, signed);
         for (const s of seg.part === 'html' ? (stuffed ? b.htmlWire : b.html) : stuffed ? b.textWire : b.text) {
           if (Buffer.isBuffer(s)) parts.push(s);
@@ -226,6 +234,8 @@ export interface AssembledVariant {
   skeleton: Skeleton;
   recipe: AssemblyRecipe;
   blocks: (key: string) => EncodedBlock;
+  /** The recipe's blocks looked up once, per section in order (else `blocks` per message). */
+  resolved?: EncodedBlock[][];
 }
 
 function checkAssembled(v: AssembledVariant): void {
@@ -241,7 +251,7 @@ function feedbackOf(r: Recipient, siteUrl: string): FeedbackLinks {
 export async function personaliseAssembled(v: AssembledVariant, r: Recipient, siteUrl: string): Promise<Buffer> {
   checkRecipient(r);
   checkAssembled(v);
-  const raw = Buffer.concat(fill(v.skeleton, v.recipe, v.blocks, r, feedbackOf(r, siteUrl), false));
+  const raw = Buffer.concat(fill(v.skeleton, v.recipe, v.blocks, r, feedbackOf(r, siteUrl), false, v.resolved));
   return v.skeleton.sign ? v.skeleton.sign(raw) : raw;
 }
 
@@ -251,5 +261,5 @@ export async function personaliseAssembledForWire(v: AssembledVariant, r: Recipi
   checkRecipient(r);
   checkAssembled(v);
   // One buffer: a message is some 300 chunks, and one copy costs less than handing the socket that many.
-  return { raw: [Buffer.concat(fill(v.skeleton, v.recipe, v.blocks, r, feedbackOf(r, siteUrl), true))], dotStuffed: true };
+  return { raw: [Buffer.concat(fill(v.skeleton, v.recipe, v.blocks, r, feedbackOf(r, siteUrl), true, v.resolved))], dotStuffed: true };
 }

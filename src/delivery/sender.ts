@@ -174,8 +174,9 @@ export class Sender {
         const editionId = row.edition_id;
         t = this.skeleton(editionId, recipe.wrapper, cfg).then((skeleton) => {
           const blocks = (key: string) => this.block(editionId, key);
-          for (const item of recipe.sections.flat()) blocks(item.block); // a missing block fails here, before the wire
-          return { skeleton, recipe, blocks };
+          // Looked up once (a missing block fails here, before the wire), so the message is pure concatenation.
+          const resolved = recipe.sections.map((items) => items.map((item) => blocks(item.block)));
+          return { skeleton, recipe, blocks, resolved };
         });
       } else t = buildTemplate(row, cfg);
       if (this.templates.size >= TEMPLATE_CACHE) this.templates.delete(this.templates.keys().next().value!);

@@ -38,6 +38,11 @@ const esc = (s: string) => Handlebars.escapeExpression(s);
 
 /** The topic chips after a paper's rank: raw HTML (triple-stashed in the card), each topic escaped. */
 export function chipsHtml(topics: readonly string[]): string {
+  return topics.length === 0 ? '' : chipsMemo(topics);
+}
+const chipsMemo = memo((topics: readonly string[]) => chipsHtmlUncached(topics));
+
+function chipsHtmlUncached(topics: readonly string[]): string {
   return topics
     .map(
       (t) =>
@@ -60,8 +65,25 @@ export function wrapText(text: string, indent: number, hang: boolean, width = 72
   return lines.map((l, i) => (i === 0 && hang ? l : pad + l)).join('\n');
 }
 
+// Pure and called per reader and paper with a few thousand distinct arguments at most: kept, bounded.
+function memo<A extends unknown[]>(f: (...a: A) => string, max = 5_000): (...a: A) => string {
+  const m = new Map<string, string>();
+  return (...a: A) => {
+    const k = JSON.stringify(a);
+    let v = m.get(k);
+    if (v === undefined) {
+      v = f(...a);
+      if (m.size >= max) m.clear();
+      m.set(k, v);
+    }
+    return v;
+  };
+}
+
 /** The text part's lines under a paper's title: its reason, then the topics it matched. */
-export function readerLines(why: string, topics: readonly string[]): string {
+export const readerLines = memo(readerLinesUncached);
+
+function readerLinesUncached(why: string, topics: readonly string[]): string {
   const lines = [wrapText(why, 3, false)];
   // A reason that already names every topic ("matches: diffusion · …") says it once.
   const said = why.toLowerCase();
