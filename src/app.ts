@@ -12,7 +12,7 @@ import { createSelector, type Selector } from './digest/select.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from './render/renderer.js';
 import { createDigestSource } from './delivery/digest-source.js';
 import type { DigestSource } from './delivery/ports.js';
-import { subscriberLinks } from './subscriptions/subscriber-links.js';
+import { readerLinks } from './delivery/reader-links.js';
 
 /** The config with its secrets resolved: both are always present once the app is built. */
 export type AppConfig = Config & { ADMIN_TOKEN: string; SECRET_KEY: string };
@@ -61,6 +61,6 @@ export function digestSourceFor(app: Pick<App, 'store' | 'clock' | 'config'>, sh
   return createDigestSource({
     selector: shared.selector ?? createSelector({ store, clock }),
     renderer: shared.renderer ?? createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR }),
-    links: (id) => subscriberLinks(config, config.SECRET_KEY, id),
+    links: (id) => readerLinks(config, config.SECRET_KEY, id),
   });
 }

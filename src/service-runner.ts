@@ -12,7 +12,7 @@ import { createSelector } from './digest/select.js';
 import { createRelevance, type Relevance } from './learn/relevance.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
 import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
-import { subscriberLinks } from './subscriptions/subscriber-links.js';
+import { readerLinks } from './delivery/reader-links.js';
 import type { SubscriptionService } from './subscriptions/lifecycle.js';
 import { startWeb, type RunningWeb } from './web/start.js';
 import { createFetcher, type FetcherDeps } from './corpus/fetcher.js';
@@ -116,7 +116,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
             selector,
             renderer,
             guard,
-            linksFor: (s) => subscriberLinks(config, config.SECRET_KEY, s.id),
+            linksFor: (s) => readerLinks(config, config.SECRET_KEY, s.id),
           }),
         (server) => delivery.routes(server),
         (server, deps) => registerFeedbackRoutes(server, deps, { listener: opts.feedbackListener ?? relevance }),

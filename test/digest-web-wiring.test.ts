@@ -7,6 +7,7 @@ import { silentLogger } from '../src/log.js';
 import { startService } from '../src/service-runner.js';
 import { tempDir } from './helpers/tmp.js';
 import { addSubscriber } from './helpers/corpus.js';
+import { feedbackUrl } from '../src/subscriptions/subscriber-links.js';
 
 describe('digest routes in the running service', () => {
   const dir = tempDir('paperboy-digest-web-');
@@ -52,7 +53,16 @@ describe('digest routes in the running service', () => {
     const text = await (await fetch(`${base}/admin/preview?as=lin@example.org&part=text`, { headers: auth })).text();
     expect(text).toMatch(/Unsubscribe: https:\/\/papers\.example\.org\/unsubscribe\/\S+/);
     expect(text).toMatch(/Manage preferences: https:\/\/papers\.example\.org\/preferences\/\S+/);
-    expect(text).toContain('Matches: diffusion');
+    expect(text).toMatch(/matches: diffusion/i); // in the reason line since issue 16
+    // The reader's own signed feedback links, one pair per paper, as their email carries them.
+    const lin = app.store.db.prepare(`SELECT id FROM subscribers WHERE email = 'lin@example.org'`).get() as { id: number };
+    const more = [...text.matchAll(/More like this: (https:\/\/papers\.example\.org\/feedback\/(\d+)-(\d+)-[0-9a-f]+\/more)/g)];
+    expect(more.length).toBeGreaterThan(0);
+    for (const m of more) {
+      expect(Number(m[2])).toBe(lin.id);
+      expect(m[1]).toBe(feedbackUrl(app.config, app.config.SECRET_KEY!, lin.id, Number(m[3]), 'more'));
+      expect(text).toContain(`Less like this: ${m[1]!.replace(/more$/, 'less')}`);
+    }
     // The signed unsubscribe link opens the real unsubscribe page (a GET never changes state).
     const unsub = /Unsubscribe: https:\/\/papers\.example\.org(\/unsubscribe\/\S+)/.exec(text)![1]!;
     expect((await fetch(base + unsub)).status).toBe(200);

@@ -14,11 +14,14 @@ import { createDeliveryService, type RunSummary } from '../../src/delivery/send-
 import { digestSourceFor } from '../../src/app.js';
 import { DeliverySubscriber, isNothing } from '../../src/delivery/ports.js';
 import { buildTemplate, personalise } from '../../src/delivery/mime.js';
+import { buildSkeleton, encodeBlock, personaliseAssembled } from '../../src/delivery/assembled-mime.js';
+import { decodeRecipe } from '../../src/render/blocks.js';
 import { deliveryMessageId, feedbackId, headersConfig } from '../../src/delivery/sender.js';
 import { installTag } from '../../src/secrets.js';
 import { localDateOf } from '../../src/delivery/schedule.js';
 import { setHeapGrowth } from '../../src/heap.js';
 import { benchDir } from './part.js';
+import { createSelector } from '../../src/digest/select.js';
 
 export const SEEDS_DIR = path.join(path.dirname(benchDir), 'seeds');
 
@@ -27,6 +30,8 @@ export interface World {
   dbPath: string;
   subscribers: number;
   papers: number;
+  /** With `distinct`: how many different selections the subscribers have. */
+  distinct?: number;
   cleanup(): void;
 }
 
@@ -34,7 +39,55 @@ export interface World {
  * A fresh ledger: the seed corpus ingested, then `n` active daily subscribers (digest_size 10, trending, UTC)
  * inserted in one transaction through one prepared statement, the fast bulk path a migration or import would use.
  */
-export function buildWorld(n: number, digestSize = 10): World {
+export interface WorldOptions {
+  /**
+   * Every subscriber's selection differs: each gets three topics drawn from the words of the seed titles and a digest
+   * size of 6-14, redrawn until no two subscribers' selections (paper ids in order, topics matched) are the same, as
+   * with personalised ranking, where nearly every reader's digest is their own.
+   */
+  distinct?: boolean;
+}
+
+/** Deterministic draws for seeding (mulberry32-like): the same world every run. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
+}
+
+/** Gives each of the world's subscribers topics and a size such that every selection is distinct; returns how many are. */
+function seedDistinct(store: Store, n: number): number {
+  const titles = (store.db.prepare('SELECT title FROM papers').all() as { title: string }[]).map((r) => r.title.toLowerCase());
+  const freq = new Map<string, number>();
+  for (const t of titles) for (const w of new Set(t.match(/[a-z]{5,}/g) ?? [])) freq.set(w, (freq.get(w) ?? 0) + 1);
+  // Words a few papers share: each topic moves some papers up, none matches most of the corpus.
+  const vocab = [...freq]
+    .filter(([, k]) => k >= 2 && k <= titles.length / 6)
+    .map(([w]) => w)
+    .sort();
+  const selector = createSelector({ store, clock: systemClock });
+  const date = localDateOf(systemClock.now(), 'UTC');
+  const upd = store.db.prepare('UPDATE subscribers SET topics = ?, digest_size = ? WHERE id = ?');
+  const seen = new Set<string>();
+  store.db.transaction(() => {
+    for (let id = 1; id <= n; id++) {
+      const r = rng(id * 2654435761);
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const topics = Array.from({ length: 3 + Math.floor(attempt / 10) }, () => vocab[Math.floor(r() * vocab.length)]!);
+        const size = 6 + Math.floor(r() * 9);
+        const res = selector.select({ kind: 'trending', size, topics }, date);
+        const key = res.status === 'selected' ? res.selection.key : '';
+        if (key && !seen.has(key)) {
+          seen.add(key);
+          upd.run(JSON.stringify(topics), size, id);
+          break;
+        }
+      }
+    }
+  })();
+  return seen.size;
+}
+
+export function buildWorld(n: number, digestSize = 10, opts: WorldOptions = {}): World {
   const dir = mkdtempSync(path.join(tmpdir(), 'paperboy-bench-'));
   const dbPath = path.join(dir, 'paperboy.db');
   const store = openStore(dbPath);
@@ -50,7 +103,15 @@ export function buildWorld(n: number, digestSize = 10): World {
     store.db.transaction(() => {
       for (let i = 1; i <= n; i++) ins.run(`reader${i}@example.org`, digestSize, at, at, at);
     })();
-    return { dir, dbPath, subscribers: n, papers, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    const distinct = opts.distinct ? seedDistinct(store, n) : undefined;
+    return {
+      dir,
+      dbPath,
+      subscribers: n,
+      papers,
+      ...(distinct !== undefined ? { distinct } : {}),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
   } finally {
     store.close();
   }
@@ -85,6 +146,8 @@ export interface LedgerCheck {
   other: number;
   distinctMessageIds: number;
   sentPapers: number;
+  /** Distinct digests the deliveries point at (one recipe or rendered variant each). */
+  distinctVariants: number;
 }
 
 /** What the ledger says after a run: every delivery sent, each with its own Message-ID, and its papers recorded. */
@@ -95,6 +158,7 @@ export function checkLedger(store: Store): LedgerCheck {
     other: g(`SELECT count(*) AS n FROM deliveries WHERE status <> 'sent'`),
     distinctMessageIds: g(`SELECT count(DISTINCT message_id) AS n FROM deliveries WHERE status = 'sent'`),
     sentPapers: g(`SELECT count(*) AS n FROM sent_papers`),
+    distinctVariants: g(`SELECT count(DISTINCT variant_id) AS n FROM deliveries WHERE status = 'sent'`),
   };
 }
 
@@ -129,25 +193,31 @@ export async function realSend(world: World, smtpPort: number, poolSize: number)
 }
 
 /** One recipient's digest exactly as the sender builds it (subscriber 1 of `world`): its size sets smtp-source's. */
-export async function sampleMessage(world: World): Promise<Buffer> {
+export async function sampleMessage(world: World, subscriberId = 1): Promise<Buffer> {
   const config = worldConfig(world, 25, 1);
   const store = openStore(world.dbPath);
   try {
     const digest = digestSourceFor({ store, clock: systemClock, config });
-    const sub = DeliverySubscriber.parse(store.db.prepare('SELECT * FROM subscribers WHERE id = 1').get());
+    const sub = DeliverySubscriber.parse(store.db.prepare('SELECT * FROM subscribers WHERE id = ?').get(subscriberId));
     const prepared = await digest.prepare(sub.kind, localDateOf(systemClock.now(), 'UTC'));
     const selection = await prepared.select(sub);
     if (isNothing(selection)) throw new Error(`nothing to send: ${selection.nothing}`);
-    const template = await buildTemplate(await prepared.render(selection), {
-      ...headersConfig(config),
-      feedbackId: feedbackId('e1', `${sub.frequency}-${sub.kind}`),
-    });
-    return await personalise(template, {
+    const headers = { ...headersConfig(config), feedbackId: feedbackId('e1', `${sub.frequency}-${sub.kind}`) };
+    const recipient = {
       email: sub.email,
       messageId: deliveryMessageId(1, 1, config.MAIL_DOMAIN, installTag(config)),
       links: digest.links(sub.id),
       date: new Date(),
-    });
+    };
+    if (prepared.compose) {
+      // As the sender assembles it: the reader's feedback links in, every block from the edition's pieces.
+      const composed = await prepared.compose(selection);
+      const pieces = new Map(composed.pieces.map((p) => [p.key, p]));
+      const recipe = decodeRecipe(composed.recipe);
+      const skeleton = await buildSkeleton(pieces.get(recipe.wrapper)!, headers);
+      return await personaliseAssembled({ skeleton, recipe, blocks: (k) => encodeBlock(pieces.get(k)!) }, recipient, config.PUBLIC_URL);
+    }
+    return await personalise(await buildTemplate(await prepared.render(selection), headers), recipient);
   } finally {
     store.close();
   }

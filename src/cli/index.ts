@@ -10,7 +10,7 @@ import { registerServeCommand } from './serve.js';
 import { registerPreviewCommand } from './preview.js';
 import { registerSendCommand } from './send.js';
 import { digestSourceFor } from '../app.js';
-import { subscriberLinks } from '../subscriptions/subscriber-links.js';
+import { readerLinks } from '../delivery/reader-links.js';
 
 // Read at run time: src/cli/ and dist/cli/ are both two levels below package.json, and the build copies no JSON.
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -29,7 +29,7 @@ export function buildProgram(getApp: ReturnType<typeof lazyApp>['getApp']): Comm
   registerPreviewCommand(program, getApp, {
     linksFor: (s) => {
       const { config } = getApp();
-      return subscriberLinks(config, config.SECRET_KEY, s.id);
+      return readerLinks(config, config.SECRET_KEY, s.id);
     },
   });
   registerSendCommand(program, () => {

@@ -162,6 +162,7 @@ export const QUERIES = {
     params: pos('int'),
     row: row({ id: 'int', edition_id: 'int', kind: 'text', frequency: 'text', subject: 'text', html: 'text', text: 'text' }),
   },
+  'delivery-piece-get': { params: pos('int', 'text'), row: row({ html: 'text', text: 'text' }) },
   'delivery-subscribers-page': { params: named({ after: 'int', kind: 'text?', limit: 'int' }), row: DELIVERY_SUBSCRIBER },
   'delivery-subscriber-by-email': { params: pos('text'), row: DELIVERY_SUBSCRIBER },
   'delivery-subscriber-state': {

@@ -15,14 +15,19 @@ export interface DigestSourceDeps {
 export function createDigestSource(deps: DigestSourceDeps): DigestSource {
   const { selector, renderer } = deps;
   return {
-    prepare: (_kind, date) => ({
-      select(sub) {
-        const r = selector.selectForSubscriber(sub, date);
-        return r.status === 'selected' ? r.selection : { nothing: r.message };
-      },
-      // With the slot tokens in (the renderer's default): the sender fills each recipient's values in.
-      render: (sel) => renderer.renderDigest(sel as Selection),
-    }),
+    prepare: (_kind, date) => {
+      // One composer per (kind, date): its wrappers and blocks are the edition's, rendered once each.
+      const composer = renderer.createComposer();
+      return {
+        select(sub) {
+          const r = selector.selectForSubscriber(sub, date);
+          return r.status === 'selected' ? r.selection : { nothing: r.message };
+        },
+        // With the slot tokens in (the renderer's default): the sender fills each recipient's values in.
+        render: (sel) => renderer.renderDigest(sel as Selection),
+        compose: (sel) => composer.compose(sel as Selection),
+      };
+    },
     links: (id) => deps.links(id),
   };
 }

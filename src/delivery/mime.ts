@@ -52,7 +52,7 @@ export class TemplateError extends Error {}
 // Headers written per recipient, so they are stripped from the built template.
 const PER_RECIPIENT = new Set(['to', 'message-id', 'date', 'list-unsubscribe']);
 
-function stripHeaders(head: string): string {
+export function stripHeaders(head: string, also: readonly string[] = []): string {
   const out: string[] = [];
   let dropping = false;
   for (const line of head.split('\r\n')) {
@@ -61,7 +61,7 @@ function stripHeaders(head: string): string {
       continue;
     }
     const name = line.slice(0, line.indexOf(':')).trim().toLowerCase();
-    dropping = PER_RECIPIENT.has(name);
+    dropping = PER_RECIPIENT.has(name) || also.includes(name);
     if (!dropping) out.push(line);
   }
   return out.join('\r\n');
@@ -72,19 +72,26 @@ function escapeRegExp(s: string): string {
 }
 
 // Quoted-printable may have broken a placeholder across lines with soft breaks ("=\r\n"); match through them.
-function placeholderPattern(value: string): string {
+export function placeholderPattern(value: string): string {
   return [...value].map(escapeRegExp).join('(?:=\\r\\n)?');
 }
 
 /** Sets quoted-printable on every text part so placeholders stay findable (base64 would hide them). */
-function forceQuotedPrintable(node: { childNodes: unknown[]; getHeader(k: string): unknown; setHeader(k: string, v: string): unknown }): void {
+export function forceQuotedPrintable(node: { childNodes: unknown[]; getHeader(k: string): unknown; setHeader(k: string, v: string): unknown }): void {
   const type = String(node.getHeader('Content-Type') ?? '').toLowerCase();
   if (type.startsWith('text/')) node.setHeader('Content-Transfer-Encoding', 'quoted-printable');
   for (const child of node.childNodes) forceQuotedPrintable(child as typeof node);
 }
 
-/** Builds the message once for a rendered variant. */
-export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeadersConfig): Promise<MessageTemplate> {
+/**
+ * The message built once by MailComposer, every text part quoted-printable, CRLF throughout: its head without the
+ * headers written per recipient (and `also`), and its body from the blank line on.
+ */
+export async function buildMimeBody(
+  rendered: DigestMessage,
+  cfg: MessageHeadersConfig,
+  also: readonly string[] = [],
+): Promise<{ head: string; body: string; oneClick: boolean }> {
   const oneClick = cfg.listUnsubscribe !== false;
   const root = new MailComposer({
     from: cfg.from,
@@ -104,8 +111,12 @@ export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeaders
   const built = (await root.build()).toString('latin1').replace(/\r\n|\r|\n/g, '\r\n');
   const split = built.indexOf('\r\n\r\n');
   if (split < 0) throw new TemplateError('built message has no header/body separator');
-  const head = stripHeaders(built.slice(0, split));
-  const body = built.slice(split); // starts with the blank line
+  return { head: stripHeaders(built.slice(0, split), also), body: built.slice(split), oneClick };
+}
+
+/** Builds the message once for a rendered variant. */
+export async function buildTemplate(rendered: DigestMessage, cfg: MessageHeadersConfig): Promise<MessageTemplate> {
+  const { head, body, oneClick } = await buildMimeBody(rendered, cfg);
 
   const hits: { start: number; end: number; slot: SlotName }[] = [];
   const found = { unsubscribeUrl: 0, unsubscribeMailto: 0, manageUrl: 0, email: 0 } as Record<SlotName, number>;
@@ -158,10 +169,10 @@ function stuffSegments(segments: Segment[]): Segment[] {
   });
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Quoted-printable for a value dropped mid-line: soft breaks around it (nodemailer's encoder and wrap inside). */
-function qpValue(value: string): string {
+export function qpValue(value: string): string {
   return '=\r\n' + qp.wrap(qp.encode(Buffer.from(value, 'utf8')), 76) + '=\r\n';
 }
 
@@ -173,7 +184,7 @@ function rfc2822Date(d: Date): string {
   return d.toUTCString().replace(/GMT$/, '+0000');
 }
 
-function checkRecipient(r: Recipient): void {
+export function checkRecipient(r: Recipient): void {
   if (!isMailbox(r.email)) throw new RecipientError(`not a deliverable address: ${JSON.stringify(r.email)}`);
   if (!/^<[^<>\s]+@[^<>\s]+>$/.test(r.messageId)) throw new RecipientError(`not a Message-ID: ${JSON.stringify(r.messageId)}`);
   for (const v of [r.links.unsubscribeUrl, r.links.unsubscribeMailto, r.links.manageUrl]) {
@@ -182,7 +193,7 @@ function checkRecipient(r: Recipient): void {
 }
 
 /** Header lines written per recipient (none starts with a dot, so they are the same stuffed or not). */
-function recipientHeaders(r: Recipient, listUnsubscribe: boolean): string {
+export function recipientHeaders(r: Recipient, listUnsubscribe: boolean): string {
   return (
     `To: ${r.email}\r\n` +
     `Date: ${rfc2822Date(r.date)}\r\n` +

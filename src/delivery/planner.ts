@@ -2,7 +2,8 @@
 import type { Store } from '../db/open.js';
 import type { QueryParams } from '../db/query-types.js';
 import type { Clock } from '../clock.js';
-import { DeliverySubscriber, isNothing, type DigestKind, type DigestSource, type PreparedDigest } from './ports.js';
+import { createHash } from 'node:crypto';
+import { DeliverySubscriber, isNothing, type ComposedDigest, type DigestKind, type DigestSource, type PreparedDigest } from './ports.js';
 import { currentSlot, dueSlot, type Slot } from './schedule.js';
 
 const PAGE = 500;
@@ -81,6 +82,37 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
     return id;
   };
 
+  // Pieces (wrappers, blocks) this run has stored, per edition: each is written once, whoever reads it.
+  const storedPieces = new Set<string>();
+
+  /**
+   * A reader's assembled variant: the pieces it names stored once per edition (INSERT OR IGNORE: a second planner
+   * agrees), then the recipe itself, keyed by its content, so two readers with the same digest share one row.
+   */
+  const composedVariantId = (edition: number, slot: Slot, composed: ComposedDigest, paperCount: number): number => {
+    const now = clock.now().toISOString();
+    const key = `${slot.localDate}|r|${createHash('sha256').update(composed.recipe).digest('hex').slice(0, 32)}`;
+    const cacheKey = `${edition}|${key}`;
+    const cached = variants.get(cacheKey);
+    if (cached !== undefined) return cached;
+    // Called inside the page's transaction: the pieces, the variant and the delivery rows commit together.
+    for (const p of composed.pieces) {
+      const pk = `${edition}|${p.key}`;
+      if (storedPieces.has(pk)) continue;
+      const insert = { edition_id: edition, key: p.key, subject: '', html: p.html, text: p.text, paper_count: p.key.startsWith('block|') ? 1 : 0, now };
+      store.q('delivery-variant-insert').run(insert);
+      if (storedPieces.size > 50_000) storedPieces.clear();
+      storedPieces.add(pk);
+    }
+    const ins = store
+      .q('delivery-variant-insert')
+      .run({ edition_id: edition, key, subject: composed.subject, html: composed.recipe, text: '', paper_count: paperCount, now });
+    const id = ins.changes === 1 ? Number(ins.lastInsertRowid) : store.q('delivery-variant-id').get(edition, key)!.id;
+    if (variants.size > 10_000) variants.clear();
+    variants.set(cacheKey, id);
+    return id;
+  };
+
   const variantId = async (edition: number, slot: Slot, digestP: PreparedDigest, selection: { key: string; paperIds: number[] }): Promise<number> => {
     // The local date is part of the key: a weekly edition spans days, and a digest may show its date.
     const key = `${slot.localDate}|${selection.key}`;
@@ -126,7 +158,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
       after = page[page.length - 1]!.id;
       // Filtered after paging, so `after` still walks every id.
       if (opts.frequency) page = page.filter((s) => s.frequency === opts.frequency);
-      const rows: (Omit<QueryParams<'delivery-insert'>[0], 'now'> & { decision: Decision })[] = [];
+      const rows: (Omit<QueryParams<'delivery-insert'>[0], 'now'> & { decision: Decision; composed?: { slot: Slot; digest: ComposedDigest } })[] = [];
       for (const sub of page) {
         const state = store.q('delivery-subscriber-state').get({ id: sub.id, frequency: sub.frequency })!;
         const slot = opts.mode === 'due' ? dueSlot(sub, now, state.latest_period) : currentSlot(sub, now);
@@ -139,6 +171,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
         }
         let selection: Awaited<ReturnType<PreparedDigest['select']>>;
         let variant: number | null = null;
+        let composed: ComposedDigest | null = null;
         let edition = 0;
         try {
           const digestP = await prepare(sub.kind, slot.localDate);
@@ -146,7 +179,11 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
           if (!opts.dryRun) {
             edition = editionId(sub.kind, slot);
             met.add(edition);
-            if (!isNothing(selection)) variant = await variantId(edition, slot, digestP, selection);
+            // Composed digests are stored with the page's rows (one transaction), rendered ones at once as before.
+            if (!isNothing(selection)) {
+              if (digestP.compose) composed = await digestP.compose(selection);
+              else variant = await variantId(edition, slot, digestP, selection);
+            }
           }
         } catch (err) {
           // One subscriber's bad data (or a template error for one selection) never stops the edition.
@@ -164,6 +201,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
             frequency: slot.frequency,
             period: slot.period,
             variant_id: variant,
+            ...(composed ? { composed: { slot, digest: composed } } : {}),
             paper_ids: JSON.stringify(isNothing(selection) ? [] : selection.paperIds),
             status: isNothing(selection) ? 'skipped' : 'queued',
             skip_reason: isNothing(selection) ? selection.nothing : null,
@@ -177,18 +215,26 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
         }
       }
       if (rows.length > 0) {
-        store.db
-          .transaction(() => {
-            const iso = clock.now().toISOString();
-            for (const { decision, ...row } of rows) {
-              const d = decision as Decision;
-              d.queued = store.q('delivery-insert').run({ ...row, now: iso }).changes === 1;
-              if (!d.queued) result.already++;
-              else if (d.skip) result.skipped++;
-              else result.queued++;
-            }
-          })
-          .immediate();
+        const write = store.db.transaction(() => {
+          const iso = clock.now().toISOString();
+          for (const { decision, composed, ...row } of rows) {
+            const d = decision as Decision;
+            if (composed)
+              row.variant_id = composedVariantId(Number(row.edition_id), composed.slot, composed.digest, (decision as Decision).papers?.length ?? 0);
+            d.queued = store.q('delivery-insert').run({ ...row, now: iso }).changes === 1;
+            if (!d.queued) result.already++;
+            else if (d.skip) result.skipped++;
+            else result.queued++;
+          }
+        });
+        try {
+          write.immediate();
+        } catch (err) {
+          // Rolled back: what this run thought stored may not be.
+          storedPieces.clear();
+          variants.clear();
+          throw err;
+        }
         for (const row of rows) opts.onDecision?.(row.decision as Decision);
       }
       if (opts.mode === 'to') break;

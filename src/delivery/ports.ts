@@ -52,6 +52,21 @@ export interface PreparedDigest<S extends Selection = Selection> {
    * address go, in HTML and text; the sender fills in the real values per message.
    */
   render(selection: S): DigestMessage | Promise<DigestMessage>;
+  /**
+   * The selection as a recipe over blocks rendered once per edition: what the planner stores when it is there, so a
+   * reader's digest costs string work, not an MJML render (render stays for test sends).
+   */
+  compose?(selection: S): Promise<ComposedDigest>;
+}
+
+/**
+ * A selection as the ledger stores it when the digest is assembled from blocks: a recipe (the reader's own strings and
+ * the keys of the wrapper and blocks) and the pieces it names, each stored once per edition (src/render/blocks.ts).
+ */
+export interface ComposedDigest {
+  subject: string;
+  recipe: string;
+  pieces: { key: string; html: string; text: string }[];
 }
 
 export interface DigestSource {

@@ -7,6 +7,8 @@ import type { Logger } from '../log.js';
 import { SendError, type Messenger } from '../mail/messenger.js';
 import type { RecipientLinks } from './ports.js';
 import { buildTemplate, personaliseForWire, RecipientError, type MessageTemplate, type MessageHeadersConfig } from './mime.js';
+import { buildSkeleton, encodeBlock, personaliseAssembledForWire, type AssembledVariant, type EncodedBlock, type Skeleton } from './assembled-mime.js';
+import { decodeRecipe, isRecipe } from '../render/blocks.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dkimKey } from '../mail/dkim.js';
 import { verpSender } from '../mail/return-path.js';
@@ -16,6 +18,8 @@ import { installTag, signingKey } from '../secrets.js';
 
 const PAGE = 500;
 const TEMPLATE_CACHE = 64;
+/** Encoded paper blocks kept (about 10 KB each): a corpus's worth of an edition's papers, whatever the readers. */
+const BLOCK_CACHE_BYTES = 24 * 1024 * 1024;
 
 type DueRow = QueryRow<'delivery-due-page'>;
 
@@ -99,7 +103,10 @@ function describe(err: unknown): string {
 }
 
 export class Sender {
-  private readonly templates = new Map<number, Promise<MessageTemplate>>();
+  private readonly templates = new Map<number, Promise<MessageTemplate | AssembledVariant>>();
+  private readonly skeletons = new Map<string, Promise<Skeleton>>();
+  private readonly blocks = new Map<string, EncodedBlock>();
+  private blockBytes = 0;
   private readonly maxInFlight: number;
   private readonly secret: string;
   private readonly install: string;
@@ -117,14 +124,61 @@ export class Sender {
     this.install = installTag(d.config);
   }
 
-  private template(variantId: number | null): Promise<MessageTemplate> {
+  /** A wrapper or block an assembled variant names, from the edition's stored pieces. */
+  private piece(editionId: number, key: string): { html: string; text: string } {
+    const row = this.d.store.q('delivery-piece-get').get(editionId, key);
+    if (!row) throw new RecipientError(`piece ${key} of edition ${editionId} is missing`);
+    return row;
+  }
+
+  private skeleton(editionId: number, key: string, cfg: MessageHeadersConfig): Promise<Skeleton> {
+    const k = `${editionId}|${key}`;
+    let s = this.skeletons.get(k);
+    if (!s) {
+      s = Promise.resolve().then(() => buildSkeleton(this.piece(editionId, key), cfg));
+      if (this.skeletons.size >= TEMPLATE_CACHE) this.skeletons.delete(this.skeletons.keys().next().value!);
+      this.skeletons.set(k, s);
+      s.catch(() => this.skeletons.delete(k));
+    }
+    return s;
+  }
+
+  /** An encoded block, kept while the cache holds under BLOCK_CACHE_BYTES (oldest out first). */
+  private block(editionId: number, key: string): EncodedBlock {
+    const k = `${editionId}|${key}`;
+    let b = this.blocks.get(k);
+    if (!b) {
+      b = encodeBlock(this.piece(editionId, key));
+      this.blocks.set(k, b);
+      this.blockBytes += b.bytes;
+      while (this.blockBytes > BLOCK_CACHE_BYTES && this.blocks.size > 1) {
+        const [oldest, ob] = this.blocks.entries().next().value!;
+        this.blocks.delete(oldest);
+        this.blockBytes -= ob.bytes;
+      }
+    }
+    return b;
+  }
+
+  private template(variantId: number | null): Promise<MessageTemplate | AssembledVariant> {
     // The planner queues a row only with its variant; NULL is a skipped row's, so this one cannot be sent.
     if (variantId === null) return Promise.reject(new RecipientError('queued without a variant'));
     let t = this.templates.get(variantId);
     if (!t) {
       const row = this.d.store.q('delivery-variant-get').get(variantId);
       if (!row) return Promise.reject(new RecipientError(`variant ${variantId} is missing`));
-      t = buildTemplate(row, { ...headersConfig(this.d.config), feedbackId: feedbackId(`e${row.edition_id}`, `${row.frequency}-${row.kind}`) });
+      const cfg = { ...headersConfig(this.d.config), feedbackId: feedbackId(`e${row.edition_id}`, `${row.frequency}-${row.kind}`) };
+      if (isRecipe(row.html)) {
+        // Assembled from the edition's blocks (kept like a template: readers who share a digest share its recipe).
+        const recipe = decodeRecipe(row.html);
+        const editionId = row.edition_id;
+        t = this.skeleton(editionId, recipe.wrapper, cfg).then((skeleton) => {
+          const blocks = (key: string) => this.block(editionId, key);
+          // Looked up once (a missing block fails here, before the wire), so the message is pure concatenation.
+          const resolved = recipe.sections.map((items) => items.map((item) => blocks(item.block)));
+          return { skeleton, recipe, blocks, resolved };
+        });
+      } else t = buildTemplate(row, cfg);
       if (this.templates.size >= TEMPLATE_CACHE) this.templates.delete(this.templates.keys().next().value!);
       this.templates.set(variantId, t);
       t.catch(() => this.templates.delete(variantId));
@@ -155,12 +209,9 @@ export class Sender {
     const attempts = row.attempts + 1;
     try {
       const template = await this.template(row.variant_id);
-      const { raw, dotStuffed } = await personaliseForWire(template, {
-        email: row.email,
-        messageId,
-        links: this.d.links(row.subscriber_id),
-        date: this.d.clock.now(),
-      });
+      const recipient = { email: row.email, messageId, links: this.d.links(row.subscriber_id), date: this.d.clock.now() };
+      const { raw, dotStuffed } =
+        'recipe' in template ? await personaliseAssembledForWire(template, recipient, this.d.config.PUBLIC_URL) : await personaliseForWire(template, recipient);
       const onWire = () => this.markOnWire(row.id);
       // VERP: a bounce that comes back later by mail names this delivery (src/mail/return-path.ts).
       const from = verpSender(row.id, this.secret, this.d.config);

@@ -11,6 +11,8 @@ export interface RecipientLinks {
   /** `mailto:unsubscribe+<signed token>@MAIL_DOMAIN`. */
   unsubscribeMailto: string;
   manageUrl: string;
+  /** The reader's "More like this" / "Less like this" link for a paper (absent for someone who is no subscriber). */
+  feedback?: (paperId: number, signal: 'more' | 'less') => string;
 }
 
 /** Everything in a digest that differs per recipient. */

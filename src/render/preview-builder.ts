@@ -112,7 +112,11 @@ export async function buildPreview(deps: PreviewDeps, req: PreviewRequest): Prom
       ? deps.linksFor({ id: subscriber.id, email: subscriber.email })
       : { unsubscribeUrl: `${siteUrl}/unsubscribe?preview=1`, unsubscribeMailto: `mailto:unsubscribe@example.org`, manageUrl: `${siteUrl}/manage?preview=1` };
   // One recipient: rendered with their real values, so the preview is exactly what they would get.
-  const rendered = await renderer.renderDigest(selection, { slots: { ...links, email: subscriber?.email ?? 'preview@example.org' } });
+  const { feedback, ...recipient } = links;
+  const rendered = await renderer.renderDigest(selection, {
+    slots: { ...recipient, email: subscriber?.email ?? 'preview@example.org' },
+    ...(feedback ? { feedback } : {}),
+  });
   const { html, text } = rendered;
   const rows = selection.sections.flatMap((s) =>
     s.items.map((i) => ({

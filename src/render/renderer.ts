@@ -10,7 +10,22 @@ import { formatDate, type DigestKind, type Selection } from '../digest/select.js
 import { excerpt } from './excerpt.js';
 import { stripBidiControls } from '../corpus/bidi.js';
 import { paperFacts } from './paper-facts.js';
-import { SLOT_TOKENS, type RecipientSlots } from './placeholders.js';
+import { SLOT_NAMES, SLOT_TOKENS, type RecipientSlots, type SlotName } from './placeholders.js';
+import {
+  chipsHtml,
+  encodeRecipe,
+  ITEM_TOKENS,
+  pieceKey,
+  readerLines,
+  sectionToken,
+  WRAPPER_TOKENS,
+  wrapText,
+  type AssemblyRecipe,
+  type FeedbackLinks,
+  type Piece,
+  type SelectionStrings,
+} from './blocks.js';
+import type { SelectedPaper } from '../digest/select.js';
 
 export type RenderConfig = Pick<Config, 'PUBLIC_URL' | 'SENDER_ADDRESS_LINE'>;
 export type ValidationLevel = 'strict' | 'soft' | 'skip';
@@ -31,6 +46,11 @@ export interface RenderOptions {
   audience?: 'email' | 'web';
   /** What goes where the recipient's links and address go; delivery's tokens unless given (a preview's real links). */
   slots?: RecipientSlots;
+  /**
+   * The reader's "More like this" / "Less like this" links. Without them (a test send, a preview for no subscriber)
+   * both lead to the paper's own page, which offers the same choice to whoever can sign in.
+   */
+  feedback?: FeedbackLinks;
 }
 
 /** Words the templates show, kept in one place. */
@@ -64,26 +84,25 @@ export function clean(s: string): string {
   return stripBidiControls(s.replace(CONTROL, ''));
 }
 
+// Subjects and preheaders are built per reader from the same few hundred titles: each shortened once.
+const oneLineMemo = new Map<string, string>();
 function oneLine(s: string, max: number): string {
+  const k = `${max}|${s}`;
+  let v = oneLineMemo.get(k);
+  if (v === undefined) {
+    v = oneLineUncached(s, max);
+    if (oneLineMemo.size >= 10_000) oneLineMemo.clear();
+    oneLineMemo.set(k, v);
+  }
+  return v;
+}
+
+function oneLineUncached(s: string, max: number): string {
   const flat = clean(s)
     .replace(/[\r\n\t]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
   return flat.length > max ? flat.slice(0, max - 1).replace(/\s+\S*$/, '') + '…' : flat;
-}
-
-function wrapText(text: string, indent: number, hang: boolean, width = 72): string {
-  const pad = ' '.repeat(indent);
-  const lines: string[] = [];
-  let line = '';
-  for (const word of String(text).split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width - indent) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.map((l, i) => (i === 0 && hang ? l : pad + l)).join('\n');
 }
 
 function loadPartials(hb: typeof Handlebars, dir: string): void {
@@ -128,7 +147,13 @@ export function createRenderer(opts: RendererOptions) {
   loadPartials(hb, join(opts.templatesDir, 'email', 'partials'));
   const mjmlTemplate = hb.compile(readFileSync(join(opts.templatesDir, 'email', 'digest.mjml.hbs'), 'utf8'), { strict: false });
   // Plain text is not HTML: no entity escaping there (nothing in it is interpreted).
-  const textTemplate = hb.compile(readFileSync(join(opts.templatesDir, 'email', 'digest.txt.hbs'), 'utf8'), { noEscape: true });
+  // Plain text has a Handlebars of its own: its paper partial is compiled without escaping too.
+  const textHb = createHandlebars();
+  textHb.registerPartial(
+    'paper-text',
+    textHb.compile(readFileSync(join(opts.templatesDir, 'email', 'partials', 'paper-card.txt.hbs'), 'utf8'), { noEscape: true }),
+  );
+  const textTemplate = textHb.compile(readFileSync(join(opts.templatesDir, 'email', 'digest.txt.hbs'), 'utf8'), { noEscape: true });
   const siteUrl = config.PUBLIC_URL.replace(/\/+$/, '');
   const siteHost = new URL(siteUrl).host;
 
@@ -153,14 +178,53 @@ export function createRenderer(opts: RendererOptions) {
     return oneLine(rest.length ? `${head}. Also: ${rest.join(' · ')}` : `${head}.`, 180);
   }
 
-  function viewModel(sel: Selection, audience: 'email' | 'web', slots: RecipientSlots, excerptChars = EXCERPT_CHARS) {
-    const web = audience === 'web';
+  /** A paper card's fields, with the reader's own values (rank, reason, topics, feedback links) or their tokens. */
+  function itemModel(i: SelectedPaper, excerptChars: number, reader: boolean, own: ItemValues) {
+    const p = i.paper;
+    const facts = paperFacts(p, paperUrl(p.id));
+    const gainedToday = i.score.gains && i.score.gains.day > 0 && i.score.gains.day < i.score.upvotes ? ` (+${i.score.gains.day} today)` : '';
+    const counts = [
+      ...facts.counts.map((c, n) => (n === 0 && c.startsWith('▲') ? c + gainedToday : c)),
+      ...(i.score.lists > 1 ? [`on ${i.score.lists} lists`] : []),
+    ];
+    const byline = [facts.authorsLine, facts.organization].filter((x): x is string => !!x).map((x) => clean(x));
+    const read = facts.links.find((l) => l.url === facts.readUrl)!;
     return {
-      web,
+      ...own,
+      reader,
+      title: clean(p.title),
+      url: facts.readUrl,
+      readLabel: facts.readLabel,
+      ownUrl: paperUrl(p.id),
+      byline: byline.join(' · '),
+      // Each fact stays on one line when the meta line wraps on a phone ("on 2 lists", not "on / 2 lists").
+      meta: [...counts, ...facts.dates].map((x) => x.replace(/ /g, '\u00A0')).join(' · '),
+      tldr: facts.tldr ? clean(oneLine(facts.tldr, 300)) : '',
+      excerpt: excerptChars > 0 ? clean(excerpt(p.abstract, excerptChars)) : '',
+      // Our page last, always: it lists every link and source the buttons leave out.
+      links: [
+        ...facts.links.filter((l) => l !== read && l.kind !== 'details').slice(0, MAX_BUTTONS - 1),
+        ...facts.links.filter((l) => l !== read && l.kind === 'details'),
+      ].map((l) => ({ url: l.url, label: l.label })),
+    };
+  }
+
+  /** The reader's own values for one paper (Handlebars escapes them where the card shows them). */
+  function ownValues(i: SelectedPaper, feedback: FeedbackLinks): ItemValues {
+    return {
+      rank: String(i.rank),
+      chips: chipsHtml(i.matchedTopics),
+      why: clean(i.why),
+      readerLines: readerLines(clean(i.why), i.matchedTopics),
+      moreUrl: feedback(i.paper.id, 'more'),
+      lessUrl: feedback(i.paper.id, 'less'),
+    };
+  }
+
+  function selectionStrings(sel: Selection, web: boolean): SelectionStrings {
+    return {
       subject: subjectFor(sel),
       preheader: preheaderFor(sel),
-      kindLabel: `${sel.frequency === 'weekly' ? 'weekly ' : ''}${TEXT.kind[sel.kind]}`,
-      dateLabel: formatDate(sel.date),
       headline:
         sel.kind === 'new'
           ? `New papers · ${formatDate(sel.date)}`
@@ -168,40 +232,36 @@ export function createRenderer(opts: RendererOptions) {
             ? `Top ${sel.count === 1 ? 'paper' : `${sel.count} papers`} of ${formatDate(sel.date)}` // an archive page is read on other days
             : `${sel.frequency === 'weekly' ? "This week's" : "Today's"} top ${sel.count === 1 ? 'paper' : `${sel.count} papers`}`,
       intro: TEXT.intro[sel.kind](sel.count) + (sel.topics.length ? TEXT.topics(sel.topics) : ''),
+    };
+  }
+
+  const pageFeedback: FeedbackLinks = (id) => paperUrl(id);
+
+  /**
+   * The whole digest's fields. `wrapper` leaves the papers out (each section gets its blocks token) and puts tokens
+   * where the selection's own strings go: what the MJML wrapper is compiled from, once per edition and layout.
+   */
+  function viewModel(
+    sel: Selection,
+    audience: 'email' | 'web',
+    slots: RecipientSlots,
+    excerptChars = EXCERPT_CHARS,
+    feedback: FeedbackLinks = pageFeedback,
+    wrapper = false,
+  ) {
+    const web = audience === 'web';
+    const strings = wrapper ? { ...WRAPPER_TOKENS } : selectionStrings(sel, web);
+    return {
+      web,
+      ...strings,
+      kindLabel: `${sel.frequency === 'weekly' ? 'weekly ' : ''}${TEXT.kind[sel.kind]}`,
+      dateLabel: formatDate(sel.date),
       greeting: web ? '' : TEXT.greeting,
       showSectionTitles: sel.sections.length > 1,
-      sections: sel.sections.map((s) => ({
+      sections: sel.sections.map((s, n) => ({
         title: s.title,
-        items: s.items.map((i) => {
-          const p = i.paper;
-          const facts = paperFacts(p, paperUrl(p.id));
-          const gainedToday = i.score.gains && i.score.gains.day > 0 && i.score.gains.day < i.score.upvotes ? ` (+${i.score.gains.day} today)` : '';
-          const counts = [
-            ...facts.counts.map((c, n) => (n === 0 && c.startsWith('▲') ? c + gainedToday : c)),
-            ...(i.score.lists > 1 ? [`on ${i.score.lists} lists`] : []),
-          ];
-          const byline = [facts.authorsLine, facts.organization].filter((x): x is string => !!x).map((x) => clean(x));
-          const read = facts.links.find((l) => l.url === facts.readUrl)!;
-          return {
-            rank: i.rank,
-            title: clean(p.title),
-            url: facts.readUrl,
-            readLabel: facts.readLabel,
-            ownUrl: paperUrl(p.id),
-            byline: byline.join(' · '),
-            // Each fact stays on one line when the meta line wraps on a phone ("on 2 lists", not "on / 2 lists").
-            meta: [...counts, ...facts.dates].map((x) => x.replace(/ /g, '\u00A0')).join(' · '),
-            tldr: facts.tldr ? clean(oneLine(facts.tldr, 300)) : '',
-            why: i.why,
-            matchedTopics: i.matchedTopics,
-            excerpt: excerptChars > 0 ? clean(excerpt(p.abstract, excerptChars)) : '',
-            // Our page last, always: it lists every link and source the buttons leave out.
-            links: [
-              ...facts.links.filter((l) => l !== read && l.kind !== 'details').slice(0, MAX_BUTTONS - 1),
-              ...facts.links.filter((l) => l !== read && l.kind === 'details'),
-            ].map((l) => ({ url: l.url, label: l.label })),
-          };
-        }),
+        blocksSlot: wrapper ? sectionToken(n) : '',
+        items: wrapper ? [] : s.items.map((i) => itemModel(i, excerptChars, !web, ownValues(i, feedback))),
       })),
       siteUrl,
       siteHost,
@@ -227,7 +287,8 @@ export function createRenderer(opts: RendererOptions) {
   async function renderDigest(sel: Selection, ropts: RenderOptions = {}): Promise<RenderedDigest> {
     const audience = ropts.audience ?? 'email';
     const slots = ropts.slots ?? SLOT_TOKENS;
-    let vm = viewModel(sel, audience, slots);
+    const feedback = ropts.feedback ?? pageFeedback;
+    let vm = viewModel(sel, audience, slots, EXCERPT_CHARS, feedback);
     let result = await compile(vm);
     if (audience === 'email') {
       // Gmail clips a message whose HTML passes about 100 KB, hiding the footer and its unsubscribe link: shorten
@@ -240,7 +301,7 @@ export function createRenderer(opts: RendererOptions) {
         // Every card gives up its share of the excess, plus a little, since an excerpt ends only at a sentence or a word.
         chars = Math.max(0, Math.floor(chars - over / sel.count - 20));
         if (chars < 60) chars = 0;
-        vm = viewModel(sel, audience, slots, chars);
+        vm = viewModel(sel, audience, slots, chars, feedback);
         result = await compile(vm);
       }
     }
@@ -256,14 +317,134 @@ export function createRenderer(opts: RendererOptions) {
     };
   }
 
+  const blockHtml = hb.compile('{{#each items}}{{> paper-card}}{{/each}}', { strict: false });
+  const blockText = textHb.compile('{{#each items}}{{> paper-text}}{{/each}}', { noEscape: true });
+
+  /** One paper's block for every reader of an edition: card HTML and text, the reader's own values as tokens. */
+  function paperBlock(i: SelectedPaper, excerptChars: number): Piece {
+    const item = itemModel(i, excerptChars, true, { ...ITEM_TOKENS });
+    // Without the card's last newline: MJML trims a section's content, so only the blocks between cards keep theirs
+    // (BLOCK_SEPARATOR, put back at assembly).
+    const html = limitLineLength(collapseIndentation(blockHtml({ items: [item] })), MAX_LINE_BYTES).replace(/\n$/, '');
+    const text = blockText({ items: [item] }).replace(/\n{3,}/g, '\n\n');
+    return { key: pieceKey('block', html, text), html, text };
+  }
+
+  /** The digest around the papers, compiled by MJML: the one MJML compile a layout (kind, dates, sections) costs. */
+  async function wrapperPiece(sel: Selection): Promise<Piece & { warnings: string[] }> {
+    const vm = viewModel(sel, 'email', SLOT_TOKENS, 0, pageFeedback, true);
+    const result = await compile(vm);
+    // A section's blocks end with a newline of their own, which the full render's newline collapsing swallows.
+    let text = textTemplate(vm).replace(/\n{3,}/g, '\n\n');
+    for (let n = 0; n < sel.sections.length; n++) text = text.replace(`${sectionToken(n)}\n`, sectionToken(n));
+    return { key: pieceKey('wrapper', result.html, text), html: result.html, text, warnings: result.errors.map((e) => e.formattedMessage) };
+  }
+
+  /**
+   * An edition's composer: a selection becomes a recipe (what the ledger stores per reader) over wrappers and blocks
+   * rendered once each and kept for the edition; only a new layout costs an MJML compile, a new paper a Handlebars
+   * pass. The excerpt length follows the same size budget as renderDigest, for the longest values any reader can have.
+   */
+  function createComposer() {
+    const wrappers = new Map<string, Promise<Piece & { warnings: string[] }>>();
+    const blocks = new Map<string, Piece>();
+    const feedbackLongest = Buffer.byteLength(Handlebars.escapeExpression(siteUrl)) + '/feedback/'.length + 15 + 1 + 15 + 1 + 28 + '/more'.length;
+
+    function block(i: SelectedPaper, chars: number): Piece {
+      const k = `${i.paper.id}|${chars}`;
+      let b = blocks.get(k);
+      if (!b) {
+        b = paperBlock(i, chars);
+        if (blocks.size >= 5_000) blocks.delete(blocks.keys().next().value!);
+        blocks.set(k, b);
+      }
+      return b;
+    }
+
+    // What a wrapper weighs once the longest recipient values are in, without the selection's strings: per wrapper.
+    const wrapperBase = new Map<string, { bytes: number; counts: Record<string, number> }>();
+    function weigh(w: Piece) {
+      let b = wrapperBase.get(w.key);
+      if (!b) {
+        const counts = Object.fromEntries(Object.entries(WRAPPER_TOKENS).map(([k, t]) => [k, w.html.split(t).length - 1]));
+        b = { bytes: Buffer.byteLength(w.html) + slotGrowth(w.html, SLOT_TOKENS, siteUrl), counts };
+        if (wrapperBase.size >= 256) wrapperBase.clear();
+        wrapperBase.set(w.key, b);
+      }
+      return b;
+    }
+
+    async function wrapperFor(sel: Selection) {
+      // Everything the wrapper shows besides the tokens: kind, dates, section titles, whether it links the archive.
+      const shape = JSON.stringify([sel.kind, sel.frequency, sel.date, sel.topics.length === 0, sel.sections.map((s) => s.title)]);
+      let w = wrappers.get(shape);
+      if (!w) {
+        w = wrapperPiece(sel);
+        if (wrappers.size >= 256) wrappers.delete(wrappers.keys().next().value!);
+        wrappers.set(shape, w);
+        w.catch(() => wrappers.delete(shape));
+      }
+      return w;
+    }
+
+    async function compose(sel: Selection): Promise<{ subject: string; recipe: string; pieces: Piece[]; warnings: string[] }> {
+      const wrapper = await wrapperFor(sel);
+      const strings = selectionStrings(sel, false);
+      const items = sel.sections.flatMap((s) => s.items);
+      const base = weigh(wrapper);
+      const wrapperBytes =
+        base.bytes +
+        Object.entries(WRAPPER_TOKENS).reduce(
+          (n, [k, t]) => n + base.counts[k]! * (Buffer.byteLength(Handlebars.escapeExpression(strings[k as keyof SelectionStrings])) - t.length),
+          0,
+        );
+      // The reader's own values in a card: known here, but for the feedback links (the longest any reader can have).
+      const ownBytes = (i: SelectedPaper, b: Piece) =>
+        Buffer.byteLength(b.html) +
+        (String(i.rank).length - ITEM_TOKENS.rank.length) +
+        (Buffer.byteLength(chipsHtml(i.matchedTopics)) - ITEM_TOKENS.chips.length) +
+        (Buffer.byteLength(Handlebars.escapeExpression(clean(i.why))) - ITEM_TOKENS.why.length) +
+        2 * feedbackLongest -
+        ITEM_TOKENS.moreUrl.length -
+        ITEM_TOKENS.lessUrl.length;
+      const size = (chars: number) => wrapperBytes + items.reduce((n, i) => n + ownBytes(i, block(i, chars)), 0);
+      let chars = EXCERPT_CHARS;
+      for (let tries = 0; tries < 6 && chars > 0; tries++) {
+        const over = size(chars) - HTML_BUDGET_BYTES;
+        if (over <= 0) break;
+        chars = Math.max(0, Math.floor(chars - over / sel.count - 20));
+        if (chars < 60) chars = 0;
+      }
+      const pieces = new Map<string, Piece>([[wrapper.key, { key: wrapper.key, html: wrapper.html, text: wrapper.text }]]);
+      const recipe: AssemblyRecipe = {
+        v: 1,
+        wrapper: wrapper.key,
+        strings,
+        sections: sel.sections.map((s) =>
+          s.items.map((i) => {
+            const b = block(i, chars);
+            pieces.set(b.key, b);
+            return { block: b.key, item: { paperId: i.paper.id, rank: i.rank, why: clean(i.why), topics: i.matchedTopics } };
+          }),
+        ),
+      };
+      return { subject: strings.subject, recipe: encodeRecipe(recipe), pieces: [...pieces.values()], warnings: wrapper.warnings };
+    }
+
+    return { compose };
+  }
+
   /** What the public archive page of a selection shows (the site's own template lays it out, not MJML). */
   function digestView(sel: Selection) {
     return viewModel(sel, 'web', SLOT_TOKENS);
   }
 
-  return { renderDigest, digestView, paperUrl, siteUrl };
+  return { renderDigest, digestView, paperUrl, siteUrl, createComposer, paperBlock };
 }
 export type Renderer = ReturnType<typeof createRenderer>;
+export type Composer = ReturnType<Renderer['createComposer']>;
+
+type ItemValues = { rank: string; chips: string; why: string; readerLines: string; moreUrl: string; lessUrl: string };
 
 /**
  * SMTP caps a line at 998 bytes. Delivery writes quoted-printable, which wraps anyway; the HTML also goes out through
@@ -312,14 +493,14 @@ export function slotGrowth(html: string, slots: RecipientSlots, siteUrl: string)
   if (slots !== SLOT_TOKENS) return 0; // real values are already in
   const token = 15 + 1 + 32;
   const site = Buffer.byteLength(Handlebars.escapeExpression(siteUrl));
-  const longest: Record<keyof RecipientSlots, number> = {
+  const longest: Record<SlotName, number> = {
     unsubscribeUrl: site + '/unsubscribe/'.length + token,
     manageUrl: site + '/preferences/'.length + token,
     unsubscribeMailto: 'mailto:unsubscribe+'.length + token + 1 + 253,
     email: 254 * 5,
   };
   let growth = 0;
-  for (const name of Object.keys(longest) as (keyof RecipientSlots)[]) {
+  for (const name of SLOT_NAMES) {
     const token = SLOT_TOKENS[name];
     const count = html.split(token).length - 1;
     growth += count * Math.max(0, longest[name] - token.length);

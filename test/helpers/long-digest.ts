@@ -4,6 +4,8 @@ import { FakeClock } from '../../src/clock.js';
 import { ingestPaths } from '../../src/corpus/ingest.js';
 import { createPapersRepo } from '../../src/corpus/papers-repo.js';
 import { buildTemplate, personalise } from '../../src/delivery/mime.js';
+import { buildSkeleton, encodeBlock, personaliseAssembled } from '../../src/delivery/assembled-mime.js';
+import { decodeRecipe } from '../../src/render/blocks.js';
 import { DeliverySubscriber, isNothing } from '../../src/delivery/ports.js';
 import { feedbackId, headersConfig } from '../../src/delivery/sender.js';
 import { insertSubscribers, openTestStore, tempDir, testConfig, testDigest } from './delivery-fixtures.js';
@@ -37,11 +39,19 @@ export async function longAbstractDigest(opts: { papers: number; publicUrl?: str
       const selection = await digest.select(DeliverySubscriber.parse(store.db.prepare('SELECT * FROM subscribers WHERE id = ?').get(id)));
       if (isNothing(selection)) throw new Error(`nothing to send: ${selection.nothing}`);
       const rendered = await digest.render(selection);
-      const template = await buildTemplate(rendered, { ...headersConfig(config), feedbackId: feedbackId('e1', 'daily-new') });
+      const headers = { ...headersConfig(config), feedbackId: feedbackId('e1', 'daily-new') };
       const email = opts.email ?? 'reader@example.org';
       const links = source.links(id);
-      const raw = await personalise(template, { email, messageId: `<d${id}.e1.test@${config.MAIL_DOMAIN}>`, links, date: clock.now() });
-      return { raw, rendered, links, count: selection.paperIds.length };
+      const recipient = { email, messageId: `<d${id}.e1.test@${config.MAIL_DOMAIN}>`, links, date: clock.now() };
+      // As the sender assembles it from the edition's blocks, the reader's feedback links in.
+      const composed = await digest.compose!(selection);
+      const pieces = new Map(composed.pieces.map((p) => [p.key, p]));
+      const recipe = decodeRecipe(composed.recipe);
+      const skeleton = await buildSkeleton(pieces.get(recipe.wrapper)!, headers);
+      const raw = await personaliseAssembled({ skeleton, recipe, blocks: (k) => encodeBlock(pieces.get(k)!) }, recipient, config.PUBLIC_URL);
+      // The rendered variant (a test send's path) as well, for the tests that read it.
+      const renderedRaw = await personalise(await buildTemplate(rendered, headers), recipient);
+      return { raw, renderedRaw, rendered, links, count: selection.paperIds.length };
     } finally {
       store.close();
     }

@@ -17,6 +17,10 @@ VALUES (@edition_id, @key, @subject, @html, @text, @paper_count, @now);
 SELECT v.id, v.edition_id, e.kind, e.frequency, v.subject, v.html, v.text
 FROM edition_variants v JOIN editions e ON e.id = v.edition_id WHERE v.id = ?;
 
+-- name: delivery-piece-get
+-- A wrapper or paper block an assembled variant names (src/render/blocks.ts): stored once per edition beside the variants.
+SELECT html, text FROM edition_variants WHERE edition_id = ? AND key = ?;
+
 -- name: delivery-subscribers-page
 -- Keyset page of subscribers who can get a digest (never an open iterate(): it would block writes on the connection).
 SELECT id, email, status, frequency, weekday, kind, topics, digest_size, delivery_hour, time_zone, created_at, confirmed_at
