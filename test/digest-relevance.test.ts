@@ -8,6 +8,8 @@ import { createSelector, type Selection, type SelectionResult } from '../src/dig
 import { createRelevance, LEARN } from '../src/learn/relevance.js';
 import { decodeModel } from '../src/learn/model-codec.js';
 import { createDigestSource } from '../src/delivery/digest-source.js';
+import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../src/render/renderer.js';
+import { loadConfig } from '../src/config.js';
 import { addPaper, addSubscriber, recordSent } from './helpers/corpus.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -168,7 +170,9 @@ describe('per-reader relevance', () => {
     recordSent(store, reader, sel.paperIds, '2026-03-10');
     const r = createSelector({ store, clock, relevance }).selectForSubscriber(sub(store, reader), DATE);
     expect(r).toMatchObject({ status: 'empty', reason: 'below-bar' });
-    const source = createDigestSource({ selector: createSelector({ store, clock, relevance }), renderer: null as never, links: () => null as never });
+    const config = { ...loadConfig({ PUBLIC_URL: 'https://p.example.org' }), ADMIN_TOKEN: 'x'.repeat(16), SECRET_KEY: 'k'.repeat(32) };
+    const renderer = createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config, validationLevel: 'strict' });
+    const source = createDigestSource({ selector: createSelector({ store, clock, relevance }), renderer, links: () => null as never });
     const prepared = await source.prepare('trending', DATE);
     expect(await prepared.select(sub(store, reader))).toEqual({ nothing: expect.stringMatching(/relevance bar/) });
   });

@@ -72,9 +72,14 @@ describe('admin outbox in Chromium', () => {
     await page.fill('#token', TOKEN);
     await page.click('button[type=submit]');
     await page.waitForURL(base + '/admin/outbox');
-    // the page's own styles apply (the CSP lets its inline <style> through)
+    // the page is styled by the app's stylesheets, nothing inline (test/admin-browser.test.ts checks them applied in
+    // the whole app; this bare server has only the admin routes)
     // (DOM expressions as strings: the project type-checks without the DOM lib)
-    expect(await page.evaluate<string>("getComputedStyle(document.querySelector('header.top')).backgroundColor")).toBe('rgb(17, 24, 39)');
+    expect(await page.evaluate<string[]>("[...document.querySelectorAll('link[rel=stylesheet]')].map((l) => new URL(l.href).pathname)")).toEqual([
+      '/static/style.css',
+      '/static/admin.css',
+    ]);
+    expect(await page.evaluate<number>("document.querySelectorAll('style, [style]').length")).toBe(0);
     const rows = page.locator('table.list tbody tr');
     expect(await rows.count()).toBe(2);
     expect(await rows.nth(0).locator('td.subject a').textContent()).toBe('Today: <b>Attention</b> is all you need');
@@ -82,7 +87,7 @@ describe('admin outbox in Chromium', () => {
 
     await rows.nth(0).locator('td.subject a').click();
     await page.waitForURL(/\/admin\/outbox\/\d{8}T\d{9}Z-[0-9a-f]{16}$/);
-    const frame = page.frameLocator('iframe.preview');
+    const frame = page.frameLocator('iframe.email');
     await expect.poll(() => frame.locator('#inside').textContent()).toBe('Papers for you');
     expect(await frame.locator('#script-ran').count()).toBe(0);
     expect(await frame.locator('#handler-ran').count()).toBe(0);
@@ -92,11 +97,11 @@ describe('admin outbox in Chromium', () => {
 
     await page.goto(base + '/admin/outbox');
     await page.locator('table.list tbody tr').nth(1).locator('td.subject a').click();
-    const confirmation = page.frameLocator('iframe.preview');
+    const confirmation = page.frameLocator('iframe.email');
     await expect.poll(() => confirmation.locator('h1').textContent()).toBe('One click to go');
     // the email's inline styles apply inside the preview, as they would in an inbox
-    const preview = page.frames().find((f) => f.url() === 'about:srcdoc');
-    expect(preview, 'the srcdoc frame').toBeDefined();
+    const preview = page.frames().find((f) => /\/admin\/outbox\/[^/]+\/html$/.test(f.url()));
+    expect(preview, "the email's frame").toBeDefined();
     expect(await preview!.evaluate<string>("getComputedStyle(document.querySelector('h1')).color")).toBe('rgb(255, 122, 26)');
     await page.screenshot({ path: join(SHOTS, 'admin-outbox-confirmation.png'), fullPage: true });
 

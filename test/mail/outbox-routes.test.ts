@@ -84,11 +84,12 @@ describe('admin outbox routes', () => {
   it('lists messages newest first with the bearer token, escaped', async () => {
     const res = await get('/admin/outbox', bearer(TOKEN));
     expect(res.status).toBe(200);
-    // the area's own policy replaced the app-wide one: inline styles allowed, scripts still not
+    // the admin pages' policy: their stylesheet and script from this server, nothing inline
     const csp = res.headers.get('content-security-policy')!;
     expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain("style-src 'unsafe-inline'");
-    expect(csp).not.toContain('script-src');
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
     const body = await res.text();
     expect(body).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot; digest');
     expect(body).not.toContain('<script>alert(1)</script>');
@@ -99,14 +100,24 @@ describe('admin outbox routes', () => {
     expect(json.entries[0]!.subject).toBe(EVIL_SUBJECT);
   });
 
-  it('shows one message: headers, the HTML sandboxed in srcdoc, the text part', async () => {
+  it('shows one message: headers, the HTML in a sandboxed frame of its own URL and policy, the text part', async () => {
     const list = await listJson();
-    const res = await get(`/admin/outbox/${list.entries[0]!.id}`, bearer(TOKEN));
+    const id = list.entries[0]!.id;
+    const res = await get(`/admin/outbox/${id}`, bearer(TOKEN));
     expect(res.status).toBe(200);
     const body = await res.text();
     const iframe = /<iframe[^>]*>/.exec(body)![0];
     expect(iframe).toContain('sandbox=""');
-    expect(iframe).toMatch(/srcdoc="[^"]*&lt;script&gt;parent\.document\.title&#x3D;&quot;pwned&quot;&lt;\/script&gt;/);
+    expect(iframe).toContain(`src="/admin/outbox/${id}/html"`);
+    // The framed HTML is the email as sent, under a policy that lets its inline styles apply and nothing run.
+    const framed = await get(`/admin/outbox/${id}/html`, bearer(TOKEN));
+    expect(framed.status).toBe(200);
+    const frameCsp = framed.headers.get('content-security-policy')!;
+    expect(frameCsp).toContain("style-src 'unsafe-inline'");
+    expect(frameCsp).toContain('sandbox');
+    expect(frameCsp).not.toContain('script-src');
+    expect(frameCsp).toContain("frame-ancestors 'self'");
+    expect(await framed.text()).toContain('<script>parent.document.title="pwned"</script>');
     // nothing of the email's markup is live in the admin page itself
     expect(body).not.toContain('<script>parent');
     expect(body).not.toContain('onerror="parent');
@@ -150,7 +161,8 @@ describe('admin outbox routes', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Click to confirm');
     const loginCsp = (await get('/admin/login')).headers.get('content-security-policy')!;
-    expect(loginCsp).toContain("style-src 'unsafe-inline'");
+    expect(loginCsp).toContain("style-src 'self'");
+    expect(loginCsp).not.toContain('unsafe-inline');
     // another admin area can use the same check: one sign-in opens every admin page
     expect((await get('/admin/elsewhere', { cookie })).status).toBe(200);
     expect((await get('/admin/elsewhere', bearer(TOKEN))).status).toBe(200);
@@ -165,7 +177,8 @@ describe('admin outbox routes', () => {
   it('never redirects outside the admin area after login', async () => {
     for (const next of ['//evil.example/admin', 'https://evil.example/', '/\\evil.example', '/home']) {
       const res = await fetch(base + '/admin/login', { method: 'POST', body: new URLSearchParams({ token: TOKEN, next }), redirect: 'manual' });
-      expect(res.headers.get('location'), next).toBe('/admin/outbox');
+      // Back to the admin's front page, never anywhere else.
+      expect(res.headers.get('location'), next).toBe('/admin');
     }
   });
 
