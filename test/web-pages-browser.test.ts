@@ -8,6 +8,7 @@ import { launchChromium } from './helpers/chromium.js';
 import { startTestService, type RunningService } from './helpers/running-service.js';
 import { tempDir } from './helpers/tmp.js';
 import { subscriberPaths } from '../src/subscriptions/subscriber-links.js';
+import { signFeedbackToken } from '../src/subscriptions/tokens.js';
 
 const dir = tempDir('paperboy-pages-');
 let s: RunningService;
@@ -108,6 +109,17 @@ describe.each([390, 1280])('every public page at %i px', (width) => {
     const sub = s.app.store.db.prepare('SELECT id FROM subscribers WHERE email = ?').get(email) as { id: number };
     const { managePath, unsubscribePath } = subscriberPaths(s.app.config.SECRET_KEY, sub.id);
     await visit(managePath, 'preferences');
+    // Issue 16's pages: a feedback link as the email has it (one button), its answer (with undo), the paper page
+    // opened with the reader's token (the two buttons).
+    const liked = s.app.store.db.prepare('SELECT id FROM papers ORDER BY LENGTH(title) DESC LIMIT 1').get() as { id: number };
+    const fb = signFeedbackToken(sub.id, liked.id, s.app.config.SECRET_KEY);
+    await visit(`/feedback/${fb}/more`, 'feedback');
+    expect(await page.locator('main form button[type=submit]').count()).toBe(1);
+    await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+    await assertPage(page, check, `feedback recorded @${width}`);
+    expect(s.app.store.db.prepare('SELECT signal FROM feedback WHERE subscriber_id = ? AND paper_id = ?').get(sub.id, liked.id)).toEqual({ signal: 1 });
+    await visit(`/papers/${liked.id}?fb=${fb}`, 'paper with feedback');
+    expect(await page.locator('#feedback button').count()).toBe(2);
     await visit(unsubscribePath, 'unsubscribe');
     await page.click('button:has-text("Unsubscribe")');
     await page.locator('h1', { hasText: "You're unsubscribed" }).waitFor();
