@@ -57,8 +57,10 @@ async function measure(args: string[], env: Record<string, string>, nodeFlags: s
 
 /** `paperboy send --force` as its own process against a fresh world of `n` subscribers; the ledger must show all sent. */
 async function deliveryRun(n: number, port: number, nodeFlags: string[], env: Record<string, string>, distinct: boolean): Promise<MemorySample> {
-  const world = buildWorld(n, 10, { distinct });
+  // Distinct selections come with a reader model each (issue 16: 100,000 subscribers with models under 250 MB).
+  const world = buildWorld(n, 10, { distinct, models: distinct });
   if (distinct && world.distinct !== n) throw new Error(`only ${world.distinct} distinct selections for ${n} subscribers`);
+  if (distinct && world.models !== n) throw new Error(`only ${world.models} reader models for ${n} subscribers`);
   try {
     const m = await measure([path.join(ROOT, 'src', 'cli', 'index.ts'), 'send', '--force'], { ...worldEnv(world, port, 5), ...env }, nodeFlags);
     const store = openStore(world.dbPath);

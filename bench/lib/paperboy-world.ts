@@ -22,6 +22,7 @@ import { localDateOf } from '../../src/delivery/schedule.js';
 import { setHeapGrowth } from '../../src/heap.js';
 import { benchDir } from './part.js';
 import { createSelector } from '../../src/digest/select.js';
+import { createRelevance } from '../../src/learn/relevance.js';
 
 export const SEEDS_DIR = path.join(path.dirname(benchDir), 'seeds');
 
@@ -32,6 +33,8 @@ export interface World {
   papers: number;
   /** With `distinct`: how many different selections the subscribers have. */
   distinct?: number;
+  /** With `models`: how many subscribers have a stored reader model. */
+  models?: number;
   cleanup(): void;
 }
 
@@ -46,6 +49,39 @@ export interface WorldOptions {
    * with personalised ranking, where nearly every reader's digest is their own.
    */
   distinct?: boolean;
+  /**
+   * Every subscriber also has a reader model (issue 16), as after weeks of taps: real fits (src/learn) for the first
+   * MODEL_FITS readers from a few taps each, their stored models copied round-robin to everyone else (fitting 100,000
+   * readers would take the bench hours; the send path only reads a stored model, whatever fitted it).
+   */
+  models?: boolean;
+}
+
+const MODEL_FITS = 200;
+
+/** Fits MODEL_FITS readers' models from six taps each and gives every other subscriber one of them. Returns the count. */
+function seedModels(store: Store, n: number): number {
+  let seed = 42;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+  const ids = (store.db.prepare('SELECT id FROM papers ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+  const tap = store.db.prepare(
+    "INSERT OR REPLACE INTO feedback (subscriber_id, paper_id, signal, source, created_at) VALUES (?, ?, ?, 'email', '2026-01-01T00:00:00.000Z')",
+  );
+  const relevance = createRelevance({ store, clock: systemClock });
+  const fits = Math.min(n, MODEL_FITS);
+  for (let id = 1; id <= fits; id++) {
+    store.db.transaction(() => {
+      for (let k = 0; k < 6; k++) tap.run(id, ids[Math.floor(rand() * ids.length)]!, k < 3 ? 1 : -1);
+    })();
+    relevance.refit(id);
+  }
+  const copy = store.db.prepare(
+    'INSERT INTO reader_models (subscriber_id, weights, liked, feedback_count, fitted_at) SELECT ?, weights, liked, feedback_count, fitted_at FROM reader_models WHERE subscriber_id = ?',
+  );
+  store.db.transaction(() => {
+    for (let id = fits + 1; id <= n; id++) copy.run(id, ((id - 1) % fits) + 1);
+  })();
+  return (store.db.prepare('SELECT COUNT(*) AS n FROM reader_models').get() as { n: number }).n;
 }
 
 /** Deterministic draws for seeding (mulberry32-like): the same world every run. */
@@ -104,12 +140,14 @@ export function buildWorld(n: number, digestSize = 10, opts: WorldOptions = {}):
       for (let i = 1; i <= n; i++) ins.run(`reader${i}@example.org`, digestSize, at, at, at);
     })();
     const distinct = opts.distinct ? seedDistinct(store, n) : undefined;
+    const models = opts.models ? seedModels(store, n) : undefined;
     return {
       dir,
       dbPath,
       subscribers: n,
       papers,
       ...(distinct !== undefined ? { distinct } : {}),
+      ...(models !== undefined ? { models } : {}),
       cleanup: () => rmSync(dir, { recursive: true, force: true }),
     };
   } finally {
