@@ -6,6 +6,8 @@ import { afterAll } from 'vitest';
 
 export function tempDir(prefix = 'paperboy-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // A background WAL checkpoint (src/db/checkpoint.ts) may still be closing its connection after the test's store
+  // closed, re-creating a -wal or -shm file while the tree is removed: rmSync retries ENOTEMPTY for that.
+  afterAll(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
 }
