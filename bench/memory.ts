@@ -4,11 +4,10 @@ import os from 'node:os';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { benchDir, num, options, table, writeResult, type BenchPart } from './lib/part.js';
+import { benchDir, machineLine, num, options, table, writeResult, type BenchPart } from './lib/part.js';
 import { startSink } from './postfix.js';
 import { buildWorld, checkLedger, worldEnv } from './lib/paperboy-world.js';
 import { openStore } from '../src/db/open.js';
-import { machineLine } from './send.js';
 
 const MAX_LARGE_MB = 250;
 const MAX_RATIO = 1.25;

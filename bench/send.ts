@@ -3,7 +3,7 @@ import nodemailer from 'nodemailer';
 import { PipeliningMessenger } from '../src/mail/pipelining-messenger.js';
 import type { SendResult } from '../src/mail/messenger.js';
 import os from 'node:os';
-import { machine, median, num, options, table, writeResult, type BenchPart } from './lib/part.js';
+import { machine, machineLine, median, num, options, table, writeResult, type BenchPart } from './lib/part.js';
 import { buildDigestFixture, type DigestFixture } from './lib/digest-fixture.js';
 import { runSmtpSource, sinkReached, startSink, type SourceRun } from './postfix.js';
 import type { Store } from '../src/db/open.js';
@@ -192,15 +192,6 @@ export const nodemailerRaw: Contender = {
 /** Measured in this order in every run; `--only=paperboy,nodemailer` picks by key. */
 export const contenders: Contender[] = [paperboyDelivery, paperboyDeliverySame, paperboyMessenger, paperboyUnstuffed, nodemailerRaw];
 
-/** CPU model, Node version and the load average now: bench figures on a shared machine mean little without them. */
-export function machineLine(): string {
-  const m = machine();
-  return `${m.cpus} x ${m.cpu}, Node ${m.node}, load average ${os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`;
-}
-
 export const sendPart: BenchPart = {
   name: 'send',
   description: 'messages/s: paperboy vs stock nodemailer vs smtp-source -d, each to a fresh smtp-sink, same run',
@@ -227,7 +218,6 @@ export const sendPart: BenchPart = {
     const fixture = await buildDigestFixture(num(o, 'size', realSize));
     const ctx: SendContext = { n, connections: c, window, fixture, distinct };
     console.log(`real digest: ${realSize} bytes${distinct ? ' (mean of 40 distinct selections)' : ''}; fixture: ${fixture.size} bytes`);
-    console.log(`machine: ${machineLine()}`);
     if (distinct) console.log(`--distinct: every one of the ${n} subscribers has a selection of their own (topics and size drawn until none repeats)`);
     console.log(`${n} messages of ${fixture.size} bytes over ${c} connections, ${window} in flight, median of ${runs} runs`);
     const perRun: { source: SourceRun; senders: SenderRun[] }[] = [];

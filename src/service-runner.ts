@@ -97,6 +97,8 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) await s();
   };
+  // One reader of the outbox directory: the admin's outbox pages list it, an erase removes a reader's messages from it.
+  const outbox = createOutbox(config.OUTBOX_DIR);
   try {
     const web = await startWeb(app, app.messenger, {
       onListenError: (err) => portError(err, webListener),
@@ -105,7 +107,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       ...(opts.port !== undefined ? { port: opts.port } : {}),
       routes: [
         (server) => registerAdminLogin(server, auth),
-        (server) => registerOutboxRoutes(server, { config, outbox: createOutbox(config.OUTBOX_DIR), guard }),
+        (server) => registerOutboxRoutes(server, { config, outbox, guard }),
         (server, web) =>
           registerArchiveRoutes(server, { store, clock, config, selector, renderer, views: web.views, isAdmin: adminCheck(auth), secret: config.SECRET_KEY }),
         (server) =>
@@ -120,7 +122,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
           }),
         (server) => delivery.routes(server),
         (server, deps) => registerFeedbackRoutes(server, deps, { listener: opts.feedbackListener ?? relevance }),
-        (server) => registerSubscriberRoutes(server, { store, clock, config, secret: config.SECRET_KEY, guard }),
+        (server) => registerSubscriberRoutes(server, { store, clock, config, secret: config.SECRET_KEY, guard, outbox }),
       ],
     });
     stops.push(() => web.stop());

@@ -2,6 +2,9 @@
 // subscriber's mail, suppress and unsuppress, GDPR erase, CSV export (the CLI's bytes) and import (the CLI's path).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_COLUMNS } from '../src/subscriptions/export.js';
+import { createOutboxMessenger } from '../src/mail/outbox-messenger.js';
+import { createOutbox } from '../src/mail/outbox.js';
+import { silentLogger } from '../src/log.js';
 import { runCli } from './helpers/cli.js';
 import { startTestService, type RunningService } from './helpers/running-service.js';
 import { seedAdminSubscribers, type SeededSubscribers } from './helpers/subscriber-fixtures.js';
@@ -158,6 +161,21 @@ describe('admin subscriber pages', () => {
         `INSERT INTO send_runs (id, trigger, mode, target, dry_run, status, started_at) VALUES ('run-ada', 'cli', 'to', ?, 0, 'done', '2026-12-01T00:00:00Z')`,
       )
       .run(s.email);
+    // The embedded outbox stored mail for the address (and for someone else): the erase takes theirs, only theirs.
+    const outboxMessenger = createOutboxMessenger(svc.app.config, silentLogger);
+    const store = (to: string, n: number) =>
+      outboxMessenger.sendRaw({
+        envelope: { from: 'digest@example.org', to: [to] },
+        raw: Buffer.from(`Subject: d${n}\r\nTo: ${to}\r\n\r\nhello\r\n`),
+        messageId: `<m${n}@x>`,
+      });
+    await store(s.email, 1);
+    await store(s.email.toUpperCase(), 2);
+    await store('someone@else.example', 3);
+    const outbox = createOutbox(svc.app.config.OUTBOX_DIR);
+    const before = (await outbox.list({ perPage: 1000 })).entries.map((e) => e.to);
+    expect(before.filter((t) => t.toLowerCase() === s.email.toLowerCase())).toHaveLength(2);
+
     const confirm = await (await get(`/admin/subscribers/${s.id}/erase`)).text();
     expect(confirm).toContain('Erase this subscriber?');
     expect(confirm).toMatch(/Digests sent or queued<\/span> <span class="subs-count">2</);
@@ -176,6 +194,10 @@ describe('admin subscriber pages', () => {
     }
     expect(count('SELECT COUNT(*) AS n FROM bounces WHERE email = ? COLLATE NOCASE', s.email)).toBe(0);
     expect(svc.app.store.db.prepare(`SELECT target FROM send_runs WHERE id = 'run-ada'`).get()).toEqual({ target: null });
+    const after = (await outbox.list({ perPage: 1000 })).entries.map((e) => e.to.toLowerCase());
+    expect(after).not.toContain(s.email.toLowerCase());
+    expect(after).toContain('someone@else.example');
+    expect(after).toHaveLength(before.length - 2);
     expect(await (await get('/admin/subscribers?done=erased')).text()).toContain('The subscriber and all their data are erased.');
     expect((await get(`/admin/subscribers/${s.id}`)).status).toBe(404);
   });

@@ -1,4 +1,6 @@
 // `paperboy subscribers ...` driven through commander against a real SQLite file.
+import { createOutboxMessenger } from '../src/mail/outbox-messenger.js';
+import { createOutbox } from '../src/mail/outbox.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,7 +75,17 @@ describe('paperboy subscribers', () => {
     expect((await run(app, 'remove', 'pending@example.org')).out).toContain('pending@example.org unsubscribed');
     expect(repo.byEmail('pending@example.org')!.status).toBe('unsubscribed');
     expect((await run(app, 'add', 'pending@example.org', '--confirmed')).out).toContain('now active (was unsubscribed)');
-    expect((await run(app, 'remove', 'pending@example.org', '--delete')).out).toContain('deleted');
+    // A message the embedded outbox stored for the address goes with it.
+    await createOutboxMessenger(app.config, silentLogger).sendRaw({
+      envelope: { from: 'digest@example.org', to: ['pending@example.org'] },
+      raw: Buffer.from('Subject: d\r\n\r\nhello\r\n'),
+      messageId: '<m1@x>',
+    });
+    expect((await createOutbox(app.config.OUTBOX_DIR).list()).total).toBe(1);
+    expect((await run(app, 'remove', 'pending@example.org', '--delete')).out).toContain(
+      'pending@example.org deleted, with its delivery history and the 1 message the outbox held for it',
+    );
+    expect((await createOutbox(app.config.OUTBOX_DIR).list()).total).toBe(0);
     expect(repo.byEmail('pending@example.org')).toBeNull();
     expect((await run(app, 'remove', 'ghost@example.org')).err).toContain('no subscriber with address ghost@example.org');
   });

@@ -58,12 +58,37 @@ export function machine() {
   };
 }
 
+/** CPU model, Node version and the load average now: bench figures on a shared machine mean little without them. */
+export function machineLine(): string {
+  const m = machine();
+  return `${m.cpus} x ${m.cpu}, Node ${m.node}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
+}
+
+/** Above this one-minute load average at the start, other work shares the cores and every rate here moves with it. */
+export const QUIET_LOAD = 0.5;
+
+/** The machine line every bench run starts with, and a warning on stderr when the machine is not quiet. */
+let loadAtStart: number[] | null = null;
+
+export function announceMachine(): void {
+  console.log(`machine: ${machineLine()}`);
+  loadAtStart = os.loadavg();
+  const load = loadAtStart[0]!;
+  if (load > QUIET_LOAD)
+    console.error(
+      `warning: load average ${load.toFixed(2)} at start (> ${QUIET_LOAD}): other work shares the ${os.cpus().length} cores, so rates and ratios measured now are not this code's`,
+    );
+}
+
 /** Writes bench/results/<part>-<time>.json and bench/results/<part>-latest.json (or under BENCH_RESULTS_DIR); returns the path. */
 export function writeResult(part: string, data: unknown): string {
   // BENCH_RESULTS_DIR lets the bench's own tests write elsewhere, so a tiny test run never replaces real figures.
   const dir = process.env.BENCH_RESULTS_DIR || path.join(benchDir, 'results');
   mkdirSync(dir, { recursive: true });
-  const body = JSON.stringify({ part, at: new Date().toISOString(), machine: machine(), ...(data as object) }, null, 2) + '\n';
+  const body = JSON.stringify({ part, at: new Date().toISOString(), machine: machine(), loadAverageAtStart: loadAtStart, ...(data as object) }, null, 2) + '\n';
   const file = path.join(dir, `${part}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, body);
   writeFileSync(path.join(dir, `${part}-latest.json`), body);

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/open.js';
+import type { Outbox } from '../mail/outbox.js';
 import { eraseSubscriber, suppressSubscriber, unsuppressSubscriber } from '../subscriptions/admin-actions.js';
 import { CsvFormatError } from '../subscriptions/csv.js';
 import { exportCsvChunks } from '../subscriptions/export.js';
@@ -65,6 +66,8 @@ export interface SubscriberRouteDeps {
   secret: string;
   /** The admin guard (`requireAdmin`), shared by every admin page. */
   guard: AdminGuard;
+  /** The embedded outbox: an erase removes the messages it stored for the address. */
+  outbox: Pick<Outbox, 'eraseRecipient'>;
 }
 
 /** `2026-11-23T09:00:00.000Z` -> `2026-11-23 09:00` (UTC, as the pages say). */
@@ -371,8 +374,8 @@ function addRoutes(app: FastifyInstance, deps: SubscriberRouteDeps, cssHref: str
     if (!csrf.ok(req, one(body.csrf))) return forbidden(req, reply);
     // The confirm step: the address typed again, so a slip of the finger on the wrong row erases nothing.
     if ((one(body.confirm_email) ?? '').trim().toLowerCase() !== s.email.toLowerCase()) return erasePage(req, reply, s, MESSAGES.eraseMismatch);
-    eraseSubscriber(store, s);
-    req.log.info({ subscriberId: s.id }, 'admin erased a subscriber and their data');
+    const { outboxMessages } = await eraseSubscriber(store, deps.outbox, s);
+    req.log.info({ subscriberId: s.id, outboxMessages }, 'admin erased a subscriber and their data');
     return reply.redirect('/admin/subscribers?done=erased', 303);
   });
 

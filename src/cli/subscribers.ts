@@ -5,6 +5,7 @@ import type { App } from '../app.js';
 import { checkEmail } from '../subscriptions/email.js';
 import { exportCsvChunks } from '../subscriptions/export.js';
 import { eraseSubscriber } from '../subscriptions/admin-actions.js';
+import { createOutbox } from '../mail/outbox.js';
 import { importSubscribersCsv, type ImportProblem } from '../subscriptions/import.js';
 import { defaultPreferences, fieldErrors, preferencesSchema, WEEKDAYS, type Preferences } from '../subscriptions/preferences.js';
 import { createSubscriberRepository, SubscriberStatus, type Subscriber } from '../subscriptions/repository.js';
@@ -21,7 +22,8 @@ const MESSAGES = {
   bounced: (s: Subscriber) =>
     `${s.email} bounced${s.bounced_at ? ` on ${s.bounced_at.slice(0, 10)}` : ''}${s.bounce_reason ? ` (${s.bounce_reason})` : ''}; left unchanged`,
   removed: (email: string) => `${email} unsubscribed`,
-  deleted: (email: string) => `${email} deleted, with its delivery history`,
+  deleted: (email: string, outboxMessages: number) =>
+    `${email} deleted, with its delivery history${outboxMessages ? ` and the ${outboxMessages} message${outboxMessages === 1 ? '' : 's'} the outbox held for it` : ''}`,
   alreadyOut: (email: string, status: string) => `${email} is already ${status}`,
   exported: (n: number, file: string) => `exported ${n} subscriber(s) to ${file}`,
   more: (n: number) => `… ${n} more; use --limit 0 for all, or export`,
@@ -226,14 +228,14 @@ export function registerSubscriberCommands(program: Command, getApp: () => App, 
     .description('unsubscribe an address (kept, so it is never mailed again), or --delete it entirely')
     .argument('<email>')
     .option('--delete', 'erase the row and its delivery history instead of unsubscribing')
-    .action((raw: string, o: { delete?: boolean }, sub: Command) => {
+    .action(async (raw: string, o: { delete?: boolean }, sub: Command) => {
       const app = getApp();
       const email = emailArg(raw, sub);
       const repo = createSubscriberRepository(app.store);
       const s = repo.byEmail(email) ?? fail(MESSAGES.notFound(email));
       if (o.delete) {
-        eraseSubscriber(app.store, s);
-        return io.out(MESSAGES.deleted(email) + '\n');
+        const { outboxMessages } = await eraseSubscriber(app.store, createOutbox(app.config.OUTBOX_DIR), s);
+        return io.out(MESSAGES.deleted(email, outboxMessages) + '\n');
       }
       if (!repo.unsubscribe(s.id, app.clock.now().toISOString())) return io.out(MESSAGES.alreadyOut(email, s.status) + '\n');
       io.out(MESSAGES.removed(email) + '\n');

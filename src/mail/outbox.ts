@@ -1,5 +1,5 @@
 // Owns reading the embedded outbox: newest first, paginated, each .eml parsed with mailparser.
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { OUTBOX_FILE } from './outbox-messenger.js';
@@ -38,6 +38,26 @@ export interface Outbox {
   list(opts?: { page?: number; perPage?: number }): Promise<OutboxPage>;
   /** null when there is no such message (or the id is not one the outbox could have made). */
   read(id: string): Promise<OutboxMessage | null>;
+  /** GDPR erase: removes every stored message delivered to `email` (any case); resolves with how many. */
+  eraseRecipient(email: string): Promise<number>;
+}
+
+/** The outbox messenger's trace lines come first in every file (outbox-messenger.ts); a few KB always hold them. */
+const TRACE_BYTES = 4096;
+
+/** The envelope recipients of a stored message, from its Delivered-To trace line (lower case). */
+async function deliveredTo(file: string): Promise<string[]> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(TRACE_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, TRACE_BYTES, 0);
+    const text = buf.subarray(0, bytesRead).toString('latin1');
+    const end = text.indexOf('\r\n\r\n');
+    const line = /^Delivered-To: ([^\r\n]*)\r?$/m.exec(end === -1 ? text : text.slice(0, end));
+    return line ? line[1]!.split(',').map((a) => a.trim().toLowerCase()) : [];
+  } finally {
+    await fh.close();
+  }
 }
 
 const ID = /^\d{8}T\d{9}Z-[0-9a-f]{16}$/;
@@ -109,5 +129,29 @@ export function createOutbox(dir: string): Outbox {
       return { entries, total: ids.length, page: p, pages, perPage };
     },
     read: (id) => parse(dir, id),
+    async eraseRecipient(email) {
+      const wanted = email.trim().toLowerCase();
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+        throw err;
+      }
+      let removed = 0;
+      for (const name of names) {
+        if (!OUTBOX_FILE.test(name)) continue;
+        const file = join(dir, name);
+        try {
+          if (!(await deliveredTo(file)).includes(wanted)) continue;
+          await unlink(file);
+          removed++;
+        } catch (err) {
+          // Removed meanwhile (someone emptied the outbox): nothing left to erase there.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
+      return removed;
+    },
   };
 }
