@@ -235,9 +235,31 @@ const mean = (xs: Float64Array) => {
 function zScores(xs: Float64Array): Float64Array {
   const m = mean(xs);
   let v = 0;
-  for (const x of xs) v += (x - m) * (x - m);
+  for (let i = 0; i < xs.length; i++) v += (xs[i]! - m) * (xs[i]! - m);
   const sd = Math.sqrt(v / Math.max(1, xs.length));
-  return sd > 1e-12 ? xs.map((x) => (x - m) / sd) : new Float64Array(xs.length);
+  const out = new Float64Array(xs.length);
+  if (sd > 1e-12) for (let i = 0; i < xs.length; i++) out[i] = (xs[i]! - m) / sd;
+  return out;
+}
+
+/**
+ * The indices of the `n` highest `blended` values among those that pass, highest first, equal values in index order:
+ * what a stable sort by blend would put first, without sorting the whole window for every reader (the window holds up
+ * to RANKING.WINDOW papers; a digest takes about ten).
+ */
+export function topByBlend(blended: Float64Array, n: number, passes: (i: number) => boolean): number[] {
+  const top: number[] = [];
+  for (let i = 0; i < blended.length; i++) {
+    const b = blended[i]!;
+    // Not above the n-th kept: an equal one came later, so it ranks after it.
+    if (top.length >= n && !(b > blended[top[top.length - 1]!]!)) continue;
+    if (!passes(i)) continue;
+    let k = top.length;
+    while (k > 0 && b > blended[top[k - 1]!]!) k--;
+    top.splice(k, 0, i);
+    if (top.length > n) top.pop();
+  }
+  return top;
 }
 
 function shortTitle(t: string): string {
@@ -319,21 +341,21 @@ export function createSelector(opts: SelectorOptions) {
         rel[i] = matchCount(ctx, c.id);
       });
     }
-    let order = window.map((_, i) => i);
+    const passes = (i: number) => ctx.threshold === null || (ctx.model ? probability(rel[i]!) : rel[i]! > 0 ? 1 : 0) >= ctx.threshold;
+    let order: Iterable<number>;
     if (hasSignal && ctx.trend < 1) {
-      const trend = zScores(Float64Array.from(window, (c) => (kind === 'trending' ? c.score.score : -c.score.ageDays)));
+      const trend = new Float64Array(window.length);
+      for (let i = 0; i < window.length; i++) trend[i] = kind === 'trending' ? window[i]!.score.score : -window[i]!.score.ageDays;
+      const zt = zScores(trend);
       const zr = zScores(rel);
-      const blended = window.map((_, i) => ctx.trend * trend[i]! + (1 - ctx.trend) * zr[i]!);
-      // Stable: equal blends keep the section's own order.
-      order = order.sort((a, b) => blended[b]! - blended[a]! || a - b);
-    }
+      const blended = zt;
+      for (let i = 0; i < blended.length; i++) blended[i] = ctx.trend * zt[i]! + (1 - ctx.trend) * zr[i]!;
+      order = topByBlend(blended, n, passes);
+    } else order = window.keys();
     const out: Picked[] = [];
     for (const i of order) {
       if (out.length >= n) break;
-      if (ctx.threshold !== null) {
-        const pr = ctx.model ? probability(rel[i]!) : rel[i]! > 0 ? 1 : 0;
-        if (pr < ctx.threshold) continue;
-      }
+      if (!passes(i)) continue;
       const c = window[i]!;
       ctx.chosen.add(c.id);
       out.push({ c, kind, followedAuthor: null });

@@ -348,6 +348,8 @@ export function createRenderer(opts: RendererOptions) {
   function createComposer() {
     const wrappers = new Map<string, Promise<Piece & { warnings: string[] }>>();
     const blocks = new Map<string, Piece>();
+    // A block's HTML bytes, counted once: the size budget weighs every card of every reader's selection.
+    const blockBytes = new WeakMap<Piece, number>();
     const feedbackLongest = Buffer.byteLength(Handlebars.escapeExpression(siteUrl)) + '/feedback/'.length + 15 + 1 + 15 + 1 + 28 + '/more'.length;
 
     function block(i: SelectedPaper, chars: number): Piece {
@@ -357,6 +359,7 @@ export function createRenderer(opts: RendererOptions) {
         b = paperBlock(i, chars);
         if (blocks.size >= 5_000) blocks.delete(blocks.keys().next().value!);
         blocks.set(k, b);
+        blockBytes.set(b, Buffer.byteLength(b.html));
       }
       return b;
     }
@@ -400,7 +403,7 @@ export function createRenderer(opts: RendererOptions) {
         );
       // The reader's own values in a card: known here, but for the feedback links (the longest any reader can have).
       const ownBytes = (i: SelectedPaper, b: Piece) =>
-        Buffer.byteLength(b.html) +
+        blockBytes.get(b)! +
         (String(i.rank).length - ITEM_TOKENS.rank.length) +
         (Buffer.byteLength(chipsHtml(i.matchedTopics)) - ITEM_TOKENS.chips.length) +
         (Buffer.byteLength(Handlebars.escapeExpression(clean(i.why))) - ITEM_TOKENS.why.length) +
