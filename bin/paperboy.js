@@ -4,29 +4,12 @@
 // (0.6 s against 1.3 s for `subscribers list`, README Performance), which matters when a big ingest shares the
 // cores; it is used only when it is fresh: built after the last change to any file under src/. Otherwise tsx's
 // in-process loader compiles src/ (no child process), so a stale dist/ never runs old code.
-import { readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { buildIsFresh } from './build-freshness.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-function builtAt() {
-  try {
-    return statSync(root + 'dist/.built').mtimeMs;
-  } catch {
-    return -1;
-  }
-}
-
-function changedSince(dir, since) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = dir + '/' + entry.name;
-    if (entry.isDirectory() ? changedSince(path, since) : statSync(path).mtimeMs > since) return true;
-  }
-  return false;
-}
-
-const since = process.env.PAPERBOY_FROM_SOURCE === '1' ? -1 : builtAt();
-if (since >= 0 && !changedSince(root + 'src', since)) {
+if (process.env.PAPERBOY_FROM_SOURCE !== '1' && buildIsFresh(root)) {
   await import('../dist/cli/index.js');
 } else {
   const { register } = await import('tsx/esm/api');

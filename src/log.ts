@@ -1,6 +1,7 @@
 // Owns the logger: pino, one instance made at start and passed down; readable lines in a terminal, JSON elsewhere.
 import { pino } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type prettyType from 'pino-pretty';
 export type Logger = pino.Logger;
 
 export type LogFormat = 'auto' | 'pretty' | 'json';
@@ -14,6 +15,8 @@ export function prettyLogs(format: LogFormat, stderrIsTty = process.stderr.isTTY
 export function createLogger(level: string = 'info', format: LogFormat = 'auto'): Logger {
   if (prettyLogs(format)) {
     // In this thread and synchronous (no transport worker), like the JSON destination: a crash loses no line.
+    // Loaded only for a terminal: pino-pretty's graph is some 10 MB of RSS that JSON logs never need.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof prettyType;
     const stream = pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
     return pino({ level, base: undefined }, stream);
   }

@@ -27,7 +27,19 @@ describe('npm run bench -- memory', () => {
     });
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/\| delivery\s+\| 120\s+\|/);
-    const out = JSON.parse(readFileSync(path.join(results, 'memory-latest.json'), 'utf8')) as { samples: Sample[]; ratio: number };
+    const out = JSON.parse(readFileSync(path.join(results, 'memory-latest.json'), 'utf8')) as {
+      samples: Sample[];
+      ratio: number;
+      baseline: Sample;
+      measured: string;
+    };
+    // What users run: the build (the bin imports it when fresh), and the same command with nobody to send to.
+    expect(out.measured).toBe('dist (the build)');
+    expect(r.stdout).toContain('measured: dist/cli/index.js send --force (the build, as bin/paperboy runs it)');
+    expect(out.baseline).toMatchObject({ workload: 'idle (nothing to send)', n: 0 });
+    expect(out.baseline.detail.ledger).toMatchObject({ sent: 0, other: 0 });
+    expect(out.baseline.detail.cli.join('\n')).toContain('sent 0, failed 0');
+    expect(out.baseline.peakRssMB).toBeGreaterThan(40);
     expect(out.samples.map((s) => [s.workload, s.n])).toEqual([
       ['delivery', 30],
       ['delivery', 120],

@@ -24,7 +24,8 @@
 // - A message we can never read (mailparser gives up on it, e.g. multiparts nested thousands deep) gets 554: a 4xx
 //   would have the sending server retry it for days. Only a failure of ours (the database) answers 451.
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
+import { simpleParser } from './parse-mail.js';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';

@@ -1,7 +1,8 @@
 // Owns reading the embedded outbox: newest first, paginated, each .eml parsed with mailparser.
 import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { simpleParser, type AddressObject } from 'mailparser';
+import type { AddressObject } from 'mailparser';
+import { simpleParser } from './parse-mail.js';
 import { OUTBOX_FILE } from './outbox-messenger.js';
 
 export interface OutboxEntry {

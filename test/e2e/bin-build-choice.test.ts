@@ -15,7 +15,7 @@ function scratchTree(): string {
   mkdirSync(join(root, 'bin'));
   mkdirSync(join(root, 'dist', 'cli'), { recursive: true });
   mkdirSync(join(root, 'src', 'cli', 'deep'), { recursive: true });
-  copyFileSync(join(repo, 'bin', 'paperboy.js'), join(root, 'bin', 'paperboy.js'));
+  for (const f of ['paperboy.js', 'build-freshness.js']) copyFileSync(join(repo, 'bin', f), join(root, 'bin', f));
   writeFileSync(join(root, 'package.json'), '{"type":"module"}\n');
   symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
   writeFileSync(join(root, 'dist', 'cli', 'index.js'), "process.stdout.write('ran dist');\n");
