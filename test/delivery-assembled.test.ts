@@ -147,4 +147,60 @@ describe('a digest assembled from blocks', () => {
     expect(mail.html).toContain('href="https://s.example/papers/7"');
     expect(mail.text).toContain('   .starts with a dot .and again');
   });
+
+  it('gives each reader of one shared recipe their own links, and the shared values the same bytes as a fresh recipe', async () => {
+    const wrapper = {
+      html: '<h1>pbxHeadlineXbp</h1><p>pbxIntroXbp</p>\n<div>pbxBlocks0Xbp</div>\n<a href="https://pbx-placeholder.invalid/pbxManageUrlXbp">m</a>',
+      text: 'pbxHeadlineXbp\npbxBlocks0Xbp\n',
+    };
+    const block = {
+      html: '<b>pbxRankXbp</b>pbxChipsXbp<i>pbxWhyXbp</i><a href="https://pbx-placeholder.invalid/pbxMoreUrlXbp">+</a><a href="https://pbx-placeholder.invalid/pbxLessUrlXbp">-</a>',
+      text: 'pbxRankXbp. pbxReaderLinesXbp\nMore: https://pbx-placeholder.invalid/pbxMoreUrlXbp\nLess: https://pbx-placeholder.invalid/pbxLessUrlXbp',
+    };
+    const skeleton = await buildSkeleton(wrapper, { from: 'a <a@example.org>', mailDomain: 'example.org', listId: 'l <l.example.org>' });
+    const recipe: AssemblyRecipe = {
+      v: 1,
+      wrapper: 'w',
+      strings: { subject: 'Today’s top 2 papers', preheader: 'p', headline: 'Today’s top 2 papers', intro: 'Papers matching “diffusion” come first.' },
+      sections: [
+        [
+          { block: 'b', item: { paperId: 7, rank: 1, why: 'matches: diffusion · +35 upvotes today', topics: ['diffusion'] } },
+          { block: 'b', item: { paperId: 9, rank: 2, why: '+12 upvotes today', topics: [] } },
+        ],
+      ],
+    };
+    const encoded = encodeBlock(block);
+    const shared = { skeleton, recipe: decodeRecipe(encodeRecipe(recipe)), blocks: () => encoded };
+    const reader = (n: number) => ({
+      email: `r${n}@example.org`,
+      messageId: `<m${n}@example.org>`,
+      date: new Date('2026-11-23T10:00:00Z'),
+      links: {
+        manageUrl: `https://s.example/m/${n}`,
+        unsubscribeUrl: `https://s.example/u/${n}`,
+        unsubscribeMailto: 'mailto:u@example.org',
+        feedback: (paperId: number, signal: 'more' | 'less') => `https://s.example/feedback/r${n}p${paperId}/${signal}`,
+      },
+    });
+    for (const n of [1, 2, 3]) {
+      // The same recipe object for all three (as the sender keeps one per variant), against a recipe of its own.
+      const viaShared = await personaliseAssembled(shared, reader(n), 'https://s.example');
+      const fresh = await personaliseAssembled({ skeleton, recipe: decodeRecipe(encodeRecipe(recipe)), blocks: () => encoded }, reader(n), 'https://s.example');
+      expect(viaShared.equals(fresh)).toBe(true);
+      const wire = await personaliseAssembledForWire(shared, reader(n), 'https://s.example');
+      expect(unStuff(Buffer.concat(wire.raw)).equals(fresh)).toBe(true);
+      const mail = await simpleParser(viaShared);
+      for (const paperId of [7, 9]) {
+        for (const signal of ['more', 'less'] as const) {
+          expect(mail.html).toContain(`href="https://s.example/feedback/r${n}p${paperId}/${signal}"`);
+          expect(mail.text).toContain(`https://s.example/feedback/r${n}p${paperId}/${signal}`);
+        }
+      }
+      expect(mail.html).toContain(`href="https://s.example/m/${n}"`);
+      expect(String(mail.html)).not.toMatch(new RegExp(`/r${n === 1 ? 2 : 1}p`));
+      expect(mail.html).toContain('matches: diffusion · +35 upvotes today');
+      expect(mail.text).toContain('+12 upvotes today');
+      expectValidQuotedPrintable(viaShared);
+    }
+  });
 });

@@ -183,6 +183,53 @@ function encodeValue(v: string, stuffed: boolean, shared: boolean): Buffer {
 }
 const OWN: ReadonlySet<ItemSlot> = new Set<ItemSlot>(['moreUrl', 'lessUrl']);
 
+/** A recipe's values that are the same for every reader of it, encoded: its Subject line, wrapper strings, item values. */
+interface PreparedRecipe {
+  subject: string;
+  wrapper: Record<Part, Record<WrapperSlot, Buffer>>;
+  /** Per section, per item, per part: each slot's encoded value, or its own link's slot left for the reader. */
+  items: Record<Part, (Buffer | ItemSlot | null)[]>[][];
+}
+
+// Readers who share a digest share its recipe object (the sender keeps one per variant): its values are encoded once,
+// so a message costs the reader's own links and address, not the edition's strings again. Held no longer than the recipe.
+const preparedRecipes = { plain: new WeakMap<AssemblyRecipe, PreparedRecipe>(), wire: new WeakMap<AssemblyRecipe, PreparedRecipe>() };
+
+function prepareRecipe(recipe: AssemblyRecipe, resolve: () => EncodedBlock[][], stuffed: boolean): PreparedRecipe {
+  const cache = stuffed ? preparedRecipes.wire : preparedRecipes.plain;
+  let p = cache.get(recipe);
+  if (p) return p;
+  const blocks = resolve();
+  const enc = (v: string) => encodeValue(v, stuffed, false);
+  const wh = wrapperHtmlValues(recipe.strings);
+  const wt = wrapperTextValues(recipe.strings);
+  const wrapper = { html: {} as Record<WrapperSlot, Buffer>, text: {} as Record<WrapperSlot, Buffer> };
+  for (const slot of WRAPPER_SLOTS) {
+    wrapper.html[slot] = enc(wh[slot]);
+    wrapper.text[slot] = enc(wt[slot]);
+  }
+  // The feedback links are the reader's: their slots stay open here and are filled per message.
+  const noLinks: FeedbackLinks = () => '';
+  const items = recipe.sections.map((section, si) =>
+    section.map(({ item }, n) => {
+      const b = blocks[si]![n]!;
+      const values = { html: itemHtmlValues(item, noLinks), text: itemTextValues(item, noLinks) };
+      const out = {} as Record<Part, (Buffer | ItemSlot | null)[]>;
+      for (const part of ['html', 'text'] as const) {
+        out[part] = (part === 'html' ? (stuffed ? b.htmlWire : b.html) : stuffed ? b.textWire : b.text).map((s) => {
+          if (Buffer.isBuffer(s)) return s;
+          if (OWN.has(s)) return s;
+          return values[part][s] === '' ? null : encodeValue(values[part][s], stuffed, true);
+        });
+      }
+      return out;
+    }),
+  );
+  p = { subject: subjectHeader(recipe.strings.subject), wrapper, items };
+  cache.set(recipe, p);
+  return p;
+}
+
 function fill(
   sk: Skeleton,
   recipe: AssemblyRecipe,
@@ -193,16 +240,8 @@ function fill(
   resolved?: EncodedBlock[][],
 ): Buffer[] {
   const enc = (v: string) => encodeValue(v, stuffed, false);
-  // Each link is signed once per message, though both parts carry it.
-  const links = new Map<string, string>();
-  const signed: FeedbackLinks = (paperId, signal) => {
-    const k = `${paperId}${signal}`;
-    let url = links.get(k);
-    if (url === undefined) links.set(k, (url = feedback(paperId, signal)));
-    return url;
-  };
-  const wrapperValues = { html: wrapperHtmlValues(recipe.strings), text: wrapperTextValues(recipe.strings) };
-  const parts: Buffer[] = [Buffer.from(recipientHeaders(r, sk.listUnsubscribe) + subjectHeader(recipe.strings.subject), 'latin1')];
+  const p = prepareRecipe(recipe, () => resolved ?? recipe.sections.map((items) => items.map(({ block }) => blocks(block))), stuffed);
+  const parts: Buffer[] = [Buffer.from(recipientHeaders(r, sk.listUnsubscribe) + p.subject, 'latin1')];
   for (const seg of stuffed ? sk.wire : sk.segments) {
     if (Buffer.isBuffer(seg)) {
       parts.push(seg);
@@ -213,16 +252,21 @@ function fill(
       const v = seg.slot === 'email' ? r.email : r.links[seg.slot];
       parts.push(enc(seg.part === 'html' ? escapeHtml(v) : v));
     } else if (seg.kind === 'wrapper') {
-      parts.push(enc(wrapperValues[seg.part][seg.slot]));
+      parts.push(p.wrapper[seg.part][seg.slot]);
     } else {
       const items = recipe.sections[seg.index] ?? [];
-      for (const [n, { block, item }] of items.entries()) {
+      const prepared = p.items[seg.index] ?? [];
+      for (let n = 0; n < items.length; n++) {
         if (n > 0 && SEPARATOR[seg.part].length) parts.push(SEPARATOR[seg.part]);
-        const b = resolved?.[seg.index]?.[n] ?? blocks(block);
-        const values = seg.part === 'html' ? itemHtmlValues(item, signed) : itemTextValues(item, signed);
-        for (const s of seg.part === 'html' ? (stuffed ? b.htmlWire : b.html) : stuffed ? b.textWire : b.text) {
+        const paperId = items[n]!.item.paperId;
+        for (const s of prepared[n]![seg.part]) {
+          if (s === null) continue;
           if (Buffer.isBuffer(s)) parts.push(s);
-          else if (values[s] !== '') parts.push(encodeValue(values[s], stuffed, !OWN.has(s)));
+          else {
+            // Each link is signed once per message (the reader's links cache it), though both parts carry it.
+            const url = feedback(paperId, s === 'moreUrl' ? 'more' : 'less');
+            parts.push(enc(seg.part === 'html' ? escapeHtml(url) : url));
+          }
         }
       }
     }
