@@ -16,6 +16,9 @@ import { unStuff } from '../src/mail/smtp-wire.js';
 import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { createSmtpTestMessenger } from './helpers/smtp-messenger.js';
 import { tempDir, testConfig, insertPapers, insertSubscribers, openTestStore, testDigest } from './helpers/delivery-fixtures.js';
+import { ingestPaths } from '../src/corpus/ingest.js';
+import { createPapersRepo } from '../src/corpus/papers-repo.js';
+import { SEEDS_DIR } from './helpers/long-digest.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sink: SmtpReceiver;
@@ -202,5 +205,31 @@ describe('a digest assembled from blocks', () => {
       expect(mail.text).toContain('+12 upvotes today');
       expectValidQuotedPrintable(viaShared);
     }
+  });
+
+  it('records as sent only the cards a digest carries when the last ones had to go for the size budget', async () => {
+    // A 460-character PUBLIC_URL starts five links a card: 30 cards of the longest abstracts cannot fit 90 KB.
+    const config = testConfig(tmp.dir, { PUBLIC_URL: `https://paperboy.example/${'deep/'.repeat(90)}site` });
+    const st = (store = openTestStore(config));
+    const at = new FakeClock(new Date('2026-12-03T08:00:00Z'));
+    ingestPaths(st, [SEEDS_DIR], at);
+    const all = st.db.prepare('SELECT id FROM papers ORDER BY length(abstract) DESC, id').all() as { id: number }[];
+    const repo = createPapersRepo(st);
+    for (const { id } of all.slice(30)) repo.remove(id, at.now());
+    const [id] = insertSubscribers(st, 1, { kind: 'new', digest_size: 30 });
+    const messenger = createSmtpTestMessenger(sink.port);
+    const svc = createDeliveryService({ config, store: st, clock: at, log: silentLogger, messenger, digest: testDigest(st, config, at) }, { pollMs: 10 });
+    const summary = await svc.run({ trigger: 'cli', mode: 'force' });
+    await messenger.close();
+    expect(summary.counts.sent).toBe(1);
+    const mail = await simpleParser(sink.received[0]!.raw);
+    const cards = String(mail.html).match(/class="why"/g)?.length ?? 0;
+    expect(cards).toBeGreaterThan(0);
+    expect(cards).toBeLessThan(30);
+    expect(Buffer.byteLength(String(mail.html))).toBeLessThan(90 * 1024);
+    const row = st.db.prepare('SELECT paper_ids FROM deliveries WHERE subscriber_id = ?').get(id) as { paper_ids: string };
+    expect(JSON.parse(row.paper_ids)).toHaveLength(cards);
+    // The papers that did not fit stay unsent for this reader: the next digest may carry them.
+    expect(st.db.prepare('SELECT count(*) AS n FROM sent_papers WHERE subscriber_id = ?').get(id)).toEqual({ n: cards });
   });
 });

@@ -29,8 +29,7 @@ describe('digest size budget', () => {
   });
 
   it('a long PUBLIC_URL (in every paper link) shortens the excerpts, never the footer', async () => {
-    // 80 characters: with two feedback links per card (issue 16) five links a card start with it; 30 cards of the
-    // 460-character URL tested before no longer fit whatever the excerpts (from about 140 characters they go to none).
+    // 80 characters: five links a card start with it (two of them feedback links, issue 16).
     const publicUrl = `https://paperboy.example/${'deep/'.repeat(10)}site`;
     const d = await longAbstractDigest({ papers: 30, email: LONG_EMAIL, publicUrl });
     const html = await htmlPart(d.raw);
@@ -39,6 +38,30 @@ describe('digest size budget', () => {
     expect(d.links.unsubscribeUrl.startsWith(publicUrl)).toBe(true);
     // Still a digest with excerpts, only shorter ones, and the text part keeps them too.
     expect(html.match(/<div style="color:#33373d">/g)?.length).toBe(30);
+  });
+
+  it('a 460-character PUBLIC_URL: when no excerpt length fits, the last cards go, never the footer', async () => {
+    const publicUrl = `https://paperboy.example/${'deep/'.repeat(90)}site`;
+    const d = await longAbstractDigest({ papers: 30, email: LONG_EMAIL, publicUrl });
+    expect(d.selected).toHaveLength(30);
+    // Fewer cards than selected, the first ones in rank order, and the message says how many it carries.
+    expect(d.count).toBeLessThan(30);
+    expect(d.count).toBeGreaterThan(0);
+    expect(d.shown).toEqual(d.selected.slice(0, d.count));
+    for (const raw of [d.raw, d.renderedRaw]) {
+      const html = await htmlPart(raw);
+      expect(Buffer.byteLength(html), 'HTML part bytes').toBeLessThan(BUDGET);
+      expectFooter(html, d.links, LONG_EMAIL);
+    }
+    const html = await htmlPart(d.raw);
+    expect(html.match(/class="why"/g)).toHaveLength(d.count);
+    const mail = await simpleParser(d.raw);
+    // The Subject counts the cards the message carries, not the ones selected.
+    expect(mail.subject).toContain(`+ ${d.count - 1} more new papers`);
+    // The full render (a test send's path) keeps the same first cards.
+    const rendered = d.rendered.paperIds ?? [];
+    expect(rendered.length).toBeLessThan(30);
+    expect(rendered).toEqual(d.selected.slice(0, rendered.length));
   });
 
   it('one paper: in budget, with the footer', async () => {

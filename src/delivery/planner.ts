@@ -121,29 +121,42 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
     return id;
   };
 
-  const variantId = async (edition: number, slot: Slot, digestP: PreparedDigest, selection: { key: string; paperIds: number[] }): Promise<number> => {
+  // The papers a rendered variant shows, when the render had to drop the last cards to fit the size budget.
+  const renderedPapers = new Map<number, number[]>();
+  const variantId = async (
+    edition: number,
+    slot: Slot,
+    digestP: PreparedDigest,
+    selection: { key: string; paperIds: number[] },
+  ): Promise<{ id: number; paperIds: number[] }> => {
     // The local date is part of the key: a weekly edition spans days, and a digest may show its date.
     const key = `${slot.localDate}|${selection.key}`;
     const cacheKey = `${edition}|${key}`;
     const cached = variants.get(cacheKey);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return { id: cached, paperIds: renderedPapers.get(cached) ?? selection.paperIds };
     let row = store.q('delivery-variant-id').get(edition, key);
+    let paperIds = selection.paperIds;
     if (!row) {
       const rendered = await digestP.render(selection as never);
+      paperIds = rendered.paperIds ?? selection.paperIds;
       store.q('delivery-variant-insert').run({
         edition_id: edition,
         key,
         subject: rendered.subject,
         html: rendered.html,
         text: rendered.text,
-        paper_count: selection.paperIds.length,
+        paper_count: paperIds.length,
         now: clock.now().toISOString(),
       });
       row = store.q('delivery-variant-id').get(edition, key)!;
     }
-    if (variants.size > 10_000) variants.clear();
+    if (variants.size > 10_000) {
+      variants.clear();
+      renderedPapers.clear();
+    }
     variants.set(cacheKey, row.id);
-    return row.id;
+    if (paperIds !== selection.paperIds) renderedPapers.set(row.id, paperIds);
+    return { id: row.id, paperIds };
   };
 
   async function plan(opts: PlanOptions): Promise<PlanResult> {
@@ -187,6 +200,8 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
         let selection: Awaited<ReturnType<PreparedDigest['select']>>;
         let variant: number | null = null;
         let composed: ComposedDigest | null = null;
+        // What the digest shows: the selection's papers, or its first ones when not all fit the size budget.
+        let shown: number[] | null = null;
         let edition = 0;
         try {
           const digestP = await prepare(sub.kind, slot.localDate);
@@ -196,8 +211,10 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
             met.add(edition);
             // Composed digests are stored with the page's rows (one transaction), rendered ones at once as before.
             if (!isNothing(selection)) {
-              if (digestP.compose) composed = await digestP.compose(selection);
-              else variant = await variantId(edition, slot, digestP, selection);
+              if (digestP.compose) {
+                composed = await digestP.compose(selection);
+                shown = composed.paperIds;
+              } else ({ id: variant, paperIds: shown } = await variantId(edition, slot, digestP, selection));
             }
           }
         } catch (err) {
@@ -208,7 +225,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
         }
         const decision: Decision = { subscriber: sub, slot };
         if (isNothing(selection)) decision.skip = selection.nothing;
-        else decision.papers = selection.paperIds;
+        else decision.papers = shown ?? selection.paperIds;
         if (!opts.dryRun) {
           rows.push({
             edition_id: edition,
@@ -217,7 +234,7 @@ export function createPlanner(store: Store, clock: Clock, digest: DigestSource) 
             period: slot.period,
             variant_id: variant,
             ...(composed ? { composed: { slot, digest: composed } } : {}),
-            paper_ids: JSON.stringify(isNothing(selection) ? [] : selection.paperIds),
+            paper_ids: JSON.stringify(isNothing(selection) ? [] : (shown ?? selection.paperIds)),
             status: isNothing(selection) ? 'skipped' : 'queued',
             skip_reason: isNothing(selection) ? selection.nothing : null,
             run_id: opts.runId,

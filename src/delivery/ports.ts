@@ -42,7 +42,7 @@ export interface NothingToSend {
 }
 
 /** What delivery needs of a rendered digest (src/render/renderer.ts owns the type). */
-export type DigestMessage = Pick<RenderedDigest, 'subject' | 'html' | 'text'>;
+export type DigestMessage = Pick<RenderedDigest, 'subject' | 'html' | 'text'> & Partial<Pick<RenderedDigest, 'paperIds'>>;
 
 /** A digest for one (kind, local date): selects per subscriber, renders per distinct selection. */
 export interface PreparedDigest<S extends Selection = Selection> {
@@ -67,6 +67,8 @@ export interface ComposedDigest {
   subject: string;
   recipe: string;
   pieces: { key: string; html: string; text: string }[];
+  /** The papers it shows: the selection's, or its first ones when not all fit the size budget. */
+  paperIds: number[];
 }
 
 export interface DigestSource {

@@ -164,6 +164,23 @@ export function selectionKey(kind: DigestKind, frequency: Frequency, date: strin
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 32);
 }
 
+/**
+ * The selection's first `k` papers in rank order (later sections lose theirs first, empty ones go): what a digest
+ * keeps when its cards cannot all fit the email's size budget whatever the excerpts.
+ */
+export function firstPapers(sel: Selection, k: number): Selection {
+  let left = Math.max(1, k);
+  const sections = sel.sections
+    .map((s) => {
+      const items = s.items.slice(0, left);
+      left -= items.length;
+      return { ...s, items };
+    })
+    .filter((s) => s.items.length > 0);
+  const paperIds = sections.flatMap((s) => s.items.map((i) => i.paper.id));
+  return { ...sel, sections, paperIds, count: paperIds.length, key: selectionKey(sel.kind, sel.frequency, sel.date, sections) };
+}
+
 /** A real calendar day written YYYY-MM-DD (2026-02-30 and 2026-13-01 are not). */
 export function isIsoDay(s: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;

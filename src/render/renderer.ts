@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { mjml2html } from './mjml.js';
 import type { Config } from '../config.js';
-import { formatDate, type DigestKind, type Selection } from '../digest/select.js';
+import { firstPapers, formatDate, type DigestKind, type Selection } from '../digest/select.js';
 import { excerpt } from './excerpt.js';
 import { stripBidiControls } from '../corpus/bidi.js';
 import { paperFacts } from './paper-facts.js';
@@ -33,6 +33,8 @@ export type ValidationLevel = 'strict' | 'soft' | 'skip';
 /** A rendered digest. For email, its HTML and text hold the slots it was rendered with (tokens, or real values). */
 export interface RenderedDigest {
   key: string;
+  /** The papers the digest shows, in order: the selection's, or its first ones when not all fit the size budget. */
+  paperIds: number[];
   subject: string;
   preheader: string;
   html: string;
@@ -284,24 +286,32 @@ export function createRenderer(opts: RendererOptions) {
   }
 
   /** Compiles one selection to HTML (MJML, the slow part) and text, with the recipient's slots as `ropts.slots`. */
-  async function renderDigest(sel: Selection, ropts: RenderOptions = {}): Promise<RenderedDigest> {
+  async function renderDigest(sel0: Selection, ropts: RenderOptions = {}): Promise<RenderedDigest> {
     const audience = ropts.audience ?? 'email';
     const slots = ropts.slots ?? SLOT_TOKENS;
     const feedback = ropts.feedback ?? pageFeedback;
+    let sel = sel0;
     let vm = viewModel(sel, audience, slots, EXCERPT_CHARS, feedback);
     let result = await compile(vm);
     if (audience === 'email') {
       // Gmail clips a message whose HTML passes about 100 KB, hiding the footer and its unsubscribe link: shorten
-      // the excerpts until the HTML, with the longest links any recipient can have in the slots, fits the budget.
-      const growth = slotGrowth(result.html, slots, siteUrl);
-      let chars = EXCERPT_CHARS;
-      for (let tries = 0; tries < 6 && chars > 0; tries++) {
-        const over = Buffer.byteLength(result.html) + growth - HTML_BUDGET_BYTES;
-        if (over <= 0) break;
-        // Every card gives up its share of the excess, plus a little, since an excerpt ends only at a sentence or a word.
-        chars = Math.max(0, Math.floor(chars - over / sel.count - 20));
-        if (chars < 60) chars = 0;
-        vm = viewModel(sel, audience, slots, chars, feedback);
+      // the excerpts until the HTML, with the longest links any recipient can have in the slots, fits the budget;
+      // when even no excerpts do not fit (very long links), the last cards go.
+      for (;;) {
+        const growth = slotGrowth(result.html, slots, siteUrl);
+        let chars = EXCERPT_CHARS;
+        let over = Buffer.byteLength(result.html) + growth - HTML_BUDGET_BYTES;
+        for (let tries = 0; tries < 6 && chars > 0 && over > 0; tries++) {
+          // Every card gives up its share of the excess, plus a little, since an excerpt ends only at a sentence or a word.
+          chars = Math.max(0, Math.floor(chars - over / sel.count - 20));
+          if (chars < 60) chars = 0;
+          vm = viewModel(sel, audience, slots, chars, feedback);
+          result = await compile(vm);
+          over = Buffer.byteLength(result.html) + growth - HTML_BUDGET_BYTES;
+        }
+        if (over <= 0 || sel.count <= 1) break;
+        sel = firstPapers(sel, sel.count - Math.max(1, Math.ceil(over / (Buffer.byteLength(result.html) / sel.count))));
+        vm = viewModel(sel, audience, slots, EXCERPT_CHARS, feedback);
         result = await compile(vm);
       }
     }
@@ -309,6 +319,7 @@ export function createRenderer(opts: RendererOptions) {
     const text = textTemplate(vm).replace(/\n{3,}/g, '\n\n');
     return {
       key: sel.key,
+      paperIds: sel.paperIds,
       subject: vm.subject,
       preheader: vm.preheader,
       html,
@@ -390,7 +401,20 @@ export function createRenderer(opts: RendererOptions) {
       return w;
     }
 
-    async function compose(sel: Selection): Promise<{ subject: string; recipe: string; pieces: Piece[]; warnings: string[] }> {
+    /**
+     * A selection's recipe, within the size budget: shorter excerpts first; when even none do not fit (very long
+     * links: five a card start with PUBLIC_URL), the last cards go, so the footer and its unsubscribe link stay.
+     */
+    async function compose(sel0: Selection): Promise<{ subject: string; recipe: string; pieces: Piece[]; warnings: string[]; paperIds: number[] }> {
+      let sel = sel0;
+      for (;;) {
+        const fitted = await composeWithin(sel);
+        if (fitted.over <= 0 || sel.count <= 1) return { ...fitted.composed, paperIds: sel.paperIds };
+        sel = firstPapers(sel, sel.count - Math.max(1, Math.ceil(fitted.over / fitted.perCard)));
+      }
+    }
+
+    async function composeWithin(sel: Selection) {
       const wrapper = await wrapperFor(sel);
       const strings = selectionStrings(sel, false);
       const items = sel.sections.flatMap((s) => s.items);
@@ -412,11 +436,11 @@ export function createRenderer(opts: RendererOptions) {
         ITEM_TOKENS.lessUrl.length;
       const size = (chars: number) => wrapperBytes + items.reduce((n, i) => n + ownBytes(i, block(i, chars)), 0);
       let chars = EXCERPT_CHARS;
-      for (let tries = 0; tries < 6 && chars > 0; tries++) {
-        const over = size(chars) - HTML_BUDGET_BYTES;
-        if (over <= 0) break;
+      let over = size(chars) - HTML_BUDGET_BYTES;
+      for (let tries = 0; tries < 6 && chars > 0 && over > 0; tries++) {
         chars = Math.max(0, Math.floor(chars - over / sel.count - 20));
         if (chars < 60) chars = 0;
+        over = size(chars) - HTML_BUDGET_BYTES;
       }
       const pieces = new Map<string, Piece>([[wrapper.key, { key: wrapper.key, html: wrapper.html, text: wrapper.text }]]);
       const recipe: AssemblyRecipe = {
@@ -431,7 +455,8 @@ export function createRenderer(opts: RendererOptions) {
           }),
         ),
       };
-      return { subject: strings.subject, recipe: encodeRecipe(recipe), pieces: [...pieces.values()], warnings: wrapper.warnings };
+      const composed = { subject: strings.subject, recipe: encodeRecipe(recipe), pieces: [...pieces.values()], warnings: wrapper.warnings };
+      return { composed, over, perCard: (size(chars) - wrapperBytes) / Math.max(1, sel.count) };
     }
 
     return { compose };

@@ -51,7 +51,8 @@ export async function longAbstractDigest(opts: { papers: number; publicUrl?: str
       const raw = await personaliseAssembled({ skeleton, recipe, blocks: (k) => encodeBlock(pieces.get(k)!) }, recipient, config.PUBLIC_URL);
       // The rendered variant (a test send's path) as well, for the tests that read it.
       const renderedRaw = await personalise(await buildTemplate(rendered, headers), recipient);
-      return { raw, renderedRaw, rendered, links, count: selection.paperIds.length };
+      // `count`: the cards the message shows (the first ones of the selection when not all fit the size budget).
+      return { raw, renderedRaw, rendered, links, count: composed.paperIds.length, selected: selection.paperIds, shown: composed.paperIds };
     } finally {
       store.close();
     }
