@@ -1,5 +1,6 @@
 // Owns `npm run bench [-- <part> [options]]`: a small registry of bench parts, run by name or all in turn.
 import { announceMachine, type BenchPart } from './lib/part.js';
+import { endOnSignals } from './lib/children.js';
 import { postfixPart } from './postfix.js';
 import { sendPart } from './send.js';
 import { memoryPart } from './memory.js';
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const args = name && !name.startsWith('--') ? rest : argv;
+  endOnSignals();
   announceMachine();
   for (const part of selected) {
     console.log(`\n== bench ${part.name}: ${part.description}`);

@@ -9,6 +9,7 @@ import { startSink } from './postfix.js';
 import { buildWorld, checkLedger, worldEnv } from './lib/paperboy-world.js';
 import { openStore } from '../src/db/open.js';
 import { buildIsFresh } from '../bin/build-freshness.js';
+import { stopWithBench } from './lib/children.js';
 
 const MAX_LARGE_MB = 250;
 const MAX_RATIO = 1.25;
@@ -46,11 +47,13 @@ async function measure(args: string[], env: Record<string, string>, nodeFlags: s
   const out = path.join(dir, 'peak.json');
   try {
     const loader = args[0]!.endsWith('.ts') ? ['--import', 'tsx'] : [];
-    const child = spawn(process.execPath, [...nodeFlags, '--require', PEAK_RSS, ...loader, ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env, BENCH_PEAK_OUT: out },
-    });
+    const child = stopWithBench(
+      spawn(process.execPath, [...nodeFlags, '--require', PEAK_RSS, ...loader, ...args], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...env, BENCH_PEAK_OUT: out },
+      }),
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -1,4 +1,5 @@
 // Owns the machine's reference SMTP rate: Postfix's smtp-sink (receiver) and smtp-source -d (sender), installed if missing.
+import { stopWithBench } from './lib/children.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync, chmodSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
@@ -84,7 +85,7 @@ export async function startSink(extraArgs: string[] = []): Promise<Sink> {
   const port = await freePort();
   const asRoot = process.getuid?.() === 0;
   const args = ['-c', ...(asRoot ? ['-u', 'nobody'] : []), ...extraArgs, `127.0.0.1:${port}`, '1024'];
-  const child: ChildProcess = spawn(sink, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = stopWithBench(spawn(sink, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let tail = '';
   const onOut = (c: Buffer) => {
     tail = (tail + c.toString('latin1')).slice(-400);
@@ -147,7 +148,7 @@ export async function runSmtpSource(n: number, size: number, sessions: number): 
     ];
     const t0 = process.hrtime.bigint();
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(source, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = stopWithBench(spawn(source, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
       let err = '';
       child.stderr.on('data', (c: Buffer) => (err += c.toString()));
       child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`smtp-source exited ${code}: ${err}`))));

@@ -109,10 +109,17 @@ export async function runSendCommand(deps: DeliveryDeps, o: SendOptions, io: Sen
   io.out(MESSAGES.started(run.runId) + '\n');
   let bar: cliProgress.SingleBar | null = null;
   let lastLine = { at: started, done: 0 };
+  // The counts read the run's index (a million entries at a million subscribers) on the thread that also sends:
+  // after a count that took t, the next waits 20 t, so counting never takes more than a twentieth of the time.
+  let nextCount = 0;
   const poll = setInterval(() => {
+    if (!io.progressStream && !io.progressLine) return;
+    const t0 = Date.now();
+    if (t0 < nextCount) return;
     const row = service.getRun(run.runId);
-    if ((!io.progressStream && !io.progressLine) || !row) return;
+    if (!row) return;
     const c = service.counts(run.runId);
+    nextCount = Date.now() + 20 * (Date.now() - t0);
     const done = c.sent + c.failed + c.bounced + c.unknown;
     const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
     if (!io.progressStream) {
