@@ -410,7 +410,7 @@ export function createRenderer(opts: RendererOptions) {
       for (;;) {
         const fitted = await composeWithin(sel);
         if (fitted.over <= 0 || sel.count <= 1) return { ...fitted.composed, paperIds: sel.paperIds };
-        sel = firstPapers(sel, sel.count - Math.max(1, Math.ceil(fitted.over / fitted.perCard)));
+        sel = firstPapers(sel, sel.count - Math.max(1, Math.ceil(fitted.over / fitted.perCard())));
       }
     }
 
@@ -456,7 +456,8 @@ export function createRenderer(opts: RendererOptions) {
         ),
       };
       const composed = { subject: strings.subject, recipe: encodeRecipe(recipe), pieces: [...pieces.values()], warnings: wrapper.warnings };
-      return { composed, over, perCard: (size(chars) - wrapperBytes) / Math.max(1, sel.count) };
+      // Weighed only for a selection over budget (rare): what one card costs at the excerpt length reached.
+      return { composed, over, perCard: () => (size(chars) - wrapperBytes) / Math.max(1, sel.count) };
     }
 
     return { compose };
