@@ -2,12 +2,28 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll } from 'vitest';
+
+/**
+ * Removes `dir`, listing it again while something still creates files in it: a background WAL checkpoint
+ * (src/db/checkpoint.ts) started by a test's ingest may open its database after the test's store closed, which
+ * re-creates the -wal and -shm files while the tree is being removed (rmSync's own retries re-try the last step only).
+ */
+export async function removeDir(dir: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || attempt >= 50) throw err;
+      await sleep(100);
+    }
+  }
+}
 
 export function tempDir(prefix = 'paperboy-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  // A background WAL checkpoint (src/db/checkpoint.ts) may still be closing its connection after the test's store
-  // closed, re-creating a -wal or -shm file while the tree is removed: rmSync retries ENOTEMPTY for that.
-  afterAll(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
+  afterAll(() => removeDir(dir));
   return dir;
 }
