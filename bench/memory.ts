@@ -1,5 +1,5 @@
 // Owns peak-memory measurement: the real `paperboy send --force` process (or the SMTP path alone) at two sizes.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { benchDir, machineLine, num, options, table, writeResult, type BenchPart
 import { startSink } from './postfix.js';
 import { buildWorld, checkLedger, worldEnv } from './lib/paperboy-world.js';
 import { openStore } from '../src/db/open.js';
-import { buildIsFresh } from '../bin/build-freshness.js';
+import { freshBuild, ROOT } from './lib/build.js';
 import { stopWithBench } from './lib/children.js';
 
 const MAX_LARGE_MB = 250;
@@ -16,7 +16,6 @@ const MAX_RATIO = 1.25;
 /** Issue 18: a million subscribers under 150 MB, within 1.1x of the 10,000 run. */
 const MILLION_MAX_MB = 150;
 const MILLION_MAX_RATIO = 1.1;
-const ROOT = path.dirname(benchDir);
 const PEAK_RSS = path.join(benchDir, 'lib', 'peak-rss.cjs');
 
 export interface MemorySample {
@@ -71,14 +70,7 @@ async function measure(args: string[], env: Record<string, string>, nodeFlags: s
  * first; `--from-source` measures src/cli/index.ts through tsx instead (as the bin does without a fresh build).
  */
 function cliEntry(fromSource: boolean): string {
-  if (fromSource) return path.join(ROOT, 'src', 'cli', 'index.ts');
-  const entry = path.join(ROOT, 'dist', 'cli', 'index.js');
-  // The bin's own rule: a build newer than every source file runs as it is (the test command builds before vitest).
-  if (buildIsFresh(ROOT + path.sep)) return entry;
-  const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (built.status !== 0 || !buildIsFresh(ROOT + path.sep))
-    throw new Error(`npm run build failed (exit ${built.status}): the memory bench measures the built CLI`);
-  return entry;
+  return fromSource ? path.join(ROOT, 'src', 'cli', 'index.ts') : path.join(freshBuild(), 'cli', 'index.js');
 }
 
 /** `paperboy send --force` as its own process against a fresh world of `n` subscribers; the ledger must show all sent. */

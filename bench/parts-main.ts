@@ -14,8 +14,9 @@ export const ingestPart: BenchPart = {
     const o = options(args);
     // --chunk-ms=0: one transaction, as before big ingests committed in chunks (INGEST_CHUNK_MS, default 250).
     const chunkMs = o.has('chunk-ms') ? num(o, 'chunk-ms', 250) : undefined;
-    const r = await runIngestBench(num(o, 'entries', 100_000), num(o, 'runs', 3), chunkMs);
+    const r = await runIngestBench(num(o, 'entries', 100_000), num(o, 'runs', 3), chunkMs, o.has('from-source'));
     table([
+      { measure: 'measured', value: r.measured },
       { measure: 'commits every (ms)', value: chunkMs ?? 'default (INGEST_CHUNK_MS 250)' },
       { measure: 'entries', value: r.entries },
       { measure: 'papers stored', value: r.papers },
