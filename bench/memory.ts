@@ -76,15 +76,17 @@ function cliEntry(fromSource: boolean): string {
 /** `paperboy send --force` as its own process against a fresh world of `n` subscribers; the ledger must show all sent. */
 async function deliveryRun(n: number, port: number, nodeFlags: string[], env: Record<string, string>, distinct: boolean, cli: string): Promise<MemorySample> {
   // Distinct selections come with a reader model each (issue 16: 100,000 subscribers with models under 250 MB).
-  const world = buildWorld(n, 10, { distinct: distinct && n > 0, models: distinct && n > 0 });
-  if (distinct && n > 0 && world.distinct !== n) throw new Error(`only ${world.distinct} distinct selections for ${n} subscribers`);
-  if (distinct && n > 0 && world.models !== n) throw new Error(`only ${world.models} reader models for ${n} subscribers`);
+  // The idle baseline (n = 0) seeds nobody, so there is nothing to make distinct.
+  const seeded = distinct && n > 0;
+  const world = buildWorld(n, 10, { distinct: seeded, models: seeded });
+  if (seeded && world.distinct !== n) throw new Error(`only ${world.distinct} distinct selections for ${n} subscribers`);
+  if (seeded && world.models !== n) throw new Error(`only ${world.models} reader models for ${n} subscribers`);
   try {
     const m = await measure([cli, 'send', '--force'], { ...worldEnv(world, port, 5), ...env }, nodeFlags);
     const store = openStore(world.dbPath);
     const ledger = checkLedger(store);
     store.close();
-    if (ledger.sent !== n || ledger.distinctMessageIds !== n || (distinct && n > 0 && ledger.distinctVariants !== n))
+    if (ledger.sent !== n || ledger.distinctMessageIds !== n || (seeded && ledger.distinctVariants !== n))
       throw new Error(`ledger: ${JSON.stringify(ledger)} for ${n} subscribers\n${m.stdout}`);
     return {
       workload: n === 0 ? 'idle (nothing to send)' : distinct ? 'distinct' : 'delivery',

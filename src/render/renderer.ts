@@ -76,6 +76,33 @@ const EXCERPT_CHARS = 420;
  */
 export const HTML_BUDGET_BYTES = 90 * 1024 - 512;
 
+/**
+ * The one size-budget rule, for the full render and the composer alike: shorten the excerpts until the HTML (with
+ * the longest links any recipient can have) fits HTML_BUDGET_BYTES; when even none do not fit (very long links: five a
+ * card start with PUBLIC_URL), the last cards go, so the footer and its unsubscribe link stay. `weigh(sel)` gives
+ * that selection's bytes at an excerpt length; the last call is for what is returned.
+ */
+async function fitToBudget(
+  sel0: Selection,
+  weigh: (sel: Selection) => Promise<(chars: number) => number | Promise<number>>,
+): Promise<{ sel: Selection; chars: number }> {
+  let sel = sel0;
+  for (;;) {
+    const bytesAt = await weigh(sel);
+    let chars = EXCERPT_CHARS;
+    let bytes = await bytesAt(chars);
+    for (let tries = 0; tries < 6 && chars > 0 && bytes > HTML_BUDGET_BYTES; tries++) {
+      // Every card gives up its share of the excess, plus a little, since an excerpt ends only at a sentence or a word.
+      chars = Math.max(0, Math.floor(chars - (bytes - HTML_BUDGET_BYTES) / sel.count - 20));
+      if (chars < 60) chars = 0;
+      bytes = await bytesAt(chars);
+    }
+    if (bytes <= HTML_BUDGET_BYTES || sel.count <= 1) return { sel, chars };
+    // A card's share of the whole (wrapper included, so this drops too few rather than too many; the next pass sees).
+    sel = firstPapers(sel, sel.count - Math.max(1, Math.ceil((bytes - HTML_BUDGET_BYTES) / (bytes / sel.count))));
+  }
+}
+
 /** Buttons under a paper besides "Read the paper": PDF, Daily Papers, code, project page, details. */
 const MAX_BUTTONS = 5;
 
@@ -294,26 +321,17 @@ export function createRenderer(opts: RendererOptions) {
     let vm = viewModel(sel, audience, slots, EXCERPT_CHARS, feedback);
     let result = await compile(vm);
     if (audience === 'email') {
-      // Gmail clips a message whose HTML passes about 100 KB, hiding the footer and its unsubscribe link: shorten
-      // the excerpts until the HTML, with the longest links any recipient can have in the slots, fits the budget;
-      // when even no excerpts do not fit (very long links), the last cards go.
-      for (;;) {
-        const growth = slotGrowth(result.html, slots, siteUrl);
-        let chars = EXCERPT_CHARS;
-        let over = Buffer.byteLength(result.html) + growth - HTML_BUDGET_BYTES;
-        for (let tries = 0; tries < 6 && chars > 0 && over > 0; tries++) {
-          // Every card gives up its share of the excess, plus a little, since an excerpt ends only at a sentence or a word.
-          chars = Math.max(0, Math.floor(chars - over / sel.count - 20));
-          if (chars < 60) chars = 0;
-          vm = viewModel(sel, audience, slots, chars, feedback);
+      // Gmail clips a message whose HTML passes about 100 KB, hiding the footer and its unsubscribe link.
+      let first = true;
+      ({ sel } = await fitToBudget(sel0, async (s) => async (chars) => {
+        // The first weighing is the compile above.
+        if (!first) {
+          vm = viewModel(s, audience, slots, chars, feedback);
           result = await compile(vm);
-          over = Buffer.byteLength(result.html) + growth - HTML_BUDGET_BYTES;
         }
-        if (over <= 0 || sel.count <= 1) break;
-        sel = firstPapers(sel, sel.count - Math.max(1, Math.ceil(over / (Buffer.byteLength(result.html) / sel.count))));
-        vm = viewModel(sel, audience, slots, EXCERPT_CHARS, feedback);
-        result = await compile(vm);
-      }
+        first = false;
+        return Buffer.byteLength(result.html) + slotGrowth(result.html, slots, siteUrl);
+      }));
     }
     const html = result.html;
     const text = textTemplate(vm).replace(/\n{3,}/g, '\n\n');
@@ -401,20 +419,8 @@ export function createRenderer(opts: RendererOptions) {
       return w;
     }
 
-    /**
-     * A selection's recipe, within the size budget: shorter excerpts first; when even none do not fit (very long
-     * links: five a card start with PUBLIC_URL), the last cards go, so the footer and its unsubscribe link stay.
-     */
-    async function compose(sel0: Selection): Promise<{ subject: string; recipe: string; pieces: Piece[]; warnings: string[]; paperIds: number[] }> {
-      let sel = sel0;
-      for (;;) {
-        const fitted = await composeWithin(sel);
-        if (fitted.over <= 0 || sel.count <= 1) return { ...fitted.composed, paperIds: sel.paperIds };
-        sel = firstPapers(sel, sel.count - Math.max(1, Math.ceil(fitted.over / fitted.perCard())));
-      }
-    }
-
-    async function composeWithin(sel: Selection) {
+    /** What a selection weighs at an excerpt length, and what its recipe is built from. */
+    async function measure(sel: Selection) {
       const wrapper = await wrapperFor(sel);
       const strings = selectionStrings(sel, false);
       const items = sel.sections.flatMap((s) => s.items);
@@ -434,14 +440,18 @@ export function createRenderer(opts: RendererOptions) {
         2 * feedbackLongest -
         ITEM_TOKENS.moreUrl.length -
         ITEM_TOKENS.lessUrl.length;
-      const size = (chars: number) => wrapperBytes + items.reduce((n, i) => n + ownBytes(i, block(i, chars)), 0);
-      let chars = EXCERPT_CHARS;
-      let over = size(chars) - HTML_BUDGET_BYTES;
-      for (let tries = 0; tries < 6 && chars > 0 && over > 0; tries++) {
-        chars = Math.max(0, Math.floor(chars - over / sel.count - 20));
-        if (chars < 60) chars = 0;
-        over = size(chars) - HTML_BUDGET_BYTES;
-      }
+      return { wrapper, strings, size: (chars: number) => wrapperBytes + items.reduce((n, i) => n + ownBytes(i, block(i, chars)), 0) };
+    }
+
+    /** A selection's recipe within the size budget (fitToBudget): only the wrapper and its blocks' keys, and the reader's strings. */
+    async function compose(sel0: Selection): Promise<{ subject: string; recipe: string; pieces: Piece[]; warnings: string[]; paperIds: number[] }> {
+      let last: { sel: Selection; m: Awaited<ReturnType<typeof measure>> } | null = null;
+      const { sel, chars } = await fitToBudget(sel0, async (s) => {
+        last = { sel: s, m: await measure(s) };
+        return last.m.size;
+      });
+      // The last weighing was of this selection.
+      const { wrapper, strings } = last!.sel === sel ? last!.m : await measure(sel);
       const pieces = new Map<string, Piece>([[wrapper.key, { key: wrapper.key, html: wrapper.html, text: wrapper.text }]]);
       const recipe: AssemblyRecipe = {
         v: 1,
@@ -455,9 +465,7 @@ export function createRenderer(opts: RendererOptions) {
           }),
         ),
       };
-      const composed = { subject: strings.subject, recipe: encodeRecipe(recipe), pieces: [...pieces.values()], warnings: wrapper.warnings };
-      // Weighed only for a selection over budget (rare): what one card costs at the excerpt length reached.
-      return { composed, over, perCard: () => (size(chars) - wrapperBytes) / Math.max(1, sel.count) };
+      return { subject: strings.subject, recipe: encodeRecipe(recipe), pieces: [...pieces.values()], warnings: wrapper.warnings, paperIds: sel.paperIds };
     }
 
     return { compose };
