@@ -11,6 +11,7 @@ import { registerSubscriberRoutes } from './admin/subscriber-routes.js';
 import { createSelector } from './digest/select.js';
 import { createRelevance, type Relevance } from './learn/relevance.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
+import { keepMjmlLoaded } from './render/mjml.js';
 import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
 import { readerLinks } from './delivery/reader-links.js';
 import type { SubscriptionService } from './subscriptions/lifecycle.js';
@@ -56,8 +57,13 @@ export interface ServiceOptions {
   feedbackListener?: FeedbackListener;
 }
 
+/** How long `serve` keeps MJML loaded after a compile: an admin clicking through previews never waits for its load. */
+const MJML_KEEP_MS = 10 * 60_000;
+
 export async function startService(app: App, opts: ServiceOptions = {}): Promise<Service> {
   const { config, log, store, clock } = app;
+  // Previews and confirmation emails come now and then: MJML stays loaded (on its thread) for minutes, not a second.
+  keepMjmlLoaded(MJML_KEEP_MS);
   // First of all: a taken port is a one-line error with the setting to change, before anything has started.
   const webListener: Listener = { setting: 'PORT', host: config.HOST, port: opts.port ?? config.PORT };
   const inboundListener: Listener = { setting: 'INBOUND_SMTP_PORT', host: config.INBOUND_SMTP_HOST, port: config.INBOUND_SMTP_PORT };
