@@ -8,7 +8,7 @@ import { benchDir, machineLine, num, options, table, writeResult, type BenchPart
 import { startSink } from './postfix.js';
 import { buildWorld, checkLedger, worldEnv } from './lib/paperboy-world.js';
 import { openStore } from '../src/db/open.js';
-import { freshBuild, ROOT } from './lib/build.js';
+import { binNodeFlags, freshBuild, ROOT } from './lib/build.js';
 import { stopWithBench } from './lib/children.js';
 
 const MAX_LARGE_MB = 250;
@@ -142,9 +142,13 @@ export const memoryPart: BenchPart = {
     // set it); `--max-old-space=MB` adds node --max-old-space-size. Both off by default: the verdict is for paperboy
     // as shipped.
     const env: Record<string, string> = o.has('heap-growth') ? { HEAP_GROWTH_PERCENT: String(num(o, 'heap-growth', 50)) } : {};
-    const nodeFlags = o.has('max-old-space') ? [`--max-old-space-size=${num(o, 'max-old-space', 0)}`] : [];
-    if (nodeFlags.length || o.has('heap-growth'))
-      console.log(`measured process: ${[...nodeFlags, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)].join(' ')}`);
+    // The measured process starts with the flags `paperboy` starts with (bin/paperboy.js's shebang) unless
+    // `--no-bin-flags`, which shows what they are worth.
+    const nodeFlags = [
+      ...(o.has('no-bin-flags') ? [] : binNodeFlags()),
+      ...(o.has('max-old-space') ? [`--max-old-space-size=${num(o, 'max-old-space', 0)}`] : []),
+    ];
+    console.log(`measured process: node ${[...nodeFlags, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)].join(' ') || '(no flags)'}`);
     const fromSource = o.has('from-source');
     const cli = cliEntry(fromSource);
     console.log(`measured: ${path.relative(ROOT, cli)} send --force${fromSource ? ' through tsx' : ' (the build, as bin/paperboy runs it)'}`);

@@ -1,7 +1,7 @@
 // Owns the logger: pino, one instance made at start and passed down; readable lines in a terminal, JSON elsewhere.
 import { pino } from 'pino';
-import { createRequire } from 'node:module';
 import type prettyType from 'pino-pretty';
+import { lazyRequire } from './lazy-require.js';
 export type Logger = pino.Logger;
 
 export type LogFormat = 'auto' | 'pretty' | 'json';
@@ -16,7 +16,7 @@ export function createLogger(level: string = 'info', format: LogFormat = 'auto')
   if (prettyLogs(format)) {
     // In this thread and synchronous (no transport worker), like the JSON destination: a crash loses no line.
     // Loaded only for a terminal: pino-pretty's graph is some 10 MB of RSS that JSON logs never need.
-    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof prettyType;
+    const pretty = lazyRequire<typeof prettyType>('pino-pretty')();
     const stream = pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
     return pino({ level, base: undefined }, stream);
   }

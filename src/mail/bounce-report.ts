@@ -8,7 +8,9 @@
 // - `message/rfc822`, `text/rfc822-headers`, `message/feedback-report` are always attachments whose `content`
 //   is the raw part (the parts inside an attached message are not split out, and never reach mail.text).
 import type { Attachment, ParsedMail } from 'mailparser';
-import { convert } from 'html-to-text';
+import { lazyRequire } from '../lazy-require.js';
+
+const htmlToText = lazyRequire<typeof import('html-to-text')>('html-to-text');
 
 export type BounceSeverity = 'hard' | 'soft';
 
@@ -234,7 +236,7 @@ function contentText(a: Attachment): string {
 function bodyText(mail: ParsedMail): string {
   if (mail.text?.trim()) return mail.text;
   if (typeof mail.html === 'string' && mail.html.length > 0) {
-    return convert(mail.html.slice(0, MAX_HTML_TO_READ), { wordwrap: false, selectors: [{ selector: 'a', options: { ignoreHref: true } }] });
+    return htmlToText().convert(mail.html.slice(0, MAX_HTML_TO_READ), { wordwrap: false, selectors: [{ selector: 'a', options: { ignoreHref: true } }] });
   }
   return '';
 }

@@ -1,5 +1,8 @@
 // Owns the embedded transport: every message becomes one .eml file under OUTBOX_DIR, written atomically.
-import nodemailer from 'nodemailer';
+import type NodemailerType from 'nodemailer';
+import { lazyRequire } from '../lazy-require.js';
+
+const nodemailer = lazyRequire<typeof NodemailerType>('nodemailer');
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,7 +24,7 @@ function stampOf(ms: number): string {
 export function createOutboxMessenger(config: Pick<Config, 'OUTBOX_DIR' | 'MAIL_FROM'>, log: Logger, clock: Clock = systemClock): Messenger {
   const dir = config.OUTBOX_DIR;
   // Only composes (streamTransport + buffer): nodemailer's MailComposer makes the real RFC 5322 bytes.
-  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const composer = nodemailer().createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   let lastMs = 0;
 
   /** Time-ordered within this process even when two messages share a millisecond. */

@@ -1,5 +1,8 @@
 // Owns sending over real SMTP with stock nodemailer: one pooled transport, DKIM for composed mail, results classified.
-import nodemailer from 'nodemailer';
+import type NodemailerType from 'nodemailer';
+import { lazyRequire } from '../lazy-require.js';
+
+const nodemailer = lazyRequire<typeof NodemailerType>('nodemailer');
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { classifySendError, resultOfInfo, type TransportInfo } from './classify.js';
@@ -21,7 +24,7 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
   // Per composed message, not on the transport: a transport-wide key would sign a digest handed over by sendRaw()
   // again, and it comes signed from its builder (src/delivery/mime.ts) over the same fields.
   const dkim = key ? { ...key, headerFieldNames: DKIM_SIGNED_HEADERS } : undefined;
-  const transport = nodemailer.createTransport({
+  const transport = nodemailer().createTransport({
     url: config.SMTP_URL,
     pool: true,
     maxConnections: config.SMTP_POOL_SIZE,
@@ -34,7 +37,7 @@ export function createSmtpMessenger(config: SmtpConfig, log: Logger, opts: SmtpM
     // nodemailer waits 10 minutes on a silent socket by default; a stuck relay should free the slot sooner.
     socketTimeout: 120_000,
     ...opts.transport,
-  } as Parameters<typeof nodemailer.createTransport>[0] & { pool: true });
+  } as Parameters<typeof NodemailerType.createTransport>[0] & { pool: true });
   const smtpLog = log.child({ component: 'smtp' });
   // An 'error' event with no listener would crash the process; failures reach callers through sendMail.
   transport.on('error', (err: Error) => smtpLog.warn({ err }, 'smtp transport error'));

@@ -4,7 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { mjml2html } from '../render/mjml.js';
-import { compile } from 'html-to-text';
+import { lazyRequire } from '../lazy-require.js';
+
+const htmlToText = lazyRequire<typeof import('html-to-text')>('html-to-text');
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const EMAIL_TEMPLATES_DIR = join(here, '..', '..', 'templates', 'email');
@@ -33,7 +35,7 @@ export async function loadConfirmEmail(dir = EMAIL_TEMPLATES_DIR): Promise<Confi
   const hbs = Handlebars.create();
   const html = hbs.compile(out.html, { strict: true });
   // Compiled once: html-to-text's convert() builds its selector tree from the options on every call (~1 ms a message).
-  const toText = compile({
+  const toText = htmlToText().compile({
     wordwrap: 78,
     selectors: [
       // The template prints every link as text too, so hrefs would only repeat it.

@@ -1,5 +1,7 @@
 // Owns CSV in and out for subscriber lists (RFC 4180: quoted fields, doubled quotes, CRLF, LF or CR).
-import { parse, CsvError } from 'csv-parse/sync';
+import { lazyRequire } from '../lazy-require.js';
+
+const csvParse = lazyRequire<typeof import('csv-parse/sync')>('csv-parse/sync');
 
 /** A file the parser cannot read to the end: `line` is where it stops making sense, so nothing is dropped unseen. */
 export class CsvFormatError extends Error {
@@ -41,7 +43,7 @@ export function parseCsv(text: string): { line: number; cells: string[] }[] {
   // so a record starts where the previous one ended.
   let prevEnd = 0;
   try {
-    parse(body, {
+    csvParse().parse(body, {
       relax_column_count: true,
       skip_empty_lines: true,
       record_delimiter: ['\r\n', '\n', '\r'],
@@ -53,7 +55,7 @@ export function parseCsv(text: string): { line: number; cells: string[] }[] {
       },
     });
   } catch (err) {
-    if (!(err instanceof CsvError)) throw err;
+    if (!(err instanceof csvParse().CsvError)) throw err;
     // The record that fails starts after the last good one (an unclosed quote is only noticed at the end of the file).
     throw new CsvFormatError(lineAt(prevEnd), DETAIL[err.code] ?? err.message);
   }

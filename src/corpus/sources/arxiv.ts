@@ -1,7 +1,10 @@
 // Owns reading the arXiv API (`GET /api/query?search_query=cat:…&sortBy=submittedDate`, Atom): the query for the
 // chosen categories, paging back to a date, one request every 3 seconds (arXiv's rule), and the XML read with
 // fast-xml-parser into FetchedPapers.
-import { XMLParser } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
+import { lazyRequire } from '../../lazy-require.js';
+
+const fastXml = lazyRequire<typeof import('fast-xml-parser')>('fast-xml-parser');
 import { normalizeArxivId } from '../arxiv-id.js';
 import { FetchError, getWithRetry, type HttpDeps, type Pacer } from './http.js';
 import { cleanText, isoDay, paperLinks, type FetchedPaper, type SourceWarning } from './paper.js';
@@ -42,20 +45,22 @@ export function arxivQueryUrl(base: string, categories: string[], start: number,
   return u.toString();
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  removeNSPrefix: true,
-  // Text as written: ids and dates must not become numbers.
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  isArray: (name) => ['entry', 'author', 'link', 'category'].includes(name),
-  processEntities: true,
-  // Without it fast-xml-parser leaves character references (`&#x202E;`, `&#8212;`) as literal text: XML allows them
-  // anywhere, so a title could show `&#8212;` and a direction control would slip past cleanText as five characters.
-  htmlEntities: true,
-});
+let parser: XMLParser | null = null;
+const xmlParser = () =>
+  (parser ??= new (fastXml().XMLParser)({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    removeNSPrefix: true,
+    // Text as written: ids and dates must not become numbers.
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+    isArray: (name) => ['entry', 'author', 'link', 'category'].includes(name),
+    processEntities: true,
+    // Without it fast-xml-parser leaves character references (`&#x202E;`, `&#8212;`) as literal text: XML allows them
+    // anywhere, so a title could show `&#8212;` and a direction control would slip past cleanText as five characters.
+    htmlEntities: true,
+  }));
 
 type Node = Record<string, unknown>;
 const text = (v: unknown): string => (typeof v === 'string' ? v : v && typeof v === 'object' && '#text' in v ? String((v as Node)['#text']) : '');
@@ -70,7 +75,7 @@ export interface AtomFeed {
 export function parseArxivFeed(body: string): AtomFeed {
   let doc: Node;
   try {
-    doc = parser.parse(body, true) as Node;
+    doc = xmlParser().parse(body, true) as Node;
   } catch (err) {
     throw new FetchError('bad-body', `malformed XML (${(err as Error).message.split('\n')[0]})`);
   }
