@@ -32,10 +32,16 @@ describe('npm run bench -- memory', () => {
       ratio: number;
       baseline: Sample;
       measured: string;
+      nodeFlags: string[];
     };
     // What users run: the build (the bin imports it when fresh), and the same command with nobody to send to.
     expect(out.measured).toBe('dist (the build)');
     expect(r.stdout).toContain('measured: dist/cli/index.js send --force (the build, as bin/paperboy runs it)');
+    // ... started with the node flags `paperboy` starts with: those on the bin's shebang line.
+    const shebang = readFileSync('bin/paperboy.js', 'utf8').split('\n', 1)[0]!;
+    expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node --/);
+    expect(out.nodeFlags).toEqual(shebang.replace('#!/usr/bin/env -S node ', '').split(' '));
+    expect(r.stdout).toContain(`measured process: node ${out.nodeFlags.join(' ')}`);
     expect(out.baseline).toMatchObject({ workload: 'idle (nothing to send)', n: 0 });
     expect(out.baseline.detail.ledger).toMatchObject({ sent: 0, other: 0 });
     expect(out.baseline.detail.cli.join('\n')).toContain('sent 0, failed 0');
