@@ -23,6 +23,9 @@ describe('paperboy send, stderr not a terminal', () => {
     const dir = tempDir();
     seed(dir, 400);
     const server = await startSmtpReceiver();
+    // A server that takes 5 ms a reply: the send lasts past the first progress poll (200 ms) on any machine; with
+    // MJML off the sending thread, 400 instant replies could all be in before it.
+    server.delayMs = 5;
     try {
       const r = await runCliAsync(['send', '--force'], { ...base(dir, server.port), LOG_LEVEL: 'warn' });
       expect(r.code, r.stderr).toBe(0);
