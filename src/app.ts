@@ -10,6 +10,7 @@ import type { Messenger } from './mail/messenger.js';
 import { setHeapGrowth } from './heap.js';
 import { createSelector, type Selector } from './digest/select.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR, type Renderer } from './render/renderer.js';
+import { cachedMjml } from './render/mjml-cache.js';
 import { createDigestSource } from './delivery/digest-source.js';
 import type { DigestSource } from './delivery/ports.js';
 import { readerLinks } from './delivery/reader-links.js';
@@ -60,7 +61,7 @@ export function digestSourceFor(app: Pick<App, 'store' | 'clock' | 'config'>, sh
   const { store, clock, config } = app;
   return createDigestSource({
     selector: shared.selector ?? createSelector({ store, clock }),
-    renderer: shared.renderer ?? createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR }),
+    renderer: shared.renderer ?? createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR, compileMjml: cachedMjml(store, clock) }),
     links: (id) => readerLinks(config, config.SECRET_KEY, id),
   });
 }

@@ -12,6 +12,7 @@ import { createSelector } from './digest/select.js';
 import { createRelevance, type Relevance } from './learn/relevance.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
 import { keepMjmlLoaded } from './render/mjml.js';
+import { cachedMjml } from './render/mjml-cache.js';
 import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
 import { readerLinks } from './delivery/reader-links.js';
 import type { SubscriptionService } from './subscriptions/lifecycle.js';
@@ -79,7 +80,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
   // The reader models: refit in the background when feedback arrives; the selector only reads what they stored.
   const relevance = createRelevance({ store, clock, log });
   const selector = createSelector({ store, clock, poolMaxAgeMs: 60_000, relevance });
-  const renderer = createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR });
+  const renderer = createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR, compileMjml: cachedMjml(store, clock) });
   // One guard for every admin route: sign-in (cookie) or Bearer, one lockout, one set of answers.
   const auth = { config };
   const guard = requireAdmin(auth);

@@ -61,4 +61,24 @@ describe('npm run bench -- memory', () => {
     }
     expect(out.ratio).toBeCloseTo(out.samples[1]!.peakRssMB / out.samples[0]!.peakRssMB, 5);
   }, 130_000);
+
+  it("measures an edition's second run, whose MJML the first left in the ledger", () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'memory', '--workload=rerun', '--small=20', '--large=40'], {
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_RESULTS_DIR: results },
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const out = JSON.parse(readFileSync(path.join(results, 'memory-latest.json'), 'utf8')) as { workload: string; samples: Sample[] };
+    expect(out.workload).toBe('rerun');
+    expect(out.samples.map((s) => [s.workload, s.n])).toEqual([
+      ['rerun (edition sent before)', 20],
+      ['rerun (edition sent before)', 40],
+    ]);
+    for (const s of out.samples) {
+      // The measured run's own deliveries: as many as it had new subscribers, all sent, Message-IDs distinct.
+      expect(s.detail.ledger).toMatchObject({ sent: s.n, other: 0, distinctMessageIds: s.n });
+      expect(s.detail.cli.join('\n')).toContain(`sent ${s.n}, failed 0`);
+    }
+  }, 130_000);
 });

@@ -6,6 +6,7 @@ import { UserError } from './context.js';
 import { DigestKind, createSelector, isIsoDay } from '../digest/select.js';
 import { buildPreview, previewFacts, type PreviewDeps } from '../render/preview-builder.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../render/renderer.js';
+import { cachedMjml } from '../render/mjml-cache.js';
 
 const MESSAGES = {
   badDate: (d: string) => `--date must be a day like 2026-03-10, got ${JSON.stringify(d)}`,
@@ -40,7 +41,7 @@ export function registerPreviewCommand(
         throw new UserError(MESSAGES.badDate(opts.date));
       }
       const app = getApp();
-      const renderer = createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config: app.config });
+      const renderer = createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config: app.config, compileMjml: cachedMjml(app.store, app.clock) });
       const selector = createSelector({ store: app.store, clock: app.clock });
       const r = await buildPreview(
         { store: app.store, clock: app.clock, config: app.config, renderer, selector, linksFor: extra.linksFor },

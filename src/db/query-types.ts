@@ -163,6 +163,9 @@ export const QUERIES = {
     row: row({ id: 'int', edition_id: 'int', kind: 'text', frequency: 'text', subject: 'text', html: 'text', text: 'text' }),
   },
   'delivery-piece-get': { params: pos('int', 'text'), row: row({ html: 'text', text: 'text' }) },
+  'mjml-compiled-get': { params: pos('text'), row: row({ html: 'text', errors: 'text' }) },
+  'mjml-compiled-put': { params: named({ key: 'text', html: 'text', errors: 'text', created_at: 'text' }) },
+  'mjml-compiled-prune': { params: named({ keep: 'int' }) },
   'delivery-subscribers-page': { params: named({ after: 'int', kind: 'text?', limit: 'int' }), row: DELIVERY_SUBSCRIBER },
   'delivery-subscriber-by-email': { params: pos('text'), row: DELIVERY_SUBSCRIBER },
   'delivery-subscriber-state': {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type mjmlType from 'mjml';
 
-type MjmlOptions = NonNullable<Parameters<typeof mjmlType>[1]>;
+export type MjmlOptions = NonNullable<Parameters<typeof mjmlType>[1]>;
 
 /** What a compile gives back: the HTML and, under validation levels other than strict, what MJML warned about. */
 export interface MjmlResult {

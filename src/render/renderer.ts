@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { mjml2html } from './mjml.js';
+import type { CompileMjml } from './mjml-cache.js';
 import type { Config } from '../config.js';
 import { firstPapers, formatDate, type DigestKind, type Selection } from '../digest/select.js';
 import { excerpt } from './excerpt.js';
@@ -168,6 +169,8 @@ export interface RendererOptions {
   config: RenderConfig;
   /** 'strict' in tests: any MJML validation error throws. */
   validationLevel?: ValidationLevel;
+  /** How MJML compiles: on its thread (the default), or remembered in the ledger (`cachedMjml`, the app's). */
+  compileMjml?: CompileMjml;
 }
 
 export function createRenderer(opts: RendererOptions) {
@@ -304,7 +307,7 @@ export function createRenderer(opts: RendererOptions) {
   }
 
   async function compile(vm: ReturnType<typeof viewModel>) {
-    const result = await mjml2html(mjmlTemplate(vm), {
+    const result = await (opts.compileMjml ?? mjml2html)(mjmlTemplate(vm), {
       validationLevel: opts.validationLevel ?? 'soft',
       fonts: {},
       keepComments: false,

@@ -45,3 +45,13 @@ WHERE s.first_at <= @t;
 SELECT DISTINCT first_listed_on AS day FROM papers
 WHERE first_listed_on IS NOT NULL AND first_listed_on <= @today AND first_listed_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
 ORDER BY day DESC;
+
+-- name: mjml-compiled-get
+SELECT html, errors FROM mjml_compiled WHERE key = ?;
+
+-- name: mjml-compiled-put
+INSERT OR REPLACE INTO mjml_compiled (key, html, errors, created_at) VALUES (@key, @html, @errors, @created_at);
+
+-- name: mjml-compiled-prune
+-- The newest @keep compiles stay: a few wrappers an edition, a few previews; older editions are not sent again.
+DELETE FROM mjml_compiled WHERE key NOT IN (SELECT key FROM mjml_compiled ORDER BY created_at DESC, key LIMIT @keep);
