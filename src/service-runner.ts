@@ -11,7 +11,7 @@ import { registerSubscriberRoutes } from './admin/subscriber-routes.js';
 import { createSelector } from './digest/select.js';
 import { createRelevance, type Relevance } from './learn/relevance.js';
 import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
-import { keepMjmlLoaded } from './render/mjml.js';
+import { keepMjmlLoaded, stopMjml } from './render/mjml.js';
 import { cachedMjml } from './render/mjml-cache.js';
 import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
 import { readerLinks } from './delivery/reader-links.js';
@@ -100,7 +100,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     : null;
 
   // Stopped in reverse order of starting; the messenger closes with the app, after everything that sends.
-  const stops: Array<() => Promise<void>> = [async () => relevance.close(), async () => fetching?.stop(), () => delivery.close()];
+  const stops: Array<() => Promise<void>> = [stopMjml, async () => relevance.close(), async () => fetching?.stop(), () => delivery.close()];
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) await s();
   };

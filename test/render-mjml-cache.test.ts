@@ -107,4 +107,41 @@ describe('MJML remembered in the ledger', () => {
       corpus.close();
     }
   });
+
+  it('never stores a preview as a subscriber (their address and signed links are in its HTML); a tokens-only render is', async () => {
+    const corpus = openStore(':memory:');
+    try {
+      ingestPaths(corpus, [SEEDS_DIR], clock);
+      const config = loadConfig({ PUBLIC_URL: 'https://papers.example.org', SENDER_ADDRESS_LINE: 'Paperboy Labs, 1 Example Street' });
+      const res = createSelector({ store: corpus, clock }).select({ kind: 'new', size: 4 }, '2026-03-10');
+      if (res.status !== 'selected') throw new Error('nothing selected');
+      const compile = counted();
+      const renderer = createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config, compileMjml: cachedMjml(store, clock, compile) });
+      const rows = () => (store.db.prepare('SELECT count(*) AS n FROM mjml_compiled').get() as { n: number }).n;
+      // Empty, so a row this render adds is seen (the test before fills the table to its limit).
+      store.db.exec('DELETE FROM mjml_compiled');
+      const before = rows();
+      const slots = {
+        email: 'private.reader@example.org',
+        unsubscribeUrl: 'https://papers.example.org/unsubscribe/7-secret',
+        unsubscribeMailto: 'mailto:unsubscribe+7-secret@papers.example.org',
+        manageUrl: 'https://papers.example.org/preferences/7-secret',
+      };
+      const preview = await renderer.renderDigest(res.selection, { slots });
+      expect(preview.html).toContain('private.reader@example.org');
+      expect(compile.calls).toBe(0);
+      expect(rows()).toBe(before);
+      const leaked = store.db.prepare("SELECT count(*) AS n FROM mjml_compiled WHERE html LIKE '%private.reader%' OR html LIKE '%7-secret%'").get();
+      expect(leaked).toEqual({ n: 0 });
+      await renderer.renderDigest(res.selection);
+      await renderer.renderDigest(res.selection);
+      expect(compile.calls).toBeGreaterThan(0);
+      const once = compile.calls;
+      await renderer.renderDigest(res.selection);
+      expect(compile.calls).toBe(once);
+      expect(rows()).toBeGreaterThan(before);
+    } finally {
+      corpus.close();
+    }
+  });
 });

@@ -17,6 +17,13 @@ export function startBanner(app: App, service: Service): string {
 
 /** Starts the service and resolves once a signal has stopped it. */
 export async function serveUntilSignal(app: App): Promise<void> {
+  // The handlers first: a SIGTERM while the service starts (a supervisor giving up, a test under load) stops it
+  // once it is up, rather than killing it half way through opening the database or its ports.
+  let stop: ((signal: string) => void) | null = null;
+  let early: string | null = null;
+  const on = (signal: string) => (stop ? stop(signal) : (early ??= signal));
+  process.once('SIGINT', () => on('SIGINT'));
+  process.once('SIGTERM', () => on('SIGTERM'));
   // Loaded here, not at the top: the web server, the mail listener and their parsers (~30 MB) are for serving
   // only, and every other command (`send` above all) would otherwise carry them.
   const { startService } = await import('../service-runner.js');
@@ -24,12 +31,11 @@ export async function serveUntilSignal(app: App): Promise<void> {
   // Printed plainly (not as a log line) because it is what a newcomer needs to see first.
   process.stdout.write(startBanner(app, service));
   await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
+    stop = (signal: string) => {
       app.log.info({ signal }, 'stopping');
       void service.stop().then(resolve, resolve);
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    if (early) stop(early);
   });
 }
 

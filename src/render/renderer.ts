@@ -306,8 +306,12 @@ export function createRenderer(opts: RendererOptions) {
     };
   }
 
-  async function compile(vm: ReturnType<typeof viewModel>) {
-    const result = await (opts.compileMjml ?? mjml2html)(mjmlTemplate(vm), {
+  /**
+   * `remember`: the MJML holds no one's own values (tokens stand for them), so the app's ledger cache may keep it. A
+   * preview as a subscriber compiles their address and signed links into the HTML: that is never stored.
+   */
+  async function compile(vm: ReturnType<typeof viewModel>, remember: boolean) {
+    const result = await ((remember && opts.compileMjml) || mjml2html)(mjmlTemplate(vm), {
       validationLevel: opts.validationLevel ?? 'soft',
       fonts: {},
       keepComments: false,
@@ -321,8 +325,9 @@ export function createRenderer(opts: RendererOptions) {
     const slots = ropts.slots ?? SLOT_TOKENS;
     const feedback = ropts.feedback ?? pageFeedback;
     let sel = sel0;
+    const remember = ropts.slots === undefined && ropts.feedback === undefined;
     let vm = viewModel(sel, audience, slots, EXCERPT_CHARS, feedback);
-    let result = await compile(vm);
+    let result = await compile(vm, remember);
     if (audience === 'email') {
       // Gmail clips a message whose HTML passes about 100 KB, hiding the footer and its unsubscribe link.
       let first = true;
@@ -330,7 +335,7 @@ export function createRenderer(opts: RendererOptions) {
         // The first weighing is the compile above.
         if (!first) {
           vm = viewModel(s, audience, slots, chars, feedback);
-          result = await compile(vm);
+          result = await compile(vm, remember);
         }
         first = false;
         return Buffer.byteLength(result.html) + slotGrowth(result.html, slots, siteUrl);
@@ -365,7 +370,7 @@ export function createRenderer(opts: RendererOptions) {
   /** The digest around the papers, compiled by MJML: the one MJML compile a layout (kind, dates, sections) costs. */
   async function wrapperPiece(sel: Selection): Promise<Piece & { warnings: string[] }> {
     const vm = viewModel(sel, 'email', SLOT_TOKENS, 0, pageFeedback, true);
-    const result = await compile(vm);
+    const result = await compile(vm, true);
     // A section's blocks end with a newline of their own, which the full render's newline collapsing swallows.
     let text = textTemplate(vm).replace(/\n{3,}/g, '\n\n');
     for (let n = 0; n < sel.sections.length; n++) text = text.replace(`${sectionToken(n)}\n`, sectionToken(n));

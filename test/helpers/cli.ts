@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/paperboy.js', import.meta.url));
 
-const withBase = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env });
+/** The environment a child paperboy gets: only PATH and HOME from ours, so no .env or setting of this shell leaks in. */
+export const withBase = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env });
 
 export function runCli(args: string[], env: Record<string, string>): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: withBase(env), timeout: 60_000 });
