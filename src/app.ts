@@ -53,6 +53,11 @@ export function createApp(baseConfig: Config, opts: { log?: Logger; clock?: Cloc
   };
 }
 
+/** The renderer every part of the app uses: MJML's output remembered in the ledger (render/mjml-cache.ts). */
+export function appRenderer(app: Pick<App, 'store' | 'clock' | 'config'>): Renderer {
+  return createRenderer({ config: app.config, templatesDir: DEFAULT_TEMPLATES_DIR, compileMjml: cachedMjml(app.store, app.clock) });
+}
+
 /**
  * Delivery's digest from the real selector, renderer and signed links. The service passes the selector and renderer
  * it shares with its pages; otherwise they are made here (templates compiled once per source).
@@ -61,7 +66,7 @@ export function digestSourceFor(app: Pick<App, 'store' | 'clock' | 'config'>, sh
   const { store, clock, config } = app;
   return createDigestSource({
     selector: shared.selector ?? createSelector({ store, clock }),
-    renderer: shared.renderer ?? createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR, compileMjml: cachedMjml(store, clock) }),
+    renderer: shared.renderer ?? appRenderer(app),
     links: (id) => readerLinks(config, config.SECRET_KEY, id),
   });
 }

@@ -1,5 +1,5 @@
 // Owns running paperboy as a service: ingest the seeds, then start every long-running part, and stop them in order.
-import { digestSourceFor, type App } from './app.js';
+import { appRenderer, digestSourceFor, type App } from './app.js';
 import { ingestPaths, formatWarning } from './corpus/ingest.js';
 import { createInboundServer, type InboundSubscriptions } from './mail/inbound.js';
 import { createOutbox } from './mail/outbox.js';
@@ -10,9 +10,7 @@ import { registerAdminPreviewRoutes } from './admin/preview-routes.js';
 import { registerSubscriberRoutes } from './admin/subscriber-routes.js';
 import { createSelector } from './digest/select.js';
 import { createRelevance, type Relevance } from './learn/relevance.js';
-import { createRenderer, DEFAULT_TEMPLATES_DIR } from './render/renderer.js';
 import { keepMjmlLoaded, stopMjml } from './render/mjml.js';
-import { cachedMjml } from './render/mjml-cache.js';
 import { startDelivery, type Delivery } from './delivery/delivery-wiring.js';
 import { readerLinks } from './delivery/reader-links.js';
 import type { SubscriptionService } from './subscriptions/lifecycle.js';
@@ -80,7 +78,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
   // The reader models: refit in the background when feedback arrives; the selector only reads what they stored.
   const relevance = createRelevance({ store, clock, log });
   const selector = createSelector({ store, clock, poolMaxAgeMs: 60_000, relevance });
-  const renderer = createRenderer({ config, templatesDir: DEFAULT_TEMPLATES_DIR, compileMjml: cachedMjml(store, clock) });
+  const renderer = appRenderer(app);
   // One guard for every admin route: sign-in (cookie) or Bearer, one lockout, one set of answers.
   const auth = { config };
   const guard = requireAdmin(auth);

@@ -16,15 +16,20 @@ interface Sample {
   detail: { ledger: { sent: number; other: number; distinctMessageIds: number }; cli: string[] };
 }
 
+/** `npm run bench -- memory ARGS`, its results in this file's own directory. */
+function runMemoryBench(args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'memory', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, BENCH_RESULTS_DIR: results },
+    timeout: 120_000,
+  });
+}
+
 // The bench itself, small: it must really run `paperboy send --force` as a process and see every delivery sent.
 // Its verdict is not asserted here (figures at this size mean nothing); that the measurement is real is.
 describe('npm run bench -- memory', () => {
   it('measures the real send process at both sizes and checks its ledger', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'memory', '--small=30', '--large=120'], {
-      encoding: 'utf8',
-      env: { ...process.env, BENCH_RESULTS_DIR: results },
-      timeout: 120_000,
-    });
+    const r = runMemoryBench(['--small=30', '--large=120']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/\| delivery\s+\| 120\s+\|/);
     const out = JSON.parse(readFileSync(path.join(results, 'memory-latest.json'), 'utf8')) as {
@@ -63,11 +68,7 @@ describe('npm run bench -- memory', () => {
   }, 130_000);
 
   it("measures an edition's second run, whose MJML the first left in the ledger", () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'memory', '--workload=rerun', '--small=20', '--large=40'], {
-      encoding: 'utf8',
-      env: { ...process.env, BENCH_RESULTS_DIR: results },
-      timeout: 120_000,
-    });
+    const r = runMemoryBench(['--workload=rerun', '--small=20', '--large=40']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const out = JSON.parse(readFileSync(path.join(results, 'memory-latest.json'), 'utf8')) as { workload: string; samples: Sample[] };
     expect(out.workload).toBe('rerun');

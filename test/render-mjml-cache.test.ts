@@ -24,12 +24,32 @@ function counted(): CompileMjml & { calls: number } {
   return f;
 }
 
+const config = loadConfig({ PUBLIC_URL: 'https://papers.example.org', SENDER_ADDRESS_LINE: 'Paperboy Labs, 1 Example Street' });
 let store: Store;
+let corpus: Store;
 beforeAll(() => {
   // A real file: the cache is for other processes too (the next run of an edition).
   store = openStore(`${tempDir()}/paperboy.db`);
+  corpus = openStore(':memory:');
+  ingestPaths(corpus, [SEEDS_DIR], clock);
 });
-afterAll(() => store.close());
+afterAll(() => {
+  store.close();
+  corpus.close();
+});
+
+/** A selection from the seed corpus. */
+function seedSelection(kind: 'trending' | 'new', size: number) {
+  const res = createSelector({ store: corpus, clock }).select({ kind, size }, '2026-03-10');
+  if (res.status !== 'selected') throw new Error('nothing selected');
+  return res.selection;
+}
+
+/** The app's kind of renderer (MJML through the ledger cache), its real compiles counted. */
+function cachingRenderer() {
+  const compile = counted();
+  return { compile, renderer: createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config, compileMjml: cachedMjml(store, clock, compile) }) };
+}
 
 describe('MJML remembered in the ledger', () => {
   it('compiles a source once; the next call, in this process or another, reads the same HTML and warnings back', async () => {
@@ -86,62 +106,44 @@ describe('MJML remembered in the ledger', () => {
   });
 
   it('a later run of an edition composes its digests without compiling MJML, to the same bytes', async () => {
-    const corpus = openStore(':memory:');
-    try {
-      ingestPaths(corpus, [SEEDS_DIR], clock);
-      const config = loadConfig({ PUBLIC_URL: 'https://papers.example.org', SENDER_ADDRESS_LINE: 'Paperboy Labs, 1 Example Street' });
-      const res = createSelector({ store: corpus, clock }).select({ kind: 'trending', size: 10 }, '2026-03-10');
-      if (res.status !== 'selected') throw new Error('nothing selected');
-      const run = async () => {
-        const compile = counted();
-        const renderer = createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config, compileMjml: cachedMjml(store, clock, compile) });
-        return { composed: await renderer.createComposer().compose(res.selection), calls: compile.calls };
-      };
-      const first = await run();
-      const second = await run();
-      expect(first.calls).toBeGreaterThan(0);
-      expect(second.calls).toBe(0);
-      expect(second.composed.pieces).toEqual(first.composed.pieces);
-      expect(second.composed.recipe).toEqual(first.composed.recipe);
-    } finally {
-      corpus.close();
-    }
+    const selection = seedSelection('trending', 10);
+    const run = async () => {
+      const { compile, renderer } = cachingRenderer();
+      return { composed: await renderer.createComposer().compose(selection), calls: compile.calls };
+    };
+    const first = await run();
+    const second = await run();
+    expect(first.calls).toBeGreaterThan(0);
+    expect(second.calls).toBe(0);
+    expect(second.composed.pieces).toEqual(first.composed.pieces);
+    expect(second.composed.recipe).toEqual(first.composed.recipe);
   });
 
   it('never stores a preview as a subscriber (their address and signed links are in its HTML); a tokens-only render is', async () => {
-    const corpus = openStore(':memory:');
-    try {
-      ingestPaths(corpus, [SEEDS_DIR], clock);
-      const config = loadConfig({ PUBLIC_URL: 'https://papers.example.org', SENDER_ADDRESS_LINE: 'Paperboy Labs, 1 Example Street' });
-      const res = createSelector({ store: corpus, clock }).select({ kind: 'new', size: 4 }, '2026-03-10');
-      if (res.status !== 'selected') throw new Error('nothing selected');
-      const compile = counted();
-      const renderer = createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config, compileMjml: cachedMjml(store, clock, compile) });
-      const rows = () => (store.db.prepare('SELECT count(*) AS n FROM mjml_compiled').get() as { n: number }).n;
-      // Empty, so a row this render adds is seen (the test before fills the table to its limit).
-      store.db.exec('DELETE FROM mjml_compiled');
-      const before = rows();
-      const slots = {
-        email: 'private.reader@example.org',
-        unsubscribeUrl: 'https://papers.example.org/unsubscribe/7-secret',
-        unsubscribeMailto: 'mailto:unsubscribe+7-secret@papers.example.org',
-        manageUrl: 'https://papers.example.org/preferences/7-secret',
-      };
-      const preview = await renderer.renderDigest(res.selection, { slots });
-      expect(preview.html).toContain('private.reader@example.org');
-      expect(compile.calls).toBe(0);
-      expect(rows()).toBe(before);
-      const leaked = store.db.prepare("SELECT count(*) AS n FROM mjml_compiled WHERE html LIKE '%private.reader%' OR html LIKE '%7-secret%'").get();
-      expect(leaked).toEqual({ n: 0 });
-      await renderer.renderDigest(res.selection);
-      await renderer.renderDigest(res.selection);
-      expect(compile.calls).toBeGreaterThan(0);
-      const once = compile.calls;
-      await renderer.renderDigest(res.selection);
-      expect(compile.calls).toBe(once);
-      expect(rows()).toBeGreaterThan(before);
-    } finally {
-      corpus.close();
-    }
+    const selection = seedSelection('new', 4);
+    const { compile, renderer } = cachingRenderer();
+    const rows = () => (store.db.prepare('SELECT count(*) AS n FROM mjml_compiled').get() as { n: number }).n;
+    // Empty, so a row this render adds is seen (the test before fills the table to its limit).
+    store.db.exec('DELETE FROM mjml_compiled');
+    const before = rows();
+    const slots = {
+      email: 'private.reader@example.org',
+      unsubscribeUrl: 'https://papers.example.org/unsubscribe/7-secret',
+      unsubscribeMailto: 'mailto:unsubscribe+7-secret@papers.example.org',
+      manageUrl: 'https://papers.example.org/preferences/7-secret',
+    };
+    const preview = await renderer.renderDigest(selection, { slots });
+    expect(preview.html).toContain('private.reader@example.org');
+    expect(compile.calls).toBe(0);
+    expect(rows()).toBe(before);
+    const leaked = store.db.prepare("SELECT count(*) AS n FROM mjml_compiled WHERE html LIKE '%private.reader%' OR html LIKE '%7-secret%'").get();
+    expect(leaked).toEqual({ n: 0 });
+    await renderer.renderDigest(selection);
+    await renderer.renderDigest(selection);
+    expect(compile.calls).toBeGreaterThan(0);
+    const once = compile.calls;
+    await renderer.renderDigest(selection);
+    expect(compile.calls).toBe(once);
+    expect(rows()).toBeGreaterThan(before);
   });
 });

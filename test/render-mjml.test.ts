@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
-import { keepMjmlLoaded, mjml2html, mjmlThreadRunning } from '../src/render/mjml.js';
+import { keepMjmlLoaded, mjml2html, mjmlThreadRunning, stopMjml } from '../src/render/mjml.js';
 
 const DOC = (body: string) => `<mjml><mj-body><mj-section><mj-column>${body}</mj-column></mj-section></mj-body></mjml>`;
 
@@ -60,5 +60,16 @@ describe('MJML on its own thread', () => {
     await mjml2html(DOC('<mj-text>kept</mj-text>'));
     await new Promise((r) => setTimeout(r, 300));
     expect(mjmlThreadRunning()).toBe(true);
+  });
+
+  it('ends the thread when told (a stopping service): a compile still waiting fails with why, the next one works', async () => {
+    keepMjmlLoaded(60_000);
+    await mjml2html(DOC('<mj-text>warm</mj-text>'));
+    // Long enough (some 100 ms) that the thread is still at it when it is told to end.
+    const waiting = mjml2html(DOC('<mj-text>cut short</mj-text>'.repeat(400)));
+    await stopMjml();
+    expect(mjmlThreadRunning()).toBe(false);
+    await expect(waiting).rejects.toThrow(/MJML worker exited .* with compiles pending/);
+    expect((await mjml2html(DOC('<mj-text>after</mj-text>'))).html).toContain('after');
   });
 });

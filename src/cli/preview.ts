@@ -1,12 +1,10 @@
 // Owns `paperboy preview`: the digest one subscriber (or everyone) would get, to a file, as text, or summarised.
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import type { App } from '../app.js';
+import { appRenderer, type App } from '../app.js';
 import { UserError } from './context.js';
 import { DigestKind, createSelector, isIsoDay } from '../digest/select.js';
 import { buildPreview, previewFacts, type PreviewDeps } from '../render/preview-builder.js';
-import { createRenderer, DEFAULT_TEMPLATES_DIR } from '../render/renderer.js';
-import { cachedMjml } from '../render/mjml-cache.js';
 
 const MESSAGES = {
   badDate: (d: string) => `--date must be a day like 2026-03-10, got ${JSON.stringify(d)}`,
@@ -41,7 +39,7 @@ export function registerPreviewCommand(
         throw new UserError(MESSAGES.badDate(opts.date));
       }
       const app = getApp();
-      const renderer = createRenderer({ templatesDir: DEFAULT_TEMPLATES_DIR, config: app.config, compileMjml: cachedMjml(app.store, app.clock) });
+      const renderer = appRenderer(app);
       const selector = createSelector({ store: app.store, clock: app.clock });
       const r = await buildPreview(
         { store: app.store, clock: app.clock, config: app.config, renderer, selector, linksFor: extra.linksFor },

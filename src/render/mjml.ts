@@ -62,9 +62,12 @@ export function keepMjmlLoaded(ms: number): void {
  * minutes (keepMjmlLoaded); one stopped in a process that goes on (tests, an embedding) should not leave ~36 MB behind.
  */
 export async function stopMjml(): Promise<void> {
-  const c = current;
-  if (!c) return;
-  current = null;
+  if (current) await retire(current);
+}
+
+/** Ends a compiler's thread; the next compile starts another. */
+async function retire(c: Compiler): Promise<void> {
+  if (current === c) current = null;
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = null;
   await c.worker.terminate();
@@ -105,11 +108,7 @@ function start(): Compiler {
 function idle(c: Compiler): void {
   c.worker.unref();
   idleTimer = setTimeout(() => {
-    idleTimer = null;
-    if (current === c && c.pending.size === 0) {
-      current = null;
-      void c.worker.terminate();
-    }
+    if (current === c && c.pending.size === 0) void retire(c);
   }, idleMs);
   idleTimer.unref();
 }
